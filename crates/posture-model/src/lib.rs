@@ -1,0 +1,21 @@
+//! Posture's vocabulary, shared by every other crate.
+//!
+//! This crate owns the identifiers (`AccountId`, `Region`, `Arn`, `RuleId`, `SnapshotId`),
+//! one typed struct per AWS resource kind, [`Observed`] for values that may not have been
+//! collected, and the result vocabulary (`Status`, `Severity`, `Citation`).
+//!
+//! Invariants: no IO and no clock. Everything here is plain data that serialises to the
+//! same JSON every time (maps are `BTreeMap`, lists keep the order AWS returned or are
+//! sorted by the collector), so content hashes and diffs are stable.
+
+mod finding;
+mod ids;
+mod observed;
+pub mod resources;
+mod snapshot;
+
+pub use finding::{Citation, Evidence, Finding, ResourceRef, Severity, Status};
+pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
+pub use observed::{Observed, Unavailable, UnavailableKind};
+pub use resources::{Resource, ResourceBody, ResourceKind, Tags};
+pub use snapshot::{Coverage, CollectionRecord, Gap, SnapshotMeta};
