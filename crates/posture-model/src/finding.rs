@@ -56,8 +56,13 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, least severe first.
-    pub const ALL: [Severity; 5] =
-        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
 
     /// The lowercase name used in tables, JSON and `--fail-on`.
     pub fn as_str(self) -> &'static str {
@@ -77,7 +82,9 @@ impl std::str::FromStr for Severity {
         Severity::ALL
             .into_iter()
             .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown severity {s:?}: expected one of info, low, medium, high, critical"))
+            .ok_or_else(|| {
+                format!("unknown severity {s:?}: expected one of info, low, medium, high, critical")
+            })
     }
 }
 

@@ -183,7 +183,10 @@ mod tests {
     fn account_id_requires_twelve_digits() {
         assert!(AccountId::new("123456789012").is_ok());
         let err = AccountId::new("12345").unwrap_err();
-        assert_eq!(err.to_string(), "invalid account id \"12345\": an AWS account id is exactly 12 digits");
+        assert_eq!(
+            err.to_string(),
+            "invalid account id \"12345\": an AWS account id is exactly 12 digits"
+        );
         assert!(AccountId::new("12345678901a").is_err());
     }
 

@@ -18,4 +18,4 @@ pub use finding::{Citation, Evidence, Finding, ResourceRef, Severity, Status};
 pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
 pub use observed::{Observed, Unavailable, UnavailableKind};
 pub use resources::{Resource, ResourceBody, ResourceKind, Tags};
-pub use snapshot::{Coverage, CollectionRecord, Gap, SnapshotMeta};
+pub use snapshot::{CollectionRecord, Coverage, Gap, SnapshotMeta};

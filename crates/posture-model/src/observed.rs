@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn serialises_with_explicit_state() {
         let v: Observed<bool> = Observed::Collected(true);
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"state":"collected","value":true}"#);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"state":"collected","value":true}"#
+        );
         let a: Observed<bool> = Observed::Absent;
         assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"state":"absent"}"#);
         let u: Observed<bool> = Observed::Unavailable(Unavailable {

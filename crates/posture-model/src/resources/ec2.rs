@@ -109,7 +109,8 @@ pub struct SgRule {
 impl SgRule {
     /// Whether the rule admits traffic from anywhere on the internet.
     pub fn open_to_world(&self) -> bool {
-        self.ipv4_ranges.iter().any(|c| c == "0.0.0.0/0") || self.ipv6_ranges.iter().any(|c| c == "::/0")
+        self.ipv4_ranges.iter().any(|c| c == "0.0.0.0/0")
+            || self.ipv6_ranges.iter().any(|c| c == "::/0")
     }
 
     /// Whether the rule covers TCP `port` (all-protocol rules cover every port).
@@ -162,13 +163,17 @@ pub struct NaclEntry {
 impl NaclEntry {
     /// Whether the entry matches traffic from anywhere.
     pub fn from_world(&self) -> bool {
-        self.cidr_block.as_deref() == Some("0.0.0.0/0") || self.ipv6_cidr_block.as_deref() == Some("::/0")
+        self.cidr_block.as_deref() == Some("0.0.0.0/0")
+            || self.ipv6_cidr_block.as_deref() == Some("::/0")
     }
 
     /// Whether the entry matches TCP traffic to `port`.
     pub fn covers_tcp_port(&self, port: i32) -> bool {
         let proto = self.protocol == "-1" || self.protocol == "6";
-        proto && self.port_range.is_none_or(|(from, to)| from <= port && port <= to)
+        proto
+            && self
+                .port_range
+                .is_none_or(|(from, to)| from <= port && port <= to)
     }
 }
 

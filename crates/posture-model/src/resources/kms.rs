@@ -49,7 +49,9 @@ impl KmsKeyMetadata {
 
     /// A symmetric encryption key with key material in KMS: the kind automatic rotation supports.
     pub fn supports_automatic_rotation(&self) -> bool {
-        self.key_spec.as_deref().is_none_or(|s| s == "SYMMETRIC_DEFAULT")
+        self.key_spec
+            .as_deref()
+            .is_none_or(|s| s == "SYMMETRIC_DEFAULT")
             && self.origin.as_deref().is_none_or(|o| o == "AWS_KMS")
     }
 }

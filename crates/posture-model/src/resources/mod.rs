@@ -190,7 +190,12 @@ pub struct RegionInfo {
 
 /// Builds the documented ARN of a region subject.
 pub fn region_arn(account: &AccountId, region: &Region) -> Arn {
-    Arn::from_parts("ec2", region.as_str(), account.as_str(), &format!("region/{region}"))
+    Arn::from_parts(
+        "ec2",
+        region.as_str(),
+        account.as_str(),
+        &format!("region/{region}"),
+    )
 }
 
 /// Builds the ARN of an account subject (`arn:aws:iam::ACCOUNT:root`).

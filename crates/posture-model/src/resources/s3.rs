@@ -99,7 +99,8 @@ pub struct AclGrant {
 /// The group URI that means "anyone on the internet".
 pub const ACL_ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 /// The group URI that means "any AWS account".
-pub const ACL_AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+pub const ACL_AUTHENTICATED_USERS: &str =
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
 
 /// Versioning state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

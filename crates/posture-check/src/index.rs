@@ -1,0 +1,71 @@
+//! An index over one snapshot's resources, built once per evaluation so rules can look up
+//! related resources (a bucket's account setting, a VPC's flow logs) without scanning the
+//! whole estate each time.
+
+use std::collections::HashMap;
+
+use posture_model::{AccountId, Coverage, Gap, Region, Resource, ResourceKind};
+
+type ScopeKey = (ResourceKind, AccountId, Region);
+
+/// Resources grouped by kind and by (kind, account, region).
+#[derive(Debug)]
+pub struct SnapshotIndex<'a> {
+    by_kind: HashMap<ResourceKind, Vec<&'a Resource>>,
+    by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
+    list_gaps: Vec<Gap>,
+}
+
+impl<'a> SnapshotIndex<'a> {
+    /// Indexes `resources`; `coverage` supplies the gaps.
+    pub fn new(resources: &'a [Resource], coverage: &Coverage) -> Self {
+        let mut by_kind: HashMap<ResourceKind, Vec<&'a Resource>> = HashMap::new();
+        let mut by_scope: HashMap<ScopeKey, Vec<&'a Resource>> = HashMap::new();
+        for r in resources {
+            by_kind.entry(r.kind()).or_default().push(r);
+            by_scope
+                .entry((r.kind(), r.account.clone(), r.region.clone()))
+                .or_default()
+                .push(r);
+        }
+        let list_gaps = coverage
+            .failed
+            .iter()
+            .filter(|g| g.resource.is_none())
+            .cloned()
+            .collect();
+        Self {
+            by_kind,
+            by_scope,
+            list_gaps,
+        }
+    }
+
+    /// Every resource of `kind`.
+    pub fn of_kind(&self, kind: ResourceKind) -> &[&'a Resource] {
+        self.by_kind
+            .get(&kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Resources of `kind` in one account and region.
+    pub fn in_scope(
+        &self,
+        kind: ResourceKind,
+        account: &AccountId,
+        region: &Region,
+    ) -> impl Iterator<Item = &'a Resource> + '_ {
+        self.by_scope
+            .get(&(kind, account.clone(), region.clone()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .copied()
+    }
+
+    /// Failed list calls (gaps with no resource).
+    pub fn list_gaps(&self) -> &[Gap] {
+        &self.list_gaps
+    }
+}

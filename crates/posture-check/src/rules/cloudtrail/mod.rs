@@ -1,0 +1,6 @@
+//! CLOUDTRAIL rules.
+
+use crate::Rule;
+
+/// The CLOUDTRAIL rules.
+pub const RULES: &[&dyn Rule] = &[];

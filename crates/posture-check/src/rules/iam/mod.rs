@@ -1,0 +1,6 @@
+//! IAM rules.
+
+use crate::Rule;
+
+/// The IAM rules.
+pub const RULES: &[&dyn Rule] = &[];
