@@ -1,0 +1,96 @@
+//! Classifying SDK errors into Posture's failure classes.
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use posture_model::{Unavailable, UnavailableKind};
+
+/// What went wrong with one call, independent of the service.
+#[derive(Debug, Clone)]
+pub(crate) struct CallError {
+    pub code: Option<String>,
+    pub message: String,
+    pub kind: UnavailableKind,
+}
+
+impl CallError {
+    /// Whether the error code is one of `codes` (used to recognise "not configured" answers
+    /// such as `NoSuchBucketPolicy`).
+    pub fn is(&self, codes: &[&str]) -> bool {
+        self.code.as_deref().is_some_and(|c| codes.contains(&c))
+    }
+
+    /// The `Unavailable` value for a field this call should have filled.
+    pub fn unavailable(&self, operation: &str) -> Unavailable {
+        Unavailable { kind: self.kind, operation: operation.to_owned(), code: self.code.clone(), message: self.message.clone() }
+    }
+}
+
+const DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "UnauthorizedAccess",
+    "AllAccessDisabled",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "SignatureDoesNotMatch",
+];
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+];
+const UNSUPPORTED: &[&str] = &["NotImplemented", "InvalidAction", "UnknownOperationException", "OperationNotSupported"];
+
+/// Classifies an SDK error.
+pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = raw_status(err);
+    let (code, message) = match err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            (e.code().map(str::to_owned), e.message().map(str::to_owned).unwrap_or_else(|| e.to_string()))
+        }
+        other => (None, error_chain(other)),
+    };
+    let kind = match code.as_deref() {
+        Some(c) if DENIED.contains(&c) => UnavailableKind::Denied,
+        Some(c) if THROTTLED.contains(&c) => UnavailableKind::Throttled,
+        Some(c) if UNSUPPORTED.contains(&c) => UnavailableKind::Unsupported,
+        _ if status == Some(501) => UnavailableKind::Unsupported,
+        _ if status == Some(500) && message.to_ascii_lowercase().contains("not yet implemented") => {
+            UnavailableKind::Unsupported
+        }
+        _ if status == Some(403) => UnavailableKind::Denied,
+        _ => UnavailableKind::Failed,
+    };
+    let message = if message.is_empty() {
+        status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "unknown error".to_owned())
+    } else {
+        message
+    };
+    CallError { code, message, kind }
+}
+
+fn raw_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,272 @@
+//! S3: buckets (listed once per account, each read in its own region) and the account-level
+//! Block Public Access setting.
+
+use futures::StreamExt;
+use posture_model::resources::{
+    AclGrant, BucketAcl, BucketEncryption, BucketLogging, BucketReplication, BucketVersioning, EncryptionRule,
+    ObjectLock, PublicAccessBlock, ReplicationRule, S3AccountPublicAccessBlock, S3Bucket,
+};
+use posture_model::{Arn, Observed, Region, ResourceBody, Tags};
+
+use super::{Ctx, GapLog, Sink, malformed, parse_policy, time};
+use crate::CollectError;
+
+/// Buckets read at the same time within one account.
+const BUCKET_CONCURRENCY: usize = 8;
+
+pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
+    let mut sink = Sink::new(ctx, Region::global(), "s3");
+    account_public_access_block(ctx, &mut sink).await?;
+
+    let client = ctx.clients.s3(&ctx.clients.home_region());
+    let mut listed = Vec::new();
+    let mut pages = client.list_buckets().max_buckets(1000).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let Some(page) = sink.list("s3:ListBuckets", page) else { break };
+        for b in page.buckets() {
+            if let Some(name) = b.name() {
+                listed.push((name.to_owned(), b.bucket_region().map(str::to_owned), time(b.creation_date())));
+            }
+        }
+    }
+
+    let results: Vec<_> = futures::stream::iter(listed)
+        .map(|(name, region, created)| read_bucket(ctx, name, region, created))
+        .buffer_unordered(BUCKET_CONCURRENCY)
+        .collect()
+        .await;
+    let mut results: Vec<_> = results.into_iter().flatten().collect();
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    for (arn, region, tags, body, log) in results {
+        sink.absorb(log);
+        sink.emit_in(arn, region, tags, ResourceBody::S3Bucket(body)).await?;
+    }
+    sink.finish().await
+}
+
+async fn account_public_access_block(ctx: &Ctx<'_>, sink: &mut Sink<'_>) -> Result<(), CollectError> {
+    let arn = Arn::from_parts("s3", "", ctx.account.as_str(), "account-public-access-block");
+    let result = ctx.clients.s3control().get_public_access_block().account_id(ctx.account.as_str()).send().await;
+    let config = sink
+        .observe("s3control:GetPublicAccessBlock", &arn, result, &["NoSuchPublicAccessBlockConfiguration"])
+        .map(|out| out.public_access_block_configuration().map(pab_from_s3control).unwrap_or(ALL_OFF));
+    sink.emit(arn, Observed::Absent, ResourceBody::S3AccountPublicAccessBlock(S3AccountPublicAccessBlock { config }))
+        .await
+}
+
+const ALL_OFF: PublicAccessBlock =
+    PublicAccessBlock { block_public_acls: false, ignore_public_acls: false, block_public_policy: false, restrict_public_buckets: false };
+
+fn pab_from_s3control(c: &aws_sdk_s3control::types::PublicAccessBlockConfiguration) -> PublicAccessBlock {
+    PublicAccessBlock {
+        block_public_acls: c.block_public_acls().unwrap_or(false),
+        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+        block_public_policy: c.block_public_policy().unwrap_or(false),
+        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+    }
+}
+
+type BucketRead = (Arn, Region, Observed<Tags>, S3Bucket, GapLog);
+
+/// Reads one bucket's settings; `None` when the bucket is outside the scanned regions.
+async fn read_bucket(
+    ctx: &Ctx<'_>,
+    name: String,
+    listed_region: Option<String>,
+    creation_date: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<BucketRead> {
+    let mut log = GapLog::default();
+    let arn = Arn::from_parts("s3", "", "", &name);
+    let home = ctx.clients.home_region();
+    // ListBuckets returns BucketRegion on current AWS; emulators may not, so ask.
+    let region_name = match listed_region {
+        Some(r) => r,
+        None => {
+            let out = ctx.clients.s3(&home).get_bucket_location().bucket(&name).send().await;
+            match log.list("s3:GetBucketLocation", out) {
+                Some(out) => match out.location_constraint().map(|c| c.as_str().to_owned()) {
+                    None => "us-east-1".to_owned(),
+                    Some(c) if c.is_empty() => "us-east-1".to_owned(),
+                    Some(c) if c == "EU" => "eu-west-1".to_owned(),
+                    Some(c) => c,
+                },
+                // Without a region we cannot scope the bucket: keep it, in the home region,
+                // so its settings are still read and the gap is on record.
+                None => home.clone(),
+            }
+        }
+    };
+    let region = Region::new(region_name.clone()).ok()?;
+    if !ctx.plan.regions.contains(&region) {
+        tracing::debug!(bucket = %name, %region, "bucket outside the scanned regions");
+        return None;
+    }
+    let s3 = ctx.clients.s3(&region_name);
+    let b = name.as_str();
+
+    let encryption = log
+        .observe(
+            "s3:GetBucketEncryption",
+            &arn,
+            s3.get_bucket_encryption().bucket(b).send().await,
+            &["ServerSideEncryptionConfigurationNotFoundError"],
+        )
+        .map(|o| BucketEncryption {
+            rules: o
+                .server_side_encryption_configuration()
+                .map(|c| c.rules())
+                .unwrap_or_default()
+                .iter()
+                .map(|r| EncryptionRule {
+                    sse_algorithm: r
+                        .apply_server_side_encryption_by_default()
+                        .map(|d| d.sse_algorithm().as_str().to_owned())
+                        .unwrap_or_default(),
+                    kms_master_key_id: r
+                        .apply_server_side_encryption_by_default()
+                        .and_then(|d| d.kms_master_key_id())
+                        .map(str::to_owned),
+                    bucket_key_enabled: r.bucket_key_enabled(),
+                })
+                .collect(),
+        });
+    let public_access_block = log
+        .observe(
+            "s3:GetPublicAccessBlock",
+            &arn,
+            s3.get_public_access_block().bucket(b).send().await,
+            &["NoSuchPublicAccessBlockConfiguration"],
+        )
+        .map(|o| {
+            o.public_access_block_configuration()
+                .map(|c| PublicAccessBlock {
+                    block_public_acls: c.block_public_acls().unwrap_or(false),
+                    ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                    block_public_policy: c.block_public_policy().unwrap_or(false),
+                    restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                })
+                .unwrap_or(ALL_OFF)
+        });
+    let policy = match log.observe(
+        "s3:GetBucketPolicy",
+        &arn,
+        s3.get_bucket_policy().bucket(b).send().await,
+        &["NoSuchBucketPolicy"],
+    ) {
+        Observed::Collected(o) => match o.policy() {
+            Some(text) => match parse_policy(text) {
+                Ok(v) => Observed::Collected(v),
+                Err(e) => Observed::Unavailable(malformed("s3:GetBucketPolicy", e)),
+            },
+            None => Observed::Absent,
+        },
+        Observed::Absent => Observed::Absent,
+        Observed::Unavailable(u) => Observed::Unavailable(u),
+    };
+    let policy_is_public = if matches!(policy, Observed::Absent) {
+        // No policy: nothing for GetBucketPolicyStatus to judge, and one call saved.
+        Observed::Absent
+    } else {
+        log.observe(
+            "s3:GetBucketPolicyStatus",
+            &arn,
+            s3.get_bucket_policy_status().bucket(b).send().await,
+            &["NoSuchBucketPolicy"],
+        )
+        .map(|o| o.policy_status().and_then(|s| s.is_public()).unwrap_or(false))
+    };
+    let acl = log.observe("s3:GetBucketAcl", &arn, s3.get_bucket_acl().bucket(b).send().await, &[]).map(|o| {
+        BucketAcl {
+            owner_id: o.owner().and_then(|w| w.id()).map(str::to_owned),
+            grants: o
+                .grants()
+                .iter()
+                .map(|g| AclGrant {
+                    grantee_type: g.grantee().map(|e| e.r#type().as_str().to_owned()).unwrap_or_default(),
+                    grantee_uri: g.grantee().and_then(|e| e.uri()).map(str::to_owned),
+                    grantee_id: g.grantee().and_then(|e| e.id()).map(str::to_owned),
+                    permission: g.permission().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+                })
+                .collect(),
+        }
+    });
+    let versioning = log
+        .observe("s3:GetBucketVersioning", &arn, s3.get_bucket_versioning().bucket(b).send().await, &[])
+        .map(|o| BucketVersioning {
+            status: o.status().map(|s| s.as_str().to_owned()),
+            mfa_delete: o.mfa_delete().map(|s| s.as_str().to_owned()),
+        });
+    let object_lock = log
+        .observe(
+            "s3:GetObjectLockConfiguration",
+            &arn,
+            s3.get_object_lock_configuration().bucket(b).send().await,
+            &["ObjectLockConfigurationNotFoundError"],
+        )
+        .map(|o| {
+            let c = o.object_lock_configuration();
+            let retention = c.and_then(|c| c.rule()).and_then(|r| r.default_retention());
+            ObjectLock {
+                enabled: c.and_then(|c| c.object_lock_enabled()).is_some_and(|e| e.as_str() == "Enabled"),
+                default_mode: retention.and_then(|r| r.mode()).map(|m| m.as_str().to_owned()),
+                default_days: retention.and_then(|r| r.days()),
+                default_years: retention.and_then(|r| r.years()),
+            }
+        });
+    let logging = match log.observe("s3:GetBucketLogging", &arn, s3.get_bucket_logging().bucket(b).send().await, &[]) {
+        Observed::Collected(o) => match o.logging_enabled() {
+            Some(l) => Observed::Collected(BucketLogging {
+                target_bucket: l.target_bucket().to_owned(),
+                target_prefix: l.target_prefix().to_owned(),
+            }),
+            None => Observed::Absent,
+        },
+        Observed::Absent => Observed::Absent,
+        Observed::Unavailable(u) => Observed::Unavailable(u),
+    };
+    let replication = log
+        .observe(
+            "s3:GetBucketReplication",
+            &arn,
+            s3.get_bucket_replication().bucket(b).send().await,
+            &["ReplicationConfigurationNotFoundError"],
+        )
+        .map(|o| {
+            let c = o.replication_configuration();
+            BucketReplication {
+                role: c.map(|c| c.role().to_owned()).unwrap_or_default(),
+                rules: c
+                    .map(|c| c.rules())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| ReplicationRule {
+                        id: r.id().map(str::to_owned),
+                        status: r.status().as_str().to_owned(),
+                        destination_bucket: r.destination().map(|d| d.bucket().to_owned()).unwrap_or_default(),
+                    })
+                    .collect(),
+            }
+        });
+    let tags = match log.observe("s3:GetBucketTagging", &arn, s3.get_bucket_tagging().bucket(b).send().await, &["NoSuchTagSet"]) {
+        Observed::Collected(o) => {
+            Observed::Collected(o.tag_set().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect())
+        }
+        Observed::Absent => Observed::Collected(Tags::new()),
+        Observed::Unavailable(u) => Observed::Unavailable(u),
+    };
+
+    let bucket = S3Bucket {
+        name,
+        creation_date,
+        encryption,
+        public_access_block,
+        policy,
+        policy_is_public,
+        acl,
+        versioning,
+        object_lock,
+        logging,
+        replication,
+    };
+    Some((arn, region, tags, bucket, log))
+}
