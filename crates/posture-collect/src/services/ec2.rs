@@ -3,7 +3,7 @@
 
 use aws_sdk_ec2::types::SnapshotAttributeName;
 use posture_model::resources::{
-    EbsEncryptionByDefault, EbsSnapshot, FlowLog, Instance, NaclEntry, NetworkAcl, Route, RouteTable,
+    EbsEncryptionByDefault, EbsSnapshot, EbsSnapshotBlockPublicAccess, FlowLog, Instance, NaclEntry, NetworkAcl, Route, RouteTable,
     RouteTableAssociation, SecurityGroup, SgRule, Subnet, Volume, Vpc,
 };
 use posture_model::{Arn, Observed, Region, ResourceBody, Tags};
@@ -39,6 +39,21 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
         .map(|o| o.ebs_encryption_by_default().unwrap_or(false));
     sink.emit(arn, Observed::Absent, ResourceBody::EbsEncryptionByDefault(EbsEncryptionByDefault { enabled }))
         .await?;
+    let arn = Arn::from_parts("ec2", region.as_str(), ctx.account.as_str(), "snapshot-block-public-access");
+    let state = sink
+        .observe(
+            "ec2:GetSnapshotBlockPublicAccessState",
+            &arn,
+            ec2.get_snapshot_block_public_access_state().send().await,
+            &[],
+        )
+        .map(|o| o.state().map(|s| s.as_str().to_owned()).unwrap_or_default());
+    sink.emit(
+        arn,
+        Observed::Absent,
+        ResourceBody::EbsSnapshotBlockPublicAccess(EbsSnapshotBlockPublicAccess { state }),
+    )
+    .await?;
     sink.finish().await
 }
 

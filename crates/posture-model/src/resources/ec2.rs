@@ -257,3 +257,11 @@ pub struct EbsEncryptionByDefault {
     /// `GetEbsEncryptionByDefault`.
     pub enabled: Observed<bool>,
 }
+
+/// The region's EBS snapshot Block Public Access setting
+/// (`GetSnapshotBlockPublicAccessState`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EbsSnapshotBlockPublicAccess {
+    /// `block-all-sharing`, `block-new-sharing` or `unblocked`.
+    pub state: Observed<String>,
+}

@@ -160,6 +160,9 @@ kinds! {
     /// The region's EBS encryption-by-default setting,
     /// ARN `arn:aws:ec2:REGION:ACCOUNT:ebs-encryption-by-default`.
     EbsEncryptionByDefault(EbsEncryptionByDefault) => "aws_ec2_ebs_encryption_by_default",
+    /// The region's EBS snapshot Block Public Access setting,
+    /// ARN `arn:aws:ec2:REGION:ACCOUNT:snapshot-block-public-access`.
+    EbsSnapshotBlockPublicAccess(EbsSnapshotBlockPublicAccess) => "aws_ec2_snapshot_block_public_access",
     /// A KMS key.
     KmsKey(KmsKey) => "aws_kms_key",
     /// A CloudTrail trail.
