@@ -32,13 +32,19 @@ impl CallCounter {
     fn add(&self, key: String) {
         // A poisoned lock only means another thread panicked while counting; the map is
         // still a valid map, so keep counting.
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *map.entry(key).or_default() += 1;
     }
 
     /// The counts so far.
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -59,7 +65,8 @@ impl Intercept for CountCalls {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {
-            self.counter.add(format!("{}:{}", self.service, meta.name()));
+            self.counter
+                .add(format!("{}:{}", self.service, meta.name()));
         }
         Ok(())
     }
@@ -79,7 +86,10 @@ macro_rules! regional_client {
         pub fn $fn_name(&self, region: &str) -> $krate::Client {
             let conf = $krate::config::Builder::from(&self.sdk)
                 .region(SdkRegion::new(region.to_owned()))
-                .interceptor(CountCalls { service: $service, counter: self.counter.clone() })
+                .interceptor(CountCalls {
+                    service: $service,
+                    counter: self.counter.clone(),
+                })
                 .build();
             $krate::Client::from_conf(conf)
         }
@@ -101,8 +111,15 @@ impl Clients {
             loader = loader.region(SdkRegion::new(region.clone()));
         }
         let sdk = loader.load().await;
-        let endpoint_url = options.endpoint_url.clone().or_else(|| sdk.endpoint_url().map(str::to_owned));
-        Self { sdk, endpoint_url, counter: CallCounter::default() }
+        let endpoint_url = options
+            .endpoint_url
+            .clone()
+            .or_else(|| sdk.endpoint_url().map(str::to_owned));
+        Self {
+            sdk,
+            endpoint_url,
+            counter: CallCounter::default(),
+        }
     }
 
     /// The region from the configuration chain, if any.
@@ -117,7 +134,8 @@ impl Clients {
 
     /// The region used for global services (IAM, STS, S3 Control).
     pub fn home_region(&self) -> String {
-        self.configured_region().unwrap_or_else(|| "us-east-1".to_owned())
+        self.configured_region()
+            .unwrap_or_else(|| "us-east-1".to_owned())
     }
 
     regional_client!(ec2, aws_sdk_ec2, "ec2");
@@ -133,7 +151,10 @@ impl Clients {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
             .region(SdkRegion::new(region.to_owned()))
             .force_path_style(self.endpoint_url.is_some())
-            .interceptor(CountCalls { service: "s3", counter: self.counter.clone() })
+            .interceptor(CountCalls {
+                service: "s3",
+                counter: self.counter.clone(),
+            })
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
@@ -144,7 +165,10 @@ impl Clients {
     pub fn s3control(&self) -> aws_sdk_s3control::Client {
         let mut conf = aws_sdk_s3control::config::Builder::from(&self.sdk)
             .region(SdkRegion::new(self.home_region()))
-            .interceptor(CountCalls { service: "s3control", counter: self.counter.clone() });
+            .interceptor(CountCalls {
+                service: "s3control",
+                counter: self.counter.clone(),
+            });
         if let Some(url) = &self.endpoint_url {
             conf = conf.endpoint_resolver(FixedEndpoint(url.clone()));
         }
@@ -162,7 +186,9 @@ impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
         _params: &'a aws_sdk_s3control::config::endpoint::Params,
     ) -> aws_smithy_runtime_api::client::endpoint::EndpointFuture<'a> {
         aws_smithy_runtime_api::client::endpoint::EndpointFuture::ready(Ok(
-            aws_smithy_types::endpoint::Endpoint::builder().url(self.0.clone()).build(),
+            aws_smithy_types::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
         ))
     }
 }

@@ -22,7 +22,12 @@ impl CallError {
 
     /// The `Unavailable` value for a field this call should have filled.
     pub fn unavailable(&self, operation: &str) -> Unavailable {
-        Unavailable { kind: self.kind, operation: operation.to_owned(), code: self.code.clone(), message: self.message.clone() }
+        Unavailable {
+            kind: self.kind,
+            operation: operation.to_owned(),
+            code: self.code.clone(),
+            message: self.message.clone(),
+        }
     }
 }
 
@@ -47,7 +52,12 @@ const THROTTLED: &[&str] = &[
     "RequestThrottled",
     "RequestThrottledException",
 ];
-const UNSUPPORTED: &[&str] = &["NotImplemented", "InvalidAction", "UnknownOperationException", "OperationNotSupported"];
+const UNSUPPORTED: &[&str] = &[
+    "NotImplemented",
+    "InvalidAction",
+    "UnknownOperationException",
+    "OperationNotSupported",
+];
 
 /// Classifies an SDK error.
 pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> CallError
@@ -58,7 +68,12 @@ where
     let (code, message) = match err {
         SdkError::ServiceError(se) => {
             let e = se.err();
-            (e.code().map(str::to_owned), e.message().map(str::to_owned).unwrap_or_else(|| e.to_string()))
+            (
+                e.code().map(str::to_owned),
+                e.message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| e.to_string()),
+            )
         }
         other => (None, error_chain(other)),
     };
@@ -67,18 +82,26 @@ where
         Some(c) if THROTTLED.contains(&c) => UnavailableKind::Throttled,
         Some(c) if UNSUPPORTED.contains(&c) => UnavailableKind::Unsupported,
         _ if status == Some(501) => UnavailableKind::Unsupported,
-        _ if status == Some(500) && message.to_ascii_lowercase().contains("not yet implemented") => {
+        _ if status == Some(500)
+            && message.to_ascii_lowercase().contains("not yet implemented") =>
+        {
             UnavailableKind::Unsupported
         }
         _ if status == Some(403) => UnavailableKind::Denied,
         _ => UnavailableKind::Failed,
     };
     let message = if message.is_empty() {
-        status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "unknown error".to_owned())
+        status
+            .map(|s| format!("HTTP {s}"))
+            .unwrap_or_else(|| "unknown error".to_owned())
     } else {
         message
     };
-    CallError { code, message, kind }
+    CallError {
+        code,
+        message,
+        kind,
+    }
 }
 
 fn raw_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {

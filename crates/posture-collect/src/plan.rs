@@ -31,8 +31,14 @@ pub enum Service {
 
 impl Service {
     /// Every service, in collection order.
-    pub const ALL: [Service; 6] =
-        [Service::Iam, Service::S3, Service::Ec2, Service::Rds, Service::Kms, Service::CloudTrail];
+    pub const ALL: [Service; 6] = [
+        Service::Iam,
+        Service::S3,
+        Service::Ec2,
+        Service::Rds,
+        Service::Kms,
+        Service::CloudTrail,
+    ];
 
     /// The lowercase service name (`s3`, `cloudtrail`, ...), as in IAM action prefixes.
     pub fn as_str(self) -> &'static str {
@@ -59,7 +65,9 @@ impl FromStr for Service {
         Service::ALL
             .into_iter()
             .find(|svc| svc.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown service {s:?}: expected one of s3, rds, iam, ec2, kms, cloudtrail"))
+            .ok_or_else(|| {
+                format!("unknown service {s:?}: expected one of s3, rds, iam, ec2, kms, cloudtrail")
+            })
     }
 }
 
@@ -87,7 +95,9 @@ pub enum Event {
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
     /// `sts:GetCallerIdentity` failed, so there is no account to scan.
-    #[error("could not identify the AWS account (sts:GetCallerIdentity): {0}; check the credentials, profile and endpoint")]
+    #[error(
+        "could not identify the AWS account (sts:GetCallerIdentity): {0}; check the credentials, profile and endpoint"
+    )]
     Identity(String),
     /// The receiver of the events went away (the scan was interrupted).
     #[error("the scan was cancelled")]
@@ -96,7 +106,11 @@ pub enum CollectError {
 
 /// Identifies the account, then runs every (service, region) collector of `plan`
 /// concurrently, sending what they find to `tx`. Returns the account scanned.
-pub async fn collect(clients: &Clients, plan: &ScanPlan, tx: mpsc::Sender<Event>) -> Result<AccountId, CollectError> {
+pub async fn collect(
+    clients: &Clients,
+    plan: &ScanPlan,
+    tx: mpsc::Sender<Event>,
+) -> Result<AccountId, CollectError> {
     let sts = clients.sts(&clients.home_region());
     let identity = sts
         .get_caller_identity()
@@ -106,19 +120,28 @@ pub async fn collect(clients: &Clients, plan: &ScanPlan, tx: mpsc::Sender<Event>
     let account = identity
         .account()
         .and_then(|a| AccountId::new(a).ok())
-        .ok_or_else(|| CollectError::Identity("the answer carried no valid account id".to_owned()))?;
+        .ok_or_else(|| {
+            CollectError::Identity("the answer carried no valid account id".to_owned())
+        })?;
     let caller = identity.arn().unwrap_or_default().to_owned();
 
     let send = |r: Resource| {
         let tx = tx.clone();
-        async move { tx.send(Event::Resource(Box::new(r))).await.map_err(|_| CollectError::Cancelled) }
+        async move {
+            tx.send(Event::Resource(Box::new(r)))
+                .await
+                .map_err(|_| CollectError::Cancelled)
+        }
     };
     send(Resource {
         arn: account_arn(&account),
         account: account.clone(),
         region: Region::global(),
         tags: Observed::Absent,
-        body: ResourceBody::Account(AccountInfo { account_id: account.clone(), scanned_as: caller }),
+        body: ResourceBody::Account(AccountInfo {
+            account_id: account.clone(),
+            scanned_as: caller,
+        }),
     })
     .await?;
     for region in &plan.regions {
@@ -127,30 +150,49 @@ pub async fn collect(clients: &Clients, plan: &ScanPlan, tx: mpsc::Sender<Event>
             account: account.clone(),
             region: region.clone(),
             tags: Observed::Absent,
-            body: ResourceBody::Region(RegionInfo { name: region.clone() }),
+            body: ResourceBody::Region(RegionInfo {
+                name: region.clone(),
+            }),
         })
         .await?;
     }
 
-    let ctx = services::Ctx { clients, account: &account, plan, tx: &tx };
+    let ctx = services::Ctx {
+        clients,
+        account: &account,
+        plan,
+        tx: &tx,
+    };
     let mut jobs = Vec::new();
     for service in &plan.services {
         match service {
             Service::Iam => jobs.push(Box::pin(services::iam::collect(&ctx)) as services::Job<'_>),
             Service::S3 => jobs.push(Box::pin(services::s3::collect(&ctx))),
             Service::Ec2 => {
-                jobs.extend(plan.regions.iter().map(|r| Box::pin(services::ec2::collect(&ctx, r)) as services::Job<'_>));
+                jobs.extend(
+                    plan.regions
+                        .iter()
+                        .map(|r| Box::pin(services::ec2::collect(&ctx, r)) as services::Job<'_>),
+                );
             }
             Service::Rds => {
-                jobs.extend(plan.regions.iter().map(|r| Box::pin(services::rds::collect(&ctx, r)) as services::Job<'_>));
+                jobs.extend(
+                    plan.regions
+                        .iter()
+                        .map(|r| Box::pin(services::rds::collect(&ctx, r)) as services::Job<'_>),
+                );
             }
             Service::Kms => {
-                jobs.extend(plan.regions.iter().map(|r| Box::pin(services::kms::collect(&ctx, r)) as services::Job<'_>));
+                jobs.extend(
+                    plan.regions
+                        .iter()
+                        .map(|r| Box::pin(services::kms::collect(&ctx, r)) as services::Job<'_>),
+                );
             }
             Service::CloudTrail => {
-                jobs.extend(
-                    plan.regions.iter().map(|r| Box::pin(services::cloudtrail::collect(&ctx, r)) as services::Job<'_>),
-                );
+                jobs.extend(plan.regions.iter().map(|r| {
+                    Box::pin(services::cloudtrail::collect(&ctx, r)) as services::Job<'_>
+                }));
             }
         }
     }

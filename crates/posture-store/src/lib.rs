@@ -37,7 +37,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The store was written by a newer Posture.
-    #[error("the store at {path} has schema version {found}, newer than this posture understands ({supported}); upgrade posture")]
+    #[error(
+        "the store at {path} has schema version {found}, newer than this posture understands ({supported}); upgrade posture"
+    )]
     TooNew {
         /// The path.
         path: PathBuf,
@@ -79,14 +81,27 @@ impl Store {
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Open { path: path.to_owned(), source })?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(q("set journal mode"))?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(q("set synchronous"))?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(q("enable foreign keys"))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(q("set busy timeout"))?;
-        let mut store = Self { conn, path: path.to_owned() };
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(q("set journal mode"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(q("set synchronous"))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(q("enable foreign keys"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(q("set busy timeout"))?;
+        let mut store = Self {
+            conn,
+            path: path.to_owned(),
+        };
         schema::migrate(&mut store.conn, &store.path)?;
         Ok(store)
     }
@@ -97,11 +112,23 @@ impl Store {
     }
 
     /// Starts writing a snapshot. Nothing is visible to readers until [`SnapshotWriter::commit`].
-    pub fn begin_snapshot(&mut self, started_at: DateTime<Utc>) -> Result<SnapshotWriter<'_>, StoreError> {
+    pub fn begin_snapshot(
+        &mut self,
+        started_at: DateTime<Utc>,
+    ) -> Result<SnapshotWriter<'_>, StoreError> {
         let tx = self.conn.transaction().map_err(q("begin snapshot"))?;
-        let id = SnapshotId::new(format!("{}", started_at.format("%Y%m%dT%H%M%S%3fZ")))
-            .map_err(|_| StoreError::Query { operation: "make snapshot id", source: rusqlite::Error::InvalidQuery })?;
-        Ok(SnapshotWriter { tx, id, started_at, resources: 0 })
+        let id = SnapshotId::new(format!("{}", started_at.format("%Y%m%dT%H%M%S%3fZ"))).map_err(
+            |_| StoreError::Query {
+                operation: "make snapshot id",
+                source: rusqlite::Error::InvalidQuery,
+            },
+        )?;
+        Ok(SnapshotWriter {
+            tx,
+            id,
+            started_at,
+            resources: 0,
+        })
     }
 
     /// Every committed snapshot, oldest first.
@@ -114,7 +141,8 @@ impl Store {
             )
             .map_err(q("list snapshots"))?;
         let rows = stmt.query_map([], raw_meta).map_err(q("list snapshots"))?;
-        rows.map(|r| r.map_err(q("list snapshots")).and_then(decode_meta)).collect()
+        rows.map(|r| r.map_err(q("list snapshots")).and_then(decode_meta))
+            .collect()
     }
 
     /// The newest committed snapshot.
@@ -141,10 +169,15 @@ impl Store {
                  WHERE sr.snapshot_id = ?1 ORDER BY sr.account, sr.region, sr.kind, sr.arn",
             )
             .map_err(q("read resources"))?;
-        let rows = stmt.query_map([snapshot.as_str()], |r| r.get::<_, String>(0)).map_err(q("read resources"))?;
+        let rows = stmt
+            .query_map([snapshot.as_str()], |r| r.get::<_, String>(0))
+            .map_err(q("read resources"))?;
         rows.map(|r| {
             let text = r.map_err(q("read resources"))?;
-            serde_json::from_str(&text).map_err(|source| StoreError::Corrupt { what: "resource", source })
+            serde_json::from_str(&text).map_err(|source| StoreError::Corrupt {
+                what: "resource",
+                source,
+            })
         })
         .collect()
     }
@@ -155,10 +188,15 @@ impl Store {
             .conn
             .prepare("SELECT body FROM findings WHERE snapshot_id = ?1 ORDER BY seq")
             .map_err(q("read findings"))?;
-        let rows = stmt.query_map([snapshot.as_str()], |r| r.get::<_, String>(0)).map_err(q("read findings"))?;
+        let rows = stmt
+            .query_map([snapshot.as_str()], |r| r.get::<_, String>(0))
+            .map_err(q("read findings"))?;
         rows.map(|r| {
             let text = r.map_err(q("read findings"))?;
-            serde_json::from_str(&text).map_err(|source| StoreError::Corrupt { what: "finding", source })
+            serde_json::from_str(&text).map_err(|source| StoreError::Corrupt {
+                what: "finding",
+                source,
+            })
         })
         .collect()
     }
@@ -167,16 +205,28 @@ impl Store {
 type RawMeta = (String, String, String, String, String, String, i64);
 
 fn raw_meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawMeta> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
 }
 
-fn decode_meta((id, started, finished, accounts, regions, coverage, count): RawMeta) -> Result<SnapshotMeta, StoreError> {
+fn decode_meta(
+    (id, started, finished, accounts, regions, coverage, count): RawMeta,
+) -> Result<SnapshotMeta, StoreError> {
     let corrupt = |what| move |source| StoreError::Corrupt { what, source };
     let time = |t: &str| -> Result<DateTime<Utc>, StoreError> {
-        serde_json::from_value(serde_json::Value::String(t.to_owned())).map_err(corrupt("snapshot time"))
+        serde_json::from_value(serde_json::Value::String(t.to_owned()))
+            .map_err(corrupt("snapshot time"))
     };
     Ok(SnapshotMeta {
-        id: serde_json::from_value(serde_json::Value::String(id)).map_err(corrupt("snapshot id"))?,
+        id: serde_json::from_value(serde_json::Value::String(id))
+            .map_err(corrupt("snapshot id"))?,
         started_at: time(&started)?,
         finished_at: time(&finished)?,
         accounts: serde_json::from_str(&accounts).map_err(corrupt("snapshot accounts"))?,
@@ -260,7 +310,11 @@ impl SnapshotWriter<'_> {
     pub fn commit(self, summary: SnapshotSummary<'_>) -> Result<SnapshotMeta, StoreError> {
         let count: i64 = self
             .tx
-            .query_row("SELECT COUNT(*) FROM snapshot_resources WHERE snapshot_id = ?1", [self.id.as_str()], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM snapshot_resources WHERE snapshot_id = ?1",
+                [self.id.as_str()],
+                |r| r.get(0),
+            )
             .map_err(q("count resources"))?;
         let meta = SnapshotMeta {
             id: self.id.clone(),

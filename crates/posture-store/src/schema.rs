@@ -49,14 +49,29 @@ const MIGRATIONS: &[&str] = &[
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(q("read schema version"))?;
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(q("read schema version"))?;
     if found > CURRENT {
-        return Err(StoreError::TooNew { path: path.to_owned(), found, supported: CURRENT });
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            supported: CURRENT,
+        });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
         let tx = conn.transaction().map_err(q("begin migration"))?;
         tx.execute_batch(sql).map_err(q("apply migration"))?;
-        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(CURRENT)).map_err(q("set schema version"))?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(CURRENT),
+        )
+        .map_err(q("set schema version"))?;
         tx.commit().map_err(q("commit migration"))?;
     }
     Ok(())

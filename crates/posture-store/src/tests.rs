@@ -12,7 +12,12 @@ fn vpc(id: &str, cidr: &str) -> Resource {
         account,
         region,
         tags: Observed::Collected(Default::default()),
-        body: ResourceBody::Vpc(Vpc { vpc_id: id.into(), cidr_block: Some(cidr.into()), is_default: false, state: None }),
+        body: ResourceBody::Vpc(Vpc {
+            vpc_id: id.into(),
+            cidr_block: Some(cidr.into()),
+            is_default: false,
+            state: None,
+        }),
     }
 }
 
@@ -41,7 +46,10 @@ fn a_committed_snapshot_round_trips() {
     assert_eq!(meta.resource_count, 2);
 
     let back = store.resources(&meta.id).unwrap();
-    assert_eq!(back, vec![vpc("vpc-1", "10.0.0.0/16"), vpc("vpc-2", "10.1.0.0/16")]);
+    assert_eq!(
+        back,
+        vec![vpc("vpc-1", "10.0.0.0/16"), vpc("vpc-2", "10.1.0.0/16")]
+    );
     assert_eq!(store.latest_snapshot().unwrap().unwrap(), meta);
 }
 
@@ -54,7 +62,10 @@ fn an_uncommitted_snapshot_leaves_the_store_as_it_was() {
     w.put_resource(&vpc("vpc-1", "10.0.0.0/16")).unwrap();
     drop(w); // the scan died before commit
     assert!(store.snapshots().unwrap().is_empty());
-    let bodies: i64 = store.conn.query_row("SELECT COUNT(*) FROM bodies", [], |r| r.get(0)).unwrap();
+    let bodies: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM bodies", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(bodies, 0, "no orphan bodies are left behind");
 }
 
@@ -67,7 +78,10 @@ fn identical_bodies_are_stored_once_across_snapshots() {
         w.put_resource(&vpc("vpc-1", "10.0.0.0/16")).unwrap();
         w.commit(summary(&[])).unwrap();
     }
-    let bodies: i64 = store.conn.query_row("SELECT COUNT(*) FROM bodies", [], |r| r.get(0)).unwrap();
+    let bodies: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM bodies", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(bodies, 1);
     assert_eq!(store.snapshots().unwrap().len(), 3);
 }

@@ -2,7 +2,9 @@
 //! organization trails homed elsewhere; each trail is kept once: in its home region when
 //! that region is scanned, otherwise in the first scanned region.
 
-use posture_model::resources::{AdvancedEventSelector, BasicEventSelector, Trail, TrailSelectors, TrailStatus};
+use posture_model::resources::{
+    AdvancedEventSelector, BasicEventSelector, Trail, TrailSelectors, TrailStatus,
+};
 use posture_model::{Arn, Region, ResourceBody};
 
 use super::{Ctx, Sink, time};
@@ -11,7 +13,11 @@ use crate::CollectError;
 pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), CollectError> {
     let mut sink = Sink::new(ctx, region.clone(), "cloudtrail");
     let ct = ctx.clients.cloudtrail(region.as_str());
-    let out = ct.describe_trails().include_shadow_trails(true).send().await;
+    let out = ct
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await;
     let Some(out) = sink.list("cloudtrail:DescribeTrails", out) else {
         return sink.finish().await;
     };
@@ -24,19 +30,32 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
             continue;
         }
         let name = t.name().unwrap_or_default().to_owned();
-        let Some(arn) = t.trail_arn().and_then(|a| Arn::new(a).ok()) else { continue };
+        let Some(arn) = t.trail_arn().and_then(|a| Arn::new(a).ok()) else {
+            continue;
+        };
         let status = sink
-            .observe("cloudtrail:GetTrailStatus", &arn, ct.get_trail_status().name(arn.as_str()).send().await, &[])
+            .observe(
+                "cloudtrail:GetTrailStatus",
+                &arn,
+                ct.get_trail_status().name(arn.as_str()).send().await,
+                &[],
+            )
             .map(|o| TrailStatus {
                 is_logging: o.is_logging().unwrap_or(false),
-                latest_delivery_error: o.latest_delivery_error().filter(|e| !e.is_empty()).map(str::to_owned),
+                latest_delivery_error: o
+                    .latest_delivery_error()
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_owned),
                 latest_delivery_time: time(o.latest_delivery_time()),
             });
         let selectors = sink
             .observe(
                 "cloudtrail:GetEventSelectors",
                 &arn,
-                ct.get_event_selectors().trail_name(arn.as_str()).send().await,
+                ct.get_event_selectors()
+                    .trail_name(arn.as_str())
+                    .send()
+                    .await,
                 &[],
             )
             .map(|o| TrailSelectors {
@@ -44,12 +63,20 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                     .event_selectors()
                     .iter()
                     .map(|s| BasicEventSelector {
-                        read_write_type: s.read_write_type().map(|t| t.as_str().to_owned()).unwrap_or("All".into()),
+                        read_write_type: s
+                            .read_write_type()
+                            .map(|t| t.as_str().to_owned())
+                            .unwrap_or("All".into()),
                         include_management_events: s.include_management_events().unwrap_or(true),
                         data_resources: s
                             .data_resources()
                             .iter()
-                            .map(|d| (d.r#type().unwrap_or_default().to_owned(), d.values().to_vec()))
+                            .map(|d| {
+                                (
+                                    d.r#type().unwrap_or_default().to_owned(),
+                                    d.values().to_vec(),
+                                )
+                            })
                             .collect(),
                     })
                     .collect(),
@@ -58,12 +85,21 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                     .iter()
                     .map(|s| AdvancedEventSelector {
                         name: s.name().map(str::to_owned),
-                        fields: s.field_selectors().iter().map(|f| (f.field().to_owned(), f.equals().to_vec())).collect(),
+                        fields: s
+                            .field_selectors()
+                            .iter()
+                            .map(|f| (f.field().to_owned(), f.equals().to_vec()))
+                            .collect(),
                     })
                     .collect(),
             });
         let tags = sink
-            .observe("cloudtrail:ListTags", &arn, ct.list_tags().resource_id_list(arn.as_str()).send().await, &[])
+            .observe(
+                "cloudtrail:ListTags",
+                &arn,
+                ct.list_tags().resource_id_list(arn.as_str()).send().await,
+                &[],
+            )
             .map(|o| {
                 o.resource_tag_list()
                     .iter()

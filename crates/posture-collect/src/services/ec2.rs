@@ -3,8 +3,9 @@
 
 use aws_sdk_ec2::types::SnapshotAttributeName;
 use posture_model::resources::{
-    EbsEncryptionByDefault, EbsSnapshot, EbsSnapshotBlockPublicAccess, FlowLog, Instance, NaclEntry, NetworkAcl, Route, RouteTable,
-    RouteTableAssociation, SecurityGroup, SgRule, Subnet, Volume, Vpc,
+    EbsEncryptionByDefault, EbsSnapshot, EbsSnapshotBlockPublicAccess, FlowLog, Instance,
+    NaclEntry, NetworkAcl, Route, RouteTable, RouteTableAssociation, SecurityGroup, SgRule, Subnet,
+    Volume, Vpc,
 };
 use posture_model::{Arn, Observed, Region, ResourceBody, Tags};
 
@@ -13,12 +14,24 @@ use crate::CollectError;
 
 fn tags(list: &[aws_sdk_ec2::types::Tag]) -> Observed<Tags> {
     Observed::Collected(
-        list.iter().filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned()))).collect(),
+        list.iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
     )
 }
 
 fn ec2_arn(sink: &Sink<'_>, kind: &str, id: &str) -> Arn {
-    Arn::from_parts("ec2", sink.region().as_str(), sink.account().as_str(), &format!("{kind}/{id}"))
+    Arn::from_parts(
+        "ec2",
+        sink.region().as_str(),
+        sink.account().as_str(),
+        &format!("{kind}/{id}"),
+    )
 }
 
 pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), CollectError> {
@@ -33,13 +46,32 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
     for part in [parts.0, parts.1, parts.2, parts.3] {
         sink.join(part?);
     }
-    let arn = Arn::from_parts("ec2", region.as_str(), ctx.account.as_str(), "ebs-encryption-by-default");
+    let arn = Arn::from_parts(
+        "ec2",
+        region.as_str(),
+        ctx.account.as_str(),
+        "ebs-encryption-by-default",
+    );
     let enabled = sink
-        .observe("ec2:GetEbsEncryptionByDefault", &arn, ec2.get_ebs_encryption_by_default().send().await, &[])
+        .observe(
+            "ec2:GetEbsEncryptionByDefault",
+            &arn,
+            ec2.get_ebs_encryption_by_default().send().await,
+            &[],
+        )
         .map(|o| o.ebs_encryption_by_default().unwrap_or(false));
-    sink.emit(arn, Observed::Absent, ResourceBody::EbsEncryptionByDefault(EbsEncryptionByDefault { enabled }))
-        .await?;
-    let arn = Arn::from_parts("ec2", region.as_str(), ctx.account.as_str(), "snapshot-block-public-access");
+    sink.emit(
+        arn,
+        Observed::Absent,
+        ResourceBody::EbsEncryptionByDefault(EbsEncryptionByDefault { enabled }),
+    )
+    .await?;
+    let arn = Arn::from_parts(
+        "ec2",
+        region.as_str(),
+        ctx.account.as_str(),
+        "snapshot-block-public-access",
+    );
     let state = sink
         .observe(
             "ec2:GetSnapshotBlockPublicAccessState",
@@ -57,10 +89,15 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
     sink.finish().await
 }
 
-async fn network<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Sink<'a>, CollectError> {
+async fn network<'a>(
+    ec2: &aws_sdk_ec2::Client,
+    mut sink: Sink<'a>,
+) -> Result<Sink<'a>, CollectError> {
     let mut pages = ec2.describe_vpcs().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeVpcs", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeVpcs", page) else {
+            break;
+        };
         for v in page.vpcs() {
             let id = v.vpc_id().unwrap_or_default();
             let body = Vpc {
@@ -69,12 +106,19 @@ async fn network<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Si
                 is_default: v.is_default().unwrap_or(false),
                 state: v.state().map(|s| s.as_str().to_owned()),
             };
-            sink.emit(ec2_arn(&sink, "vpc", id), tags(v.tags()), ResourceBody::Vpc(body)).await?;
+            sink.emit(
+                ec2_arn(&sink, "vpc", id),
+                tags(v.tags()),
+                ResourceBody::Vpc(body),
+            )
+            .await?;
         }
     }
     let mut pages = ec2.describe_subnets().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeSubnets", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeSubnets", page) else {
+            break;
+        };
         for s in page.subnets() {
             let id = s.subnet_id().unwrap_or_default();
             let body = Subnet {
@@ -85,13 +129,19 @@ async fn network<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Si
                 map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
                 default_for_az: s.default_for_az().unwrap_or(false),
             };
-            let arn = s.subnet_arn().and_then(|a| Arn::new(a).ok()).unwrap_or_else(|| ec2_arn(&sink, "subnet", id));
-            sink.emit(arn, tags(s.tags()), ResourceBody::Subnet(body)).await?;
+            let arn = s
+                .subnet_arn()
+                .and_then(|a| Arn::new(a).ok())
+                .unwrap_or_else(|| ec2_arn(&sink, "subnet", id));
+            sink.emit(arn, tags(s.tags()), ResourceBody::Subnet(body))
+                .await?;
         }
     }
     let mut pages = ec2.describe_route_tables().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeRouteTables", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeRouteTables", page) else {
+            break;
+        };
         for t in page.route_tables() {
             let id = t.route_table_id().unwrap_or_default();
             let body = RouteTable {
@@ -102,7 +152,9 @@ async fn network<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Si
                     .iter()
                     .map(|r| Route {
                         destination_cidr_block: r.destination_cidr_block().map(str::to_owned),
-                        destination_ipv6_cidr_block: r.destination_ipv6_cidr_block().map(str::to_owned),
+                        destination_ipv6_cidr_block: r
+                            .destination_ipv6_cidr_block()
+                            .map(str::to_owned),
                         gateway_id: r.gateway_id().map(str::to_owned),
                         nat_gateway_id: r.nat_gateway_id().map(str::to_owned),
                         other_target: r
@@ -122,12 +174,19 @@ async fn network<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Si
                     })
                     .collect(),
             };
-            sink.emit(ec2_arn(&sink, "route-table", id), tags(t.tags()), ResourceBody::RouteTable(body)).await?;
+            sink.emit(
+                ec2_arn(&sink, "route-table", id),
+                tags(t.tags()),
+                ResourceBody::RouteTable(body),
+            )
+            .await?;
         }
     }
     let mut pages = ec2.describe_flow_logs().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeFlowLogs", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeFlowLogs", page) else {
+            break;
+        };
         for f in page.flow_logs() {
             let id = f.flow_log_id().unwrap_or_default();
             let body = FlowLog {
@@ -138,7 +197,12 @@ async fn network<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Si
                 log_destination_type: f.log_destination_type().map(|t| t.as_str().to_owned()),
                 log_destination: f.log_destination().map(str::to_owned),
             };
-            sink.emit(ec2_arn(&sink, "vpc-flow-log", id), tags(f.tags()), ResourceBody::FlowLog(body)).await?;
+            sink.emit(
+                ec2_arn(&sink, "vpc-flow-log", id),
+                tags(f.tags()),
+                ResourceBody::FlowLog(body),
+            )
+            .await?;
         }
     }
     Ok(sink)
@@ -151,18 +215,39 @@ fn sg_rules(perms: &[aws_sdk_ec2::types::IpPermission]) -> Vec<SgRule> {
             ip_protocol: p.ip_protocol().unwrap_or("-1").to_owned(),
             from_port: p.from_port(),
             to_port: p.to_port(),
-            ipv4_ranges: p.ip_ranges().iter().filter_map(|r| r.cidr_ip().map(str::to_owned)).collect(),
-            ipv6_ranges: p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6().map(str::to_owned)).collect(),
-            source_groups: p.user_id_group_pairs().iter().filter_map(|g| g.group_id().map(str::to_owned)).collect(),
-            prefix_lists: p.prefix_list_ids().iter().filter_map(|l| l.prefix_list_id().map(str::to_owned)).collect(),
+            ipv4_ranges: p
+                .ip_ranges()
+                .iter()
+                .filter_map(|r| r.cidr_ip().map(str::to_owned))
+                .collect(),
+            ipv6_ranges: p
+                .ipv6_ranges()
+                .iter()
+                .filter_map(|r| r.cidr_ipv6().map(str::to_owned))
+                .collect(),
+            source_groups: p
+                .user_id_group_pairs()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_owned))
+                .collect(),
+            prefix_lists: p
+                .prefix_list_ids()
+                .iter()
+                .filter_map(|l| l.prefix_list_id().map(str::to_owned))
+                .collect(),
         })
         .collect()
 }
 
-async fn security<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Sink<'a>, CollectError> {
+async fn security<'a>(
+    ec2: &aws_sdk_ec2::Client,
+    mut sink: Sink<'a>,
+) -> Result<Sink<'a>, CollectError> {
     let mut pages = ec2.describe_security_groups().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeSecurityGroups", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeSecurityGroups", page) else {
+            break;
+        };
         for g in page.security_groups() {
             let id = g.group_id().unwrap_or_default();
             let body = SecurityGroup {
@@ -176,12 +261,15 @@ async fn security<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<S
                 .security_group_arn()
                 .and_then(|a| Arn::new(a).ok())
                 .unwrap_or_else(|| ec2_arn(&sink, "security-group", id));
-            sink.emit(arn, tags(g.tags()), ResourceBody::SecurityGroup(body)).await?;
+            sink.emit(arn, tags(g.tags()), ResourceBody::SecurityGroup(body))
+                .await?;
         }
     }
     let mut pages = ec2.describe_network_acls().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeNetworkAcls", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeNetworkAcls", page) else {
+            break;
+        };
         for n in page.network_acls() {
             let id = n.network_acl_id().unwrap_or_default();
             let mut entries: Vec<NaclEntry> = n
@@ -190,11 +278,16 @@ async fn security<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<S
                 .map(|e| NaclEntry {
                     rule_number: e.rule_number().unwrap_or(32767),
                     protocol: e.protocol().unwrap_or("-1").to_owned(),
-                    rule_action: e.rule_action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+                    rule_action: e
+                        .rule_action()
+                        .map(|a| a.as_str().to_owned())
+                        .unwrap_or_default(),
                     egress: e.egress().unwrap_or(false),
                     cidr_block: e.cidr_block().map(str::to_owned),
                     ipv6_cidr_block: e.ipv6_cidr_block().map(str::to_owned),
-                    port_range: e.port_range().map(|r| (r.from().unwrap_or(0), r.to().unwrap_or(65535))),
+                    port_range: e
+                        .port_range()
+                        .map(|r| (r.from().unwrap_or(0), r.to().unwrap_or(65535))),
                 })
                 .collect();
             entries.sort_by_key(|e| (e.egress, e.rule_number));
@@ -203,18 +296,32 @@ async fn security<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<S
                 vpc_id: n.vpc_id().unwrap_or_default().to_owned(),
                 is_default: n.is_default().unwrap_or(false),
                 entries,
-                subnet_ids: n.associations().iter().filter_map(|a| a.subnet_id().map(str::to_owned)).collect(),
+                subnet_ids: n
+                    .associations()
+                    .iter()
+                    .filter_map(|a| a.subnet_id().map(str::to_owned))
+                    .collect(),
             };
-            sink.emit(ec2_arn(&sink, "network-acl", id), tags(n.tags()), ResourceBody::NetworkAcl(body)).await?;
+            sink.emit(
+                ec2_arn(&sink, "network-acl", id),
+                tags(n.tags()),
+                ResourceBody::NetworkAcl(body),
+            )
+            .await?;
         }
     }
     Ok(sink)
 }
 
-async fn storage<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Sink<'a>, CollectError> {
+async fn storage<'a>(
+    ec2: &aws_sdk_ec2::Client,
+    mut sink: Sink<'a>,
+) -> Result<Sink<'a>, CollectError> {
     let mut pages = ec2.describe_volumes().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeVolumes", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeVolumes", page) else {
+            break;
+        };
         for v in page.volumes() {
             let id = v.volume_id().unwrap_or_default();
             let body = Volume {
@@ -223,14 +330,29 @@ async fn storage<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Si
                 kms_key_id: v.kms_key_id().map(str::to_owned),
                 state: v.state().map(|s| s.as_str().to_owned()),
                 size_gib: v.size(),
-                attached_to: v.attachments().iter().filter_map(|a| a.instance_id().map(str::to_owned)).collect(),
+                attached_to: v
+                    .attachments()
+                    .iter()
+                    .filter_map(|a| a.instance_id().map(str::to_owned))
+                    .collect(),
             };
-            sink.emit(ec2_arn(&sink, "volume", id), tags(v.tags()), ResourceBody::Volume(body)).await?;
+            sink.emit(
+                ec2_arn(&sink, "volume", id),
+                tags(v.tags()),
+                ResourceBody::Volume(body),
+            )
+            .await?;
         }
     }
-    let mut pages = ec2.describe_snapshots().owner_ids("self").into_paginator().send();
+    let mut pages = ec2
+        .describe_snapshots()
+        .owner_ids("self")
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeSnapshots", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeSnapshots", page) else {
+            break;
+        };
         for s in page.snapshots() {
             let id = s.snapshot_id().unwrap_or_default();
             // EBS snapshot ARNs carry no account id.
@@ -241,11 +363,16 @@ async fn storage<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Si
                 .attribute(SnapshotAttributeName::CreateVolumePermission)
                 .send()
                 .await;
-            let create_volume_permissions =
-                sink.observe("ec2:DescribeSnapshotAttribute", &arn, out, &[]).map(|o| {
+            let create_volume_permissions = sink
+                .observe("ec2:DescribeSnapshotAttribute", &arn, out, &[])
+                .map(|o| {
                     o.create_volume_permissions()
                         .iter()
-                        .filter_map(|p| p.group().map(|g| g.as_str().to_owned()).or(p.user_id().map(str::to_owned)))
+                        .filter_map(|p| {
+                            p.group()
+                                .map(|g| g.as_str().to_owned())
+                                .or(p.user_id().map(str::to_owned))
+                        })
                         .collect()
                 });
             let body = EbsSnapshot {
@@ -255,34 +382,58 @@ async fn storage<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Si
                 create_volume_permissions,
                 start_time: time(s.start_time()),
             };
-            sink.emit(arn, tags(s.tags()), ResourceBody::EbsSnapshot(body)).await?;
+            sink.emit(arn, tags(s.tags()), ResourceBody::EbsSnapshot(body))
+                .await?;
         }
     }
     Ok(sink)
 }
 
-async fn instances<'a>(ec2: &aws_sdk_ec2::Client, mut sink: Sink<'a>) -> Result<Sink<'a>, CollectError> {
+async fn instances<'a>(
+    ec2: &aws_sdk_ec2::Client,
+    mut sink: Sink<'a>,
+) -> Result<Sink<'a>, CollectError> {
     let mut pages = ec2.describe_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("ec2:DescribeInstances", page) else { break };
+        let Some(page) = sink.list("ec2:DescribeInstances", page) else {
+            break;
+        };
         for i in page.reservations().iter().flat_map(|r| r.instances()) {
             let id = i.instance_id().unwrap_or_default();
             let body = Instance {
                 instance_id: id.to_owned(),
-                state: i.state().and_then(|s| s.name()).map(|n| n.as_str().to_owned()),
+                state: i
+                    .state()
+                    .and_then(|s| s.name())
+                    .map(|n| n.as_str().to_owned()),
                 public_ip_address: i.public_ip_address().map(str::to_owned),
                 subnet_id: i.subnet_id().map(str::to_owned),
                 vpc_id: i.vpc_id().map(str::to_owned),
-                iam_instance_profile: i.iam_instance_profile().and_then(|p| p.arn()).map(str::to_owned),
-                metadata_http_tokens: i.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str().to_owned()),
+                iam_instance_profile: i
+                    .iam_instance_profile()
+                    .and_then(|p| p.arn())
+                    .map(str::to_owned),
+                metadata_http_tokens: i
+                    .metadata_options()
+                    .and_then(|m| m.http_tokens())
+                    .map(|t| t.as_str().to_owned()),
                 metadata_http_endpoint: i
                     .metadata_options()
                     .and_then(|m| m.http_endpoint())
                     .map(|t| t.as_str().to_owned()),
-                security_groups: i.security_groups().iter().filter_map(|g| g.group_id().map(str::to_owned)).collect(),
+                security_groups: i
+                    .security_groups()
+                    .iter()
+                    .filter_map(|g| g.group_id().map(str::to_owned))
+                    .collect(),
                 launch_time: time(i.launch_time()),
             };
-            sink.emit(ec2_arn(&sink, "instance", id), tags(i.tags()), ResourceBody::Instance(body)).await?;
+            sink.emit(
+                ec2_arn(&sink, "instance", id),
+                tags(i.tags()),
+                ResourceBody::Instance(body),
+            )
+            .await?;
         }
     }
     Ok(sink)

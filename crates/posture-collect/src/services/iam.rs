@@ -8,8 +8,8 @@ use std::time::Duration;
 use aws_sdk_iam::types::{EntityType, ReportStateType};
 use chrono::{DateTime, Utc};
 use posture_model::resources::{
-    AccessKeyInfo, CredentialReportRow, IamAccountSummary, IamCredentialReport, IamGroup, IamPasswordPolicy,
-    IamPolicy, IamRole, IamUser, InlinePolicy, PasswordPolicy, UserCredentials,
+    AccessKeyInfo, CredentialReportRow, IamAccountSummary, IamCredentialReport, IamGroup,
+    IamPasswordPolicy, IamPolicy, IamRole, IamUser, InlinePolicy, PasswordPolicy, UserCredentials,
 };
 use posture_model::{Arn, Observed, Region, ResourceBody, Tags, Unavailable, UnavailableKind};
 
@@ -28,13 +28,27 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
     // Account summary: root MFA and root access keys.
     let summary_arn = Arn::from_parts("iam", "", &account, "account-summary");
     let summary = sink
-        .observe("iam:GetAccountSummary", &summary_arn, iam.get_account_summary().send().await, &[])
+        .observe(
+            "iam:GetAccountSummary",
+            &summary_arn,
+            iam.get_account_summary().send().await,
+            &[],
+        )
         .map(|o| {
             o.summary_map()
-                .map(|m| m.iter().map(|(k, v)| (k.as_str().to_owned(), *v)).collect::<BTreeMap<_, _>>())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), *v))
+                        .collect::<BTreeMap<_, _>>()
+                })
                 .unwrap_or_default()
         });
-    sink.emit(summary_arn, Observed::Absent, ResourceBody::IamAccountSummary(IamAccountSummary { summary })).await?;
+    sink.emit(
+        summary_arn,
+        Observed::Absent,
+        ResourceBody::IamAccountSummary(IamAccountSummary { summary }),
+    )
+    .await?;
 
     // Password policy: `NoSuchEntity` means the account has none.
     let pp_arn = Arn::from_parts("iam", "", &account, "account-password-policy");
@@ -61,18 +75,30 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
         Observed::Collected(None) | Observed::Absent => Observed::Absent,
         Observed::Unavailable(u) => Observed::Unavailable(u),
     };
-    sink.emit(pp_arn, Observed::Absent, ResourceBody::IamPasswordPolicy(IamPasswordPolicy { policy })).await?;
+    sink.emit(
+        pp_arn,
+        Observed::Absent,
+        ResourceBody::IamPasswordPolicy(IamPasswordPolicy { policy }),
+    )
+    .await?;
 
     // Credential report.
     let report_arn = Arn::from_parts("iam", "", &account, "credential-report");
     let (generated_at, rows) = credential_report(&iam, &report_arn, &mut sink).await;
     let by_user: BTreeMap<String, UserCredentials> = match &rows {
-        Observed::Collected(rows) => rows.iter().map(|r| (r.user.clone(), r.credentials.clone())).collect(),
+        Observed::Collected(rows) => rows
+            .iter()
+            .map(|r| (r.user.clone(), r.credentials.clone()))
+            .collect(),
         _ => BTreeMap::new(),
     };
     let report_problem = rows.unavailable().cloned();
-    sink.emit(report_arn, Observed::Absent, ResourceBody::IamCredentialReport(IamCredentialReport { generated_at, rows }))
-        .await?;
+    sink.emit(
+        report_arn,
+        Observed::Absent,
+        ResourceBody::IamCredentialReport(IamCredentialReport { generated_at, rows }),
+    )
+    .await?;
 
     // Identities and policies.
     let mut pages = iam
@@ -85,7 +111,9 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("iam:GetAccountAuthorizationDetails", page) else { break };
+        let Some(page) = sink.list("iam:GetAccountAuthorizationDetails", page) else {
+            break;
+        };
         for u in page.user_detail_list() {
             let name = u.user_name().unwrap_or_default().to_owned();
             let credentials = match (by_user.get(&name), &report_problem) {
@@ -95,7 +123,9 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
                     kind: UnavailableKind::Failed,
                     operation: "iam:GetCredentialReport".to_owned(),
                     code: None,
-                    message: format!("the credential report has no row for user {name} (it may predate the user)"),
+                    message: format!(
+                        "the credential report has no row for user {name} (it may predate the user)"
+                    ),
                 }),
             };
             let body = IamUser {
@@ -104,35 +134,56 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
                 create_date: time(u.create_date()),
                 groups: u.group_list().to_vec(),
                 attached_policies: attached(u.attached_managed_policies()),
-                inline_policies: inline(u.user_policy_list().iter().map(|p| (p.policy_name(), p.policy_document()))),
+                inline_policies: inline(
+                    u.user_policy_list()
+                        .iter()
+                        .map(|p| (p.policy_name(), p.policy_document())),
+                ),
                 credentials,
             };
             let arn = arn(u.arn(), "iam", "", &account, &format!("user/{name}"));
-            sink.emit(arn, iam_tags(u.tags()), ResourceBody::IamUser(body)).await?;
+            sink.emit(arn, iam_tags(u.tags()), ResourceBody::IamUser(body))
+                .await?;
         }
         for g in page.group_detail_list() {
             let name = g.group_name().unwrap_or_default().to_owned();
             let body = IamGroup {
                 name: name.clone(),
                 attached_policies: attached(g.attached_managed_policies()),
-                inline_policies: inline(g.group_policy_list().iter().map(|p| (p.policy_name(), p.policy_document()))),
+                inline_policies: inline(
+                    g.group_policy_list()
+                        .iter()
+                        .map(|p| (p.policy_name(), p.policy_document())),
+                ),
             };
             let arn = arn(g.arn(), "iam", "", &account, &format!("group/{name}"));
             // Groups cannot be tagged.
-            sink.emit(arn, Observed::Collected(Tags::new()), ResourceBody::IamGroup(body)).await?;
+            sink.emit(
+                arn,
+                Observed::Collected(Tags::new()),
+                ResourceBody::IamGroup(body),
+            )
+            .await?;
         }
         for r in page.role_detail_list() {
             let name = r.role_name().unwrap_or_default().to_owned();
             let body = IamRole {
                 name: name.clone(),
                 path: r.path().unwrap_or("/").to_owned(),
-                assume_role_policy: r.assume_role_policy_document().and_then(|d| parse_policy(d).ok()),
+                assume_role_policy: r
+                    .assume_role_policy_document()
+                    .and_then(|d| parse_policy(d).ok()),
                 attached_policies: attached(r.attached_managed_policies()),
-                inline_policies: inline(r.role_policy_list().iter().map(|p| (p.policy_name(), p.policy_document()))),
+                inline_policies: inline(
+                    r.role_policy_list()
+                        .iter()
+                        .map(|p| (p.policy_name(), p.policy_document())),
+                ),
                 last_used: r.role_last_used().and_then(|l| time(l.last_used_date())),
             };
             let arn = arn(r.arn(), "iam", "", &account, &format!("role/{name}"));
-            sink.emit(arn, iam_tags(r.tags()), ResourceBody::IamRole(body)).await?;
+            sink.emit(arn, iam_tags(r.tags()), ResourceBody::IamRole(body))
+                .await?;
         }
         for p in page.policies() {
             let policy_arn = p.arn().unwrap_or_default();
@@ -151,27 +202,41 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
             let document = match default_doc {
                 Some(text) => match parse_policy(text) {
                     Ok(v) => Observed::Collected(v),
-                    Err(e) => Observed::Unavailable(malformed("iam:GetAccountAuthorizationDetails", e)),
+                    Err(e) => {
+                        Observed::Unavailable(malformed("iam:GetAccountAuthorizationDetails", e))
+                    }
                 },
                 None => Observed::Unavailable(malformed(
                     "iam:GetAccountAuthorizationDetails",
                     "the default policy version was not returned".to_owned(),
                 )),
             };
-            let body = IamPolicy { name: name.clone(), aws_managed, attachment_count, document };
+            let body = IamPolicy {
+                name: name.clone(),
+                aws_managed,
+                attachment_count,
+                document,
+            };
             let arn = arn(p.arn(), "iam", "", &account, &format!("policy/{name}"));
-            sink.emit(arn, Observed::Absent, ResourceBody::IamPolicy(body)).await?;
+            sink.emit(arn, Observed::Absent, ResourceBody::IamPolicy(body))
+                .await?;
         }
     }
     sink.finish().await
 }
 
 fn iam_tags(tags: &[aws_sdk_iam::types::Tag]) -> Observed<Tags> {
-    Observed::Collected(tags.iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect())
+    Observed::Collected(
+        tags.iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+    )
 }
 
 fn attached(list: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
-    list.iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect()
+    list.iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect()
 }
 
 fn inline<'a>(list: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Vec<InlinePolicy> {
@@ -192,7 +257,12 @@ async fn credential_report(
     sink: &mut Sink<'_>,
 ) -> (Option<DateTime<Utc>>, Observed<Vec<CredentialReportRow>>) {
     for _ in 0..REPORT_POLLS {
-        let generated = sink.observe("iam:GenerateCredentialReport", arn, iam.generate_credential_report().send().await, &[]);
+        let generated = sink.observe(
+            "iam:GenerateCredentialReport",
+            arn,
+            iam.generate_credential_report().send().await,
+            &[],
+        );
         match generated {
             Observed::Collected(out) if out.state() == Some(&ReportStateType::Complete) => break,
             Observed::Collected(_) => tokio::time::sleep(REPORT_POLL_INTERVAL).await,
@@ -200,13 +270,24 @@ async fn credential_report(
             Observed::Unavailable(u) => return (None, Observed::Unavailable(u)),
         }
     }
-    match sink.observe("iam:GetCredentialReport", arn, iam.get_credential_report().send().await, &[]) {
+    match sink.observe(
+        "iam:GetCredentialReport",
+        arn,
+        iam.get_credential_report().send().await,
+        &[],
+    ) {
         Observed::Collected(out) => {
             let generated_at = time(out.generated_time());
-            let bytes = out.content().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+            let bytes = out
+                .content()
+                .map(|b| b.as_ref().to_vec())
+                .unwrap_or_default();
             match parse_report(&bytes) {
                 Ok(rows) => (generated_at, Observed::Collected(rows)),
-                Err(e) => (generated_at, Observed::Unavailable(malformed("iam:GetCredentialReport", e))),
+                Err(e) => (
+                    generated_at,
+                    Observed::Unavailable(malformed("iam:GetCredentialReport", e)),
+                ),
             }
         }
         Observed::Absent => (None, Observed::Absent),
@@ -217,22 +298,40 @@ async fn credential_report(
 /// Parses the credential report CSV.
 pub(crate) fn parse_report(bytes: &[u8]) -> Result<Vec<CredentialReportRow>, String> {
     let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader.headers().map_err(|e| format!("credential report: {e}"))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("credential report: {e}"))?
+        .clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let need = |name: &str| col(name).ok_or_else(|| format!("credential report has no column {name:?}"));
-    let (user, arn, pw, pw_used, mfa) =
-        (need("user")?, need("arn")?, need("password_enabled")?, need("password_last_used")?, need("mfa_active")?);
+    let need =
+        |name: &str| col(name).ok_or_else(|| format!("credential report has no column {name:?}"));
+    let (user, arn, pw, pw_used, mfa) = (
+        need("user")?,
+        need("arn")?,
+        need("password_enabled")?,
+        need("password_last_used")?,
+        need("mfa_active")?,
+    );
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| format!("credential report: {e}"))?;
         let field = |i: usize| record.get(i).unwrap_or_default();
         let mut access_keys = Vec::new();
         for slot in [1u8, 2] {
-            let get = |suffix: &str| col(&format!("access_key_{slot}_{suffix}")).map(field).unwrap_or_default();
+            let get = |suffix: &str| {
+                col(&format!("access_key_{slot}_{suffix}"))
+                    .map(field)
+                    .unwrap_or_default()
+            };
             let active = get("active") == "true";
             let last_rotated = report_time(get("last_rotated"));
             if active || last_rotated.is_some() {
-                access_keys.push(AccessKeyInfo { slot, active, last_rotated, last_used: report_time(get("last_used_date")) });
+                access_keys.push(AccessKeyInfo {
+                    slot,
+                    active,
+                    last_rotated,
+                    last_used: report_time(get("last_used_date")),
+                });
             }
         }
         rows.push(CredentialReportRow {
@@ -251,7 +350,9 @@ pub(crate) fn parse_report(bytes: &[u8]) -> Result<Vec<CredentialReportRow>, Str
 }
 
 fn report_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -273,11 +374,21 @@ mod tests {
         assert!(!rows[1].credentials.mfa_active);
         assert_eq!(rows[1].credentials.access_keys.len(), 1);
         assert!(rows[1].credentials.access_keys[0].active);
-        assert_eq!(rows[1].credentials.access_keys[0].last_rotated.unwrap().to_rfc3339(), "2021-02-01T00:00:00+00:00");
+        assert_eq!(
+            rows[1].credentials.access_keys[0]
+                .last_rotated
+                .unwrap()
+                .to_rfc3339(),
+            "2021-02-01T00:00:00+00:00"
+        );
     }
 
     #[test]
     fn a_report_without_required_columns_is_an_error() {
-        assert!(parse_report(b"user,arn\nx,y\n").unwrap_err().contains("password_enabled"));
+        assert!(
+            parse_report(b"user,arn\nx,y\n")
+                .unwrap_err()
+                .contains("password_enabled")
+        );
     }
 }

@@ -19,10 +19,15 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
     let mut aliases: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut pages = kms.list_aliases().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("kms:ListAliases", page) else { break };
+        let Some(page) = sink.list("kms:ListAliases", page) else {
+            break;
+        };
         for a in page.aliases() {
             if let (Some(name), Some(target)) = (a.alias_name(), a.target_key_id()) {
-                aliases.entry(target.to_owned()).or_default().push(name.to_owned());
+                aliases
+                    .entry(target.to_owned())
+                    .or_default()
+                    .push(name.to_owned());
             }
         }
     }
@@ -30,12 +35,22 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
     let mut keys = Vec::new();
     let mut pages = kms.list_keys().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("kms:ListKeys", page) else { break };
+        let Some(page) = sink.list("kms:ListKeys", page) else {
+            break;
+        };
         for k in page.keys() {
             if let Some(id) = k.key_id() {
-                let arn = k.key_arn().and_then(|a| Arn::new(a).ok()).unwrap_or_else(|| {
-                    Arn::from_parts("kms", region.as_str(), ctx.account.as_str(), &format!("key/{id}"))
-                });
+                let arn = k
+                    .key_arn()
+                    .and_then(|a| Arn::new(a).ok())
+                    .unwrap_or_else(|| {
+                        Arn::from_parts(
+                            "kms",
+                            region.as_str(),
+                            ctx.account.as_str(),
+                            &format!("key/{id}"),
+                        )
+                    });
                 keys.push((id.to_owned(), arn));
             }
         }
@@ -57,7 +72,12 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
 }
 
 fn skipped(operation: &str, why: &str) -> Unavailable {
-    Unavailable { kind: UnavailableKind::NotCollected, operation: operation.to_owned(), code: None, message: why.to_owned() }
+    Unavailable {
+        kind: UnavailableKind::NotCollected,
+        operation: operation.to_owned(),
+        code: None,
+        message: why.to_owned(),
+    }
 }
 
 async fn read_key(
@@ -67,11 +87,22 @@ async fn read_key(
     aliases: Vec<String>,
 ) -> (Arn, Observed<Tags>, KmsKey, GapLog) {
     let mut log = GapLog::default();
-    let metadata = match log.observe("kms:DescribeKey", &arn, kms.describe_key().key_id(&key_id).send().await, &[]) {
+    let metadata = match log.observe(
+        "kms:DescribeKey",
+        &arn,
+        kms.describe_key().key_id(&key_id).send().await,
+        &[],
+    ) {
         Observed::Collected(out) => match out.key_metadata() {
             Some(m) => Observed::Collected(KmsKeyMetadata {
-                key_manager: m.key_manager().map(|k| k.as_str().to_owned()).unwrap_or_default(),
-                key_state: m.key_state().map(|k| k.as_str().to_owned()).unwrap_or_default(),
+                key_manager: m
+                    .key_manager()
+                    .map(|k| k.as_str().to_owned())
+                    .unwrap_or_default(),
+                key_state: m
+                    .key_state()
+                    .map(|k| k.as_str().to_owned())
+                    .unwrap_or_default(),
                 key_spec: m.key_spec().map(|k| k.as_str().to_owned()),
                 key_usage: m.key_usage().map(|k| k.as_str().to_owned()),
                 origin: m.origin().map(|k| k.as_str().to_owned()),
@@ -79,7 +110,10 @@ async fn read_key(
                 description: m.description().map(str::to_owned),
                 creation_date: time(m.creation_date()),
             }),
-            None => Observed::Unavailable(malformed("kms:DescribeKey", "no key metadata in the answer".to_owned())),
+            None => Observed::Unavailable(malformed(
+                "kms:DescribeKey",
+                "no key metadata in the answer".to_owned(),
+            )),
         },
         Observed::Absent => Observed::Absent,
         Observed::Unavailable(u) => Observed::Unavailable(u),
@@ -100,7 +134,11 @@ async fn read_key(
             let policy = match log.observe(
                 "kms:GetKeyPolicy",
                 &arn,
-                kms.get_key_policy().key_id(&key_id).policy_name("default").send().await,
+                kms.get_key_policy()
+                    .key_id(&key_id)
+                    .policy_name("default")
+                    .send()
+                    .await,
                 &[],
             ) {
                 Observed::Collected(o) => match o.policy().map(parse_policy) {
@@ -112,8 +150,18 @@ async fn read_key(
                 Observed::Unavailable(u) => Observed::Unavailable(u),
             };
             let tags = log
-                .observe("kms:ListResourceTags", &arn, kms.list_resource_tags().key_id(&key_id).send().await, &[])
-                .map(|o| o.tags().iter().map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned())).collect());
+                .observe(
+                    "kms:ListResourceTags",
+                    &arn,
+                    kms.list_resource_tags().key_id(&key_id).send().await,
+                    &[],
+                )
+                .map(|o| {
+                    o.tags()
+                        .iter()
+                        .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned()))
+                        .collect()
+                });
             (rotation, policy, tags)
         }
         Observed::Collected(_) => {
@@ -133,5 +181,16 @@ async fn read_key(
             )
         }
     };
-    (arn, tags, KmsKey { key_id, metadata, rotation_enabled, policy, aliases }, log)
+    (
+        arn,
+        tags,
+        KmsKey {
+            key_id,
+            metadata,
+            rotation_enabled,
+            policy,
+            aliases,
+        },
+        log,
+    )
 }

@@ -15,7 +15,9 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
-use posture_model::{AccountId, Arn, CollectionRecord, Gap, Observed, Region, Resource, ResourceBody, Tags};
+use posture_model::{
+    AccountId, Arn, CollectionRecord, Gap, Observed, Region, Resource, ResourceBody, Tags,
+};
 use tokio::sync::mpsc;
 
 use crate::classify::{CallError, classify};
@@ -56,7 +58,8 @@ impl GapLog {
             error = %err.message,
             "collection call failed"
         );
-        self.0.push((operation.to_owned(), err.clone(), resource.cloned()));
+        self.0
+            .push((operation.to_owned(), err.clone(), resource.cloned()));
     }
 
     /// Turns a per-resource call result into an `Observed` value: `Absent` when the error
@@ -86,7 +89,11 @@ impl GapLog {
     }
 
     /// Records a failed list call and returns `None`, or passes the value through.
-    pub fn list<T, E>(&mut self, operation: &str, result: Result<T, SdkError<E, HttpResponse>>) -> Option<T>
+    pub fn list<T, E>(
+        &mut self,
+        operation: &str,
+        result: Result<T, SdkError<E, HttpResponse>>,
+    ) -> Option<T>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -102,7 +109,14 @@ impl GapLog {
 
 impl<'a> Sink<'a> {
     pub fn new(ctx: &Ctx<'a>, region: Region, service: &'static str) -> Self {
-        Self { tx: ctx.tx, account: ctx.account.clone(), region, service, resources: 0, log: GapLog::default() }
+        Self {
+            tx: ctx.tx,
+            account: ctx.account.clone(),
+            region,
+            service,
+            resources: 0,
+            log: GapLog::default(),
+        }
     }
 
     /// A sink for a concurrent part of this collection; [`Sink::join`] merges it back.
@@ -132,7 +146,12 @@ impl<'a> Sink<'a> {
     }
 
     /// Sends a resource in this collection's region.
-    pub async fn emit(&mut self, arn: Arn, tags: Observed<Tags>, body: ResourceBody) -> Result<(), CollectError> {
+    pub async fn emit(
+        &mut self,
+        arn: Arn,
+        tags: Observed<Tags>,
+        body: ResourceBody,
+    ) -> Result<(), CollectError> {
         let region = self.region.clone();
         self.emit_in(arn, region, tags, body).await
     }
@@ -146,8 +165,17 @@ impl<'a> Sink<'a> {
         body: ResourceBody,
     ) -> Result<(), CollectError> {
         self.resources += 1;
-        let resource = Resource { arn, account: self.account.clone(), region, tags, body };
-        self.tx.send(Event::Resource(Box::new(resource))).await.map_err(|_| CollectError::Cancelled)
+        let resource = Resource {
+            arn,
+            account: self.account.clone(),
+            region,
+            tags,
+            body,
+        };
+        self.tx
+            .send(Event::Resource(Box::new(resource)))
+            .await
+            .map_err(|_| CollectError::Cancelled)
     }
 
     /// See [`GapLog::observe`].
@@ -165,7 +193,11 @@ impl<'a> Sink<'a> {
     }
 
     /// See [`GapLog::list`].
-    pub fn list<T, E>(&mut self, operation: &str, result: Result<T, SdkError<E, HttpResponse>>) -> Option<T>
+    pub fn list<T, E>(
+        &mut self,
+        operation: &str,
+        result: Result<T, SdkError<E, HttpResponse>>,
+    ) -> Option<T>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -191,7 +223,10 @@ impl<'a> Sink<'a> {
                 code: err.code,
                 message: err.message,
             };
-            self.tx.send(Event::Gap(gap)).await.map_err(|_| CollectError::Cancelled)?;
+            self.tx
+                .send(Event::Gap(gap))
+                .await
+                .map_err(|_| CollectError::Cancelled)?;
         }
         let record = CollectionRecord {
             account: self.account,
@@ -200,7 +235,10 @@ impl<'a> Sink<'a> {
             resources: self.resources,
             complete,
         };
-        self.tx.send(Event::Collected(record)).await.map_err(|_| CollectError::Cancelled)
+        self.tx
+            .send(Event::Collected(record))
+            .await
+            .map_err(|_| CollectError::Cancelled)
     }
 }
 
@@ -211,8 +249,15 @@ pub(crate) fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Ut
 
 /// Builds an ARN from parts that AWS gave us; falls back to a documented form when AWS's
 /// answer lacked one.
-pub(crate) fn arn(text: Option<&str>, service: &str, region: &str, account: &str, resource: &str) -> Arn {
-    text.and_then(|t| Arn::new(t).ok()).unwrap_or_else(|| Arn::from_parts(service, region, account, resource))
+pub(crate) fn arn(
+    text: Option<&str>,
+    service: &str,
+    region: &str,
+    account: &str,
+    resource: &str,
+) -> Arn {
+    text.and_then(|t| Arn::new(t).ok())
+        .unwrap_or_else(|| Arn::from_parts(service, region, account, resource))
 }
 
 /// Parses a policy document returned as JSON text (URL-decoding it first when IAM returned

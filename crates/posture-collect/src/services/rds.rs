@@ -13,7 +13,14 @@ use crate::CollectError;
 
 fn tags(list: &[aws_sdk_rds::types::Tag]) -> Observed<Tags> {
     Observed::Collected(
-        list.iter().filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned()))).collect(),
+        list.iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
     )
 }
 
@@ -26,7 +33,9 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
     let mut used_groups = BTreeSet::new();
     let mut pages = rds.describe_db_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("rds:DescribeDBInstances", page) else { break };
+        let Some(page) = sink.list("rds:DescribeDBInstances", page) else {
+            break;
+        };
         for i in page.db_instances() {
             let id = i.db_instance_identifier().unwrap_or_default().to_owned();
             let groups: Vec<String> = i
@@ -48,23 +57,34 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                 deletion_protection: i.deletion_protection().unwrap_or(false),
                 multi_az: i.multi_az().unwrap_or(false),
                 auto_minor_version_upgrade: i.auto_minor_version_upgrade().unwrap_or(false),
-                iam_database_authentication_enabled: i.iam_database_authentication_enabled().unwrap_or(false),
+                iam_database_authentication_enabled: i
+                    .iam_database_authentication_enabled()
+                    .unwrap_or(false),
                 enabled_cloudwatch_logs_exports: i.enabled_cloudwatch_logs_exports().to_vec(),
                 parameter_groups: groups,
-                db_subnet_group: i.db_subnet_group().and_then(|g| g.db_subnet_group_name()).map(str::to_owned),
-                vpc_id: i.db_subnet_group().and_then(|g| g.vpc_id()).map(str::to_owned),
+                db_subnet_group: i
+                    .db_subnet_group()
+                    .and_then(|g| g.db_subnet_group_name())
+                    .map(str::to_owned),
+                vpc_id: i
+                    .db_subnet_group()
+                    .and_then(|g| g.vpc_id())
+                    .map(str::to_owned),
                 monitoring_interval: i.monitoring_interval(),
                 ca_certificate_identifier: i.ca_certificate_identifier().map(str::to_owned),
                 created_at: time(i.instance_create_time()),
             };
             let arn = arn(i.db_instance_arn(), "rds", r, &account, &format!("db:{id}"));
-            sink.emit(arn, tags(i.tag_list()), ResourceBody::RdsInstance(body)).await?;
+            sink.emit(arn, tags(i.tag_list()), ResourceBody::RdsInstance(body))
+                .await?;
         }
     }
 
     let mut pages = rds.describe_db_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("rds:DescribeDBClusters", page) else { break };
+        let Some(page) = sink.list("rds:DescribeDBClusters", page) else {
+            break;
+        };
         for c in page.db_clusters() {
             let id = c.db_cluster_identifier().unwrap_or_default().to_owned();
             let body = RdsCluster {
@@ -75,36 +95,62 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                 deletion_protection: c.deletion_protection().unwrap_or(false),
                 backup_retention_period: c.backup_retention_period().unwrap_or(0),
                 multi_az: c.multi_az().unwrap_or(false),
-                iam_database_authentication_enabled: c.iam_database_authentication_enabled().unwrap_or(false),
+                iam_database_authentication_enabled: c
+                    .iam_database_authentication_enabled()
+                    .unwrap_or(false),
                 enabled_cloudwatch_logs_exports: c.enabled_cloudwatch_logs_exports().to_vec(),
                 parameter_group: c.db_cluster_parameter_group().map(str::to_owned),
-                members: c.db_cluster_members().iter().filter_map(|m| m.db_instance_identifier().map(str::to_owned)).collect(),
+                members: c
+                    .db_cluster_members()
+                    .iter()
+                    .filter_map(|m| m.db_instance_identifier().map(str::to_owned))
+                    .collect(),
             };
-            let arn = arn(c.db_cluster_arn(), "rds", r, &account, &format!("cluster:{id}"));
-            sink.emit(arn, tags(c.tag_list()), ResourceBody::RdsCluster(body)).await?;
+            let arn = arn(
+                c.db_cluster_arn(),
+                "rds",
+                r,
+                &account,
+                &format!("cluster:{id}"),
+            );
+            sink.emit(arn, tags(c.tag_list()), ResourceBody::RdsCluster(body))
+                .await?;
         }
     }
 
     let mut pages = rds.describe_db_snapshots().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("rds:DescribeDBSnapshots", page) else { break };
+        let Some(page) = sink.list("rds:DescribeDBSnapshots", page) else {
+            break;
+        };
         for s in page.db_snapshots() {
             let id = s.db_snapshot_identifier().unwrap_or_default().to_owned();
-            let arn = arn(s.db_snapshot_arn(), "rds", r, &account, &format!("snapshot:{id}"));
+            let arn = arn(
+                s.db_snapshot_arn(),
+                "rds",
+                r,
+                &account,
+                &format!("snapshot:{id}"),
+            );
             let restore_accounts = if s.snapshot_type() == Some("automated") {
                 // Automated snapshots cannot be shared; AWS rejects the attribute change.
                 Observed::Collected(Vec::new())
             } else {
-                let out = rds.describe_db_snapshot_attributes().db_snapshot_identifier(&id).send().await;
-                sink.observe("rds:DescribeDBSnapshotAttributes", &arn, out, &[]).map(|o| {
-                    o.db_snapshot_attributes_result()
-                        .map(|r| r.db_snapshot_attributes())
-                        .unwrap_or_default()
-                        .iter()
-                        .filter(|a| a.attribute_name() == Some("restore"))
-                        .flat_map(|a| a.attribute_values().iter().cloned())
-                        .collect()
-                })
+                let out = rds
+                    .describe_db_snapshot_attributes()
+                    .db_snapshot_identifier(&id)
+                    .send()
+                    .await;
+                sink.observe("rds:DescribeDBSnapshotAttributes", &arn, out, &[])
+                    .map(|o| {
+                        o.db_snapshot_attributes_result()
+                            .map(|r| r.db_snapshot_attributes())
+                            .unwrap_or_default()
+                            .iter()
+                            .filter(|a| a.attribute_name() == Some("restore"))
+                            .flat_map(|a| a.attribute_values().iter().cloned())
+                            .collect()
+                    })
             };
             let body = RdsSnapshot {
                 identifier: id,
@@ -114,29 +160,46 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                 encrypted: s.encrypted().unwrap_or(false),
                 restore_accounts,
             };
-            sink.emit(arn, tags(s.tag_list()), ResourceBody::RdsSnapshot(body)).await?;
+            sink.emit(arn, tags(s.tag_list()), ResourceBody::RdsSnapshot(body))
+                .await?;
         }
     }
 
     let mut pages = rds.describe_db_cluster_snapshots().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("rds:DescribeDBClusterSnapshots", page) else { break };
+        let Some(page) = sink.list("rds:DescribeDBClusterSnapshots", page) else {
+            break;
+        };
         for s in page.db_cluster_snapshots() {
-            let id = s.db_cluster_snapshot_identifier().unwrap_or_default().to_owned();
-            let arn = arn(s.db_cluster_snapshot_arn(), "rds", r, &account, &format!("cluster-snapshot:{id}"));
+            let id = s
+                .db_cluster_snapshot_identifier()
+                .unwrap_or_default()
+                .to_owned();
+            let arn = arn(
+                s.db_cluster_snapshot_arn(),
+                "rds",
+                r,
+                &account,
+                &format!("cluster-snapshot:{id}"),
+            );
             let restore_accounts = if s.snapshot_type() == Some("automated") {
                 Observed::Collected(Vec::new())
             } else {
-                let out = rds.describe_db_cluster_snapshot_attributes().db_cluster_snapshot_identifier(&id).send().await;
-                sink.observe("rds:DescribeDBClusterSnapshotAttributes", &arn, out, &[]).map(|o| {
-                    o.db_cluster_snapshot_attributes_result()
-                        .map(|r| r.db_cluster_snapshot_attributes())
-                        .unwrap_or_default()
-                        .iter()
-                        .filter(|a| a.attribute_name() == Some("restore"))
-                        .flat_map(|a| a.attribute_values().iter().cloned())
-                        .collect()
-                })
+                let out = rds
+                    .describe_db_cluster_snapshot_attributes()
+                    .db_cluster_snapshot_identifier(&id)
+                    .send()
+                    .await;
+                sink.observe("rds:DescribeDBClusterSnapshotAttributes", &arn, out, &[])
+                    .map(|o| {
+                        o.db_cluster_snapshot_attributes_result()
+                            .map(|r| r.db_cluster_snapshot_attributes())
+                            .unwrap_or_default()
+                            .iter()
+                            .filter(|a| a.attribute_name() == Some("restore"))
+                            .flat_map(|a| a.attribute_values().iter().cloned())
+                            .collect()
+                    })
             };
             let body = RdsSnapshot {
                 identifier: id,
@@ -146,27 +209,39 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                 encrypted: s.storage_encrypted().unwrap_or(false),
                 restore_accounts,
             };
-            sink.emit(arn, tags(s.tag_list()), ResourceBody::RdsSnapshot(body)).await?;
+            sink.emit(arn, tags(s.tag_list()), ResourceBody::RdsSnapshot(body))
+                .await?;
         }
     }
 
     if !used_groups.is_empty() {
         let mut pages = rds.describe_db_parameter_groups().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let Some(page) = sink.list("rds:DescribeDBParameterGroups", page) else { break };
+            let Some(page) = sink.list("rds:DescribeDBParameterGroups", page) else {
+                break;
+            };
             for g in page.db_parameter_groups() {
-                let Some(name) = g.db_parameter_group_name() else { continue };
+                let Some(name) = g.db_parameter_group_name() else {
+                    continue;
+                };
                 if !used_groups.contains(name) {
                     continue;
                 }
-                let arn = arn(g.db_parameter_group_arn(), "rds", r, &account, &format!("pg:{name}"));
+                let arn = arn(
+                    g.db_parameter_group_arn(),
+                    "rds",
+                    r,
+                    &account,
+                    &format!("pg:{name}"),
+                );
                 let parameters = read_parameters(&rds, name, &arn, &mut sink).await;
                 let body = RdsParameterGroup {
                     name: name.to_owned(),
                     family: g.db_parameter_group_family().map(str::to_owned),
                     parameters,
                 };
-                sink.emit(arn, Observed::Absent, ResourceBody::RdsParameterGroup(body)).await?;
+                sink.emit(arn, Observed::Absent, ResourceBody::RdsParameterGroup(body))
+                    .await?;
             }
         }
     }
@@ -180,17 +255,29 @@ async fn read_parameters(
     sink: &mut Sink<'_>,
 ) -> Observed<BTreeMap<String, Option<String>>> {
     let mut params = BTreeMap::new();
-    let mut pages = rds.describe_db_parameters().db_parameter_group_name(group).into_paginator().send();
+    let mut pages = rds
+        .describe_db_parameters()
+        .db_parameter_group_name(group)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         match sink.observe("rds:DescribeDBParameters", arn, page, &[]) {
             Observed::Collected(page) => {
                 for p in page.parameters() {
-                    if let Some(name) = p.parameter_name().filter(|n| RDS_TRACKED_PARAMETERS.contains(n)) {
+                    if let Some(name) = p
+                        .parameter_name()
+                        .filter(|n| RDS_TRACKED_PARAMETERS.contains(n))
+                    {
                         params.insert(name.to_owned(), p.parameter_value().map(str::to_owned));
                     }
                 }
             }
-            Observed::Absent => return Observed::Unavailable(malformed("rds:DescribeDBParameters", "empty answer".into())),
+            Observed::Absent => {
+                return Observed::Unavailable(malformed(
+                    "rds:DescribeDBParameters",
+                    "empty answer".into(),
+                ));
+            }
             Observed::Unavailable(u) => return Observed::Unavailable(u),
         }
     }

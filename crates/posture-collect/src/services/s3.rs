@@ -3,8 +3,9 @@
 
 use futures::StreamExt;
 use posture_model::resources::{
-    AclGrant, BucketAcl, BucketEncryption, BucketLogging, BucketReplication, BucketVersioning, EncryptionRule,
-    ObjectLock, PublicAccessBlock, ReplicationRule, S3AccountPublicAccessBlock, S3Bucket,
+    AclGrant, BucketAcl, BucketEncryption, BucketLogging, BucketReplication, BucketVersioning,
+    EncryptionRule, ObjectLock, PublicAccessBlock, ReplicationRule, S3AccountPublicAccessBlock,
+    S3Bucket,
 };
 use posture_model::{Arn, Observed, Region, ResourceBody, Tags};
 
@@ -20,12 +21,22 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
 
     let client = ctx.clients.s3(&ctx.clients.home_region());
     let mut listed = Vec::new();
-    let mut pages = client.list_buckets().max_buckets(1000).into_paginator().send();
+    let mut pages = client
+        .list_buckets()
+        .max_buckets(1000)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("s3:ListBuckets", page) else { break };
+        let Some(page) = sink.list("s3:ListBuckets", page) else {
+            break;
+        };
         for b in page.buckets() {
             if let Some(name) = b.name() {
-                listed.push((name.to_owned(), b.bucket_region().map(str::to_owned), time(b.creation_date())));
+                listed.push((
+                    name.to_owned(),
+                    b.bucket_region().map(str::to_owned),
+                    time(b.creation_date()),
+                ));
             }
         }
     }
@@ -39,25 +50,59 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
     results.sort_by(|a, b| a.0.cmp(&b.0));
     for (arn, region, tags, body, log) in results {
         sink.absorb(log);
-        sink.emit_in(arn, region, tags, ResourceBody::S3Bucket(body)).await?;
+        sink.emit_in(arn, region, tags, ResourceBody::S3Bucket(body))
+            .await?;
     }
     sink.finish().await
 }
 
-async fn account_public_access_block(ctx: &Ctx<'_>, sink: &mut Sink<'_>) -> Result<(), CollectError> {
-    let arn = Arn::from_parts("s3", "", ctx.account.as_str(), "account-public-access-block");
-    let result = ctx.clients.s3control().get_public_access_block().account_id(ctx.account.as_str()).send().await;
+async fn account_public_access_block(
+    ctx: &Ctx<'_>,
+    sink: &mut Sink<'_>,
+) -> Result<(), CollectError> {
+    let arn = Arn::from_parts(
+        "s3",
+        "",
+        ctx.account.as_str(),
+        "account-public-access-block",
+    );
+    let result = ctx
+        .clients
+        .s3control()
+        .get_public_access_block()
+        .account_id(ctx.account.as_str())
+        .send()
+        .await;
     let config = sink
-        .observe("s3control:GetPublicAccessBlock", &arn, result, &["NoSuchPublicAccessBlockConfiguration"])
-        .map(|out| out.public_access_block_configuration().map(pab_from_s3control).unwrap_or(ALL_OFF));
-    sink.emit(arn, Observed::Absent, ResourceBody::S3AccountPublicAccessBlock(S3AccountPublicAccessBlock { config }))
-        .await
+        .observe(
+            "s3control:GetPublicAccessBlock",
+            &arn,
+            result,
+            &["NoSuchPublicAccessBlockConfiguration"],
+        )
+        .map(|out| {
+            out.public_access_block_configuration()
+                .map(pab_from_s3control)
+                .unwrap_or(ALL_OFF)
+        });
+    sink.emit(
+        arn,
+        Observed::Absent,
+        ResourceBody::S3AccountPublicAccessBlock(S3AccountPublicAccessBlock { config }),
+    )
+    .await
 }
 
-const ALL_OFF: PublicAccessBlock =
-    PublicAccessBlock { block_public_acls: false, ignore_public_acls: false, block_public_policy: false, restrict_public_buckets: false };
+const ALL_OFF: PublicAccessBlock = PublicAccessBlock {
+    block_public_acls: false,
+    ignore_public_acls: false,
+    block_public_policy: false,
+    restrict_public_buckets: false,
+};
 
-fn pab_from_s3control(c: &aws_sdk_s3control::types::PublicAccessBlockConfiguration) -> PublicAccessBlock {
+fn pab_from_s3control(
+    c: &aws_sdk_s3control::types::PublicAccessBlockConfiguration,
+) -> PublicAccessBlock {
     PublicAccessBlock {
         block_public_acls: c.block_public_acls().unwrap_or(false),
         ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
@@ -82,7 +127,13 @@ async fn read_bucket(
     let region_name = match listed_region {
         Some(r) => r,
         None => {
-            let out = ctx.clients.s3(&home).get_bucket_location().bucket(&name).send().await;
+            let out = ctx
+                .clients
+                .s3(&home)
+                .get_bucket_location()
+                .bucket(&name)
+                .send()
+                .await;
             match log.list("s3:GetBucketLocation", out) {
                 Some(out) => match out.location_constraint().map(|c| c.as_str().to_owned()) {
                     None => "us-east-1".to_owned(),
@@ -173,25 +224,45 @@ async fn read_bucket(
             s3.get_bucket_policy_status().bucket(b).send().await,
             &["NoSuchBucketPolicy"],
         )
-        .map(|o| o.policy_status().and_then(|s| s.is_public()).unwrap_or(false))
+        .map(|o| {
+            o.policy_status()
+                .and_then(|s| s.is_public())
+                .unwrap_or(false)
+        })
     };
-    let acl = log.observe("s3:GetBucketAcl", &arn, s3.get_bucket_acl().bucket(b).send().await, &[]).map(|o| {
-        BucketAcl {
+    let acl = log
+        .observe(
+            "s3:GetBucketAcl",
+            &arn,
+            s3.get_bucket_acl().bucket(b).send().await,
+            &[],
+        )
+        .map(|o| BucketAcl {
             owner_id: o.owner().and_then(|w| w.id()).map(str::to_owned),
             grants: o
                 .grants()
                 .iter()
                 .map(|g| AclGrant {
-                    grantee_type: g.grantee().map(|e| e.r#type().as_str().to_owned()).unwrap_or_default(),
+                    grantee_type: g
+                        .grantee()
+                        .map(|e| e.r#type().as_str().to_owned())
+                        .unwrap_or_default(),
                     grantee_uri: g.grantee().and_then(|e| e.uri()).map(str::to_owned),
                     grantee_id: g.grantee().and_then(|e| e.id()).map(str::to_owned),
-                    permission: g.permission().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+                    permission: g
+                        .permission()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default(),
                 })
                 .collect(),
-        }
-    });
+        });
     let versioning = log
-        .observe("s3:GetBucketVersioning", &arn, s3.get_bucket_versioning().bucket(b).send().await, &[])
+        .observe(
+            "s3:GetBucketVersioning",
+            &arn,
+            s3.get_bucket_versioning().bucket(b).send().await,
+            &[],
+        )
         .map(|o| BucketVersioning {
             status: o.status().map(|s| s.as_str().to_owned()),
             mfa_delete: o.mfa_delete().map(|s| s.as_str().to_owned()),
@@ -207,13 +278,22 @@ async fn read_bucket(
             let c = o.object_lock_configuration();
             let retention = c.and_then(|c| c.rule()).and_then(|r| r.default_retention());
             ObjectLock {
-                enabled: c.and_then(|c| c.object_lock_enabled()).is_some_and(|e| e.as_str() == "Enabled"),
-                default_mode: retention.and_then(|r| r.mode()).map(|m| m.as_str().to_owned()),
+                enabled: c
+                    .and_then(|c| c.object_lock_enabled())
+                    .is_some_and(|e| e.as_str() == "Enabled"),
+                default_mode: retention
+                    .and_then(|r| r.mode())
+                    .map(|m| m.as_str().to_owned()),
                 default_days: retention.and_then(|r| r.days()),
                 default_years: retention.and_then(|r| r.years()),
             }
         });
-    let logging = match log.observe("s3:GetBucketLogging", &arn, s3.get_bucket_logging().bucket(b).send().await, &[]) {
+    let logging = match log.observe(
+        "s3:GetBucketLogging",
+        &arn,
+        s3.get_bucket_logging().bucket(b).send().await,
+        &[],
+    ) {
         Observed::Collected(o) => match o.logging_enabled() {
             Some(l) => Observed::Collected(BucketLogging {
                 target_bucket: l.target_bucket().to_owned(),
@@ -242,15 +322,26 @@ async fn read_bucket(
                     .map(|r| ReplicationRule {
                         id: r.id().map(str::to_owned),
                         status: r.status().as_str().to_owned(),
-                        destination_bucket: r.destination().map(|d| d.bucket().to_owned()).unwrap_or_default(),
+                        destination_bucket: r
+                            .destination()
+                            .map(|d| d.bucket().to_owned())
+                            .unwrap_or_default(),
                     })
                     .collect(),
             }
         });
-    let tags = match log.observe("s3:GetBucketTagging", &arn, s3.get_bucket_tagging().bucket(b).send().await, &["NoSuchTagSet"]) {
-        Observed::Collected(o) => {
-            Observed::Collected(o.tag_set().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect())
-        }
+    let tags = match log.observe(
+        "s3:GetBucketTagging",
+        &arn,
+        s3.get_bucket_tagging().bucket(b).send().await,
+        &["NoSuchTagSet"],
+    ) {
+        Observed::Collected(o) => Observed::Collected(
+            o.tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+        ),
         Observed::Absent => Observed::Collected(Tags::new()),
         Observed::Unavailable(u) => Observed::Unavailable(u),
     };

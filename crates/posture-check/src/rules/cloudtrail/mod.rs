@@ -2,5 +2,234 @@
 
 use crate::Rule;
 
+mod cloudtrail_kms_encryption;
+mod cloudtrail_log_file_validation;
+mod cloudtrail_multi_region_trail;
+mod cloudtrail_trail_logging_in_region;
+
 /// The CLOUDTRAIL rules.
-pub const RULES: &[&dyn Rule] = &[];
+pub const RULES: &[&dyn Rule] = &[
+    &cloudtrail_kms_encryption::CloudtrailKmsEncryption,
+    &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
+    &cloudtrail_multi_region_trail::CloudtrailMultiRegionTrail,
+    &cloudtrail_trail_logging_in_region::CloudtrailTrailLoggingInRegion,
+];
+
+/// Looking at every trail of an account, for the account- and region-wide rules.
+pub(crate) mod trails {
+    use posture_model::resources::Trail;
+    use posture_model::{
+        AccountId, Gap, Observed, Resource, ResourceBody, ResourceKind, Unavailable,
+    };
+    use serde_json::{Value, json};
+
+    use crate::{Ctx, Outcome};
+
+    /// The list call whose failure hides trails.
+    pub(crate) const DESCRIBE_TRAILS: &str = "cloudtrail:DescribeTrails";
+
+    /// Every trail collected for `account`, in any region, sorted by ARN.
+    pub(crate) fn in_account<'a>(
+        ctx: &Ctx<'a>,
+        account: &AccountId,
+    ) -> Vec<(&'a Resource, &'a Trail)> {
+        let mut trails: Vec<_> = ctx
+            .index
+            .of_kind(ResourceKind::Trail)
+            .iter()
+            .copied()
+            .filter(|r| &r.account == account)
+            .filter_map(|r| match &r.body {
+                ResourceBody::Trail(t) => Some((r, t)),
+                _ => None,
+            })
+            .collect();
+        trails.sort_by(|a, b| a.0.arn.cmp(&b.0.arn));
+        trails
+    }
+
+    /// A yes/no answer that may depend on data that could not be collected.
+    #[derive(Debug, Clone, PartialEq)]
+    pub(crate) enum Known<'a> {
+        /// Yes.
+        Yes,
+        /// No.
+        No,
+        /// Could not tell.
+        Unknown(&'a Unavailable),
+    }
+
+    impl<'a> Known<'a> {
+        fn from_bool(b: bool) -> Self {
+            if b { Known::Yes } else { Known::No }
+        }
+
+        /// Both must hold: a definite no wins over an unknown.
+        pub(crate) fn and(self, other: Known<'a>) -> Known<'a> {
+            match (self, other) {
+                (Known::No, _) | (_, Known::No) => Known::No,
+                (Known::Unknown(u), _) | (_, Known::Unknown(u)) => Known::Unknown(u),
+                (Known::Yes, Known::Yes) => Known::Yes,
+            }
+        }
+
+        fn evidence(&self) -> Value {
+            match self {
+                Known::Yes => json!(true),
+                Known::No => json!(false),
+                Known::Unknown(_) => json!("unavailable"),
+            }
+        }
+    }
+
+    /// Whether the trail is logging (`GetTrailStatus`). A status AWS did not return counts
+    /// as not logging.
+    pub(crate) fn logging(trail: &Trail) -> Known<'_> {
+        match &trail.status {
+            Observed::Collected(s) => Known::from_bool(s.is_logging),
+            Observed::Absent => Known::No,
+            Observed::Unavailable(u) => Known::Unknown(u),
+        }
+    }
+
+    /// Whether the trail records all read and write management events
+    /// (`GetEventSelectors`). No selectors is CloudTrail's default: all management events.
+    pub(crate) fn all_management_events(trail: &Trail) -> Known<'_> {
+        match &trail.selectors {
+            Observed::Collected(s) => Known::from_bool(s.records_all_management_events()),
+            Observed::Absent => Known::Yes,
+            Observed::Unavailable(u) => Known::Unknown(u),
+        }
+    }
+
+    /// One trail as evidence.
+    pub(crate) fn summary(resource: &Resource, trail: &Trail) -> Value {
+        json!({
+            "name": trail.name,
+            "arn": resource.arn,
+            "home_region": trail.home_region,
+            "multi_region": trail.is_multi_region,
+            "organization_trail": trail.is_organization_trail,
+            "logging": logging(trail).evidence(),
+            "all_management_events": all_management_events(trail).evidence(),
+        })
+    }
+
+    /// The first failed `DescribeTrails` in `account`, if any.
+    pub(crate) fn describe_gap<'a>(ctx: &'a Ctx<'_>, account: &'a AccountId) -> Option<&'a Gap> {
+        ctx.gaps_in_account(account, DESCRIBE_TRAILS).next()
+    }
+
+    /// The `Error` for trails hidden by a failed `DescribeTrails`.
+    pub(crate) fn gap_error(gap: &Gap) -> Outcome {
+        Outcome::error(format!(
+            "{} failed in {}/{}, so trails there are unknown: {}",
+            gap.operation, gap.account, gap.region, gap.message
+        ))
+        .with("gap", gap)
+    }
+}
+
+/// Fixtures shared by the CloudTrail rule tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use posture_model::resources::{AccountInfo, RegionInfo, Trail, TrailSelectors, TrailStatus};
+    use posture_model::{Coverage, Finding, Observed, Region, Resource, ResourceBody};
+
+    use crate::testing::{account, list_gap, now, region, resource};
+    use crate::{Baseline, Rule};
+
+    /// A single-region trail homed in the fixture region, logging all management events,
+    /// with log file validation and SSE-KMS.
+    pub(crate) fn trail(name: &str) -> Trail {
+        Trail {
+            name: name.into(),
+            home_region: "us-east-1".into(),
+            is_multi_region: false,
+            is_organization_trail: false,
+            log_file_validation_enabled: true,
+            kms_key_id: Some("arn:aws:kms:us-east-1:111122223333:key/1234abcd".into()),
+            s3_bucket_name: Some("trail-logs".into()),
+            cloudwatch_logs_log_group_arn: None,
+            status: Observed::Collected(TrailStatus {
+                is_logging: true,
+                latest_delivery_error: None,
+                latest_delivery_time: None,
+            }),
+            selectors: Observed::Collected(TrailSelectors {
+                basic: vec![],
+                advanced: vec![],
+            }),
+        }
+    }
+
+    /// The same, multi-region.
+    pub(crate) fn multi_region_trail(name: &str) -> Trail {
+        Trail {
+            is_multi_region: true,
+            ..trail(name)
+        }
+    }
+
+    /// A trail resource, kept in the trail's home region.
+    pub(crate) fn trail_resource(t: Trail) -> Resource {
+        let home = Region::new(t.home_region.clone()).unwrap_or_else(|_| region());
+        resource(
+            &format!(
+                "arn:aws:cloudtrail:{}:111122223333:trail/{}",
+                t.home_region, t.name
+            ),
+            home,
+            ResourceBody::Trail(t),
+        )
+    }
+
+    /// The fixture account as a subject.
+    pub(crate) fn account_subject() -> Resource {
+        resource(
+            "arn:aws:iam::111122223333:root",
+            Region::global(),
+            ResourceBody::Account(AccountInfo {
+                account_id: account(),
+                scanned_as: "arn:aws:iam::111122223333:user/scanner".into(),
+            }),
+        )
+    }
+
+    /// A region of the fixture account as a subject.
+    pub(crate) fn region_subject(name: &str) -> Resource {
+        let r = Region::new(name).expect("valid region");
+        resource(
+            &format!("arn:aws:ec2:{name}:111122223333:region/{name}"),
+            r.clone(),
+            ResourceBody::Region(RegionInfo { name: r }),
+        )
+    }
+
+    /// Evaluates `rule` alone over `resources` through `evaluate`, with a failed
+    /// `cloudtrail:DescribeTrails` in `gap_region` of the fixture account; returns the
+    /// finding about `arn`.
+    pub(crate) fn finding_with_describe_gap(
+        rule: &dyn Rule,
+        resources: &[Resource],
+        gap_region: &str,
+        arn: &str,
+    ) -> Finding {
+        let toml = format!(
+            "name = \"t\"\nversion = \"1\"\n[[citations]]\nid = \"t\"\ntitle = \"t\"\nrules = [\"{}\"]\n",
+            rule.meta().id
+        );
+        let baseline = Baseline::from_toml("test.toml", &toml).expect("valid baseline");
+        let coverage = Coverage {
+            failed: vec![list_gap(
+                super::trails::DESCRIBE_TRAILS,
+                Region::new(gap_region).expect("valid region"),
+            )],
+            ..Default::default()
+        };
+        crate::evaluate(resources, &coverage, &baseline, now())
+            .into_iter()
+            .find(|f| f.resource.arn.as_str() == arn)
+            .expect("a finding about the subject")
+    }
+}

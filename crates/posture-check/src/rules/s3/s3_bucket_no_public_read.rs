@@ -1,0 +1,272 @@
+//! `s3_bucket_no_public_read`: neither the bucket ACL nor the bucket policy lets the public
+//! read or list the bucket, unless Block Public Access neutralises the grant.
+
+use posture_model::{Resource, ResourceKind, Severity};
+
+use super::public_access::{self, Access};
+use crate::{Ctx, Outcome, Rule, RuleMeta};
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct S3BucketNoPublicRead;
+
+static META: RuleMeta = RuleMeta {
+    id: "s3_bucket_no_public_read",
+    title: "S3 bucket does not allow public read access",
+    severity: Severity::Critical,
+    subject: ResourceKind::S3Bucket,
+    rationale: "An ACL grant to AllUsers/AuthenticatedUsers or a bucket policy allowing Principal \"*\" \
+                to get or list objects lets anyone download ePHI stored in the bucket: an \
+                impermissible disclosure and a failure of access control (164.312(a)(1)).",
+    remediation: "Remove READ/READ_ACP/FULL_CONTROL grants to the AllUsers and AuthenticatedUsers \
+                  groups (PutBucketAcl, or set Object Ownership to BucketOwnerEnforced), remove or \
+                  condition policy statements that allow s3:Get*/s3:List* to Principal \"*\" \
+                  (PutBucketPolicy), and turn on Block Public Access.",
+    api_calls: &[
+        "s3:ListBuckets",
+        "s3:GetBucketAcl",
+        "s3:GetBucketPolicy",
+        "s3:GetPublicAccessBlock",
+    ],
+    params: &[],
+};
+
+impl Rule for S3BucketNoPublicRead {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome {
+        public_access::check(subject, ctx, Access::Read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use posture_model::resources::{
+        ACL_ALL_USERS, ACL_AUTHENTICATED_USERS, BucketAcl, PublicAccessBlock,
+    };
+    use posture_model::{Observed, Status};
+    use serde_json::json;
+
+    use super::*;
+    use crate::rules::s3::fixtures::{ALL_OFF, ALL_ON, account_block, group_grant, policy};
+    use crate::testing::*;
+
+    fn public_get_statement() -> serde_json::Value {
+        json!({
+            "Sid": "PublicRead",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::phi/*"
+        })
+    }
+
+    #[test]
+    fn pass_when_private() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::phi/*"
+        }));
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["acl_public_grants"], json!([]));
+        assert_eq!(o.evidence["policy_public_statements"], json!([]));
+    }
+
+    #[test]
+    fn fail_on_public_acl_grant() {
+        let mut b = bucket("phi");
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: Some("owner".into()),
+            grants: vec![group_grant(ACL_ALL_USERS, "READ")],
+        });
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["acl_public_grants"],
+            json!([{"grantee": ACL_ALL_USERS, "permission": "READ"}])
+        );
+        assert_eq!(o.evidence["ignore_public_acls"], "off");
+    }
+
+    #[test]
+    fn fail_on_authenticated_users_full_control() {
+        let mut b = bucket("phi");
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: None,
+            grants: vec![group_grant(ACL_AUTHENTICATED_USERS, "FULL_CONTROL")],
+        });
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn fail_on_public_policy() {
+        let mut b = bucket("phi");
+        b.policy = policy(public_get_statement());
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["policy_public_statements"],
+            json!([{"statement": "PublicRead", "covers": ["s3:GetObject"]}])
+        );
+    }
+
+    #[test]
+    fn fail_on_wildcard_actions_in_array_with_aws_principal() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": ["*"]},
+            "Action": ["s3:putobject", "S3:LIST*"],
+            "Resource": ["arn:aws:s3:::phi", "arn:aws:s3:::phi/*"]
+        }));
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn pass_when_public_statement_has_a_condition() {
+        let mut b = bucket("phi");
+        let mut s = public_get_statement();
+        s["Condition"] = json!({"StringEquals": {"aws:SourceVpce": "vpce-1234"}});
+        b.policy = policy(s);
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn pass_when_public_write_only() {
+        let mut b = bucket("phi");
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: None,
+            grants: vec![group_grant(ACL_ALL_USERS, "WRITE")],
+        });
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn pass_when_account_block_neutralises_public_grants() {
+        let mut b = bucket("phi");
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: None,
+            grants: vec![group_grant(ACL_ALL_USERS, "READ")],
+        });
+        b.policy = policy(public_get_statement());
+        let o = expect(
+            run(
+                &S3BucketNoPublicRead,
+                &bucket_resource(b),
+                &[account_block(Observed::Collected(ALL_ON))],
+            ),
+            Status::Pass,
+        );
+        assert!(o.reason.contains("neutralises"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["neutralised_by"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(o.evidence["restrict_public_buckets"], "on (account)");
+    }
+
+    #[test]
+    fn fail_when_block_neutralises_only_the_acl() {
+        let mut b = bucket("phi");
+        b.public_access_block = Observed::Collected(PublicAccessBlock {
+            ignore_public_acls: true,
+            ..ALL_OFF
+        });
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: None,
+            grants: vec![group_grant(ACL_ALL_USERS, "READ")],
+        });
+        b.policy = policy(public_get_statement());
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("policy"), "{}", o.reason);
+        assert!(!o.reason.contains("ACL"), "{}", o.reason);
+    }
+
+    #[test]
+    fn error_when_policy_denied() {
+        let mut b = bucket("phi");
+        b.policy = denied("s3:GetBucketPolicy");
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("s3:GetBucketPolicy"), "{}", o.reason);
+        assert_eq!(o.evidence["policy_public_statements"], "unavailable");
+    }
+
+    #[test]
+    fn error_when_acl_denied() {
+        let mut b = bucket("phi");
+        b.acl = denied("s3:GetBucketAcl");
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("s3:GetBucketAcl"), "{}", o.reason);
+    }
+
+    #[test]
+    fn error_when_public_acl_and_block_setting_denied() {
+        let mut b = bucket("phi");
+        b.public_access_block = denied("s3:GetPublicAccessBlock");
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: None,
+            grants: vec![group_grant(ACL_ALL_USERS, "READ")],
+        });
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("s3:GetPublicAccessBlock"), "{}", o.reason);
+    }
+
+    #[test]
+    fn pass_when_unreadable_policy_is_neutralised() {
+        let mut b = bucket("phi");
+        b.public_access_block = Observed::Collected(ALL_ON);
+        b.policy = denied("s3:GetBucketPolicy");
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn not_applicable_to_other_kinds() {
+        expect(
+            run(
+                &S3BucketNoPublicRead,
+                &account_block(Observed::Collected(ALL_ON)),
+                &[],
+            ),
+            Status::NotApplicable,
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! `s3_bucket_no_public_write`: neither the bucket ACL nor the bucket policy lets the public
+//! write, overwrite or delete objects or change access, unless Block Public Access
+//! neutralises the grant.
+
+use posture_model::{Resource, ResourceKind, Severity};
+
+use super::public_access::{self, Access};
+use crate::{Ctx, Outcome, Rule, RuleMeta};
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct S3BucketNoPublicWrite;
+
+static META: RuleMeta = RuleMeta {
+    id: "s3_bucket_no_public_write",
+    title: "S3 bucket does not allow public write access",
+    severity: Severity::Critical,
+    subject: ResourceKind::S3Bucket,
+    rationale: "A bucket anyone can write to lets outsiders alter, overwrite or delete ePHI \
+                (integrity, 164.312(c)(1)) or change its ACL to expose it (access control, \
+                164.312(a)(1)).",
+    remediation: "Remove WRITE/WRITE_ACP/FULL_CONTROL grants to the AllUsers and \
+                  AuthenticatedUsers groups (PutBucketAcl, or set Object Ownership to \
+                  BucketOwnerEnforced), remove or condition policy statements that allow \
+                  s3:Put*/s3:Delete* to Principal \"*\" (PutBucketPolicy), and turn on Block \
+                  Public Access.",
+    api_calls: &[
+        "s3:ListBuckets",
+        "s3:GetBucketAcl",
+        "s3:GetBucketPolicy",
+        "s3:GetPublicAccessBlock",
+    ],
+    params: &[],
+};
+
+impl Rule for S3BucketNoPublicWrite {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome {
+        public_access::check(subject, ctx, Access::Write)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use posture_model::resources::{ACL_ALL_USERS, ACL_AUTHENTICATED_USERS, BucketAcl};
+    use posture_model::{Observed, Status};
+    use serde_json::json;
+
+    use super::*;
+    use crate::rules::s3::fixtures::{ALL_ON, account_block, group_grant, policy};
+    use crate::testing::*;
+
+    #[test]
+    fn pass_when_private() {
+        let o = expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(bucket("phi")), &[]),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["acl_public_grants"], json!([]));
+    }
+
+    #[test]
+    fn public_get_policy_is_not_public_write() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:Get*",
+            "Resource": "arn:aws:s3:::phi/*"
+        }));
+        let o = expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["policy_public_statements"], json!([]));
+    }
+
+    #[test]
+    fn public_read_acl_is_not_public_write() {
+        let mut b = bucket("phi");
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: None,
+            grants: vec![group_grant(ACL_ALL_USERS, "READ")],
+        });
+        expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn fail_on_public_write_acl_grant() {
+        let mut b = bucket("phi");
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: None,
+            grants: vec![group_grant(ACL_AUTHENTICATED_USERS, "WRITE_ACP")],
+        });
+        let o = expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["acl_public_grants"],
+            json!([{"grantee": ACL_AUTHENTICATED_USERS, "permission": "WRITE_ACP"}])
+        );
+    }
+
+    #[test]
+    fn fail_on_public_put_policy() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["s3:PutObject"],
+            "Resource": "arn:aws:s3:::phi/*"
+        }));
+        let o = expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["policy_public_statements"],
+            json!([{"statement": "#0", "covers": ["s3:PutObject"]}])
+        );
+    }
+
+    #[test]
+    fn fail_on_public_wildcard_policy() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "*",
+            "Resource": "*"
+        }));
+        expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn pass_when_bucket_block_neutralises_public_grants() {
+        let mut b = bucket("phi");
+        b.public_access_block = Observed::Collected(ALL_ON);
+        b.acl = Observed::Collected(BucketAcl {
+            owner_id: None,
+            grants: vec![group_grant(ACL_ALL_USERS, "FULL_CONTROL")],
+        });
+        let o = expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["ignore_public_acls"], "on (bucket)");
+    }
+
+    #[test]
+    fn error_when_acl_denied() {
+        let mut b = bucket("phi");
+        b.acl = denied("s3:GetBucketAcl");
+        let o = expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("s3:GetBucketAcl"), "{}", o.reason);
+        assert_eq!(o.evidence["acl_public_grants"], "unavailable");
+    }
+
+    #[test]
+    fn not_applicable_to_other_kinds() {
+        expect(
+            run(
+                &S3BucketNoPublicWrite,
+                &account_block(Observed::Collected(ALL_ON)),
+                &[],
+            ),
+            Status::NotApplicable,
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! Command-line definitions and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+
+/// Posture keeps watch over the HIPAA Security Rule posture of AWS accounts.
+#[derive(Debug, Parser)]
+#[command(name = "posture", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Every field can also be set with POSTURE_* variables.
+    #[arg(long, global = true, env = "POSTURE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug); POSTURE_LOG takes a tracing filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect the account's configuration, store a snapshot and check it against the baseline.
+    Scan(ScanArgs),
+    /// List the rules of the baseline with their citations and parameters.
+    Rules(RulesArgs),
+    /// List stored snapshots.
+    Snapshots(SnapshotsArgs),
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// AWS connection options shared by commands that talk to AWS.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// AWS profile from the shared config files.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Region to scan; repeat for several. Default: the profile's region.
+    #[arg(long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Send every AWS request to this URL (a local emulator). AWS_ENDPOINT_URL also works.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// `posture scan`
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// AWS options.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Exit 1 when a finding of this severity or higher fails (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Baseline file to check against instead of the shipped HIPAA baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Only these services (comma-separated: s3, rds, iam, ec2, kms, cloudtrail).
+    #[arg(long, value_delimiter = ',', value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// SQLite store file (default: posture.sqlite in the user's data directory).
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// Show passing and not-applicable findings in the table too.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `posture rules`
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Baseline file instead of the shipped HIPAA baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// `posture snapshots`
+#[derive(Debug, Args)]
+pub struct SnapshotsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// SQLite store file.
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Scan(args) => {
+            apply_aws(&mut config, &args.aws);
+            if let Some(f) = args.fail_on.clone() {
+                config.scan.fail_on = Some(f);
+            }
+            if let Some(b) = args.baseline.clone() {
+                config.check.baseline = Some(b);
+            }
+            if !args.services.is_empty() {
+                config.scan.services = args.services.clone();
+            }
+            if let Some(s) = args.store.clone() {
+                config.store.path = Some(s);
+            }
+            crate::scan::run(&config, &args).await
+        }
+        Command::Rules(args) => {
+            if let Some(b) = args.baseline.clone() {
+                config.check.baseline = Some(b);
+            }
+            crate::rules_cmd::run(&config, args.format)
+        }
+        Command::Snapshots(args) => {
+            if let Some(s) = args.store.clone() {
+                config.store.path = Some(s);
+            }
+            crate::snapshots_cmd::run(&config, args.format)
+        }
+    }
+}
+
+fn apply_aws(config: &mut Config, args: &AwsArgs) {
+    if args.profile.is_some() {
+        config.aws.profile = args.profile.clone();
+    }
+    if !args.regions.is_empty() {
+        config.aws.regions = args.regions.clone();
+    }
+    if args.endpoint_url.is_some() {
+        config.aws.endpoint_url = args.endpoint_url.clone();
+    }
+}
+
+/// Loads the configured baseline, or the shipped one.
+pub fn load_baseline(config: &Config) -> anyhow::Result<posture_check::Baseline> {
+    match &config.check.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read baseline {}: {e}", path.display()))?;
+            Ok(posture_check::Baseline::from_toml(
+                &path.display().to_string(),
+                &text,
+            )?)
+        }
+        None => Ok(posture_check::Baseline::hipaa()?),
+    }
+}

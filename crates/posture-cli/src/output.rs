@@ -1,0 +1,157 @@
+//! Rendering results for people (tables) and programs (JSON).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use posture_model::{Finding, SnapshotMeta, Status};
+use serde::Serialize;
+
+/// The JSON document `posture scan --format json` prints.
+#[derive(Serialize)]
+struct ScanReport<'a> {
+    snapshot_id: &'a str,
+    started_at: String,
+    finished_at: String,
+    accounts: &'a [posture_model::AccountId],
+    regions: &'a [posture_model::Region],
+    coverage: &'a posture_model::Coverage,
+    summary: BTreeMap<&'static str, usize>,
+    findings: Vec<FindingJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    snapshot_id: &'a str,
+}
+
+fn summary(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for f in findings {
+        *counts.entry(f.status.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+pub fn print_scan_json(meta: &SnapshotMeta, findings: &[Finding]) -> anyhow::Result<()> {
+    let report = ScanReport {
+        snapshot_id: meta.id.as_str(),
+        started_at: meta.started_at.to_rfc3339(),
+        finished_at: meta.finished_at.to_rfc3339(),
+        accounts: &meta.accounts,
+        regions: &meta.regions,
+        coverage: &meta.coverage,
+        summary: summary(findings),
+        findings: findings
+            .iter()
+            .map(|finding| FindingJson {
+                finding,
+                snapshot_id: meta.id.as_str(),
+            })
+            .collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &report)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn print_scan_table(
+    meta: &SnapshotMeta,
+    findings: &[Finding],
+    all: bool,
+    store: &Path,
+) -> anyhow::Result<()> {
+    let mut shown: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| all || matches!(f.status, Status::Fail | Status::Error))
+        .collect();
+    // Failures first, most severe first; then errors; stable within by rule and resource.
+    shown.sort_by(|a, b| {
+        let rank = |f: &Finding| match f.status {
+            Status::Fail => 0,
+            Status::Error => 1,
+            _ => 2,
+        };
+        (
+            rank(a),
+            std::cmp::Reverse(a.severity),
+            &a.rule_id,
+            &a.resource.arn,
+        )
+            .cmp(&(
+                rank(b),
+                std::cmp::Reverse(b.severity),
+                &b.rule_id,
+                &b.resource.arn,
+            ))
+    });
+    let mut out = std::io::stdout().lock();
+    if !shown.is_empty() {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(["status", "severity", "rule", "resource", "region", "reason"]);
+        for f in &shown {
+            table.add_row([
+                f.status.as_str(),
+                f.severity.as_str(),
+                f.rule_id.as_str(),
+                f.resource.arn.as_str(),
+                f.resource.region.as_str(),
+                f.reason.as_str(),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    let counts = summary(findings);
+    let count = |s: Status| counts.get(s.as_str()).copied().unwrap_or(0);
+    writeln!(
+        out,
+        "snapshot {} ({} resources, accounts {}, regions {}): {} pass, {} fail, {} error, {} not applicable",
+        meta.id,
+        meta.resource_count,
+        meta.accounts
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        meta.regions
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        count(Status::Pass),
+        count(Status::Fail),
+        count(Status::Error),
+        count(Status::NotApplicable),
+    )?;
+    let calls: u64 = meta.coverage.api_calls.values().sum();
+    if meta.coverage.failed.is_empty() {
+        writeln!(
+            out,
+            "coverage: every collection complete; {calls} API calls"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "coverage: {} calls failed (findings that need them are errors); {calls} API calls:",
+            meta.coverage.failed.len()
+        )?;
+        let mut by_op: BTreeMap<(&str, &str, Option<&str>), usize> = BTreeMap::new();
+        for g in &meta.coverage.failed {
+            *by_op
+                .entry((g.operation.as_str(), g.region.as_str(), g.code.as_deref()))
+                .or_default() += 1;
+        }
+        for ((op, region, code), n) in by_op {
+            writeln!(out, "  {op} in {region}: {} x{n}", code.unwrap_or("error"))?;
+        }
+    }
+    writeln!(out, "stored in {}", store.display())?;
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! `posture rules`: what the baseline checks, with citations and parameters.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+
+use crate::cli::{Format, load_baseline};
+use crate::config::Config;
+
+#[derive(Serialize)]
+struct RuleJson<'a> {
+    #[serde(flatten)]
+    meta: &'a posture_check::RuleMeta,
+    citations: &'a [posture_model::Citation],
+    parameter_values: &'a posture_check::Params,
+}
+
+pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
+    let baseline = load_baseline(config)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let rules: Vec<_> = baseline
+                .rules
+                .iter()
+                .map(|r| RuleJson {
+                    meta: r.rule.meta(),
+                    citations: &r.citations,
+                    parameter_values: &r.params,
+                })
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({
+                    "baseline": { "name": baseline.name, "version": baseline.version },
+                    "rules": rules,
+                }),
+            )?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(["rule", "severity", "resource", "citations", "title"]);
+            for r in &baseline.rules {
+                let m = r.rule.meta();
+                let cites: Vec<&str> = r.citations.iter().map(|c| c.id.as_str()).collect();
+                table.add_row([
+                    m.id,
+                    m.severity.as_str(),
+                    m.subject.as_str(),
+                    &cites.join(" "),
+                    m.title,
+                ]);
+            }
+            writeln!(out, "{table}")?;
+            writeln!(
+                out,
+                "{} rules in {} {}",
+                baseline.rules.len(),
+                baseline.name,
+                baseline.version
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

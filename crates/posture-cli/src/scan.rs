@@ -1,0 +1,173 @@
+//! `posture scan`: collect → store → check → report.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use posture_collect::{AwsOptions, Clients, Event, ScanPlan, Service, collect};
+use posture_model::{Coverage, Status};
+use posture_store::{SnapshotSummary, Store};
+use tokio::sync::mpsc;
+
+use crate::cli::{Format, ScanArgs, load_baseline};
+use crate::config::Config;
+use crate::output;
+
+/// Events buffered between the collectors and the store writer.
+const EVENT_BUFFER: usize = 1024;
+
+pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    // Validate everything that needs no IO first, so a typo fails before any AWS call.
+    let fail_on = config.fail_on()?;
+    let services = config.services()?;
+    let mut regions = config.regions()?;
+    let baseline = load_baseline(config)?;
+    let store_path = config.store_path()?;
+
+    let clients = Clients::load(&AwsOptions {
+        profile: config.aws.profile.clone(),
+        endpoint_url: config.aws.endpoint_url.clone(),
+        home_region: regions.first().map(|r| r.as_str().to_owned()),
+    })
+    .await;
+    if regions.is_empty() {
+        let Some(region) = clients.configured_region() else {
+            bail!(
+                "no region to scan: pass --region, set aws.regions in the config, or set a region in the AWS profile"
+            );
+        };
+        regions.push(
+            posture_model::Region::new(region.clone())
+                .with_context(|| format!("the AWS profile's region {region:?}"))?,
+        );
+    }
+
+    let mut store = Store::open(&store_path)?;
+    let started_at = Utc::now();
+    let mut writer = store.begin_snapshot(started_at)?;
+
+    let plan = ScanPlan {
+        regions: regions.clone(),
+        services: services.clone(),
+    };
+    let expected = plan_size(&plan);
+    let progress = progress_bar(expected);
+    let (tx, mut rx) = mpsc::channel(EVENT_BUFFER);
+    let collector = tokio::spawn({
+        let clients = clients.clone();
+        let plan = plan.clone();
+        async move { collect(&clients, &plan, tx).await }
+    });
+
+    let mut resources = Vec::new();
+    let mut coverage = Coverage::default();
+    let interrupted = shutdown_signal();
+    tokio::pin!(interrupted);
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Some(Event::Resource(r)) => {
+                    tokio::task::block_in_place(|| writer.put_resource(&r))?;
+                    resources.push(*r);
+                    progress.set_message(format!("{} resources", resources.len()));
+                }
+                Some(Event::Gap(g)) => coverage.failed.push(g),
+                Some(Event::Collected(c)) => {
+                    progress.inc(1);
+                    progress.set_message(format!("{} resources; {} {} done", resources.len(), c.service, c.region));
+                    coverage.collected.push(c);
+                }
+                None => break,
+            },
+            signal = &mut interrupted => {
+                progress.finish_and_clear();
+                collector.abort();
+                drop(writer); // rolls the snapshot back: the store stays as it was
+                eprintln!("interrupted by {signal}: the scan was stopped and no snapshot was stored");
+                return Ok(ExitCode::from(130));
+            }
+        }
+    }
+    progress.finish_and_clear();
+    let account = collector.await.context("the collector task failed")??;
+
+    coverage.api_calls = clients.counter().snapshot();
+    coverage.collected.sort();
+    coverage.failed.sort();
+    let finished_at = Utc::now();
+    let findings = posture_check::evaluate(&resources, &coverage, &baseline, finished_at);
+    let meta = tokio::task::block_in_place(|| {
+        writer.commit(SnapshotSummary {
+            finished_at,
+            accounts: vec![account],
+            regions: regions.clone(),
+            coverage,
+            findings: &findings,
+        })
+    })?;
+
+    match args.format {
+        Format::Json => output::print_scan_json(&meta, &findings)?,
+        Format::Table => output::print_scan_table(&meta, &findings, args.all, store.path())?,
+    }
+    let failed = findings
+        .iter()
+        .any(|f| f.status == Status::Fail && f.severity >= fail_on);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// How many (service, region) collections the plan makes.
+fn plan_size(plan: &ScanPlan) -> u64 {
+    plan.services
+        .iter()
+        .map(|s| match s {
+            Service::Iam | Service::S3 => 1,
+            _ => plan.regions.len() as u64,
+        })
+        .sum()
+}
+
+fn progress_bar(total: u64) -> ProgressBar {
+    // Drawn only when stderr is a terminal; invisible in CI logs and pipes.
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} collecting [{bar:30}] {pos}/{len} collections, {msg} ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// Resolves on Ctrl-C or SIGTERM with the signal's name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    // Without a SIGTERM handler, Ctrl-C still works.
+                    let _ = tokio::signal::ctrl_c().await; // an error here means no signal can arrive
+                    return "Ctrl-C";
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "Ctrl-C",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await; // an error here means no signal can arrive
+        "Ctrl-C"
+    }
+}

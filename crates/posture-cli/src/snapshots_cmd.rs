@@ -1,0 +1,67 @@
+//! `posture snapshots`: the stored history.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::cli::Format;
+use crate::config::Config;
+
+pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
+    let path = config.store_path()?;
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}: run `posture scan` first, or pass --store",
+            path.display()
+        );
+    }
+    let store = posture_store::Store::open(&path)?;
+    let snapshots = store.snapshots()?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &snapshots)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header([
+                    "snapshot",
+                    "started",
+                    "seconds",
+                    "accounts",
+                    "regions",
+                    "resources",
+                    "failed calls",
+                ]);
+            for s in &snapshots {
+                table.add_row([
+                    s.id.to_string(),
+                    s.started_at.to_rfc3339(),
+                    format!(
+                        "{:.1}",
+                        (s.finished_at - s.started_at).num_milliseconds() as f64 / 1000.0
+                    ),
+                    s.accounts
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    s.regions
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    s.resource_count.to_string(),
+                    s.coverage.failed.len().to_string(),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
