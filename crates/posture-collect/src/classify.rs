@@ -90,12 +90,17 @@ where
         _ if status == Some(403) => UnavailableKind::Denied,
         _ => UnavailableKind::Failed,
     };
-    let message = if message.is_empty() {
-        status
-            .map(|s| format!("HTTP {s}"))
-            .unwrap_or_else(|| "unknown error".to_owned())
-    } else {
-        message
+    let message = match (&code, status) {
+        // No AWS error code: AWS always sends one, so this is a proxy, an emulator or an
+        // outage; say what was seen instead of the SDK's "unhandled error".
+        (None, Some(s @ (500 | 501))) => {
+            format!(
+                "HTTP {s} with no AWS error code (the endpoint may not implement this operation)"
+            )
+        }
+        (None, Some(s)) => format!("HTTP {s} with no AWS error code: {message}"),
+        _ if message.is_empty() => "unknown error".to_owned(),
+        _ => message,
     };
     CallError {
         code,
