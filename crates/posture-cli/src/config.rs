@@ -173,10 +173,7 @@ impl Config {
 
 fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
     toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start].lines().count().max(1))
-            .unwrap_or(0);
+        let line = e.span().map_or(0, |s| text[..s.start].matches('\n').count() + 1);
         anyhow::anyhow!("{}:{}: {}", path.display(), line, e.message())
     })
 }
