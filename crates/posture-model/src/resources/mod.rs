@@ -61,6 +61,10 @@ macro_rules! kinds {
     ($( $(#[$doc:meta])* $variant:ident($ty:ty) => $name:literal ),+ $(,)?) => {
         /// The configuration of one resource, by kind.
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[allow(
+            clippy::large_enum_variant,
+            reason = "bodies are built once and moved whole; boxing each would add an allocation per resource"
+        )]
         #[serde(tag = "kind", content = "config")]
         pub enum ResourceBody {
             $( $(#[$doc])* #[serde(rename = $name)] $variant($ty), )+
