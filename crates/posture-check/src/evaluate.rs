@@ -52,6 +52,7 @@ pub fn evaluate(
                 citations: entry.citations.clone(),
                 evidence: outcome.evidence,
                 reason: outcome.reason,
+                first_seen: None,
             });
         };
         for subject in index.of_kind(meta.subject) {

@@ -134,4 +134,8 @@ pub struct Finding {
     pub evidence: Evidence,
     /// A one-line explanation of the verdict (for `Error`, why it could not decide).
     pub reason: String,
+    /// Since when this rule has given this resource this status without interruption, as the
+    /// store's history says; `None` until the finding has been stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -1,27 +1,26 @@
-//! The store schema and its migrations. Each migration is a step from version N-1 to N,
-//! applied in one transaction; the version lives in SQLite's `user_version`.
+//! The store schema and its migrations, one list for both backends (the DDL uses only what
+//! SQLite and PostgreSQL share). Migration N brings the schema to version N; the version is
+//! kept in `schema_migrations`. Stores made before that table existed (SQLite, version 1)
+//! carried their version in `PRAGMA user_version`.
 
-use std::path::Path;
-
-use rusqlite::Connection;
-
-use crate::{StoreError, q};
+use crate::db::{Db, Dialect, Val};
+use crate::{StoreError, chain, q};
 
 /// Migrations, in order; index i brings the schema to version i + 1.
 const MIGRATIONS: &[&str] = &[
-    // 1: snapshots, content-addressed bodies, membership, findings.
+    // 1: snapshots, content-addressed bodies, per-snapshot membership, findings.
     "CREATE TABLE snapshots (
         id             TEXT PRIMARY KEY,
         started_at     TEXT NOT NULL,
         finished_at    TEXT NOT NULL,
-        accounts       TEXT NOT NULL,   -- JSON array of account ids
-        regions        TEXT NOT NULL,   -- JSON array of regions
-        coverage       TEXT NOT NULL,   -- JSON: collected, failed (gaps), api_calls
-        resource_count INTEGER NOT NULL
+        accounts       TEXT NOT NULL,
+        regions        TEXT NOT NULL,
+        coverage       TEXT NOT NULL,
+        resource_count BIGINT NOT NULL
      );
      CREATE TABLE bodies (
-        hash TEXT PRIMARY KEY,          -- SHA-256 of the canonical JSON, hex
-        body TEXT NOT NULL              -- the resource as canonical JSON
+        hash TEXT PRIMARY KEY,
+        body TEXT NOT NULL
      );
      CREATE TABLE snapshot_resources (
         snapshot_id TEXT NOT NULL,
@@ -34,27 +33,116 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE TABLE findings (
         snapshot_id TEXT NOT NULL REFERENCES snapshots(id),
-        seq         INTEGER NOT NULL,
+        seq         BIGINT NOT NULL,
         rule_id     TEXT NOT NULL,
         arn         TEXT NOT NULL,
         status      TEXT NOT NULL,
         severity    TEXT NOT NULL,
-        body        TEXT NOT NULL,      -- the finding as JSON
+        body        TEXT NOT NULL,
         PRIMARY KEY (snapshot_id, seq)
      );
      CREATE INDEX findings_by_rule ON findings (rule_id, arn);",
+    // 2: the hash chain, version intervals instead of per-snapshot membership, evaluations,
+    //    finding history, drift events, waiver history, pruning checkpoints.
+    "ALTER TABLE snapshots ADD COLUMN seq BIGINT;
+     ALTER TABLE snapshots ADD COLUMN services TEXT;
+     ALTER TABLE snapshots ADD COLUMN manifest TEXT;
+     ALTER TABLE snapshots ADD COLUMN manifest_hash TEXT;
+     ALTER TABLE snapshots ADD COLUMN prev_manifest_hash TEXT;
+     CREATE UNIQUE INDEX snapshots_by_seq ON snapshots (seq);
+     CREATE TABLE resource_versions (
+        kind       TEXT NOT NULL,
+        arn        TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        service    TEXT NOT NULL,
+        hash       TEXT NOT NULL REFERENCES bodies(hash),
+        valid_from BIGINT NOT NULL,
+        valid_to   BIGINT,
+        PRIMARY KEY (kind, arn, valid_from)
+     );
+     CREATE INDEX resource_versions_current ON resource_versions (valid_to, kind, arn);
+     CREATE INDEX resource_versions_span ON resource_versions (valid_from, valid_to);
+     CREATE TABLE evaluations (
+        snapshot_id      TEXT PRIMARY KEY REFERENCES snapshots(id),
+        baseline_name    TEXT NOT NULL,
+        baseline_version TEXT NOT NULL,
+        evaluated_at     TEXT NOT NULL,
+        finding_count    BIGINT NOT NULL
+     );
+     CREATE TABLE finding_status (
+        rule_id        TEXT NOT NULL,
+        arn            TEXT NOT NULL,
+        account        TEXT NOT NULL,
+        region         TEXT NOT NULL,
+        service        TEXT NOT NULL,
+        status         TEXT NOT NULL,
+        since          TEXT NOT NULL,
+        since_snapshot TEXT NOT NULL,
+        last_seen      TEXT NOT NULL,
+        last_snapshot  TEXT NOT NULL,
+        PRIMARY KEY (rule_id, arn)
+     );
+     CREATE TABLE failure_episodes (
+        rule_id           TEXT NOT NULL,
+        arn               TEXT NOT NULL,
+        opened_at         TEXT NOT NULL,
+        opened_snapshot   TEXT NOT NULL,
+        last_seen         TEXT NOT NULL,
+        resolved_at       TEXT,
+        resolved_snapshot TEXT,
+        PRIMARY KEY (rule_id, arn, opened_snapshot)
+     );
+     CREATE TABLE drift_events (
+        snapshot_id TEXT NOT NULL REFERENCES snapshots(id),
+        seq         BIGINT NOT NULL,
+        event       TEXT NOT NULL,
+        rule_id     TEXT,
+        arn         TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, seq)
+     );
+     CREATE TABLE waiver_history (
+        snapshot_id TEXT NOT NULL REFERENCES snapshots(id),
+        rule_id     TEXT NOT NULL,
+        arn         TEXT NOT NULL,
+        waiver      TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, rule_id, arn)
+     );
+     CREATE TABLE chain_checkpoints (
+        pruned_through_seq BIGINT PRIMARY KEY,
+        manifest_hash      TEXT NOT NULL,
+        pruned_at          TEXT NOT NULL,
+        snapshots_pruned   BIGINT NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
-pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let found: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(q("read schema version"))?;
+/// Applies pending migrations. `location` is for error messages.
+pub(crate) fn migrate(db: &mut dyn Db, location: &str) -> Result<(), StoreError> {
+    db.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL, applied_at TEXT NOT NULL)")
+        .map_err(q("create schema_migrations"))?;
+    let recorded = db
+        .query("SELECT MAX(version) FROM schema_migrations", &[])
+        .map_err(q("read schema version"))?
+        .first()
+        .and_then(|r| r.first().and_then(Val::opt_int));
+    let found = match (recorded, db.dialect()) {
+        (Some(v), _) => v,
+        // SQLite stores of schema 1 kept the version in user_version.
+        (None, Dialect::Sqlite) => db
+            .query("PRAGMA user_version", &[])
+            .map_err(q("read schema version"))?
+            .first()
+            .and_then(|r| r.first().and_then(Val::opt_int))
+            .unwrap_or(0),
+        (None, Dialect::Postgres) => 0,
+    };
     if found > CURRENT {
         return Err(StoreError::TooNew {
-            path: path.to_owned(),
+            location: location.to_owned(),
             found,
             supported: CURRENT,
         });
@@ -64,15 +152,41 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         .enumerate()
         .skip(usize::try_from(found).unwrap_or(0))
     {
-        let tx = conn.transaction().map_err(q("begin migration"))?;
-        tx.execute_batch(sql).map_err(q("apply migration"))?;
-        tx.pragma_update(
-            None,
-            "user_version",
-            i64::try_from(i + 1).unwrap_or(CURRENT),
-        )
-        .map_err(q("set schema version"))?;
-        tx.commit().map_err(q("commit migration"))?;
+        let version = i64::try_from(i + 1).unwrap_or(CURRENT);
+        db.batch("BEGIN").map_err(q("begin migration"))?;
+        let result = (|| {
+            db.batch(sql).map_err(q("apply migration"))?;
+            if version == 2 {
+                chain::backfill_v1(db)?;
+            }
+            db.exec(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[
+                    Val::Int(version),
+                    Val::Text(chrono::Utc::now().to_rfc3339()),
+                ],
+            )
+            .map_err(q("record schema version"))?;
+            Ok(())
+        })();
+        match result {
+            Ok(()) => db.batch("COMMIT").map_err(q("commit migration"))?,
+            Err(e) => {
+                // The migration failed part-way; undo it so the store stays at `found`.
+                if let Err(rollback) = db.batch("ROLLBACK") {
+                    tracing_free_log(&format!(
+                        "rollback after a failed migration also failed: {rollback}"
+                    ));
+                }
+                return Err(e);
+            }
+        }
     }
     Ok(())
+}
+
+/// The store has no logger of its own; a failed rollback is reported on stderr because the
+/// original error is what the caller sees.
+fn tracing_free_log(message: &str) {
+    eprintln!("posture-store: {message}");
 }

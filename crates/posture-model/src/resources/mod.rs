@@ -173,6 +173,41 @@ kinds! {
     Trail(Trail) => "aws_cloudtrail_trail",
 }
 
+impl ResourceKind {
+    /// The service whose collector produces this kind (`s3`, `iam`, ...); `posture` for the
+    /// account and region subjects every scan produces.
+    pub fn service(self) -> &'static str {
+        match self {
+            ResourceKind::Account | ResourceKind::Region => "posture",
+            ResourceKind::S3Bucket | ResourceKind::S3AccountPublicAccessBlock => "s3",
+            ResourceKind::RdsInstance
+            | ResourceKind::RdsCluster
+            | ResourceKind::RdsSnapshot
+            | ResourceKind::RdsParameterGroup => "rds",
+            ResourceKind::IamUser
+            | ResourceKind::IamGroup
+            | ResourceKind::IamRole
+            | ResourceKind::IamPolicy
+            | ResourceKind::IamPasswordPolicy
+            | ResourceKind::IamAccountSummary
+            | ResourceKind::IamCredentialReport => "iam",
+            ResourceKind::Vpc
+            | ResourceKind::Subnet
+            | ResourceKind::RouteTable
+            | ResourceKind::SecurityGroup
+            | ResourceKind::NetworkAcl
+            | ResourceKind::FlowLog
+            | ResourceKind::Volume
+            | ResourceKind::EbsSnapshot
+            | ResourceKind::Instance
+            | ResourceKind::EbsEncryptionByDefault
+            | ResourceKind::EbsSnapshotBlockPublicAccess => "ec2",
+            ResourceKind::KmsKey => "kms",
+            ResourceKind::Trail => "cloudtrail",
+        }
+    }
+}
+
 impl std::fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -1,0 +1,249 @@
+//! Reading the history back.
+
+use chrono::{DateTime, Utc};
+use posture_model::{Finding, Resource, SnapshotId, SnapshotMeta};
+use serde::Serialize;
+
+use crate::chain::Scope;
+use crate::db::Val;
+use crate::{Store, StoreError, corrupt, q};
+
+/// A stored drift event.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftRecord {
+    /// The snapshot whose scan saw it.
+    pub snapshot_id: String,
+    /// The event kind.
+    pub event: String,
+    /// The rule, for finding transitions.
+    pub rule_id: Option<String>,
+    /// The resource.
+    pub arn: String,
+    /// The event as recorded.
+    pub body: serde_json::Value,
+}
+
+/// A period during which a rule failed on a resource.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureEpisode {
+    /// Rule.
+    pub rule_id: String,
+    /// Resource.
+    pub arn: String,
+    /// First seen failing.
+    pub first_seen: String,
+    /// Last seen failing.
+    pub last_seen: String,
+    /// When it was seen resolved, if it was.
+    pub resolved_at: Option<String>,
+}
+
+const META_COLUMNS: &str =
+    "id, started_at, finished_at, accounts, regions, coverage, resource_count";
+
+fn decode_meta(r: &[Val]) -> Result<SnapshotMeta, StoreError> {
+    let time = |v: &Val| -> Result<DateTime<Utc>, StoreError> {
+        DateTime::parse_from_rfc3339(v.text())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Corrupt {
+                what: "snapshot time",
+                message: e.to_string(),
+            })
+    };
+    Ok(SnapshotMeta {
+        id: SnapshotId::new(r[0].text()).map_err(|e| StoreError::Corrupt {
+            what: "snapshot id",
+            message: e.to_string(),
+        })?,
+        started_at: time(&r[1])?,
+        finished_at: time(&r[2])?,
+        accounts: serde_json::from_str(r[3].text()).map_err(corrupt("snapshot accounts"))?,
+        regions: serde_json::from_str(r[4].text()).map_err(corrupt("snapshot regions"))?,
+        coverage: serde_json::from_str(r[5].text()).map_err(corrupt("snapshot coverage"))?,
+        resource_count: u64::try_from(r[6].int()).unwrap_or_default(),
+    })
+}
+
+impl Store {
+    /// Every committed snapshot, oldest first.
+    pub fn snapshots(&mut self) -> Result<Vec<SnapshotMeta>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT {META_COLUMNS} FROM snapshots ORDER BY seq"),
+                &[],
+            )
+            .map_err(q("list snapshots"))?;
+        rows.iter().map(|r| decode_meta(r)).collect()
+    }
+
+    /// One snapshot.
+    pub fn snapshot(&mut self, id: &str) -> Result<SnapshotMeta, StoreError> {
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT {META_COLUMNS} FROM snapshots WHERE id = $1"),
+                &[id.into()],
+            )
+            .map_err(q("read snapshot"))?;
+        rows.first()
+            .map(|r| decode_meta(r))
+            .unwrap_or_else(|| Err(StoreError::NoSuchSnapshot(id.to_owned())))
+    }
+
+    /// The newest committed snapshot.
+    pub fn latest_snapshot(&mut self) -> Result<Option<SnapshotMeta>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT {META_COLUMNS} FROM snapshots ORDER BY seq DESC LIMIT 1"),
+                &[],
+            )
+            .map_err(q("read latest snapshot"))?;
+        rows.first().map(|r| decode_meta(r)).transpose()
+    }
+
+    /// The newest snapshot that started at or before `at`.
+    pub fn snapshot_at(&mut self, at: DateTime<Utc>) -> Result<Option<SnapshotMeta>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                &format!("SELECT {META_COLUMNS} FROM snapshots WHERE started_at <= $1 ORDER BY seq DESC LIMIT 1"),
+                &[crate::write::ts(at).into()],
+            )
+            .map_err(q("find snapshot by time"))?;
+        rows.first().map(|r| decode_meta(r)).transpose()
+    }
+
+    /// The resources of a snapshot, sorted by (kind, ARN).
+    pub fn resources(&mut self, id: &SnapshotId) -> Result<Vec<Resource>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT seq, accounts, regions, services FROM snapshots WHERE id = $1",
+                &[id.as_str().into()],
+            )
+            .map_err(q("read snapshot"))?;
+        let Some(r) = rows.first() else {
+            return Err(StoreError::NoSuchSnapshot(id.to_string()));
+        };
+        let seq = r[0].int();
+        let scope = Scope::from_json(r[1].text(), r[2].text(), r[3].text())?;
+        let (pred, mut params) = scope.predicate(2);
+        params.insert(0, Val::Int(seq));
+        let pred = pred
+            .replace("account IN", "rv.account IN")
+            .replace("region IN", "rv.region IN")
+            .replace("service IN", "rv.service IN");
+        let rows = self
+            .db
+            .query(
+                &format!(
+                    "SELECT rv.kind, rv.arn, b.body FROM resource_versions rv JOIN bodies b ON b.hash = rv.hash \
+                     WHERE rv.valid_from <= $1 AND (rv.valid_to IS NULL OR rv.valid_to >= $1) AND {pred}"
+                ),
+                &params,
+            )
+            .map_err(q("read resources"))?;
+        let mut keyed: Vec<(String, String, String)> = rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r[0].text().to_owned(),
+                    r[1].text().to_owned(),
+                    r[2].text().to_owned(),
+                )
+            })
+            .collect();
+        keyed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let mut out = Vec::with_capacity(keyed.len());
+        for (_, _, text) in keyed {
+            out.push(serde_json::from_str(&text).map_err(corrupt("resource"))?);
+        }
+        Ok(out)
+    }
+
+    /// The findings of a snapshot, in the checker's order.
+    pub fn findings(&mut self, id: &SnapshotId) -> Result<Vec<Finding>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT body FROM findings WHERE snapshot_id = $1 ORDER BY seq",
+                &[id.as_str().into()],
+            )
+            .map_err(q("read findings"))?;
+        rows.iter()
+            .map(|r| serde_json::from_str(r[0].text()).map_err(corrupt("finding")))
+            .collect()
+    }
+
+    /// The drift events recorded with snapshots after `since` (exclusive) up to and
+    /// including `until`, oldest first.
+    pub fn drift_between(
+        &mut self,
+        since: &SnapshotId,
+        until: &SnapshotId,
+    ) -> Result<Vec<DriftRecord>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT d.snapshot_id, d.event, d.rule_id, d.arn, d.body FROM drift_events d \
+                 JOIN snapshots s ON s.id = d.snapshot_id \
+                 WHERE s.seq > (SELECT seq FROM snapshots WHERE id = $1) \
+                   AND s.seq <= (SELECT seq FROM snapshots WHERE id = $2) \
+                 ORDER BY s.seq, d.seq",
+                &[since.as_str().into(), until.as_str().into()],
+            )
+            .map_err(q("read drift events"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(DriftRecord {
+                    snapshot_id: r[0].text().to_owned(),
+                    event: r[1].text().to_owned(),
+                    rule_id: r[2].opt_text().map(str::to_owned),
+                    arn: r[3].text().to_owned(),
+                    body: serde_json::from_str(r[4].text()).map_err(corrupt("drift event"))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Failure episodes of one rule on one resource, oldest first.
+    pub fn failure_episodes(
+        &mut self,
+        rule_id: &str,
+        arn: &str,
+    ) -> Result<Vec<FailureEpisode>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT rule_id, arn, opened_at, last_seen, resolved_at FROM failure_episodes \
+                 WHERE rule_id = $1 AND arn = $2 ORDER BY opened_at",
+                &[rule_id.into(), arn.into()],
+            )
+            .map_err(q("read failure episodes"))?;
+        Ok(rows
+            .iter()
+            .map(|r| FailureEpisode {
+                rule_id: r[0].text().to_owned(),
+                arn: r[1].text().to_owned(),
+                first_seen: r[2].text().to_owned(),
+                last_seen: r[3].text().to_owned(),
+                resolved_at: r[4].opt_text().map(str::to_owned),
+            })
+            .collect())
+    }
+
+    /// Runs a counting query directly (tests and benchmarks use it to inspect the store).
+    #[doc(hidden)]
+    pub fn count_raw(&mut self, sql: &str) -> Result<i64, StoreError> {
+        let rows = self.db.query(sql, &[]).map_err(q("raw query"))?;
+        Ok(rows.first().and_then(|r| r.first()).map_or(0, Val::int))
+    }
+
+    /// Runs a statement directly (tests use it to simulate tampering).
+    #[doc(hidden)]
+    pub fn execute_raw(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.db.batch(sql).map_err(q("raw statement"))
+    }
+}

@@ -1,0 +1,502 @@
+//! One store test suite, run against SQLite and against a real PostgreSQL server.
+
+mod support;
+
+use chrono::{DateTime, TimeZone, Utc};
+use posture_model::resources::Vpc;
+use posture_model::{
+    AccountId, Arn, Citation, Coverage, Finding, Observed, Region, Resource, ResourceBody,
+    ResourceRef, RuleId, Severity, SnapshotMeta, Status,
+};
+use posture_store::{SnapshotSummary, Store, StoreLocation};
+
+type Case = fn(&StoreLocation);
+
+const CASES: &[(&str, Case)] = &[
+    (
+        "a_committed_snapshot_round_trips",
+        a_committed_snapshot_round_trips,
+    ),
+    (
+        "an_uncommitted_snapshot_leaves_the_store_as_it_was",
+        an_uncommitted_snapshot_leaves_the_store_as_it_was,
+    ),
+    (
+        "an_unchanged_estate_costs_one_row_per_resource",
+        an_unchanged_estate_costs_one_row_per_resource,
+    ),
+    (
+        "changes_open_new_versions_and_old_snapshots_keep_theirs",
+        changes_open_new_versions_and_old_snapshots_keep_theirs,
+    ),
+    (
+        "a_scan_of_other_regions_does_not_retire_resources",
+        a_scan_of_other_regions_does_not_retire_resources,
+    ),
+    (
+        "history_tracks_first_seen_and_failure_episodes",
+        history_tracks_first_seen_and_failure_episodes,
+    ),
+    (
+        "verify_passes_on_an_intact_history",
+        verify_passes_on_an_intact_history,
+    ),
+    ("verify_names_an_altered_body", verify_names_an_altered_body),
+    (
+        "verify_names_a_removed_snapshot",
+        verify_names_a_removed_snapshot,
+    ),
+    (
+        "verify_names_an_altered_evaluation",
+        verify_names_an_altered_evaluation,
+    ),
+    (
+        "pruning_keeps_the_chain_verifiable",
+        pruning_keeps_the_chain_verifiable,
+    ),
+    (
+        "drift_events_are_stored_with_their_snapshot",
+        drift_events_are_stored_with_their_snapshot,
+    ),
+];
+
+#[test]
+fn sqlite_backend() {
+    for (name, case) in CASES {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let location = StoreLocation::Sqlite(dir.path().join("nested").join("posture.sqlite"));
+        eprintln!("sqlite: {name}");
+        case(&location);
+    }
+}
+
+#[test]
+fn postgres_backend() {
+    let pg = support::Postgres::start();
+    for (name, case) in CASES {
+        let location = StoreLocation::Postgres(pg.fresh_database());
+        eprintln!("postgres: {name}");
+        case(&location);
+    }
+}
+
+// ---- fixtures ---------------------------------------------------------------------------
+
+fn account() -> AccountId {
+    AccountId::new("111122223333").unwrap()
+}
+
+fn t(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::minutes(minutes)
+}
+
+fn vpc(region: &str, id: &str, cidr: &str) -> Resource {
+    Resource {
+        arn: Arn::new(format!("arn:aws:ec2:{region}:111122223333:vpc/{id}")).unwrap(),
+        account: account(),
+        region: Region::new(region).unwrap(),
+        tags: Observed::Collected(Default::default()),
+        body: ResourceBody::Vpc(Vpc {
+            vpc_id: id.into(),
+            cidr_block: Some(cidr.into()),
+            is_default: false,
+            state: None,
+        }),
+    }
+}
+
+fn finding(r: &Resource, status: Status) -> Finding {
+    Finding {
+        rule_id: RuleId::new("vpc_flow_logs_enabled").unwrap(),
+        title: "VPC has flow logs".into(),
+        status,
+        severity: Severity::Medium,
+        resource: ResourceRef {
+            arn: r.arn.clone(),
+            kind: r.kind(),
+            account: r.account.clone(),
+            region: r.region.clone(),
+            tags: Default::default(),
+        },
+        citations: vec![Citation {
+            id: "164.312(b)".into(),
+            title: "Audit controls".into(),
+        }],
+        evidence: Default::default(),
+        reason: "test".into(),
+        first_seen: None,
+    }
+}
+
+struct Scan<'a> {
+    at: i64,
+    regions: &'a [&'a str],
+    resources: Vec<Resource>,
+    findings: Vec<Finding>,
+    drift: Vec<(String, Option<String>, String, serde_json::Value)>,
+}
+
+fn scan(store: &mut Store, s: Scan<'_>) -> (SnapshotMeta, Vec<Finding>) {
+    let mut w = store.begin_snapshot(t(s.at)).unwrap();
+    for r in &s.resources {
+        w.put_resource(r).unwrap();
+    }
+    let mut findings = s.findings;
+    let meta = w
+        .commit(SnapshotSummary {
+            finished_at: t(s.at) + chrono::Duration::seconds(30),
+            accounts: vec![account()],
+            regions: s.regions.iter().map(|r| Region::new(*r).unwrap()).collect(),
+            services: vec!["ec2".into()],
+            coverage: Coverage::default(),
+            baseline: ("test baseline".into(), "1".into()),
+            findings: &mut findings,
+            drift: s.drift,
+        })
+        .unwrap();
+    (meta, findings)
+}
+
+fn simple(at: i64, resources: Vec<Resource>) -> Scan<'static> {
+    Scan {
+        at,
+        regions: &["us-east-1"],
+        resources,
+        findings: vec![],
+        drift: vec![],
+    }
+}
+
+// ---- cases ------------------------------------------------------------------------------
+
+fn a_committed_snapshot_round_trips(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let a = vpc("us-east-1", "vpc-2", "10.1.0.0/16");
+    let b = vpc("us-east-1", "vpc-1", "10.0.0.0/16");
+    let f = finding(&a, Status::Fail);
+    let (meta, findings) = scan(
+        &mut store,
+        Scan {
+            at: 0,
+            regions: &["us-east-1"],
+            resources: vec![a.clone(), b.clone()],
+            findings: vec![f],
+            drift: vec![],
+        },
+    );
+    assert_eq!(meta.resource_count, 2);
+    assert_eq!(
+        findings[0].first_seen,
+        Some(t(0) + chrono::Duration::seconds(30))
+    );
+    drop(store);
+
+    let mut store = Store::open(loc).unwrap();
+    assert_eq!(store.resources(&meta.id).unwrap(), vec![b, a]);
+    assert_eq!(store.findings(&meta.id).unwrap(), findings);
+    assert_eq!(store.latest_snapshot().unwrap().unwrap(), meta);
+    assert_eq!(store.snapshots().unwrap(), vec![meta]);
+}
+
+fn an_uncommitted_snapshot_leaves_the_store_as_it_was(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    scan(
+        &mut store,
+        simple(0, vec![vpc("us-east-1", "vpc-1", "10.0.0.0/16")]),
+    );
+    let mut w = store.begin_snapshot(t(10)).unwrap();
+    w.put_resource(&vpc("us-east-1", "vpc-9", "10.9.0.0/16"))
+        .unwrap();
+    drop(w); // the scan died before commit
+    assert_eq!(store.snapshots().unwrap().len(), 1);
+    assert_eq!(
+        store.count_raw("SELECT COUNT(*) FROM bodies").unwrap(),
+        1,
+        "no orphan bodies are left behind"
+    );
+    assert!(store.verify().unwrap().problems.is_empty());
+}
+
+fn an_unchanged_estate_costs_one_row_per_resource(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    for i in 0..5 {
+        scan(
+            &mut store,
+            simple(
+                i * 60,
+                vec![
+                    vpc("us-east-1", "vpc-1", "10.0.0.0/16"),
+                    vpc("us-east-1", "vpc-2", "10.1.0.0/16"),
+                ],
+            ),
+        );
+    }
+    assert_eq!(store.snapshots().unwrap().len(), 5);
+    assert_eq!(store.count_raw("SELECT COUNT(*) FROM bodies").unwrap(), 2);
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM resource_versions")
+            .unwrap(),
+        2
+    );
+    for s in store.snapshots().unwrap() {
+        assert_eq!(store.resources(&s.id).unwrap().len(), 2);
+    }
+}
+
+fn changes_open_new_versions_and_old_snapshots_keep_theirs(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let a1 = vpc("us-east-1", "vpc-a", "10.0.0.0/16");
+    let a2 = vpc("us-east-1", "vpc-a", "10.2.0.0/16");
+    let b = vpc("us-east-1", "vpc-b", "10.1.0.0/16");
+    let c = vpc("us-east-1", "vpc-c", "10.3.0.0/16");
+    let (s1, _) = scan(&mut store, simple(0, vec![a1.clone(), b.clone()]));
+    let (s2, _) = scan(&mut store, simple(60, vec![a2.clone(), c.clone()]));
+    let (s3, _) = scan(
+        &mut store,
+        simple(120, vec![a2.clone(), b.clone(), c.clone()]),
+    );
+    assert_eq!(store.resources(&s1.id).unwrap(), vec![a1, b.clone()]);
+    assert_eq!(
+        store.resources(&s2.id).unwrap(),
+        vec![a2.clone(), c.clone()]
+    );
+    assert_eq!(store.resources(&s3.id).unwrap(), vec![a2, b, c]);
+    assert!(store.verify().unwrap().problems.is_empty());
+}
+
+fn a_scan_of_other_regions_does_not_retire_resources(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let east = vpc("us-east-1", "vpc-e", "10.0.0.0/16");
+    let west = vpc("us-west-2", "vpc-w", "10.1.0.0/16");
+    let (s1, _) = scan(&mut store, simple(0, vec![east.clone()]));
+    let (s2, _) = scan(
+        &mut store,
+        Scan {
+            at: 60,
+            regions: &["us-west-2"],
+            resources: vec![west.clone()],
+            findings: vec![],
+            drift: vec![],
+        },
+    );
+    let (s3, _) = scan(&mut store, simple(120, vec![east.clone()]));
+    assert_eq!(store.resources(&s1.id).unwrap(), vec![east.clone()]);
+    assert_eq!(store.resources(&s2.id).unwrap(), vec![west]);
+    assert_eq!(store.resources(&s3.id).unwrap(), vec![east]);
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM resource_versions")
+            .unwrap(),
+        2,
+        "the east VPC kept one row"
+    );
+    assert!(store.verify().unwrap().problems.is_empty());
+}
+
+fn history_tracks_first_seen_and_failure_episodes(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let a = vpc("us-east-1", "vpc-a", "10.0.0.0/16");
+    let scan_with = |store: &mut Store, at: i64, status: Status| {
+        scan(
+            store,
+            Scan {
+                at,
+                regions: &["us-east-1"],
+                resources: vec![a.clone()],
+                findings: vec![finding(&a, status)],
+                drift: vec![],
+            },
+        )
+        .1
+    };
+    let opened = t(0) + chrono::Duration::seconds(30);
+    assert_eq!(
+        scan_with(&mut store, 0, Status::Fail)[0].first_seen,
+        Some(opened)
+    );
+    assert_eq!(
+        scan_with(&mut store, 60, Status::Fail)[0].first_seen,
+        Some(opened),
+        "still failing since the first scan"
+    );
+    let resolved = scan_with(&mut store, 120, Status::Pass);
+    assert_eq!(
+        resolved[0].first_seen,
+        Some(t(120) + chrono::Duration::seconds(30))
+    );
+    scan_with(&mut store, 180, Status::Fail);
+    let episodes = store
+        .failure_episodes("vpc_flow_logs_enabled", a.arn.as_str())
+        .unwrap();
+    assert_eq!(episodes.len(), 2);
+    assert!(episodes[0].resolved_at.is_some(), "{episodes:?}");
+    assert!(episodes[1].resolved_at.is_none());
+    // The resource disappears: the open episode is resolved.
+    scan(&mut store, simple(240, vec![]));
+    let episodes = store
+        .failure_episodes("vpc_flow_logs_enabled", a.arn.as_str())
+        .unwrap();
+    assert!(episodes[1].resolved_at.is_some());
+}
+
+fn three_scans(store: &mut Store) -> Vec<SnapshotMeta> {
+    let a = vpc("us-east-1", "vpc-a", "10.0.0.0/16");
+    let b = vpc("us-east-1", "vpc-b", "10.1.0.0/16");
+    let mut out = Vec::new();
+    for (i, cidr) in ["10.5.0.0/16", "10.6.0.0/16", "10.7.0.0/16"]
+        .iter()
+        .enumerate()
+    {
+        let c = vpc("us-east-1", "vpc-c", cidr);
+        let resources = vec![a.clone(), b.clone(), c.clone()];
+        let findings = vec![finding(&a, Status::Pass), finding(&c, Status::Fail)];
+        out.push(
+            scan(
+                store,
+                Scan {
+                    at: i as i64 * 60,
+                    regions: &["us-east-1"],
+                    resources,
+                    findings,
+                    drift: vec![],
+                },
+            )
+            .0,
+        );
+    }
+    out
+}
+
+fn verify_passes_on_an_intact_history(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    three_scans(&mut store);
+    let report = store.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.snapshots, 3);
+    assert!(report.head.is_some());
+}
+
+fn verify_names_an_altered_body(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    three_scans(&mut store);
+    store
+        .execute_raw("UPDATE bodies SET body = REPLACE(body, '10.1.0.0/16', '0.0.0.0/0') WHERE body LIKE '%vpc-b%'")
+        .unwrap();
+    let report = store.verify().unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    let p = &report.problems[0];
+    assert_eq!(
+        p.resource.as_deref(),
+        Some("arn:aws:ec2:us-east-1:111122223333:vpc/vpc-b")
+    );
+    assert!(p.message.contains("was altered"), "{}", p.message);
+}
+
+fn verify_names_a_removed_snapshot(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let snaps = three_scans(&mut store);
+    let middle = &snaps[1].id;
+    for table in ["findings", "drift_events", "evaluations"] {
+        store
+            .execute_raw(&format!(
+                "DELETE FROM {table} WHERE snapshot_id = '{middle}'"
+            ))
+            .unwrap();
+    }
+    store
+        .execute_raw(&format!("DELETE FROM snapshots WHERE id = '{middle}'"))
+        .unwrap();
+    let report = store.verify().unwrap();
+    assert!(!report.problems.is_empty());
+    let p = &report.problems[0];
+    assert_eq!(p.snapshot.as_deref(), Some(snaps[2].id.as_str()));
+    assert!(p.message.contains("were removed"), "{}", p.message);
+}
+
+fn verify_names_an_altered_evaluation(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let snaps = three_scans(&mut store);
+    let first = &snaps[0].id;
+    store
+        .execute_raw(&format!(
+            "UPDATE findings SET body = REPLACE(body, '\"status\":\"fail\"', '\"status\":\"pass\"'), status = 'pass' \
+             WHERE snapshot_id = '{first}' AND status = 'fail'"
+        ))
+        .unwrap();
+    let report = store.verify().unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].snapshot.as_deref(), Some(first.as_str()));
+    assert!(
+        report.problems[0]
+            .message
+            .contains("evaluation was altered"),
+        "{}",
+        report.problems[0].message
+    );
+}
+
+fn pruning_keeps_the_chain_verifiable(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let snaps = three_scans(&mut store);
+    let pruned = store.prune(t(90)).unwrap();
+    assert_eq!(pruned.snapshots, 2);
+    assert!(pruned.bodies >= 1, "the superseded vpc-c bodies are gone");
+    let left = store.snapshots().unwrap();
+    assert_eq!(
+        left.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+        vec![snaps[2].id.clone()]
+    );
+    assert_eq!(store.resources(&snaps[2].id).unwrap().len(), 3);
+    let report = store.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // The newest snapshot is always kept, even when it is old.
+    assert_eq!(store.prune(t(10_000)).unwrap().snapshots, 0);
+    // And the chain continues from the checkpoint.
+    scan(
+        &mut store,
+        simple(300, vec![vpc("us-east-1", "vpc-a", "10.0.0.0/16")]),
+    );
+    assert!(store.verify().unwrap().problems.is_empty());
+}
+
+fn drift_events_are_stored_with_their_snapshot(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let a = vpc("us-east-1", "vpc-a", "10.0.0.0/16");
+    let (s1, _) = scan(&mut store, simple(0, vec![a.clone()]));
+    let event = serde_json::json!({"event": "resource_modified", "arn": a.arn, "changes": [{"pointer": "/config/cidr_block"}]});
+    let (s2, _) = scan(
+        &mut store,
+        Scan {
+            at: 60,
+            regions: &["us-east-1"],
+            resources: vec![vpc("us-east-1", "vpc-a", "10.9.0.0/16")],
+            findings: vec![],
+            drift: vec![(
+                "resource_modified".into(),
+                None,
+                a.arn.to_string(),
+                event.clone(),
+            )],
+        },
+    );
+    let drift = store.drift_between(&s1.id, &s2.id).unwrap();
+    assert_eq!(drift.len(), 1);
+    assert_eq!(drift[0].body, event);
+    assert_eq!(drift[0].snapshot_id, s2.id.as_str());
+    store
+        .execute_raw(&format!(
+            "UPDATE drift_events SET event = 'x', body = '{{}}' WHERE snapshot_id = '{}'",
+            s2.id
+        ))
+        .unwrap();
+    let report = store.verify().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("drift events were altered")),
+        "{:?}",
+        report.problems
+    );
+}

@@ -1,0 +1,92 @@
+//! Upgrading a store written by the first schema (SQLite only: PostgreSQL support arrived
+//! with schema 2).
+
+use posture_store::{Store, StoreLocation};
+
+const V1: &str = "
+CREATE TABLE snapshots (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
+  accounts TEXT NOT NULL, regions TEXT NOT NULL, coverage TEXT NOT NULL, resource_count INTEGER NOT NULL);
+CREATE TABLE bodies (hash TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE snapshot_resources (snapshot_id TEXT NOT NULL, kind TEXT NOT NULL, arn TEXT NOT NULL,
+  account TEXT NOT NULL, region TEXT NOT NULL, hash TEXT NOT NULL REFERENCES bodies(hash),
+  PRIMARY KEY (snapshot_id, kind, arn));
+CREATE TABLE findings (snapshot_id TEXT NOT NULL REFERENCES snapshots(id), seq INTEGER NOT NULL,
+  rule_id TEXT NOT NULL, arn TEXT NOT NULL, status TEXT NOT NULL, severity TEXT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (snapshot_id, seq));
+CREATE INDEX findings_by_rule ON findings (rule_id, arn);
+PRAGMA user_version = 1;
+";
+
+#[test]
+fn a_schema_1_store_is_upgraded_in_place_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let vpc = |cidr: &str| {
+        format!(
+            r#"{{"arn":"arn:aws:ec2:us-east-1:111122223333:vpc/vpc-1","account":"111122223333","region":"us-east-1","tags":{{"state":"collected","value":{{}}}},"body":{{"kind":"aws_ec2_vpc","config":{{"vpc_id":"vpc-1","cidr_block":"{cidr}","is_default":false,"state":null}}}}}}"#
+        )
+    };
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(V1).unwrap();
+        for (i, cidr) in ["10.0.0.0/16", "10.0.0.0/16", "10.1.0.0/16"]
+            .iter()
+            .enumerate()
+        {
+            let body = vpc(cidr);
+            let hash = posture_store::content_hash(&serde_json::from_str(&body).unwrap()).0;
+            conn.execute(
+                "INSERT OR IGNORE INTO bodies VALUES (?1, ?2)",
+                rusqlite::params![hash, body],
+            )
+            .unwrap();
+            let id = format!("2026010{}T000000000Z", i + 1);
+            conn.execute(
+                "INSERT INTO snapshots VALUES (?1, ?2, ?2, '[\"111122223333\"]', '[\"us-east-1\"]', '{\"collected\":[],\"failed\":[],\"api_calls\":{}}', 1)",
+                rusqlite::params![id, format!("2026-01-0{}T00:00:00.000000Z", i + 1)],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO snapshot_resources VALUES (?1, 'aws_ec2_vpc', 'arn:aws:ec2:us-east-1:111122223333:vpc/vpc-1', '111122223333', 'us-east-1', ?2)",
+                rusqlite::params![id, hash],
+            )
+            .unwrap();
+        }
+    }
+    let mut store = Store::open(&StoreLocation::Sqlite(path.clone())).unwrap();
+    let snaps = store.snapshots().unwrap();
+    assert_eq!(snaps.len(), 3);
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM resource_versions")
+            .unwrap(),
+        2,
+        "two distinct versions"
+    );
+    let r = store.resources(&snaps[2].id).unwrap();
+    assert_eq!(r.len(), 1);
+    assert!(
+        serde_json::to_string(&r[0])
+            .unwrap()
+            .contains("10.1.0.0/16")
+    );
+    let report = store.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    drop(store);
+    // Opening again is a no-op.
+    let mut store = Store::open(&StoreLocation::Sqlite(path)).unwrap();
+    assert_eq!(store.snapshots().unwrap().len(), 3);
+}
+
+#[test]
+fn a_store_of_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.sqlite");
+    drop(Store::open(&StoreLocation::Sqlite(path.clone())).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("INSERT INTO schema_migrations VALUES (99, 'future')", [])
+        .unwrap();
+    drop(conn);
+    let err = Store::open(&StoreLocation::Sqlite(path)).unwrap_err();
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+}
