@@ -31,6 +31,11 @@ pub enum Command {
     Rules(RulesArgs),
     /// List stored snapshots.
     Snapshots(SnapshotsArgs),
+    /// Show what changed between two snapshots (default: the last two).
+    Diff(DiffArgs),
+    /// Check that the stored history was not altered: re-derive every snapshot's manifest
+    /// and the hash chain. Exit 0 when intact, 1 when not.
+    Verify(VerifyArgs),
 }
 
 /// Output formats.
@@ -74,9 +79,9 @@ pub struct ScanArgs {
     /// Only these services (comma-separated: s3, rds, iam, ec2, kms, cloudtrail).
     #[arg(long, value_delimiter = ',', value_name = "SERVICE")]
     pub services: Vec<String>,
-    /// SQLite store file (default: posture.sqlite in the user's data directory).
-    #[arg(long, value_name = "FILE")]
-    pub store: Option<PathBuf>,
+    /// Store: a SQLite file or a postgres:// URL (default: posture.sqlite in the user's data directory).
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<String>,
     /// Show passing and not-applicable findings in the table too.
     #[arg(long)]
     pub all: bool,
@@ -99,13 +104,45 @@ pub struct SnapshotsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// SQLite store file.
-    #[arg(long, value_name = "FILE")]
-    pub store: Option<PathBuf>,
+    /// Store: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<String>,
 }
 
-/// Runs the parsed command.
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// `posture diff`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot id (default: the one before the latest).
+    #[arg(conflicts_with = "since")]
+    pub from: Option<String>,
+    /// The later snapshot id (default: the latest).
+    #[arg(requires = "from")]
+    pub to: Option<String>,
+    /// Compare the state on this date (YYYY-MM-DD or RFC 3339) with the latest snapshot.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Store: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<String>,
+}
+
+/// `posture verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Store: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<String>,
+}
+
+/// Runs the parsed command. Only `scan` needs the async runtime; the others do blocking
+/// store IO on this thread (the PostgreSQL client may not run inside the runtime).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Scan(args) => {
@@ -120,9 +157,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.scan.services = args.services.clone();
             }
             if let Some(s) = args.store.clone() {
-                config.store.path = Some(s);
+                config.store.url = Some(s);
             }
-            crate::scan::run(&config, &args).await
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+            runtime.block_on(crate::scan::run(&config, &args))
         }
         Command::Rules(args) => {
             if let Some(b) = args.baseline.clone() {
@@ -132,9 +173,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Snapshots(args) => {
             if let Some(s) = args.store.clone() {
-                config.store.path = Some(s);
+                config.store.url = Some(s);
             }
             crate::snapshots_cmd::run(&config, args.format)
+        }
+        Command::Diff(args) => {
+            if let Some(s) = args.store.clone() {
+                config.store.url = Some(s);
+            }
+            crate::diff_cmd::run(&config, &args)
+        }
+        Command::Verify(args) => {
+            if let Some(s) = args.store.clone() {
+                config.store.url = Some(s);
+            }
+            crate::verify_cmd::run(&config, args.format)
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use posture_collect::Service;
 use posture_model::{Region, Severity};
+use posture_store::StoreLocation;
 use serde::Deserialize;
 
 /// The whole configuration file.
@@ -44,9 +45,16 @@ pub struct AwsConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
-    /// SQLite file (`POSTURE_STORE_PATH`); default: `posture.sqlite` in the user's data
-    /// directory (`~/.local/share/posture/` on Linux).
+    /// Where snapshots are kept (`POSTURE_STORE_URL`): a SQLite file path (or
+    /// `sqlite://PATH`), or `postgres://USER[:PASSWORD]@HOST:PORT/DB` for a shared PostgreSQL.
+    /// Default: `posture.sqlite` in the user's data directory (`~/.local/share/posture/`).
+    pub url: Option<String>,
+    /// Same as `url` for a SQLite file (`POSTURE_STORE_PATH`); `url` wins when both are set.
     pub path: Option<PathBuf>,
+    /// Days of history to keep (`POSTURE_STORE_RETENTION_DAYS`); default 2190 (six years,
+    /// HIPAA's documentation retention). Older snapshots are pruned after each scan; the
+    /// newest is always kept. 0 keeps everything.
+    pub retention_days: Option<u32>,
 }
 
 /// `[check]`
@@ -105,6 +113,13 @@ impl Config {
         if let Some(v) = get("POSTURE_STORE_PATH") {
             self.store.path = Some(v.into());
         }
+        if let Some(v) = get("POSTURE_STORE_URL") {
+            self.store.url = Some(v);
+        }
+        if let Some(v) = get("POSTURE_STORE_RETENTION_DAYS") {
+            // An unparsable value is kept as an impossible one so `retention_days()` reports it.
+            self.store.retention_days = Some(v.trim().parse().unwrap_or(u32::MAX));
+        }
         if let Some(v) = get("POSTURE_CHECK_BASELINE") {
             self.check.baseline = Some(v.into());
         }
@@ -159,21 +174,40 @@ impl Config {
         }
     }
 
-    /// The store path: configured, or the per-user data directory.
-    pub fn store_path(&self) -> anyhow::Result<PathBuf> {
+    /// Where the store is: `store.url`, else `store.path`, else the per-user data directory.
+    pub fn store_location(&self) -> anyhow::Result<StoreLocation> {
+        if let Some(url) = &self.store.url {
+            return Ok(StoreLocation::parse(url));
+        }
         if let Some(p) = &self.store.path {
-            return Ok(p.clone());
+            return Ok(StoreLocation::Sqlite(p.clone()));
         }
         let dirs = directories::ProjectDirs::from("", "", "posture").context(
-            "cannot determine the user's data directory; set store.path or POSTURE_STORE_PATH",
+            "cannot determine the user's data directory; set store.url or POSTURE_STORE_URL",
         )?;
-        Ok(dirs.data_dir().join("posture.sqlite"))
+        Ok(StoreLocation::Sqlite(
+            dirs.data_dir().join("posture.sqlite"),
+        ))
+    }
+
+    /// Days of history to keep; `None` keeps everything.
+    pub fn retention_days(&self) -> anyhow::Result<Option<u32>> {
+        match self.store.retention_days {
+            None => Ok(Some(2190)),
+            Some(0) => Ok(None),
+            Some(d) if d <= 36_500 => Ok(Some(d)),
+            Some(_) => bail!(
+                "store.retention_days / POSTURE_STORE_RETENTION_DAYS must be a number of days from 0 to 36500"
+            ),
+        }
     }
 }
 
 fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {
     toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(0, |s| text[..s.start].matches('\n').count() + 1);
+        let line = e
+            .span()
+            .map_or(0, |s| text[..s.start].matches('\n').count() + 1);
         anyhow::anyhow!("{}:{}: {}", path.display(), line, e.message())
     })
 }

@@ -2,14 +2,18 @@
 //! crates together: configuration, AWS clients, collection, the store, the checker and
 //! output. It is the only crate that uses `anyhow` and decides exit codes.
 //!
-//! Exit codes: 0 = nothing at or above `--fail-on` failed, 1 = something did, 2 = error.
+//! Exit codes: 0 = nothing at or above `--fail-on` failed (or the history verified), 1 =
+//! something did (or it did not), 2 = error, 130 = interrupted.
 
 mod cli;
 mod config;
+mod diff_cmd;
 mod output;
 mod rules_cmd;
 mod scan;
 mod snapshots_cmd;
+mod store_thread;
+mod verify_cmd;
 
 use std::process::ExitCode;
 
@@ -18,17 +22,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_tracing(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(cli::run(cli)) {
+    match cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

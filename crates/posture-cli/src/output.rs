@@ -2,11 +2,59 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use posture_model::{Finding, SnapshotMeta, Status};
 use serde::Serialize;
+
+/// What changed since the previous snapshot.
+#[derive(Serialize)]
+pub struct Drift {
+    /// The previous snapshot's id.
+    pub since: String,
+    /// Resources added, removed or modified.
+    pub resources: Vec<posture_drift::ResourceChange>,
+    /// Finding transitions.
+    pub findings: Vec<posture_drift::FindingTransition>,
+}
+
+impl Drift {
+    /// The events stored with the snapshot: every resource change and every finding
+    /// transition except "still failing" (a state, not a change; `posture diff` shows it).
+    pub fn events(&self) -> Vec<(String, Option<String>, String, serde_json::Value)> {
+        let mut out = Vec::new();
+        for c in &self.resources {
+            let event = match c.change {
+                posture_drift::Change::Added => "resource_added",
+                posture_drift::Change::Removed => "resource_removed",
+                posture_drift::Change::Modified => "resource_modified",
+            };
+            out.push((
+                event.to_owned(),
+                None,
+                c.arn.clone(),
+                serde_json::to_value(c).unwrap_or_default(),
+            ));
+        }
+        for t in self
+            .findings
+            .iter()
+            .filter(|t| t.transition != posture_drift::Transition::StillFailing)
+        {
+            out.push((
+                t.transition.as_str().to_owned(),
+                Some(t.rule_id.to_string()),
+                t.resource.arn.to_string(),
+                serde_json::to_value(t).unwrap_or_default(),
+            ));
+        }
+        out
+    }
+
+    fn count(&self, t: posture_drift::Transition) -> usize {
+        self.findings.iter().filter(|f| f.transition == t).count()
+    }
+}
 
 /// The JSON document `posture scan --format json` prints.
 #[derive(Serialize)]
@@ -19,6 +67,7 @@ struct ScanReport<'a> {
     coverage: &'a posture_model::Coverage,
     summary: BTreeMap<&'static str, usize>,
     findings: Vec<FindingJson<'a>>,
+    drift: Option<&'a Drift>,
 }
 
 #[derive(Serialize)]
@@ -36,7 +85,11 @@ fn summary(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
     counts
 }
 
-pub fn print_scan_json(meta: &SnapshotMeta, findings: &[Finding]) -> anyhow::Result<()> {
+pub fn print_scan_json(
+    meta: &SnapshotMeta,
+    findings: &[Finding],
+    drift: Option<&Drift>,
+) -> anyhow::Result<()> {
     let report = ScanReport {
         snapshot_id: meta.id.as_str(),
         started_at: meta.started_at.to_rfc3339(),
@@ -52,6 +105,7 @@ pub fn print_scan_json(meta: &SnapshotMeta, findings: &[Finding]) -> anyhow::Res
                 snapshot_id: meta.id.as_str(),
             })
             .collect(),
+        drift,
     };
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &report)?;
@@ -63,7 +117,8 @@ pub fn print_scan_table(
     meta: &SnapshotMeta,
     findings: &[Finding],
     all: bool,
-    store: &Path,
+    drift: Option<&Drift>,
+    store: &str,
 ) -> anyhow::Result<()> {
     let mut shown: Vec<&Finding> = findings
         .iter()
@@ -152,6 +207,19 @@ pub fn print_scan_table(
             writeln!(out, "  {op} in {region}: {} x{n}", code.unwrap_or("error"))?;
         }
     }
-    writeln!(out, "stored in {}", store.display())?;
+    if let Some(d) = drift {
+        use posture_drift::Transition as T;
+        writeln!(
+            out,
+            "since snapshot {}: {} resources changed; {} new failures, {} resolved, {} still failing, {} newly unverifiable",
+            d.since,
+            d.resources.len(),
+            d.count(T::NewFailure) + d.count(T::WaiverExpired),
+            d.count(T::Resolved),
+            d.count(T::StillFailing),
+            d.count(T::NewError),
+        )?;
+    }
+    writeln!(out, "stored in {store}")?;
     Ok(())
 }

@@ -7,13 +7,14 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use posture_collect::{AwsOptions, Clients, Event, ScanPlan, Service, collect};
+use posture_drift as drift;
 use posture_model::{Coverage, Status};
-use posture_store::{SnapshotSummary, Store};
 use tokio::sync::mpsc;
 
 use crate::cli::{Format, ScanArgs, load_baseline};
 use crate::config::Config;
 use crate::output;
+use crate::store_thread::{CommitRequest, StoreWriter};
 
 /// Events buffered between the collectors and the store writer.
 const EVENT_BUFFER: usize = 1024;
@@ -24,7 +25,8 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let services = config.services()?;
     let mut regions = config.regions()?;
     let baseline = load_baseline(config)?;
-    let store_path = config.store_path()?;
+    let store_location = config.store_location()?;
+    let retention_days = config.retention_days()?;
 
     let clients = Clients::load(&AwsOptions {
         profile: config.aws.profile.clone(),
@@ -44,9 +46,8 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let mut store = Store::open(&store_path)?;
     let started_at = Utc::now();
-    let mut writer = store.begin_snapshot(started_at)?;
+    let store = StoreWriter::start(store_location, started_at).await?;
 
     let plan = ScanPlan {
         regions: regions.clone(),
@@ -69,7 +70,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         tokio::select! {
             event = rx.recv() => match event {
                 Some(Event::Resource(r)) => {
-                    tokio::task::block_in_place(|| writer.put_resource(&r))?;
+                    store.put((*r).clone()).await?;
                     resources.push(*r);
                     progress.set_message(format!("{} resources", resources.len()));
                 }
@@ -84,7 +85,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             signal = &mut interrupted => {
                 progress.finish_and_clear();
                 collector.abort();
-                drop(writer); // rolls the snapshot back: the store stays as it was
+                store.abandon(); // rolls the snapshot back: the store stays as it was
                 eprintln!("interrupted by {signal}: the scan was stopped and no snapshot was stored");
                 return Ok(ExitCode::from(130));
             }
@@ -98,19 +99,52 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     coverage.failed.sort();
     let finished_at = Utc::now();
     let findings = posture_check::evaluate(&resources, &coverage, &baseline, finished_at);
-    let meta = tokio::task::block_in_place(|| {
-        writer.commit(SnapshotSummary {
+    let accounts = vec![account];
+    let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();
+
+    // Drift against the previous snapshot, within the scope both scans covered.
+    let previous = store.previous().await?;
+    let drift = previous.as_ref().map(|prev| {
+        let scope = drift::Scope::new(&prev.meta.accounts, &prev.meta.regions, &prev.meta.services)
+            .intersect(&drift::Scope::new(&accounts, &regions, &service_names));
+        output::Drift {
+            since: prev.meta.id.to_string(),
+            resources: drift::diff_resources(&prev.resources, &resources, &scope),
+            findings: drift::diff_findings(&prev.findings, &findings, &scope, finished_at),
+        }
+    });
+    drop(previous);
+    let location = store.location().to_owned();
+    let committed = store
+        .commit(CommitRequest {
             finished_at,
-            accounts: vec![account],
+            accounts,
             regions: regions.clone(),
+            services: service_names,
             coverage,
-            findings: &findings,
+            baseline: (baseline.name.clone(), baseline.version.clone()),
+            findings,
+            drift: drift
+                .as_ref()
+                .map(output::Drift::events)
+                .unwrap_or_default(),
+            retention_days,
         })
-    })?;
+        .await?;
+    if let Some(p) = committed.pruned.as_ref().filter(|p| p.snapshots > 0) {
+        tracing::info!(
+            snapshots = p.snapshots,
+            bodies = p.bodies,
+            "pruned snapshots past the retention period"
+        );
+    }
+    let (meta, findings) = (committed.meta, committed.findings);
 
     match args.format {
-        Format::Json => output::print_scan_json(&meta, &findings)?,
-        Format::Table => output::print_scan_table(&meta, &findings, args.all, store.path())?,
+        Format::Json => output::print_scan_json(&meta, &findings, drift.as_ref())?,
+        Format::Table => {
+            output::print_scan_table(&meta, &findings, args.all, drift.as_ref(), &location)?
+        }
     }
     let failed = findings
         .iter()

@@ -9,14 +9,16 @@ use crate::cli::Format;
 use crate::config::Config;
 
 pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
-    let path = config.store_path()?;
-    if !path.exists() {
+    let location = config.store_location()?;
+    if let posture_store::StoreLocation::Sqlite(path) = &location
+        && !path.exists()
+    {
         anyhow::bail!(
             "no store at {}: run `posture scan` first, or pass --store",
             path.display()
         );
     }
-    let store = posture_store::Store::open(&path)?;
+    let mut store = posture_store::Store::open(&location)?;
     let snapshots = store.snapshots()?;
     let mut out = std::io::stdout().lock();
     match format {

@@ -98,7 +98,16 @@ where
                 "HTTP {s} with no AWS error code (the endpoint may not implement this operation)"
             )
         }
-        (None, Some(s)) => format!("HTTP {s} with no AWS error code: {message}"),
+        (None, Some(s)) if (200..300).contains(&s) => {
+            format!(
+                "HTTP {s} but the answer could not be read: {}",
+                brief(&error_chain(err))
+            )
+        }
+        (None, Some(s)) => format!(
+            "HTTP {s} with no AWS error code: {}",
+            brief(&error_chain(err))
+        ),
         _ if message.is_empty() => "unknown error".to_owned(),
         _ => message,
     };
@@ -111,6 +120,14 @@ where
 
 fn raw_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
     err.raw_response().map(|r| r.status().as_u16())
+}
+
+/// The first 300 characters: enough to recognise the problem in a report.
+fn brief(text: &str) -> String {
+    match text.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

@@ -69,6 +69,9 @@ pub struct SnapshotMeta {
     pub accounts: Vec<AccountId>,
     /// Regions scanned.
     pub regions: Vec<Region>,
+    /// Services collected (`s3`, `iam`, ...).
+    #[serde(default)]
+    pub services: Vec<String>,
     /// What was and was not collected.
     pub coverage: Coverage,
     /// Number of resources in the snapshot.

@@ -39,7 +39,7 @@ pub struct FailureEpisode {
 }
 
 const META_COLUMNS: &str =
-    "id, started_at, finished_at, accounts, regions, coverage, resource_count";
+    "id, started_at, finished_at, accounts, regions, coverage, resource_count, services";
 
 fn decode_meta(r: &[Val]) -> Result<SnapshotMeta, StoreError> {
     let time = |v: &Val| -> Result<DateTime<Utc>, StoreError> {
@@ -61,6 +61,8 @@ fn decode_meta(r: &[Val]) -> Result<SnapshotMeta, StoreError> {
         regions: serde_json::from_str(r[4].text()).map_err(corrupt("snapshot regions"))?,
         coverage: serde_json::from_str(r[5].text()).map_err(corrupt("snapshot coverage"))?,
         resource_count: u64::try_from(r[6].int()).unwrap_or_default(),
+        services: serde_json::from_str(r[7].opt_text().unwrap_or("[]"))
+            .map_err(corrupt("snapshot services"))?,
     })
 }
 

@@ -240,6 +240,7 @@ impl<'a> SnapshotWriter<'a> {
             finished_at: finished,
             accounts: summary.accounts,
             regions: summary.regions,
+            services: summary.services,
             coverage: summary.coverage,
             resource_count: u64::try_from(resource_count).unwrap_or_default(),
         })
