@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 
 POSTURE_MOTO_SERVER="$(./scripts/install-moto.sh | tail -n 1)"
 export POSTURE_MOTO_SERVER
+./scripts/install-postgres.sh
 
 cargo test --locked --workspace --all-targets
