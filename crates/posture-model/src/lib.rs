@@ -13,6 +13,8 @@ mod ids;
 mod observed;
 pub mod resources;
 mod snapshot;
+#[doc(hidden)]
+pub mod synthetic;
 
 pub use finding::{Citation, Evidence, Finding, ResourceRef, Severity, Status};
 pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
