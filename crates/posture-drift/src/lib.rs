@@ -107,6 +107,15 @@ pub struct ResourceChange {
 
 type Key<'a> = (ResourceKind, &'a str);
 
+/// Fields that record activity rather than configuration (when a key or role was last
+/// used, when a report was generated): they change on every scan of a busy account, so a
+/// change in them alone is not drift. They stay in the stored bodies as evidence.
+const VOLATILE_FIELDS: &[&str] = &["last_used", "password_last_used", "generated_at", "latest_delivery_time"];
+
+fn is_volatile(pointer: &str) -> bool {
+    pointer.rsplit('/').next().is_some_and(|last| VOLATILE_FIELDS.contains(&last))
+}
+
 /// Compares the resources of two snapshots inside `scope`.
 pub fn diff_resources(old: &[Resource], new: &[Resource], scope: &Scope) -> Vec<ResourceChange> {
     let in_scope = |r: &&Resource| scope.contains(&r.account, &r.region, r.kind());
@@ -128,7 +137,10 @@ pub fn diff_resources(old: &[Resource], new: &[Resource], scope: &Scope) -> Vec<
                 let (ov, nv) = (to_value(o), to_value(n));
                 let mut fields = Vec::new();
                 walk(&mut String::new(), &ov, &nv, &mut fields);
-                out.push(change(Change::Modified, n, fields));
+                fields.retain(|f| !is_volatile(&f.pointer));
+                if !fields.is_empty() {
+                    out.push(change(Change::Modified, n, fields));
+                }
             }
             Some(_) => {}
         }

@@ -132,6 +132,21 @@ fn resources_outside_the_shared_scope_are_not_reported_removed() {
 }
 
 #[test]
+fn activity_timestamps_alone_are_not_drift() {
+    let mut old = vec![vpc("us-east-1", "vpc-a", "10.0.0.0/16")];
+    let mut new = old.clone();
+    // Stand-in for a role's last_used moving on: patch the JSON, then read it back.
+    let bump = |r: &mut Resource, v: &str| {
+        let mut j = serde_json::to_value(&*r).unwrap();
+        j["tags"]["value"]["last_used"] = json!(v);
+        *r = serde_json::from_value(j).unwrap();
+    };
+    bump(&mut old[0], "2026-01-01");
+    bump(&mut new[0], "2026-01-02");
+    assert!(diff_resources(&old, &new, &scope(&["us-east-1"])).is_empty());
+}
+
+#[test]
 fn pointer_tokens_are_escaped() {
     let mut out = Vec::new();
     walk(
