@@ -3,6 +3,8 @@
 //! exactly those drift events and finding transitions; `posture diff` must agree; altering
 //! one stored body in the SQLite file must make `posture verify` fail naming it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed step is a failed test")]
+
 use std::collections::BTreeSet;
 
 use posture_e2e::{Moto, run_posture};

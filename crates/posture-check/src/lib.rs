@@ -11,6 +11,7 @@
 mod baseline;
 mod evaluate;
 mod index;
+pub mod policy;
 mod rule;
 pub mod rules;
 #[cfg(test)]

@@ -10,7 +10,7 @@ pub fn resource(account: &AccountId, regions: &[Region], i: u64, version: u64) -
     let region = &regions[(i as usize) % regions.len().max(1)];
     let mut tags = Tags::new();
     tags.insert("team".into(), format!("team-{}", i % 17));
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         tags.insert("phi".into(), "true".into());
     }
     let (kind, body) = match i % 4 {
@@ -30,7 +30,7 @@ pub fn resource(account: &AccountId, regions: &[Region], i: u64, version: u64) -
                 vpc_id: format!("vpc-{:012x}", i - 1),
                 cidr_block: Some(format!("10.{}.{}.0/26", i % 256, version % 256)),
                 availability_zone: Some(format!("{region}a")),
-                map_public_ip_on_launch: (i + version) % 3 == 0,
+                map_public_ip_on_launch: (i + version).is_multiple_of(3),
                 default_for_az: false,
             }),
         ),
@@ -44,7 +44,11 @@ pub fn resource(account: &AccountId, regions: &[Region], i: u64, version: u64) -
                     ip_protocol: "tcp".into(),
                     from_port: Some(443),
                     to_port: Some(443),
-                    ipv4_ranges: vec![if (i + version) % 7 == 0 { "0.0.0.0/0".into() } else { "10.0.0.0/8".into() }],
+                    ipv4_ranges: vec![if (i + version).is_multiple_of(7) {
+                        "0.0.0.0/0".into()
+                    } else {
+                        "10.0.0.0/8".into()
+                    }],
                     ipv6_ranges: vec![],
                     source_groups: vec![],
                     prefix_lists: vec![],
@@ -56,7 +60,7 @@ pub fn resource(account: &AccountId, regions: &[Region], i: u64, version: u64) -
             "volume",
             ResourceBody::Volume(Volume {
                 volume_id: format!("vol-{i:012x}"),
-                encrypted: (i + version) % 9 != 0,
+                encrypted: !(i + version).is_multiple_of(9),
                 kms_key_id: None,
                 state: Some("in-use".into()),
                 size_gib: Some(i32::try_from(8 + (i + version) % 500).unwrap_or(8)),
@@ -64,6 +68,17 @@ pub fn resource(account: &AccountId, regions: &[Region], i: u64, version: u64) -
             }),
         ),
     };
-    let arn = Arn::from_parts("ec2", region.as_str(), account.as_str(), &format!("{kind}/{i:012x}"));
-    Resource { arn, account: account.clone(), region: region.clone(), tags: Observed::Collected(tags), body }
+    let arn = Arn::from_parts(
+        "ec2",
+        region.as_str(),
+        account.as_str(),
+        &format!("{kind}/{i:012x}"),
+    );
+    Resource {
+        arn,
+        account: account.clone(),
+        region: region.clone(),
+        tags: Observed::Collected(tags),
+        body,
+    }
 }

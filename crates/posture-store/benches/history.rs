@@ -14,13 +14,18 @@ use posture_store::{SnapshotSummary, Store, StoreLocation};
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned()).unwrap_or_else(|| default.to_owned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 fn main() {
     let resources: u64 = arg("--resources", "100000").parse().expect("--resources N");
     let snapshots: u64 = arg("--snapshots", "365").parse().expect("--snapshots N");
-    let churn: f64 = arg("--churn-percent", "1").parse().expect("--churn-percent P");
+    let churn: f64 = arg("--churn-percent", "1")
+        .parse()
+        .expect("--churn-percent P");
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("history.sqlite");
     let location = match arg("--store", "") {
@@ -28,12 +33,18 @@ fn main() {
         s => StoreLocation::parse(&s),
     };
     let account = AccountId::new("111122223333").expect("valid");
-    let regions = [Region::new("us-east-1").expect("valid"), Region::new("us-west-2").expect("valid")];
+    let regions = [
+        Region::new("us-east-1").expect("valid"),
+        Region::new("us-west-2").expect("valid"),
+    ];
     let mut store = Store::open(&location).expect("open store");
     // Version of each resource; churn bumps a deterministic, rotating slice of them.
     let mut versions = vec![0u64; resources as usize];
     let per_day = ((resources as f64) * churn / 100.0).round() as u64;
-    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid");
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid");
     let started = Instant::now();
     let mut slowest = 0f64;
     for day in 0..snapshots {
@@ -44,7 +55,9 @@ fn main() {
             }
         }
         let t = Instant::now();
-        let mut w = store.begin_snapshot(t0 + chrono::Duration::days(day as i64)).expect("begin");
+        let mut w = store
+            .begin_snapshot(t0 + chrono::Duration::days(day as i64))
+            .expect("begin");
         for i in 0..resources {
             let r = posture_model::synthetic::resource(&account, &regions, i, versions[i as usize]);
             w.put_resource(&r).expect("put");
@@ -64,12 +77,19 @@ fn main() {
         let secs = t.elapsed().as_secs_f64();
         slowest = slowest.max(secs);
         if day % 30 == 0 || day + 1 == snapshots {
-            eprintln!("day {day:>4}: {secs:.2} s ({:.0} resources/s)", resources as f64 / secs);
+            eprintln!(
+                "day {day:>4}: {secs:.2} s ({:.0} resources/s)",
+                resources as f64 / secs
+            );
         }
     }
     let total = started.elapsed().as_secs_f64();
-    let bodies = store.count_raw("SELECT COUNT(*) FROM bodies").expect("count");
-    let versions_rows = store.count_raw("SELECT COUNT(*) FROM resource_versions").expect("count");
+    let bodies = store
+        .count_raw("SELECT COUNT(*) FROM bodies")
+        .expect("count");
+    let versions_rows = store
+        .count_raw("SELECT COUNT(*) FROM resource_versions")
+        .expect("count");
     drop(store);
     let size: u64 = std::fs::read_dir(dir.path())
         .expect("dir")
@@ -78,7 +98,9 @@ fn main() {
         .map(|m| m.len())
         .sum();
     println!("backend: {location}");
-    println!("resources per snapshot: {resources}, snapshots: {snapshots}, churn: {churn}% per snapshot");
+    println!(
+        "resources per snapshot: {resources}, snapshots: {snapshots}, churn: {churn}% per snapshot"
+    );
     println!(
         "write: {total:.1} s in all, {:.2} s per snapshot on average ({:.0} resources/s), slowest {slowest:.2} s",
         total / snapshots as f64,
@@ -86,6 +108,9 @@ fn main() {
     );
     println!("rows: {bodies} bodies, {versions_rows} resource versions");
     if matches!(location, StoreLocation::Sqlite(_)) {
-        println!("store size: {:.1} MiB (database file and WAL)", size as f64 / 1048576.0);
+        println!(
+            "store size: {:.1} MiB (database file and WAL)",
+            size as f64 / 1048576.0
+        );
     }
 }

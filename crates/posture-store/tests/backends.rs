@@ -1,5 +1,11 @@
 //! One store test suite, run against SQLite and against a real PostgreSQL server.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed step is a failed test"
+)]
+
 mod support;
 
 use chrono::{DateTime, TimeZone, Utc};

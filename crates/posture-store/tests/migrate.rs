@@ -1,6 +1,12 @@
 //! Upgrading a store written by the first schema (SQLite only: PostgreSQL support arrived
 //! with schema 2).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed step is a failed test"
+)]
+
 use posture_store::{Store, StoreLocation};
 
 const V1: &str = "

@@ -3,8 +3,9 @@
 //! inline policies are left to a later rule.)
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
+use serde_json::json;
 
-use super::admin_grants;
+use crate::policy::Policy;
 use crate::{Ctx, Outcome, Rule, RuleMeta};
 
 /// See the module docs.
@@ -20,7 +21,8 @@ static META: RuleMeta = RuleMeta {
                 workload or person able to assume it, access to all ePHI in the account and the \
                 power to disable the controls that protect it; inline policies are easy to miss \
                 in reviews because they are not listed as managed policies. Access must be \
-                authorised on least privilege (164.308(a)(4)(ii)(B), 164.312(a)(1)). This rule \
+                authorised on least privilege (164.308(a)(4)(ii)(B), 164.312(a)(1)). An Allow \
+                with NotAction or NotResource on every resource is treated the same. This rule \
                 covers roles, where workload admin grants most often hide; user and group inline \
                 policies are covered by a later rule.",
     remediation: "Replace the role's inline Allow \"*\" on \"*\" statement with the specific \
@@ -47,18 +49,30 @@ impl Rule for IamNoAdminInlinePolicy {
             .with("path", &role.path);
         }
         let mut admin = Vec::new();
+        let mut near_admin = Vec::new();
         let mut conditional = Vec::new();
         let mut unreadable = Vec::new();
         for policy in &role.inline_policies {
-            match admin_grants(&policy.document) {
-                Ok(g) => {
-                    if g.is_admin() {
-                        admin.push(policy.name.as_str());
-                    } else if !g.conditional.is_empty() {
-                        conditional.push(policy.name.as_str());
-                    }
+            let parsed = match Policy::parse(&policy.document) {
+                Ok(p) => p,
+                Err(why) => {
+                    unreadable.push(format!("{}: {why}", policy.name));
+                    continue;
                 }
-                Err(why) => unreadable.push(format!("{}: {why}", policy.name)),
+            };
+            let access = parsed.admin_access();
+            if !access.full.is_empty() {
+                admin.push(policy.name.as_str());
+            }
+            for g in &access.near_full {
+                near_admin.push((
+                    policy.name.as_str(),
+                    g.statement.label(),
+                    g.scope.describe(),
+                ));
+            }
+            if !access.is_admin() && !access.conditional.is_empty() {
+                conditional.push(policy.name.as_str());
             }
         }
         let names: Vec<&str> = role
@@ -66,11 +80,21 @@ impl Rule for IamNoAdminInlinePolicy {
             .iter()
             .map(|p| p.name.as_str())
             .collect();
-        let outcome = if !admin.is_empty() {
-            Outcome::fail(format!(
-                "inline policy {} allows every action on every resource",
-                admin.join(", ")
-            ))
+        let outcome = if !admin.is_empty() || !near_admin.is_empty() {
+            let mut parts = Vec::new();
+            if !admin.is_empty() {
+                parts.push(format!(
+                    "inline policy {} allows every action on every resource",
+                    admin.join(", ")
+                ));
+            }
+            for (name, statement, scope) in &near_admin {
+                parts.push(format!(
+                    "inline policy {name} allows {scope} in {statement}, which is treated as \
+                     administrator access"
+                ));
+            }
+            Outcome::fail(parts.join("; "))
         } else if !unreadable.is_empty() {
             Outcome::error(format!(
                 "inline policy document cannot be read: {}",
@@ -90,6 +114,15 @@ impl Rule for IamNoAdminInlinePolicy {
         outcome
             .with("inline_policies", names)
             .with("admin_inline_policies", admin)
+            .with(
+                "near_admin_inline_policies",
+                near_admin
+                    .iter()
+                    .map(|(name, statement, scope)| {
+                        json!({"policy": name, "statement": statement, "scope": scope})
+                    })
+                    .collect::<Vec<_>>(),
+            )
             .with("conditional_admin_inline_policies", conditional)
             .with("unreadable_inline_policies", unreadable)
     }
@@ -145,6 +178,46 @@ mod tests {
         );
         assert!(o.reason.contains("god"), "{}", o.reason);
         assert_eq!(o.evidence["admin_inline_policies"], json!(["god"]));
+    }
+
+    #[test]
+    fn not_action_allow_is_treated_as_broad() {
+        let doc = json!({"Statement": [{"Sid": "AllButIam", "Effect": "Allow",
+            "NotAction": "iam:*", "Resource": "*"}]});
+        let o = expect(
+            run(
+                &IamNoAdminInlinePolicy,
+                &role_resource(role("app", &[("broad", doc)])),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("NotAction"), "{}", o.reason);
+        assert_eq!(o.evidence["admin_inline_policies"], json!([]));
+        assert_eq!(
+            o.evidence["near_admin_inline_policies"],
+            json!([{"policy": "broad", "statement": "AllButIam",
+                    "scope": "every action except iam:* (NotAction) on every resource"}])
+        );
+    }
+
+    #[test]
+    fn pass_with_note_when_conditioned() {
+        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+        let o = expect(
+            run(
+                &IamNoAdminInlinePolicy,
+                &role_resource(role("app", &[("mfa-admin", doc)])),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert!(o.reason.contains("Condition"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["conditional_admin_inline_policies"],
+            json!(["mfa-admin"])
+        );
     }
 
     #[test]

@@ -1,6 +1,4 @@
-//! IAM rules, and the policy-document reading they share.
-
-use serde_json::Value;
+//! IAM rules. Policy documents are read with [`crate::policy`].
 
 use crate::Rule;
 
@@ -24,102 +22,6 @@ pub const RULES: &[&dyn Rule] = &[
     &iam_root_no_access_keys::IamRootNoAccessKeys,
     &iam_user_console_mfa::IamUserConsoleMfa,
 ];
-
-/// The statements of a policy document that allow every action (`*` or `*:*`) on every
-/// resource (`*`).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct AdminGrants {
-    /// Such statements with no `Condition`, by label (their `Sid`, else `Statement[i]`).
-    pub unconditional: Vec<String>,
-    /// Such statements limited by a `Condition`, by label.
-    pub conditional: Vec<String>,
-}
-
-impl AdminGrants {
-    /// Whether the document grants full administrator access without condition.
-    pub fn is_admin(&self) -> bool {
-        !self.unconditional.is_empty()
-    }
-}
-
-/// Finds the statements of `document` that allow `*:*` on `*`. A statement with `NotAction`
-/// is not counted (it names what it excludes); one with a `Condition` is counted as
-/// conditional. `Err` when the document is not a policy (not an object, no `Statement`, a
-/// statement that is not an object), so that callers report `Error` rather than read an
-/// undecodable document as harmless.
-pub(crate) fn admin_grants(document: &Value) -> Result<AdminGrants, String> {
-    let Value::Object(doc) = document else {
-        return Err(format!(
-            "the document is not a JSON policy object (it is {})",
-            json_type(document)
-        ));
-    };
-    let statements: Vec<(String, &Value)> = match doc.get("Statement") {
-        Some(Value::Array(list)) => list
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (format!("Statement[{i}]"), s))
-            .collect(),
-        Some(one @ Value::Object(_)) => vec![("Statement".to_owned(), one)],
-        Some(other) => {
-            return Err(format!(
-                "the document's Statement is {}, not an object or array",
-                json_type(other)
-            ));
-        }
-        None => return Err("the document has no Statement".to_owned()),
-    };
-    let mut grants = AdminGrants::default();
-    for (position, statement) in statements {
-        let Value::Object(st) = statement else {
-            return Err(format!(
-                "{position} is {}, not an object",
-                json_type(statement)
-            ));
-        };
-        let label = st
-            .get("Sid")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map_or(position, str::to_owned);
-        let allows = st.get("Effect").and_then(Value::as_str) == Some("Allow");
-        let every_action = !st.contains_key("NotAction")
-            && st
-                .get("Action")
-                .is_some_and(|a| contains_any(a, &["*", "*:*"]));
-        let every_resource = st.get("Resource").is_some_and(|r| contains_any(r, &["*"]));
-        if allows && every_action && every_resource {
-            if st.contains_key("Condition") {
-                grants.conditional.push(label);
-            } else {
-                grants.unconditional.push(label);
-            }
-        }
-    }
-    Ok(grants)
-}
-
-/// Whether a string-or-array policy element holds one of `wanted`.
-fn contains_any(element: &Value, wanted: &[&str]) -> bool {
-    match element {
-        Value::String(s) => wanted.contains(&s.as_str()),
-        Value::Array(items) => items
-            .iter()
-            .any(|i| i.as_str().is_some_and(|s| wanted.contains(&s))),
-        _ => false,
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 /// IAM fixtures for rule tests.
 #[cfg(test)]
@@ -266,66 +168,5 @@ pub(crate) mod fixtures {
             Region::global(),
             ResourceBody::IamAccountSummary(IamAccountSummary { summary }),
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn star_action_on_star_resource_is_admin() {
-        for action in [json!("*"), json!("*:*"), json!(["s3:GetObject", "*"])] {
-            let doc = json!({"Statement": [{"Sid": "All", "Effect": "Allow", "Action": action, "Resource": ["*"]}]});
-            let g = admin_grants(&doc).expect("a policy document");
-            assert_eq!(g.unconditional, vec!["All".to_owned()]);
-            assert!(g.is_admin());
-        }
-    }
-
-    #[test]
-    fn single_statement_object_is_read() {
-        let doc = json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}});
-        assert_eq!(
-            admin_grants(&doc).expect("a policy document").unconditional,
-            vec!["Statement".to_owned()]
-        );
-    }
-
-    #[test]
-    fn deny_narrow_notaction_and_scoped_resource_are_not_admin() {
-        for st in [
-            json!({"Effect": "Deny", "Action": "*", "Resource": "*"}),
-            json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
-            json!({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
-            json!({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::phi/*"}),
-        ] {
-            let g = admin_grants(&json!({"Statement": [st]})).expect("a policy document");
-            assert_eq!(g, AdminGrants::default(), "{st}");
-        }
-    }
-
-    #[test]
-    fn condition_makes_it_conditional() {
-        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
-            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
-        let g = admin_grants(&doc).expect("a policy document");
-        assert!(!g.is_admin());
-        assert_eq!(g.conditional, vec!["Statement[0]".to_owned()]);
-    }
-
-    #[test]
-    fn non_policies_are_errors() {
-        for doc in [
-            json!("%7B%22Version%22"),
-            json!(null),
-            json!({"Version": "2012-10-17"}),
-            json!({"Statement": "x"}),
-            json!({"Statement": ["x"]}),
-        ] {
-            assert!(admin_grants(&doc).is_err(), "{doc}");
-        }
     }
 }

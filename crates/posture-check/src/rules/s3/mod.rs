@@ -27,8 +27,9 @@ pub const RULES: &[&dyn Rule] = &[
     &s3_bucket_versioning::S3BucketVersioning,
 ];
 
-/// Shared by the public-access rules: reading IAM-style policy documents, bucket ACL
-/// grants, and the effective Block Public Access flags (bucket and account combined).
+/// Shared by the public-access rules: bucket ACL grants, the effective Block Public
+/// Access flags (bucket and account combined), and what the bucket policy grants to
+/// anyone (read through [`crate::policy`]).
 pub(crate) mod public_access {
     use posture_model::resources::{
         ACL_ALL_USERS, ACL_AUTHENTICATED_USERS, PublicAccessBlock, S3Bucket,
@@ -38,120 +39,8 @@ pub(crate) mod public_access {
     };
     use serde_json::{Value, json};
 
+    use crate::policy::{Policy, PolicyError, Target};
     use crate::{Ctx, Outcome};
-
-    // ---- policy documents ------------------------------------------------------------
-
-    /// The statements of a policy document: `Statement` may be one object or an array.
-    pub(crate) fn statements(policy: &Value) -> Vec<&Value> {
-        match policy.get("Statement") {
-            Some(Value::Array(items)) => items.iter().collect(),
-            Some(one @ Value::Object(_)) => vec![one],
-            _ => Vec::new(),
-        }
-    }
-
-    /// A string-or-array-of-strings field as strings; anything else is empty.
-    pub(crate) fn strings(value: Option<&Value>) -> Vec<&str> {
-        match value {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// Whether the statement's `Effect` is `effect`.
-    pub(crate) fn effect_is(stmt: &Value, effect: &str) -> bool {
-        stmt.get("Effect")
-            .and_then(Value::as_str)
-            .is_some_and(|e| e.eq_ignore_ascii_case(effect))
-    }
-
-    /// Whether `Principal` is `"*"`, `{"AWS": "*"}` or `{"AWS": [.., "*", ..]}`.
-    pub(crate) fn principal_is_everyone(stmt: &Value) -> bool {
-        match stmt.get("Principal") {
-            Some(Value::String(s)) => s == "*",
-            Some(Value::Object(map)) => strings(map.get("AWS")).contains(&"*"),
-            _ => false,
-        }
-    }
-
-    /// Whether an `Allow` statement grants to everyone: `Principal` is everyone, or it uses
-    /// `NotPrincipal` (which allows every principal except the ones named).
-    pub(crate) fn allows_everyone(stmt: &Value) -> bool {
-        effect_is(stmt, "Allow")
-            && (principal_is_everyone(stmt) || stmt.get("NotPrincipal").is_some())
-    }
-
-    /// Whether the statement carries a non-empty `Condition` block.
-    pub(crate) fn has_condition(stmt: &Value) -> bool {
-        match stmt.get("Condition") {
-            None | Some(Value::Null) => false,
-            Some(Value::Object(map)) => !map.is_empty(),
-            Some(_) => true,
-        }
-    }
-
-    /// A statement's `Sid`, or its position when it has none (for evidence).
-    pub(crate) fn statement_label(stmt: &Value, index: usize) -> String {
-        stmt.get("Sid")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map_or_else(|| format!("#{index}"), str::to_owned)
-    }
-
-    /// Wildcard match of `text` against `pattern` (`*` any run, `?` one character), as IAM
-    /// matches actions and resources. `fold` makes it ASCII case-insensitive.
-    pub(crate) fn glob(pattern: &str, text: &str, fold: bool) -> bool {
-        let (p, t) = (pattern.as_bytes(), text.as_bytes());
-        let same = |a: u8, b: u8| {
-            if fold {
-                a.eq_ignore_ascii_case(&b)
-            } else {
-                a == b
-            }
-        };
-        let (mut pi, mut ti) = (0, 0);
-        let mut backtrack: Option<(usize, usize)> = None;
-        while ti < t.len() {
-            if pi < p.len() && p[pi] == b'*' {
-                backtrack = Some((pi, ti));
-                pi += 1;
-            } else if pi < p.len() && (p[pi] == b'?' || same(p[pi], t[ti])) {
-                pi += 1;
-                ti += 1;
-            } else if let Some((star, from)) = backtrack {
-                pi = star + 1;
-                ti = from + 1;
-                backtrack = Some((star, from + 1));
-            } else {
-                return false;
-            }
-        }
-        p[pi..].iter().all(|&c| c == b'*')
-    }
-
-    /// Which of `targets` the statement's `Action` (or `NotAction`) covers, matched
-    /// case-insensitively with wildcards.
-    pub(crate) fn covered_actions(stmt: &Value, targets: &[&'static str]) -> Vec<&'static str> {
-        if let Some(action) = stmt.get("Action") {
-            let patterns = strings(Some(action));
-            targets
-                .iter()
-                .copied()
-                .filter(|t| patterns.iter().any(|p| glob(p, t, true)))
-                .collect()
-        } else if let Some(not_action) = stmt.get("NotAction") {
-            let patterns = strings(Some(not_action));
-            targets
-                .iter()
-                .copied()
-                .filter(|t| !patterns.iter().any(|p| glob(p, t, true)))
-                .collect()
-        } else {
-            Vec::new()
-        }
-    }
 
     // ---- Block Public Access -----------------------------------------------------------
 
@@ -296,32 +185,68 @@ pub(crate) mod public_access {
             }
         }
 
-        /// Concrete actions a statement is matched against: an `Action` of `s3:Get*`,
-        /// `s3:GetObject*`, `s3:List*`, `s3:*` or `*` covers a read one; `s3:Put*`,
-        /// `s3:Delete*`, `s3:*` or `*` a write one.
-        fn actions(self) -> &'static [&'static str] {
+        /// The actions that confer this access, each with the resource it applies to:
+        /// a policy `Action` of `s3:Get*`, `s3:GetObject*`, `s3:List*`, `s3:*` or `*`
+        /// reaches a read one; `s3:Put*`, `s3:Delete*`, `s3:*` or `*` a write one.
+        fn actions(self) -> &'static [(&'static str, Level)] {
             match self {
                 Access::Read => &[
-                    "s3:GetObject",
-                    "s3:GetObjectVersion",
-                    "s3:ListBucket",
-                    "s3:ListBucketVersions",
+                    ("s3:GetObject", Level::Objects),
+                    ("s3:GetObjectVersion", Level::Objects),
+                    ("s3:ListBucket", Level::Bucket),
+                    ("s3:ListBucketVersions", Level::Bucket),
                 ],
                 Access::Write => &[
-                    "s3:PutObject",
-                    "s3:PutObjectAcl",
-                    "s3:PutBucketAcl",
-                    "s3:PutBucketPolicy",
-                    "s3:DeleteObject",
-                    "s3:DeleteObjectVersion",
+                    ("s3:PutObject", Level::Objects),
+                    ("s3:PutObjectAcl", Level::Objects),
+                    ("s3:PutBucketAcl", Level::Bucket),
+                    ("s3:PutBucketPolicy", Level::Bucket),
+                    ("s3:DeleteObject", Level::Objects),
+                    ("s3:DeleteObjectVersion", Level::Objects),
                 ],
             }
         }
     }
 
+    /// What an S3 action applies to.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Level {
+        /// The bucket ARN (`arn:aws:s3:::bucket`).
+        Bucket,
+        /// Its objects (`arn:aws:s3:::bucket/*`).
+        Objects,
+    }
+
+    /// Why a source of access could not be read.
+    #[derive(Debug)]
+    enum Unreadable<'a> {
+        /// It was not collected.
+        Unavailable(&'a Unavailable),
+        /// It was collected but is not a policy document.
+        Malformed(PolicyError),
+    }
+
+    impl Unreadable<'_> {
+        fn outcome(&self, what: &str) -> Outcome {
+            match self {
+                Unreadable::Unavailable(why) => Outcome::unavailable(what, why),
+                Unreadable::Malformed(why) => {
+                    Outcome::error(format!("the {what} cannot be read: {why}"))
+                }
+            }
+        }
+
+        fn evidence(&self) -> Value {
+            match self {
+                Unreadable::Unavailable(_) => json!("unavailable"),
+                Unreadable::Malformed(_) => json!("malformed"),
+            }
+        }
+    }
+
     /// ACL grants of `access` to the AllUsers or AuthenticatedUsers groups, as evidence.
-    fn public_grants(bucket: &S3Bucket, access: Access) -> Result<Vec<Value>, &Unavailable> {
-        let Some(acl) = bucket.acl.get()? else {
+    fn public_grants(bucket: &S3Bucket, access: Access) -> Result<Vec<Value>, Unreadable<'_>> {
+        let Some(acl) = bucket.acl.get().map_err(Unreadable::Unavailable)? else {
             return Ok(Vec::new());
         };
         Ok(acl
@@ -337,54 +262,80 @@ pub(crate) mod public_access {
             .collect())
     }
 
-    /// Unconditional `Allow` statements granting `access` to everyone, as evidence.
-    fn public_statements(bucket: &S3Bucket, access: Access) -> Result<Vec<Value>, &Unavailable> {
-        let Some(policy) = bucket.policy.get()? else {
-            return Ok(Vec::new());
+    /// What the bucket policy grants to anyone, as evidence.
+    #[derive(Debug, Default)]
+    struct PolicyStatements {
+        /// Statements granting `access` to anyone.
+        public: Vec<Value>,
+        /// Statements to anyone restricted by a condition on who can call.
+        limited: Vec<Value>,
+        /// Statements to anyone that an explicit Deny cancels.
+        denied: Vec<Value>,
+    }
+
+    /// Reads the bucket policy with the evaluator: which statements grant `access` to
+    /// anyone (`Principal "*"`, `NotPrincipal`), with no condition restricting who can
+    /// call and no explicit Deny taking it away.
+    fn public_statements<'a>(
+        subject: &Resource,
+        bucket: &'a S3Bucket,
+        access: Access,
+    ) -> Result<PolicyStatements, Unreadable<'a>> {
+        let Some(document) = bucket.policy.get().map_err(Unreadable::Unavailable)? else {
+            return Ok(PolicyStatements::default());
         };
-        Ok(statements(policy)
-            .into_iter()
-            .enumerate()
-            .filter(|(_, s)| allows_everyone(s) && !has_condition(s))
-            .filter_map(|(i, s)| {
-                let covered = covered_actions(s, access.actions());
-                (!covered.is_empty())
-                    .then(|| json!({ "statement": statement_label(s, i), "covers": covered }))
+        let policy = Policy::parse(document).map_err(Unreadable::Malformed)?;
+        let bucket_arn = subject.arn.as_str();
+        let objects_arn = format!("{bucket_arn}/*");
+        let targets: Vec<Target<'_>> = access
+            .actions()
+            .iter()
+            .map(|&(action, level)| match level {
+                Level::Bucket => Target::new(action, bucket_arn),
+                Level::Objects => Target::new(action, &objects_arn),
             })
-            .collect())
+            .collect();
+        let exposure = policy.public_access(&targets);
+        Ok(PolicyStatements {
+            public: exposure.public.iter().map(|e| e.evidence()).collect(),
+            limited: exposure.limited.iter().map(|e| e.evidence()).collect(),
+            denied: exposure.denied.iter().map(|e| e.evidence()).collect(),
+        })
     }
 
     /// What one source of access (the ACL or the policy) amounts to.
-    enum Verdict<'a> {
+    enum Verdict<'r, 'a> {
         /// Grants nothing public.
         Clear,
         /// Grants public access, and Block Public Access does not neutralise it.
         Public,
         /// Whatever it grants, Block Public Access neutralises it (at this level).
         Neutralised(&'static str),
-        /// Cannot tell.
-        Unknown(&'static str, &'a Unavailable),
+        /// Cannot tell: the source could not be read.
+        Unknown(&'static str, &'r Unreadable<'a>),
+        /// Cannot tell: the Block Public Access flag that would decide could not be read.
+        BlockUnknown(&'static str, &'a Unavailable),
     }
 
-    fn verdict<'a>(
-        found: &Result<Vec<Value>, &'a Unavailable>,
+    fn verdict<'r, 'a>(
+        found: Result<bool, &'r Unreadable<'a>>,
         flag: &Flag<'a>,
         what: &'static str,
         block_what: &'static str,
-    ) -> Verdict<'a> {
+    ) -> Verdict<'r, 'a> {
         match (flag, found) {
             (Flag::On(level), _) => Verdict::Neutralised(level),
             (_, Err(u)) => Verdict::Unknown(what, u),
-            (_, Ok(grants)) if grants.is_empty() => Verdict::Clear,
-            (Flag::Off, Ok(_)) => Verdict::Public,
-            (Flag::Unknown(u), Ok(_)) => Verdict::Unknown(block_what, u),
+            (_, Ok(false)) => Verdict::Clear,
+            (Flag::Off, Ok(true)) => Verdict::Public,
+            (Flag::Unknown(u), Ok(true)) => Verdict::BlockUnknown(block_what, u),
         }
     }
 
-    fn found_evidence(found: &Result<Vec<Value>, &Unavailable>) -> Value {
+    fn found_evidence(found: Result<&Vec<Value>, &Unreadable<'_>>) -> Value {
         match found {
             Ok(v) => Value::Array(v.clone()),
-            Err(_) => json!("unavailable"),
+            Err(u) => u.evidence(),
         }
     }
 
@@ -398,26 +349,37 @@ pub(crate) mod public_access {
         let ignore_acls = block.flag(|p| p.ignore_public_acls);
         let restrict = block.flag(|p| p.restrict_public_buckets);
         let grants = public_grants(bucket, access);
-        let stmts = public_statements(bucket, access);
+        let stmts = public_statements(subject, bucket, access);
         let acl = verdict(
-            &grants,
+            grants.as_ref().map(|g| !g.is_empty()),
             &ignore_acls,
             "bucket ACL",
             "Block Public Access IgnorePublicAcls (needed because the ACL has public grants)",
         );
         let policy = verdict(
-            &stmts,
+            stmts.as_ref().map(|s| !s.public.is_empty()),
             &restrict,
             "bucket policy",
             "Block Public Access RestrictPublicBuckets (needed because the policy has public statements)",
         );
         let evidence = |o: Outcome| {
-            block.evidence(
-                o.with("acl_public_grants", found_evidence(&grants))
-                    .with("policy_public_statements", found_evidence(&stmts))
-                    .with("ignore_public_acls", ignore_acls.describe())
-                    .with("restrict_public_buckets", restrict.describe()),
-            )
+            let mut o = o
+                .with("acl_public_grants", found_evidence(grants.as_ref()))
+                .with(
+                    "policy_public_statements",
+                    found_evidence(stmts.as_ref().map(|s| &s.public)),
+                )
+                .with("ignore_public_acls", ignore_acls.describe())
+                .with("restrict_public_buckets", restrict.describe());
+            if let Ok(s) = &stmts {
+                if !s.limited.is_empty() {
+                    o = o.with("policy_limited_statements", &s.limited);
+                }
+                if !s.denied.is_empty() {
+                    o = o.with("policy_denied_statements", &s.denied);
+                }
+            }
+            block.evidence(o)
         };
 
         let mut public = Vec::new();
@@ -428,7 +390,8 @@ pub(crate) mod public_access {
         }
         if matches!(policy, Verdict::Public) {
             public.push(format!(
-                "the bucket policy allows public {word} to Principal \"*\" without a condition"
+                "the bucket policy allows public {word} to everyone (Principal \"*\") with no \
+                 condition restricting who can call and no Deny overriding it"
             ));
         }
         if !public.is_empty() {
@@ -438,8 +401,12 @@ pub(crate) mod public_access {
             )));
         }
         for v in [&acl, &policy] {
-            if let Verdict::Unknown(what, why) = v {
-                return evidence(Outcome::unavailable(what, why));
+            match v {
+                Verdict::Unknown(what, why) => return evidence(why.outcome(what)),
+                Verdict::BlockUnknown(what, why) => {
+                    return evidence(Outcome::unavailable(what, why));
+                }
+                _ => {}
             }
         }
 
@@ -452,71 +419,29 @@ pub(crate) mod public_access {
             ));
         }
         if let Verdict::Neutralised(level) = policy
-            && !matches!(stmts, Ok(ref s) if s.is_empty())
+            && !matches!(stmts, Ok(ref s) if s.public.is_empty())
         {
             neutralised.push(format!(
                 "RestrictPublicBuckets ({level}) neutralises any public policy statements"
             ));
         }
-        let reason = if neutralised.is_empty() {
-            format!("neither the bucket ACL nor the bucket policy grants public {word}")
-        } else {
+        let restricted = matches!(&stmts, Ok(s) if !s.limited.is_empty() || !s.denied.is_empty());
+        let reason = if !neutralised.is_empty() {
             format!("no effective public {word}: {}", neutralised.join("; "))
+        } else if restricted {
+            format!(
+                "neither the bucket ACL nor the bucket policy grants public {word}: the policy's \
+                 statements to everyone are limited to known callers by their conditions or \
+                 overridden by a Deny"
+            )
+        } else {
+            format!("neither the bucket ACL nor the bucket policy grants public {word}")
         };
         let mut outcome = Outcome::pass(reason);
         if !neutralised.is_empty() {
             outcome = outcome.with("neutralised_by", &neutralised);
         }
         evidence(outcome)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn glob_matches_like_iam() {
-            assert!(glob("s3:Get*", "s3:GetObject", true));
-            assert!(glob("s3:getobject*", "s3:GetObject", true));
-            assert!(glob("*", "s3:PutObject", true));
-            assert!(glob("s3:*", "s3:PutObject", true));
-            assert!(glob("s3:?etObject", "s3:GetObject", true));
-            assert!(!glob("s3:Get*", "s3:PutObject", true));
-            assert!(!glob("s3:GetObject", "s3:GetObjectVersion", true));
-            assert!(!glob("arn:aws:s3:::A/*", "arn:aws:s3:::a/*", false));
-            assert!(glob("arn:aws:s3:::a*", "arn:aws:s3:::a/*", false));
-        }
-
-        #[test]
-        fn principal_forms() {
-            assert!(principal_is_everyone(&json!({"Principal": "*"})));
-            assert!(principal_is_everyone(&json!({"Principal": {"AWS": "*"}})));
-            assert!(principal_is_everyone(
-                &json!({"Principal": {"AWS": ["arn:aws:iam::1:root", "*"]}})
-            ));
-            assert!(!principal_is_everyone(
-                &json!({"Principal": {"AWS": "arn:aws:iam::111122223333:root"}})
-            ));
-            assert!(!principal_is_everyone(
-                &json!({"Principal": {"Service": "*"}})
-            ));
-            assert!(allows_everyone(&json!({
-                "Effect": "Allow",
-                "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}
-            })));
-            assert!(!allows_everyone(
-                &json!({"Effect": "Deny", "Principal": "*"})
-            ));
-        }
-
-        #[test]
-        fn not_action_covers_what_it_does_not_exclude() {
-            let s = json!({"NotAction": "s3:Delete*"});
-            assert_eq!(
-                covered_actions(&s, &["s3:GetObject", "s3:DeleteObject"]),
-                ["s3:GetObject"]
-            );
-        }
     }
 }
 

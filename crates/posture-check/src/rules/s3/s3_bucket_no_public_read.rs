@@ -19,9 +19,11 @@ static META: RuleMeta = RuleMeta {
                 to get or list objects lets anyone download ePHI stored in the bucket: an \
                 impermissible disclosure and a failure of access control (164.312(a)(1)).",
     remediation: "Remove READ/READ_ACP/FULL_CONTROL grants to the AllUsers and AuthenticatedUsers \
-                  groups (PutBucketAcl, or set Object Ownership to BucketOwnerEnforced), remove or \
-                  condition policy statements that allow s3:Get*/s3:List* to Principal \"*\" \
-                  (PutBucketPolicy), and turn on Block Public Access.",
+                  groups (PutBucketAcl, or set Object Ownership to BucketOwnerEnforced), remove \
+                  policy statements that allow s3:Get*/s3:List* to Principal \"*\" or restrict \
+                  them to known callers with a condition such as aws:PrincipalOrgID or \
+                  aws:SourceVpce (aws:SecureTransport alone does not) (PutBucketPolicy), and \
+                  turn on Block Public Access.",
     api_calls: &[
         "s3:ListBuckets",
         "s3:GetBucketAcl",
@@ -121,7 +123,7 @@ mod tests {
         );
         assert_eq!(
             o.evidence["policy_public_statements"],
-            json!([{"statement": "PublicRead", "covers": ["s3:GetObject"]}])
+            json!([{"statement": "PublicRead", "principal": "*", "covers": ["s3:GetObject"]}])
         );
     }
 
@@ -146,6 +148,193 @@ mod tests {
         let mut s = public_get_statement();
         s["Condition"] = json!({"StringEquals": {"aws:SourceVpce": "vpce-1234"}});
         b.policy = policy(s);
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+    }
+
+    fn with_condition(condition: serde_json::Value) -> Resource {
+        let mut b = bucket("phi");
+        let mut s = public_get_statement();
+        s["Condition"] = condition;
+        b.policy = policy(s);
+        bucket_resource(b)
+    }
+
+    #[test]
+    fn principal_star_limited_by_principal_org_id_is_not_public() {
+        let o = expect(
+            run(
+                &S3BucketNoPublicRead,
+                &with_condition(json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert!(o.reason.contains("limited"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["policy_limited_statements"],
+            json!([{
+                "statement": "PublicRead",
+                "covers": ["s3:GetObject"],
+                "limited_by": ["StringEquals aws:PrincipalOrgID o-abc123"]
+            }])
+        );
+    }
+
+    #[test]
+    fn condition_on_secure_transport_only_does_not_limit_exposure() {
+        let o = expect(
+            run(
+                &S3BucketNoPublicRead,
+                &with_condition(json!({"Bool": {"aws:SecureTransport": "true"}})),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["policy_public_statements"][0]["conditions_not_limiting"],
+            json!(["Bool aws:SecureTransport true"])
+        );
+    }
+
+    #[test]
+    fn source_ip_any_range_is_still_public() {
+        expect(
+            run(
+                &S3BucketNoPublicRead,
+                &with_condition(json!({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})),
+                &[],
+            ),
+            Status::Fail,
+        );
+        expect(
+            run(
+                &S3BucketNoPublicRead,
+                &with_condition(json!({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})),
+                &[],
+            ),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn public_get_star_is_public_read_not_public_write() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Sid": "GetStar",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:Get*",
+            "Resource": "arn:aws:s3:::phi/*"
+        }));
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["policy_public_statements"][0]["covers"],
+            json!(["s3:GetObject", "s3:GetObjectVersion"])
+        );
+    }
+
+    #[test]
+    fn explicit_deny_wins_over_public_allow() {
+        let mut b = bucket("phi");
+        b.policy = Observed::Collected(json!({
+            "Statement": [
+                public_get_statement(),
+                {
+                    "Sid": "OnlyFromVpce",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": ["arn:aws:s3:::phi", "arn:aws:s3:::phi/*"],
+                    "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1234"}}
+                }
+            ]
+        }));
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.evidence["policy_denied_statements"],
+            json!([{
+                "statement": "PublicRead",
+                "covers": ["s3:GetObject"],
+                "denied_by": ["OnlyFromVpce"]
+            }])
+        );
+    }
+
+    #[test]
+    fn principal_account_root_is_not_public() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::444455556666:root", "111122223333"]},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::phi/*"
+        }));
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn service_principal_is_not_public() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::phi", "arn:aws:s3:::phi/*"]
+        }));
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn allow_on_the_bucket_arn_does_not_expose_objects() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::phi"
+        }));
+        expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn error_when_policy_is_malformed() {
+        let mut b = bucket("phi");
+        b.policy = Observed::Collected(json!({"Statement": {"Effect": "Allow", "Principal": "*"}}));
+        let o = expect(
+            run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
+            Status::Error,
+        );
+        assert!(
+            o.reason.contains("bucket policy cannot be read"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(o.evidence["policy_public_statements"], "malformed");
+    }
+
+    #[test]
+    fn pass_when_malformed_policy_is_neutralised() {
+        let mut b = bucket("phi");
+        b.public_access_block = Observed::Collected(ALL_ON);
+        b.policy = Observed::Collected(json!({"Statement": 3}));
         expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Pass,

@@ -21,9 +21,10 @@ static META: RuleMeta = RuleMeta {
                 164.312(a)(1)).",
     remediation: "Remove WRITE/WRITE_ACP/FULL_CONTROL grants to the AllUsers and \
                   AuthenticatedUsers groups (PutBucketAcl, or set Object Ownership to \
-                  BucketOwnerEnforced), remove or condition policy statements that allow \
-                  s3:Put*/s3:Delete* to Principal \"*\" (PutBucketPolicy), and turn on Block \
-                  Public Access.",
+                  BucketOwnerEnforced), remove policy statements that allow \
+                  s3:Put*/s3:Delete* to Principal \"*\" or restrict them to known callers with a \
+                  condition such as aws:PrincipalOrgID or aws:SourceVpce (PutBucketPolicy), and \
+                  turn on Block Public Access.",
     api_calls: &[
         "s3:ListBuckets",
         "s3:GetBucketAcl",
@@ -79,6 +80,46 @@ mod tests {
     }
 
     #[test]
+    fn public_get_star_is_public_read_not_public_write() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["s3:Get*", "s3:List*"],
+            "Resource": ["arn:aws:s3:::phi", "arn:aws:s3:::phi/*"]
+        }));
+        let subject = bucket_resource(b);
+        expect(run(&S3BucketNoPublicWrite, &subject, &[]), Status::Pass);
+        expect(
+            run(
+                &crate::rules::s3::s3_bucket_no_public_read::S3BucketNoPublicRead,
+                &subject,
+                &[],
+            ),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn fail_when_not_action_excludes_only_deletes() {
+        let mut b = bucket("phi");
+        b.policy = policy(json!({
+            "Effect": "Allow",
+            "Principal": "*",
+            "NotAction": "s3:Delete*",
+            "Resource": "arn:aws:s3:::phi/*"
+        }));
+        let o = expect(
+            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["policy_public_statements"][0]["covers"],
+            json!(["s3:PutObject", "s3:PutObjectAcl"])
+        );
+    }
+
+    #[test]
     fn public_read_acl_is_not_public_write() {
         let mut b = bucket("phi");
         b.acl = Observed::Collected(BucketAcl {
@@ -123,7 +164,11 @@ mod tests {
         );
         assert_eq!(
             o.evidence["policy_public_statements"],
-            json!([{"statement": "#0", "covers": ["s3:PutObject"]}])
+            json!([{
+                "statement": "Statement[0]",
+                "principal": {"AWS": "*"},
+                "covers": ["s3:PutObject"]
+            }])
         );
     }
 

@@ -1,11 +1,9 @@
 //! `s3_bucket_tls_only`: the bucket policy denies every request not made over TLS.
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::public_access::{
-    effect_is, glob, principal_is_everyone, statement_label, statements, strings,
-};
+use crate::policy::{BaseOperator, Effect, Policy};
 use crate::{Ctx, Outcome, Rule, RuleMeta, try_observed};
 
 /// See the module docs.
@@ -38,40 +36,33 @@ impl Rule for S3BucketTlsOnly {
         let ResourceBody::S3Bucket(bucket) = &subject.body else {
             return Outcome::not_applicable("not an S3 bucket");
         };
-        let Some(policy) = try_observed!(bucket.policy, "bucket policy") else {
+        let Some(document) = try_observed!(bucket.policy, "bucket policy") else {
             return Outcome::fail("the bucket has no policy, so plain-HTTP requests are allowed")
                 .with("bucket_policy", "absent")
                 .with("secure_transport_deny", None::<&str>);
         };
-        let bucket_arn = subject.arn.as_str();
-        let objects_arn = format!("{bucket_arn}/*");
-        let stmts = statements(policy);
-
-        let mut rejected = Vec::new();
-        let mut found = None;
-        for (i, stmt) in stmts.iter().enumerate() {
-            if !mentions(stmt, "aws:SecureTransport") {
-                continue;
+        let policy = match Policy::parse(document) {
+            Ok(p) => p,
+            Err(why) => {
+                return Outcome::error(format!("the bucket policy cannot be read: {why}"))
+                    .with("bucket_policy", "malformed");
             }
-            match secure_transport_deny(stmt, &objects_arn) {
-                Ok(()) => {
-                    found = Some((statement_label(stmt, i), stmt));
-                    break;
-                }
-                Err(problem) => rejected.push(json!({
-                    "statement": statement_label(stmt, i),
-                    "problem": problem,
-                })),
-            }
-        }
-        let tls_version = stmts.iter().find_map(|s| min_tls_version(s));
+        };
+        // ePHI lives in the objects: a deny on the bucket ARN alone leaves GetObject and
+        // PutObject over plain HTTP allowed, so the objects must be covered.
+        let objects_arn = format!("{}/*", subject.arn.as_str());
+        let denial = policy.insecure_transport_denial("s3:*", &objects_arn);
+        let tls_version = min_tls_version(&policy);
+        let rejected: Vec<Value> = denial.rejected.iter().map(|r| r.evidence()).collect();
 
-        let outcome = match found {
-            Some((label, stmt)) => Outcome::pass(format!(
-                "statement {label} denies all S3 actions to everyone when aws:SecureTransport is false"
+        let outcome = match denial.enforced_by {
+            Some(stmt) => Outcome::pass(format!(
+                "statement {} denies all S3 actions to everyone when aws:SecureTransport is false",
+                stmt.label()
             ))
-            .with("secure_transport_deny", label)
-            .with("resources", strings(stmt.get("Resource"))),
+            .with("secure_transport_deny", stmt.label())
+            .with("statement_index", stmt.index)
+            .with("resources", stmt.resources.evidence("Resource")),
             None if rejected.is_empty() => Outcome::fail(
                 "the bucket policy has no statement denying requests without aws:SecureTransport",
             )
@@ -88,99 +79,27 @@ impl Rule for S3BucketTlsOnly {
     }
 }
 
-/// Whether the statement's `Condition` mentions `key` (case-insensitive) under any operator.
-fn mentions(stmt: &Value, key: &str) -> bool {
-    stmt.get("Condition")
-        .and_then(Value::as_object)
-        .is_some_and(|ops| {
-            ops.values()
-                .filter_map(Value::as_object)
-                .any(|keys| keys.keys().any(|k| k.eq_ignore_ascii_case(key)))
-        })
-}
-
-/// Why a statement with extra condition operators or keys does not count.
-const NARROWED: &str =
-    "Condition tests something besides aws:SecureTransport, which narrows the deny";
-
-/// Checks that `stmt` denies every S3 request from everyone to the bucket or its objects
-/// whenever the request is not over TLS; otherwise says which requirement it misses.
-fn secure_transport_deny(stmt: &Value, objects_arn: &str) -> Result<(), &'static str> {
-    if !effect_is(stmt, "Deny") {
-        return Err("Effect is not Deny");
-    }
-    if !principal_is_everyone(stmt) {
-        return Err("Principal is not \"*\"");
-    }
-    if !strings(stmt.get("Action"))
-        .iter()
-        .any(|a| glob(a, "s3:*", true))
-    {
-        return Err("Action does not cover every S3 action (s3:* or *)");
-    }
-    // ePHI lives in the objects: a deny on the bucket ARN alone leaves GetObject and
-    // PutObject over plain HTTP allowed, so the objects must be covered.
-    if !strings(stmt.get("Resource"))
-        .iter()
-        .any(|r| glob(r, objects_arn, false))
-    {
-        return Err("Resource does not cover the bucket's objects (arn:aws:s3:::BUCKET/*)");
-    }
-    // Condition operators and keys are ANDed: anything besides aws:SecureTransport narrows
-    // the deny (for example, adding s3:TlsVersion exempts plain HTTP, which has no TLS version).
-    let Some(ops) = stmt.get("Condition").and_then(Value::as_object) else {
-        return Err("Condition is not an object");
-    };
-    let mut op_entries = ops.iter();
-    let (Some((op, keys)), None) = (op_entries.next(), op_entries.next()) else {
-        return Err(NARROWED);
-    };
-    if !(op.eq_ignore_ascii_case("Bool") || op.eq_ignore_ascii_case("BoolIfExists")) {
-        return Err("aws:SecureTransport is not tested with Bool or BoolIfExists");
-    }
-    let mut key_entries = keys.as_object().into_iter().flatten();
-    let (Some((key, value)), None) = (key_entries.next(), key_entries.next()) else {
-        return Err(NARROWED);
-    };
-    if !key.eq_ignore_ascii_case("aws:SecureTransport") {
-        return Err(NARROWED);
-    }
-    let is_false = |v: &Value| match v {
-        Value::Bool(b) => !b,
-        Value::String(s) => s.eq_ignore_ascii_case("false"),
-        _ => false,
-    };
-    let matches_false = match value {
-        Value::Array(items) => items.iter().any(is_false),
-        other => is_false(other),
-    };
-    if matches_false {
-        Ok(())
-    } else {
-        Err("aws:SecureTransport is not compared with false")
-    }
-}
-
 /// The version below which a `Deny` statement rejects requests by `s3:TlsVersion`, if any.
-fn min_tls_version(stmt: &Value) -> Option<String> {
-    if !effect_is(stmt, "Deny") {
-        return None;
-    }
-    let ops = stmt.get("Condition")?.as_object()?;
-    ops.iter()
-        .filter(|(op, _)| op.eq_ignore_ascii_case("NumericLessThan"))
-        .filter_map(|(_, keys)| keys.as_object())
-        .flat_map(|keys| keys.iter())
-        .find(|(k, _)| k.eq_ignore_ascii_case("s3:TlsVersion"))
-        .map(|(_, v)| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+fn min_tls_version(policy: &Policy) -> Option<&str> {
+    policy
+        .statements()
+        .iter()
+        .filter(|s| s.effect == Effect::Deny)
+        .flat_map(|s| s.conditions.iter())
+        .find(|c| {
+            c.operator.base == BaseOperator::NumericLessThan
+                && !c.operator.if_exists
+                && c.operator.set.is_none()
+                && c.is_key("s3:TlsVersion")
         })
+        .and_then(|c| c.values.first())
+        .map(String::as_str)
 }
 
 #[cfg(test)]
 mod tests {
     use posture_model::Status;
+    use serde_json::json;
 
     use super::*;
     use crate::rules::s3::fixtures::{not_a_bucket, policy};
@@ -383,6 +302,55 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketPolicy"), "{}", o.reason);
+    }
+
+    #[test]
+    fn secure_transport_deny_on_objects_arn_makes_bucket_compliant() {
+        // Other tools demand the bucket ARN too; object requests are what carry ePHI, and
+        // bucket-level calls hold no object data.
+        let o = expect(
+            run(
+                &S3BucketTlsOnly,
+                &with_statement(deny_http(
+                    json!("arn:aws:s3:::phi/*"),
+                    json!({"Bool": {"aws:SecureTransport": "false"}}),
+                )),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["secure_transport_deny"], "DenyHttp");
+        assert_eq!(o.evidence["statement_index"], 0);
+        assert_eq!(
+            o.evidence["resources"],
+            json!({"Resource": ["arn:aws:s3:::phi/*"]})
+        );
+    }
+
+    #[test]
+    fn deny_with_not_action_excluding_other_services_passes() {
+        let mut stmt = deny_http(
+            json!("arn:aws:s3:::phi/*"),
+            json!({"Bool": {"aws:SecureTransport": "false"}}),
+        );
+        stmt.as_object_mut().map(|s| s.remove("Action"));
+        stmt["NotAction"] = json!("ec2:*");
+        expect(
+            run(&S3BucketTlsOnly, &with_statement(stmt), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn error_when_policy_is_malformed() {
+        let mut b = bucket("phi");
+        b.policy = posture_model::Observed::Collected(json!({"Statement": [{"Effect": "Deny"}]}));
+        let o = expect(
+            run(&S3BucketTlsOnly, &bucket_resource(b), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("Action"), "{}", o.reason);
+        assert_eq!(o.evidence["bucket_policy"], "malformed");
     }
 
     #[test]

@@ -1,0 +1,342 @@
+//! From a JSON policy document to typed statements. Anything IAM itself would refuse to
+//! store (no `Statement`, a statement without `Effect` or `Action`, a principal or
+//! condition of the wrong shape) is a [`PolicyError`]: the collector handed us something
+//! that is not the policy in force, and a rule must say it could not decide rather than
+//! read it as harmless.
+
+use serde_json::{Map, Value};
+
+use super::condition::{Condition, Operator};
+use super::glob::Case;
+use super::statement::{Effect, Matcher, PrincipalId, Principals, Selection, Statement};
+
+/// Why a document is not a policy this evaluator can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// The document is not a JSON object (an undecodable document is kept as its text).
+    #[error("the document is not a JSON policy object (it is {found})")]
+    NotAnObject {
+        /// What it is instead.
+        found: &'static str,
+    },
+    /// The document has no `Statement`.
+    #[error("the document has no Statement")]
+    NoStatement,
+    /// `Statement` is neither an object nor an array.
+    #[error("the document's Statement is {found}, not an object or array")]
+    StatementsNotAList {
+        /// What it is instead.
+        found: &'static str,
+    },
+    /// One statement is malformed.
+    #[error("Statement[{index}]: {problem}")]
+    Statement {
+        /// Its position.
+        index: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// Parses a whole document.
+pub(super) fn statements(document: &Value) -> Result<Vec<Statement>, PolicyError> {
+    let Value::Object(doc) = document else {
+        return Err(PolicyError::NotAnObject {
+            found: json_type(document),
+        });
+    };
+    let list: Vec<&Value> = match doc.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        Some(other) => {
+            return Err(PolicyError::StatementsNotAList {
+                found: json_type(other),
+            });
+        }
+        None => return Err(PolicyError::NoStatement),
+    };
+    list.into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            statement(index, value).map_err(|problem| PolicyError::Statement { index, problem })
+        })
+        .collect()
+}
+
+fn statement(index: usize, value: &Value) -> Result<Statement, String> {
+    let Value::Object(st) = value else {
+        return Err(format!("is {}, not an object", json_type(value)));
+    };
+    let sid = match st.get("Sid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
+        Some(other) => return Err(format!("Sid is {}, not a string", json_type(other))),
+    };
+    let effect = match st.get("Effect") {
+        Some(Value::String(e)) if e.eq_ignore_ascii_case("Allow") => Effect::Allow,
+        Some(Value::String(e)) if e.eq_ignore_ascii_case("Deny") => Effect::Deny,
+        Some(other) => return Err(format!("Effect is {other}, not \"Allow\" or \"Deny\"")),
+        None => return Err("has no Effect".to_owned()),
+    };
+    let principals = principals(st)?;
+    let actions = pair(st, "Action", Case::Insensitive)?
+        .ok_or_else(|| "has neither Action nor NotAction".to_owned())?;
+    let resources = pair(st, "Resource", Case::Sensitive)?
+        .unwrap_or_else(|| Matcher::everything(Case::Sensitive));
+    let conditions = match st.get("Condition") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(block)) => conditions(block)?,
+        Some(other) => return Err(format!("Condition is {}, not an object", json_type(other))),
+    };
+    Ok(Statement {
+        index,
+        sid,
+        effect,
+        principals,
+        actions,
+        resources,
+        conditions,
+    })
+}
+
+/// `Action`/`NotAction` or `Resource`/`NotResource` (`name` is the positive element).
+fn pair(st: &Map<String, Value>, name: &str, case: Case) -> Result<Option<Matcher>, String> {
+    let not_name = format!("Not{name}");
+    let (selection, value) = match (st.get(name), st.get(&not_name)) {
+        (Some(_), Some(_)) => return Err(format!("has both {name} and {not_name}")),
+        (Some(v), None) => (Selection::Only, v),
+        (None, Some(v)) => (Selection::AllExcept, v),
+        (None, None) => return Ok(None),
+    };
+    let element = if selection == Selection::Only {
+        name
+    } else {
+        &not_name
+    };
+    Ok(Some(Matcher {
+        selection,
+        patterns: string_list(value).map_err(|found| format!("{element} is {found}"))?,
+        case,
+    }))
+}
+
+fn principals(st: &Map<String, Value>) -> Result<Principals, String> {
+    let (value, negated) = match (st.get("Principal"), st.get("NotPrincipal")) {
+        (Some(_), Some(_)) => return Err("has both Principal and NotPrincipal".to_owned()),
+        (Some(v), None) => (v, false),
+        (None, Some(v)) => (v, true),
+        (None, None) => return Ok(Principals::Unspecified),
+    };
+    let element = if negated { "NotPrincipal" } else { "Principal" };
+    let ids = match value {
+        Value::String(s) if s == "*" => vec![PrincipalId::Anyone],
+        Value::Object(map) => {
+            let mut ids = Vec::new();
+            for (kind, v) in map {
+                let names =
+                    string_list(v).map_err(|found| format!("{element}.{kind} is {found}"))?;
+                let make: fn(&str) -> PrincipalId = match kind.to_ascii_lowercase().as_str() {
+                    "aws" => PrincipalId::aws,
+                    "service" => |s| PrincipalId::Service(s.to_owned()),
+                    "federated" => |s| PrincipalId::Federated(s.to_owned()),
+                    "canonicaluser" => |s| PrincipalId::CanonicalUser(s.to_owned()),
+                    _ => {
+                        return Err(format!(
+                            "{element} has an unknown principal type {kind:?} (expected AWS, \
+                             Service, Federated or CanonicalUser)"
+                        ));
+                    }
+                };
+                ids.extend(names.iter().map(|n| make(n)));
+            }
+            ids
+        }
+        other => {
+            return Err(format!(
+                "{element} is {other}, not \"*\" or an object of principal types"
+            ));
+        }
+    };
+    let raw = value.clone();
+    Ok(if negated {
+        Principals::AllExcept { ids, raw }
+    } else {
+        Principals::Only { ids, raw }
+    })
+}
+
+fn conditions(block: &Map<String, Value>) -> Result<Vec<Condition>, String> {
+    let mut out = Vec::new();
+    for (op, keys) in block {
+        let Value::Object(keys) = keys else {
+            return Err(format!(
+                "Condition.{op} is {}, not an object of keys",
+                json_type(keys)
+            ));
+        };
+        let operator = Operator::parse(op);
+        for (key, values) in keys {
+            let values =
+                scalar_list(values).map_err(|found| format!("Condition.{op}.{key} is {found}"))?;
+            out.push(Condition {
+                operator: operator.clone(),
+                key: key.clone(),
+                values,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A string or an array of strings.
+fn string_list(value: &Value) -> Result<Vec<String>, String> {
+    match value {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(format!("a list holding {}", json_type(other))),
+            })
+            .collect(),
+        other => Err(format!(
+            "{}, not a string or list of strings",
+            json_type(other)
+        )),
+    }
+}
+
+/// A condition value: a string, boolean or number, or an array of them, as strings.
+fn scalar_list(value: &Value) -> Result<Vec<String>, String> {
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(format!("a list holding {}", json_type(other))),
+    };
+    match value {
+        Value::Array(items) => items.iter().map(scalar).collect(),
+        other => scalar(other).map(|s| vec![s]).map_err(|_| {
+            format!(
+                "{}, not a string, boolean, number or list of them",
+                json_type(other)
+            )
+        }),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn non_policies_are_errors() {
+        for (doc, says) in [
+            (json!("%7B%22Version%22"), "not a JSON policy object"),
+            (json!(null), "not a JSON policy object"),
+            (json!({"Version": "2012-10-17"}), "no Statement"),
+            (json!({"Statement": "x"}), "not an object or array"),
+            (json!({"Statement": ["x"]}), "Statement[0]: is a string"),
+            (json!({"Statement": [{"Action": "*"}]}), "no Effect"),
+            (
+                json!({"Statement": [{"Effect": "Permit", "Action": "*"}]}),
+                "Effect",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow"}]}),
+                "neither Action nor NotAction",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "NotAction": "s3:*"}]}),
+                "both Action and NotAction",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": 7}]}),
+                "Action is a number",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "Principal": "arn:aws:iam::1:root"}]}),
+                "Principal is",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "Principal": {"Aws": 1}}]}),
+                "Principal.Aws is a number",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "Principal": {"User": "x"}}]}),
+                "unknown principal type",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "Condition": ["x"]}]}),
+                "Condition is an array",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"Bool": "x"}}]}),
+                "Condition.Bool is a string",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "Condition": {"Bool": {"k": {"a": 1}}}}]}),
+                "Condition.Bool.k is an object",
+            ),
+        ] {
+            let err = statements(&doc).expect_err("not a policy").to_string();
+            assert!(err.contains(says), "{doc}: {err}");
+        }
+    }
+
+    #[test]
+    fn statements_read_every_element() {
+        let doc = json!({"Statement": {
+            "Sid": "S",
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": ["111122223333", "arn:aws:iam::444455556666:role/r"],
+                             "Service": "s3.amazonaws.com"},
+            "NotAction": "s3:Get*",
+            "NotResource": ["arn:aws:s3:::b/public/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": false},
+                          "NumericLessThan": {"s3:TlsVersion": [1.2]}}
+        }});
+        let list = statements(&doc).expect("a policy");
+        let [st] = &list[..] else {
+            panic!("one statement: {list:?}")
+        };
+        assert_eq!(st.label(), "S");
+        assert_eq!(st.effect, Effect::Deny);
+        let Principals::AllExcept { ids, .. } = &st.principals else {
+            panic!("NotPrincipal: {st:?}")
+        };
+        assert_eq!(ids.len(), 3);
+        assert_eq!(st.actions.selection, Selection::AllExcept);
+        assert_eq!(st.resources.selection, Selection::AllExcept);
+        let values: Vec<&str> = st
+            .conditions
+            .iter()
+            .flat_map(|c| c.values.iter().map(String::as_str))
+            .collect();
+        assert_eq!(values, ["false", "1.2"]);
+    }
+
+    #[test]
+    fn missing_resource_reads_as_everything_and_missing_sid_as_index() {
+        let doc = json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+             "Action": "sts:AssumeRole", "Sid": ""}
+        ]});
+        let list = statements(&doc).expect("a trust policy");
+        assert_eq!(list[0].label(), "Statement[0]");
+        assert!(list[0].resources.covers("*"));
+    }
+}
