@@ -85,6 +85,19 @@ pub struct ScanArgs {
     /// Show passing and not-applicable findings in the table too.
     #[arg(long)]
     pub all: bool,
+    /// Scan this account; repeat for several (the caller's directly, others through
+    /// --role-name). Default: the account of the credentials.
+    #[arg(long = "account", value_name = "ID", conflicts_with = "organization")]
+    pub accounts: Vec<String>,
+    /// Scan every active account of the AWS Organization.
+    #[arg(long)]
+    pub organization: bool,
+    /// Role to assume in accounts other than the caller's.
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// External id that role's trust policy requires (also POSTURE_ACCOUNTS_EXTERNAL_ID).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
 }
 
 /// `posture rules`
@@ -155,6 +168,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if !args.services.is_empty() {
                 config.scan.services = args.services.clone();
+            }
+            if !args.accounts.is_empty() {
+                config.accounts.source = Some("list".into());
+                config.accounts.ids = args.accounts.clone();
+            }
+            if args.organization {
+                config.accounts.source = Some("organization".into());
+            }
+            if args.role_name.is_some() {
+                config.accounts.role_name = args.role_name.clone();
+            }
+            if args.external_id.is_some() {
+                config.accounts.external_id = args.external_id.clone();
             }
             if let Some(s) = args.store.clone() {
                 config.store.url = Some(s);

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use posture_collect::Service;
-use posture_model::{Region, Severity};
+use posture_collect::{AccountSource, Limits, RateLimit, RoleOptions};
+use posture_model::{AccountId, Region, Severity};
 use posture_store::StoreLocation;
 use serde::Deserialize;
 
@@ -25,6 +26,65 @@ pub struct Config {
     /// Scan behaviour.
     #[serde(default)]
     pub scan: ScanConfig,
+    /// Which accounts to scan, and how to enter them.
+    #[serde(default)]
+    pub accounts: AccountsConfig,
+    /// Request budgets.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// `[accounts]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsConfig {
+    /// `caller` (default: the account of the credentials), `list` (the `ids` below), or
+    /// `organization` (every active account of the AWS Organization; run from the
+    /// management account or a delegated administrator) (`POSTURE_ACCOUNTS_SOURCE`).
+    pub source: Option<String>,
+    /// Account ids for `source = "list"` (`POSTURE_ACCOUNTS_IDS`, comma-separated).
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Only these accounts, whatever the source (`POSTURE_ACCOUNTS_INCLUDE`).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Never these accounts (`POSTURE_ACCOUNTS_EXCLUDE`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// The read-only role to assume in every account other than the caller's
+    /// (`POSTURE_ACCOUNTS_ROLE_NAME`), e.g. `PostureAudit`.
+    pub role_name: Option<String>,
+    /// External id the role's trust policy requires (`POSTURE_ACCOUNTS_EXTERNAL_ID`).
+    pub external_id: Option<String>,
+    /// Accounts scanned at the same time (`POSTURE_ACCOUNTS_MAX_PARALLEL`); default 4.
+    pub max_parallel: Option<usize>,
+}
+
+/// `[limits]`: request budgets, per (account, region, service), below AWS's throttling.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Requests in flight at once across the whole scan (`POSTURE_LIMITS_MAX_IN_FLIGHT`);
+    /// default 64.
+    pub max_in_flight: Option<usize>,
+    /// Attempts per call including the first (`POSTURE_LIMITS_MAX_ATTEMPTS`); default 5.
+    /// Throttled and transient failures are retried with exponential backoff and jitter.
+    pub max_attempts: Option<u32>,
+    /// Per-service token buckets, e.g. `ec2 = { per_second = 20, burst = 100 }`; services
+    /// not named keep their defaults (ec2 20/100, rds 10/12, cloudtrail 8/10, iam 10/15,
+    /// organizations 5/5, sts 10/10, kms 50/50, s3 100/100, s3control 10/10).
+    #[serde(default)]
+    pub services: std::collections::BTreeMap<String, RateLimitConfig>,
+}
+
+/// One token bucket.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Requests per second, sustained.
+    pub per_second: u32,
+    /// Requests allowed at once after a quiet period.
+    pub burst: u32,
 }
 
 /// `[aws]`
@@ -33,9 +93,13 @@ pub struct Config {
 pub struct AwsConfig {
     /// Named profile (`POSTURE_AWS_PROFILE`); default: the SDK's credential chain.
     pub profile: Option<String>,
-    /// Regions to scan (`POSTURE_AWS_REGIONS`, comma-separated); default: the profile's region.
+    /// Regions to scan (`POSTURE_AWS_REGIONS`, comma-separated): `["all"]` for every region
+    /// enabled in each account; default: the profile's region.
     #[serde(default)]
     pub regions: Vec<String>,
+    /// Regions never scanned (`POSTURE_AWS_EXCLUDE_REGIONS`).
+    #[serde(default)]
+    pub exclude_regions: Vec<String>,
     /// Endpoint override for every service, e.g. a local emulator (`POSTURE_AWS_ENDPOINT_URL`;
     /// `AWS_ENDPOINT_URL` also works).
     pub endpoint_url: Option<String>,
@@ -129,22 +193,134 @@ impl Config {
         if let Some(v) = get("POSTURE_SCAN_FAIL_ON") {
             self.scan.fail_on = Some(v);
         }
+        if let Some(v) = get("POSTURE_AWS_EXCLUDE_REGIONS") {
+            self.aws.exclude_regions = list(v);
+        }
+        if let Some(v) = get("POSTURE_ACCOUNTS_SOURCE") {
+            self.accounts.source = Some(v);
+        }
+        if let Some(v) = get("POSTURE_ACCOUNTS_IDS") {
+            self.accounts.ids = list(v);
+        }
+        if let Some(v) = get("POSTURE_ACCOUNTS_INCLUDE") {
+            self.accounts.include = list(v);
+        }
+        if let Some(v) = get("POSTURE_ACCOUNTS_EXCLUDE") {
+            self.accounts.exclude = list(v);
+        }
+        if let Some(v) = get("POSTURE_ACCOUNTS_ROLE_NAME") {
+            self.accounts.role_name = Some(v);
+        }
+        if let Some(v) = get("POSTURE_ACCOUNTS_EXTERNAL_ID") {
+            self.accounts.external_id = Some(v);
+        }
+        // Unparsable numbers become 0, which validation rejects with the field's name.
+        if let Some(v) = get("POSTURE_ACCOUNTS_MAX_PARALLEL") {
+            self.accounts.max_parallel = Some(v.trim().parse().unwrap_or(0));
+        }
+        if let Some(v) = get("POSTURE_LIMITS_MAX_IN_FLIGHT") {
+            self.limits.max_in_flight = Some(v.trim().parse().unwrap_or(0));
+        }
+        if let Some(v) = get("POSTURE_LIMITS_MAX_ATTEMPTS") {
+            self.limits.max_attempts = Some(v.trim().parse().unwrap_or(0));
+        }
     }
 
-    /// The regions, validated.
+    /// The regions, validated; empty for `all`.
     pub fn regions(&self) -> anyhow::Result<Vec<Region>> {
-        let mut out: Vec<Region> = Vec::new();
-        for r in &self.aws.regions {
-            let region = Region::new(r.clone())
-                .map_err(|e| anyhow::anyhow!("{e} (in aws.regions / --region)"))?;
-            if region.is_global() {
-                bail!("\"global\" is not a region to scan; name AWS regions such as us-east-1");
-            }
-            if !out.contains(&region) {
-                out.push(region);
-            }
+        if self.all_regions() {
+            anyhow::ensure!(
+                self.aws.regions.len() == 1,
+                "aws.regions: \"all\" cannot be combined with named regions"
+            );
+            return Ok(Vec::new());
         }
-        Ok(out)
+        regions_of(&self.aws.regions, "aws.regions / --region")
+    }
+
+    /// Whether every enabled region was asked for.
+    pub fn all_regions(&self) -> bool {
+        self.aws
+            .regions
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case("all"))
+    }
+
+    /// The excluded regions, validated.
+    pub fn exclude_regions(&self) -> anyhow::Result<Vec<Region>> {
+        regions_of(&self.aws.exclude_regions, "aws.exclude_regions")
+    }
+
+    /// The account plan, validated.
+    pub fn account_plan(&self) -> anyhow::Result<AccountPlan> {
+        let ids = |list: &[String], field: &str| -> anyhow::Result<Vec<AccountId>> {
+            list.iter()
+                .map(|a| AccountId::new(a.trim()).map_err(|e| anyhow::anyhow!("{e} (in {field})")))
+                .collect()
+        };
+        let listed = ids(&self.accounts.ids, "accounts.ids / --account")?;
+        let source = match self.accounts.source.as_deref() {
+            None if listed.is_empty() => AccountSource::Caller,
+            None | Some("list") => {
+                anyhow::ensure!(
+                    !listed.is_empty(),
+                    "accounts.source = \"list\" needs accounts.ids"
+                );
+                AccountSource::List(listed)
+            }
+            Some("caller") => AccountSource::Caller,
+            Some("organization") => AccountSource::Organization,
+            Some(other) => {
+                bail!("accounts.source {other:?}: expected caller, list or organization")
+            }
+        };
+        let role = self.accounts.role_name.clone().map(|name| RoleOptions {
+            name,
+            external_id: self.accounts.external_id.clone(),
+        });
+        let parallel = self.accounts.max_parallel.unwrap_or(4);
+        anyhow::ensure!(
+            (1..=64).contains(&parallel),
+            "accounts.max_parallel must be from 1 to 64"
+        );
+        Ok(AccountPlan {
+            source,
+            include: ids(&self.accounts.include, "accounts.include")?,
+            exclude: ids(&self.accounts.exclude, "accounts.exclude")?,
+            role,
+            max_parallel: parallel,
+        })
+    }
+
+    /// The request budgets and attempts per call, validated.
+    pub fn limits(&self) -> anyhow::Result<(Limits, u32)> {
+        let mut limits = Limits::default();
+        if let Some(n) = self.limits.max_in_flight {
+            anyhow::ensure!(
+                (1..=1024).contains(&n),
+                "limits.max_in_flight must be from 1 to 1024"
+            );
+            limits.max_in_flight = n;
+        }
+        for (service, l) in &self.limits.services {
+            anyhow::ensure!(
+                l.per_second >= 1 && l.burst >= 1,
+                "limits.services.{service}: per_second and burst must be at least 1"
+            );
+            limits.services.insert(
+                service.clone(),
+                RateLimit {
+                    per_second: l.per_second,
+                    burst: l.burst,
+                },
+            );
+        }
+        let attempts = self.limits.max_attempts.unwrap_or(5);
+        anyhow::ensure!(
+            (1..=20).contains(&attempts),
+            "limits.max_attempts must be from 1 to 20"
+        );
+        Ok((limits, attempts))
     }
 
     /// The services, validated.
@@ -201,6 +377,30 @@ impl Config {
             ),
         }
     }
+}
+
+/// The accounts part of a scan plan.
+#[derive(Debug)]
+pub struct AccountPlan {
+    pub source: AccountSource,
+    pub include: Vec<AccountId>,
+    pub exclude: Vec<AccountId>,
+    pub role: Option<RoleOptions>,
+    pub max_parallel: usize,
+}
+
+fn regions_of(list: &[String], field: &str) -> anyhow::Result<Vec<Region>> {
+    let mut out: Vec<Region> = Vec::new();
+    for r in list {
+        let region = Region::new(r.clone()).map_err(|e| anyhow::anyhow!("{e} (in {field})"))?;
+        if region.is_global() {
+            bail!("\"global\" is not a region to scan; name AWS regions such as us-east-1");
+        }
+        if !out.contains(&region) {
+            out.push(region);
+        }
+    }
+    Ok(out)
 }
 
 fn parse(text: &str, path: &Path) -> anyhow::Result<Config> {

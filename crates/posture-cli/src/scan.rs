@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use posture_collect::{AwsOptions, Clients, Event, ScanPlan, Service, collect};
+use posture_collect::{AwsOptions, Clients, Event, ScanPlan, collect};
 use posture_drift as drift;
 use posture_model::{Coverage, Status};
 use tokio::sync::mpsc;
@@ -27,14 +27,19 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let baseline = load_baseline(config)?;
     let store_location = config.store_location()?;
     let retention_days = config.retention_days()?;
+    let accounts_plan = config.account_plan()?;
+    let exclude_regions = config.exclude_regions()?;
+    let (limits, max_attempts) = config.limits()?;
 
     let clients = Clients::load(&AwsOptions {
         profile: config.aws.profile.clone(),
         endpoint_url: config.aws.endpoint_url.clone(),
         home_region: regions.first().map(|r| r.as_str().to_owned()),
+        limits,
+        max_attempts,
     })
     .await;
-    if regions.is_empty() {
+    if regions.is_empty() && !config.all_regions() {
         let Some(region) = clients.configured_region() else {
             bail!(
                 "no region to scan: pass --region, set aws.regions in the config, or set a region in the AWS profile"
@@ -50,11 +55,16 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let store = StoreWriter::start(store_location, started_at).await?;
 
     let plan = ScanPlan {
-        regions: regions.clone(),
+        accounts: accounts_plan.source,
+        include_accounts: accounts_plan.include,
+        exclude_accounts: accounts_plan.exclude,
+        role: accounts_plan.role,
+        regions,
+        exclude_regions,
         services: services.clone(),
+        max_parallel_accounts: accounts_plan.max_parallel,
     };
-    let expected = plan_size(&plan);
-    let progress = progress_bar(expected);
+    let progress = progress_bar();
     let (tx, mut rx) = mpsc::channel(EVENT_BUFFER);
     let collector = tokio::spawn({
         let clients = clients.clone();
@@ -92,14 +102,32 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     progress.finish_and_clear();
-    let account = collector.await.context("the collector task failed")??;
+    let outcome = collector.await.context("the collector task failed")??;
+    for (account, why) in &outcome.unreachable {
+        eprintln!("warning: account {account} was not scanned: {why}");
+    }
+    anyhow::ensure!(
+        !outcome.accounts.is_empty() || !outcome.unreachable.is_empty(),
+        "no account to scan: the account list, include and exclude settings leave none"
+    );
+    let regions = outcome.regions.clone();
 
     coverage.api_calls = clients.counter().snapshot();
     coverage.collected.sort();
     coverage.failed.sort();
     let finished_at = Utc::now();
-    let findings = posture_check::evaluate(&resources, &coverage, &baseline, finished_at);
-    let accounts = vec![account];
+    let phi = posture_check::PhiScope::default();
+    let evaluation = posture_check::evaluate(&posture_check::Input {
+        resources: &resources,
+        coverage: &coverage,
+        baseline: &baseline,
+        waivers: None,
+        attestations: None,
+        phi: &phi,
+        now: finished_at,
+    });
+    let findings = evaluation.findings;
+    let accounts = outcome.accounts.clone();
     let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();
 
     // Drift against the previous snapshot, within the scope both scans covered.
@@ -156,26 +184,15 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// How many (service, region) collections the plan makes.
-fn plan_size(plan: &ScanPlan) -> u64 {
-    plan.services
-        .iter()
-        .map(|s| match s {
-            Service::Iam | Service::S3 => 1,
-            _ => plan.regions.len() as u64,
-        })
-        .sum()
-}
-
-fn progress_bar(total: u64) -> ProgressBar {
-    // Drawn only when stderr is a terminal; invisible in CI logs and pipes.
-    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+fn progress_bar() -> ProgressBar {
+    // Drawn only when stderr is a terminal; invisible in CI logs and pipes. The number of
+    // collections is known only as accounts and their enabled regions are discovered.
+    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     pb.set_style(
         ProgressStyle::with_template(
-            "{spinner} collecting [{bar:30}] {pos}/{len} collections, {msg} ({elapsed})",
+            "{spinner} collecting: {pos} collections done, {msg} ({elapsed})",
         )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.enable_steady_tick(Duration::from_millis(120));
     pb

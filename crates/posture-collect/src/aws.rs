@@ -1,17 +1,28 @@
 //! The one place AWS clients are made: shared SDK configuration (credential chain,
-//! profile, endpoint override), per-region clients, and the interceptor that counts calls.
+//! profile, endpoint override), per-account credentials (assume-role from the security
+//! account), per-region clients with the scan's request budgets, and the interceptor that
+//! counts calls, attempts and throttles.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
 use aws_types::region::Region as SdkRegion;
+
+use crate::http::BudgetedClient;
+use crate::limits::{Budgets, Limits};
 
 /// How to reach AWS.
 #[derive(Debug, Clone, Default)]
@@ -23,11 +34,24 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// Region used for global services and when no region is configured.
     pub home_region: Option<String>,
+    /// Request budgets.
+    pub limits: Limits,
+    /// Attempts per call, including the first (the SDK's standard retry mode backs off
+    /// exponentially with jitter between them, longer on throttling).
+    pub max_attempts: u32,
 }
 
-/// Counts API calls per `service:Operation`. Cheap to clone; shared by every client.
+/// Counts API calls per `service:Operation`, attempts (calls plus retries) and throttled
+/// attempts. Cheap to clone; shared by every client of a scan.
 #[derive(Debug, Clone, Default)]
-pub struct CallCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+pub struct CallCounter(Arc<Counters>);
+
+#[derive(Debug, Default)]
+struct Counters {
+    calls: Mutex<BTreeMap<String, u64>>,
+    attempts: AtomicU64,
+    throttled: AtomicU64,
+}
 
 impl CallCounter {
     fn add(&self, key: String) {
@@ -35,17 +59,35 @@ impl CallCounter {
         // still a valid map, so keep counting.
         let mut map = self
             .0
+            .calls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *map.entry(key).or_default() += 1;
     }
 
-    /// The counts so far.
+    /// Records a call made outside the SDK's clients (the assume-role provider's).
+    pub fn record(&self, operation: &str) {
+        self.add(operation.to_owned());
+        self.0.attempts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The calls so far, by `service:Operation`.
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
         self.0
+            .calls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// HTTP attempts so far (calls plus retries).
+    pub fn attempts(&self) -> u64 {
+        self.0.attempts.load(Ordering::Relaxed)
+    }
+
+    /// Attempts AWS answered with a throttling error (each was retried, or became a gap).
+    pub fn throttled(&self) -> u64 {
+        self.0.throttled.load(Ordering::Relaxed)
     }
 }
 
@@ -54,6 +96,16 @@ struct CountCalls {
     service: &'static str,
     counter: CallCounter,
 }
+
+/// Error codes AWS services use for throttling, as they appear in response bodies.
+const THROTTLE_MARKERS: &[&str] = &[
+    "Throttling",
+    "RequestLimitExceeded",
+    "TooManyRequests",
+    "SlowDown",
+    "RequestThrottled",
+    "ProvisionedThroughputExceeded",
+];
 
 impl Intercept for CountCalls {
     fn name(&self) -> &'static str {
@@ -74,28 +126,64 @@ impl Intercept for CountCalls {
         }
         Ok(())
     }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.counter.0.attempts.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(response) = context.response() {
+            let status = response.status().as_u16();
+            let throttled = status == 429
+                || (matches!(status, 400 | 503)
+                    && response.body().bytes().is_some_and(|b| {
+                        let text = String::from_utf8_lossy(b);
+                        THROTTLE_MARKERS.iter().any(|m| text.contains(m))
+                    }));
+            if throttled {
+                self.counter.0.throttled.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
 }
 
-/// The client factory for one set of credentials.
+/// The client factory for one set of credentials (one account).
 #[derive(Debug, Clone)]
 pub struct Clients {
     sdk: SdkConfig,
     endpoint_url: Option<String>,
     counter: CallCounter,
+    budgets: Arc<Budgets>,
+    /// The account these credentials act in; keys the request budgets.
+    account: String,
 }
 
 macro_rules! regional_client {
     ($fn_name:ident, $krate:ident, $service:literal) => {
         /// A client for this service in `region`.
         pub fn $fn_name(&self, region: &str) -> $krate::Client {
-            let conf = $krate::config::Builder::from(&self.sdk)
+            let mut conf = $krate::config::Builder::from(&self.sdk)
                 .region(SdkRegion::new(region.to_owned()))
                 .interceptor(CountCalls {
                     service: $service,
                     counter: self.counter.clone(),
-                })
-                .build();
-            $krate::Client::from_conf(conf)
+                });
+            if let Some(http) = self.budgeted($service, region) {
+                conf = conf.http_client(http);
+            }
+            $krate::Client::from_conf(conf.build())
         }
     };
 }
@@ -104,7 +192,14 @@ impl Clients {
     /// Loads the shared configuration: the standard credential chain (environment, shared
     /// files and profiles, SSO, web identity, container and instance metadata).
     pub async fn load(options: &AwsOptions) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(options.max_attempts.max(1))
+                // Shorter than the SDK's 1 s start: a scan makes many small calls, and
+                // the per-service budgets already keep it under AWS's rates.
+                .with_initial_backoff(std::time::Duration::from_millis(200))
+                .with_max_backoff(std::time::Duration::from_secs(10)),
+        );
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
@@ -123,7 +218,55 @@ impl Clients {
             sdk,
             endpoint_url,
             counter: CallCounter::default(),
+            budgets: Arc::new(Budgets::new(options.limits.clone())),
+            account: "caller".to_owned(),
         }
+    }
+
+    /// The same credentials, labelled as acting in `account` (for the request budgets).
+    pub fn for_account(&self, account: &str) -> Self {
+        Self {
+            account: account.to_owned(),
+            ..self.clone()
+        }
+    }
+
+    /// Clients for `account` through `role_name` in it, assumed with these credentials (one
+    /// hop: the role is assumed directly from the security account). Fails when the role
+    /// cannot be assumed; the credentials refresh themselves before they expire.
+    pub async fn assume_role(
+        &self,
+        account: &str,
+        role_name: &str,
+        external_id: Option<&str>,
+    ) -> Result<Self, crate::classify::AssumeRoleError> {
+        let role_arn = format!("arn:aws:iam::{account}:role/{role_name}");
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn.clone())
+            .session_name("posture")
+            .region(SdkRegion::new(self.home_region()))
+            .configure(&self.sdk);
+        if let Some(id) = external_id {
+            builder = builder.external_id(id);
+        }
+        let provider = builder.build().await;
+        self.counter.record("sts:AssumeRole");
+        // Assume once now, so an account we cannot enter is known before its collectors
+        // start; the provider is then cached and refreshed by the SDK's identity cache.
+        if let Err(e) = provider.provide_credentials().await {
+            return Err(crate::classify::AssumeRoleError::from_credentials(
+                &role_arn, &e,
+            ));
+        }
+        let sdk = self
+            .sdk
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        Ok(Self {
+            sdk,
+            account: account.to_owned(),
+            ..self.clone()
+        })
     }
 
     /// The region from the configuration chain, if any.
@@ -136,10 +279,20 @@ impl Clients {
         &self.counter
     }
 
-    /// The region used for global services (IAM, STS, S3 Control).
+    /// The region used for global services (IAM, STS, S3 Control, Organizations).
     pub fn home_region(&self) -> String {
         self.configured_region()
             .unwrap_or_else(|| "us-east-1".to_owned())
+    }
+
+    /// The SDK's HTTP client wrapped with this (account, region, service)'s budget.
+    fn budgeted(&self, service: &str, region: &str) -> Option<BudgetedClient> {
+        let inner = self.sdk.http_client()?;
+        Some(BudgetedClient {
+            inner,
+            bucket: self.budgets.bucket(&self.account, region, service),
+            in_flight: self.budgets.in_flight(),
+        })
     }
 
     regional_client!(ec2, aws_sdk_ec2, "ec2");
@@ -148,33 +301,40 @@ impl Clients {
     regional_client!(cloudtrail, aws_sdk_cloudtrail, "cloudtrail");
     regional_client!(iam, aws_sdk_iam, "iam");
     regional_client!(sts, aws_sdk_sts, "sts");
+    regional_client!(organizations, aws_sdk_organizations, "organizations");
 
     /// An S3 client for buckets in `region`. With an endpoint override it uses path-style
     /// addressing, which emulators on `localhost` need.
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+        let mut conf = aws_sdk_s3::config::Builder::from(&self.sdk)
             .region(SdkRegion::new(region.to_owned()))
             .force_path_style(self.endpoint_url.is_some())
             .interceptor(CountCalls {
                 service: "s3",
                 counter: self.counter.clone(),
-            })
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
+            });
+        if let Some(http) = self.budgeted("s3", region) {
+            conf = conf.http_client(http);
+        }
+        aws_sdk_s3::Client::from_conf(conf.build())
     }
 
     /// An S3 Control client. S3 Control puts the account id into the host name; with an
     /// endpoint override that host would not resolve, so requests go to the override URL
     /// unchanged (the account travels in the `x-amz-account-id` header either way).
     pub fn s3control(&self) -> aws_sdk_s3control::Client {
+        let region = self.home_region();
         let mut conf = aws_sdk_s3control::config::Builder::from(&self.sdk)
-            .region(SdkRegion::new(self.home_region()))
+            .region(SdkRegion::new(region.clone()))
             .interceptor(CountCalls {
                 service: "s3control",
                 counter: self.counter.clone(),
             });
         if let Some(url) = &self.endpoint_url {
             conf = conf.endpoint_resolver(FixedEndpoint(url.clone()));
+        }
+        if let Some(http) = self.budgeted("s3control", &region) {
+            conf = conf.http_client(http);
         }
         aws_sdk_s3control::Client::from_conf(conf.build())
     }

@@ -139,3 +139,41 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     }
     parts.join(": ")
 }
+
+/// A role in a member account could not be assumed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot assume {role_arn}: {message}")]
+pub struct AssumeRoleError {
+    /// The role.
+    pub role_arn: String,
+    /// Denied (trust policy, external id, permissions) or failed otherwise.
+    pub kind: UnavailableKind,
+    /// What AWS said.
+    pub message: String,
+}
+
+impl AssumeRoleError {
+    pub(crate) fn from_credentials(
+        role_arn: &str,
+        err: &aws_credential_types::provider::error::CredentialsError,
+    ) -> Self {
+        let message = error_chain(err);
+        let denied = [
+            "AccessDenied",
+            "not authorized",
+            "InvalidClientTokenId",
+            "ExpiredToken",
+        ]
+        .iter()
+        .any(|m| message.contains(m));
+        Self {
+            role_arn: role_arn.to_owned(),
+            kind: if denied {
+                UnavailableKind::Denied
+            } else {
+                UnavailableKind::Failed
+            },
+            message: brief(&message),
+        }
+    }
+}

@@ -11,8 +11,15 @@
 
 mod aws;
 mod classify;
+mod http;
+mod limits;
 mod plan;
 mod services;
 
 pub use aws::{AwsOptions, CallCounter, Clients};
-pub use plan::{CollectError, Event, ScanPlan, Service, collect};
+pub use classify::AssumeRoleError;
+pub use limits::{Limits, RateLimit};
+pub use plan::{
+    ACCOUNT_UNREACHABLE_OPERATION, AccountSource, CollectError, Event, RoleOptions, ScanOutcome,
+    ScanPlan, Service, collect,
+};

@@ -21,10 +21,10 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
     let Some(out) = sink.list("cloudtrail:DescribeTrails", out) else {
         return sink.finish().await;
     };
-    let first_region = ctx.plan.regions.first();
+    let first_region = ctx.regions.first();
     for t in out.trail_list() {
         let home = t.home_region().unwrap_or(region.as_str());
-        let home_scanned = ctx.plan.regions.iter().any(|r| r.as_str() == home);
+        let home_scanned = ctx.regions.iter().any(|r| r.as_str() == home);
         let keep = home == region.as_str() || (!home_scanned && first_region == Some(region));
         if !keep {
             continue;

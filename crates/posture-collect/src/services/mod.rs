@@ -21,7 +21,7 @@ use posture_model::{
 use tokio::sync::mpsc;
 
 use crate::classify::{CallError, classify};
-use crate::{Clients, CollectError, Event, ScanPlan};
+use crate::{Clients, CollectError, Event};
 
 /// A collector's future.
 pub(crate) type Job<'a> = Pin<Box<dyn Future<Output = Result<(), CollectError>> + Send + 'a>>;
@@ -30,7 +30,8 @@ pub(crate) type Job<'a> = Pin<Box<dyn Future<Output = Result<(), CollectError>> 
 pub(crate) struct Ctx<'a> {
     pub clients: &'a Clients,
     pub account: &'a AccountId,
-    pub plan: &'a ScanPlan,
+    /// The regions scanned in this account.
+    pub regions: &'a [Region],
     pub tx: &'a mpsc::Sender<Event>,
 }
 

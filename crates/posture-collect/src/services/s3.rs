@@ -148,7 +148,7 @@ async fn read_bucket(
         }
     };
     let region = Region::new(region_name.clone()).ok()?;
-    if !ctx.plan.regions.contains(&region) {
+    if !ctx.regions.contains(&region) {
         tracing::debug!(bucket = %name, %region, "bucket outside the scanned regions");
         return None;
     }
