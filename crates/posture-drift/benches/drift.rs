@@ -11,7 +11,10 @@ use posture_model::{AccountId, Region};
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned()).unwrap_or_else(|| default.to_owned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 fn peak_rss_mib() -> Option<f64> {
@@ -22,15 +25,26 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() {
-    let n: u64 = arg("--resources", "1000000").parse().expect("--resources N");
-    let pct: f64 = arg("--changed-percent", "1").parse().expect("--changed-percent P");
+    let n: u64 = arg("--resources", "1000000")
+        .parse()
+        .expect("--resources N");
+    let pct: f64 = arg("--changed-percent", "1")
+        .parse()
+        .expect("--changed-percent P");
     let account = AccountId::new("111122223333").expect("valid");
-    let regions = [Region::new("us-east-1").expect("valid"), Region::new("us-west-2").expect("valid")];
+    let regions = [
+        Region::new("us-east-1").expect("valid"),
+        Region::new("us-west-2").expect("valid"),
+    ];
     let every = (100.0 / pct).round().max(1.0) as u64;
     let t = Instant::now();
-    let old: Vec<_> = (0..n).map(|i| posture_model::synthetic::resource(&account, &regions, i, 0)).collect();
+    let old: Vec<_> = (0..n)
+        .map(|i| posture_model::synthetic::resource(&account, &regions, i, 0))
+        .collect();
     let new: Vec<_> = (0..n)
-        .map(|i| posture_model::synthetic::resource(&account, &regions, i, u64::from(i % every == 0)))
+        .map(|i| {
+            posture_model::synthetic::resource(&account, &regions, i, u64::from(i % every == 0))
+        })
         .collect();
     let built = t.elapsed().as_secs_f64();
     let scope = Scope::new(&[account], &regions, &["ec2".to_owned()]);
@@ -44,7 +58,10 @@ fn main() {
     times.sort_by(f64::total_cmp);
     println!("resources per snapshot: {n}, changed: {changes} ({pct}%)");
     println!("built both snapshots in {built:.1} s");
-    println!("diff_resources: median {:.2} s, min {:.2} s, max {:.2} s (3 runs)", times[1], times[0], times[2]);
+    println!(
+        "diff_resources: median {:.2} s, min {:.2} s, max {:.2} s (3 runs)",
+        times[1], times[0], times[2]
+    );
     if let Some(peak) = peak_rss_mib() {
         println!("peak memory of the process: {peak:.0} MiB (both snapshots held in memory)");
     }

@@ -110,10 +110,18 @@ type Key<'a> = (ResourceKind, &'a str);
 /// Fields that record activity rather than configuration (when a key or role was last
 /// used, when a report was generated): they change on every scan of a busy account, so a
 /// change in them alone is not drift. They stay in the stored bodies as evidence.
-const VOLATILE_FIELDS: &[&str] = &["last_used", "password_last_used", "generated_at", "latest_delivery_time"];
+const VOLATILE_FIELDS: &[&str] = &[
+    "last_used",
+    "password_last_used",
+    "generated_at",
+    "latest_delivery_time",
+];
 
 fn is_volatile(pointer: &str) -> bool {
-    pointer.rsplit('/').next().is_some_and(|last| VOLATILE_FIELDS.contains(&last))
+    pointer
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| VOLATILE_FIELDS.contains(&last))
 }
 
 /// Compares the resources of two snapshots inside `scope`.

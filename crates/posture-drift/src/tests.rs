@@ -183,6 +183,8 @@ fn finding(id: &str, status: Status, first_seen: Option<DateTime<Utc>>) -> Findi
         evidence: Default::default(),
         reason: format!("{id} {status:?}"),
         first_seen,
+        phi: false,
+        waiver: None,
     }
 }
 

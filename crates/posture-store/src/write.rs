@@ -21,6 +21,21 @@ pub struct SnapshotWriter<'a> {
     id: SnapshotId,
     started_at: DateTime<Utc>,
     open: bool,
+    pending: Vec<Staged>,
+}
+
+/// Resources written per round trip.
+const BATCH: usize = 500;
+
+/// A resource waiting to be written.
+struct Staged {
+    kind: &'static str,
+    service: &'static str,
+    arn: String,
+    account: String,
+    region: String,
+    hash: String,
+    body: String,
 }
 
 impl std::fmt::Debug for SnapshotWriter<'_> {
@@ -71,6 +86,7 @@ impl<'a> SnapshotWriter<'a> {
             id,
             started_at,
             open: true,
+            pending: Vec::new(),
         };
         w.db
             .batch(
@@ -90,37 +106,98 @@ impl<'a> SnapshotWriter<'a> {
     }
 
     /// Adds one resource. A resource seen twice in one scan (same kind and ARN) keeps the
-    /// last body.
+    /// last body. Writes are batched; [`SnapshotWriter::commit`] flushes the rest.
     pub fn put_resource(&mut self, resource: &Resource) -> Result<(), StoreError> {
         let (hash, text) = content_hash(resource);
-        self.db
-            .exec(
-                "INSERT INTO bodies (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING",
-                &[Val::Text(hash.clone()), Val::Text(text)],
-            )
-            .map_err(q("write resource body"))?;
         let kind = resource.kind();
+        self.pending.push(Staged {
+            kind: kind.as_str(),
+            service: kind.service(),
+            arn: resource.arn.to_string(),
+            account: resource.account.to_string(),
+            region: resource.region.to_string(),
+            hash,
+            body: text,
+        });
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending resources as multi-row inserts: one round trip per batch instead
+    /// of two per resource, which is what makes PostgreSQL over a network fast.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        // One statement may not touch a row twice (PostgreSQL rejects it for DO UPDATE):
+        // keep the last occurrence of each key.
+        let mut seen = std::collections::HashSet::new();
+        pending.reverse();
+        pending.retain(|p| seen.insert((p.kind, p.arn.clone())));
+        pending.reverse();
+        let mut bodies: Vec<&Staged> = Vec::with_capacity(pending.len());
+        let mut hashes = std::collections::HashSet::new();
+        for p in &pending {
+            if hashes.insert(p.hash.as_str()) {
+                bodies.push(p);
+            }
+        }
+        let marks = |rows: usize, width: usize| -> String {
+            (0..rows)
+                .map(|r| {
+                    let cols: Vec<String> =
+                        (1..=width).map(|c| format!("${}", r * width + c)).collect();
+                    format!("({})", cols.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let params: Vec<Val> = bodies
+            .iter()
+            .flat_map(|p| [Val::Text(p.hash.clone()), Val::Text(p.body.clone())])
+            .collect();
         self.db
             .exec(
-                "INSERT INTO staged_resources (kind, arn, account, region, service, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (kind, arn) DO UPDATE SET hash = excluded.hash",
-                &[
-                    kind.as_str().into(),
-                    resource.arn.as_str().into(),
-                    resource.account.as_str().into(),
-                    resource.region.as_str().into(),
-                    kind.service().into(),
-                    Val::Text(hash),
-                ],
+                &format!(
+                    "INSERT INTO bodies (hash, body) VALUES {} ON CONFLICT (hash) DO NOTHING",
+                    marks(bodies.len(), 2)
+                ),
+                &params,
             )
-            .map_err(q("stage resource"))?;
+            .map_err(q("write resource bodies"))?;
+        let params: Vec<Val> = pending
+            .iter()
+            .flat_map(|p| {
+                [
+                    Val::Text(p.kind.to_owned()),
+                    Val::Text(p.arn.clone()),
+                    Val::Text(p.account.clone()),
+                    Val::Text(p.region.clone()),
+                    Val::Text(p.service.to_owned()),
+                    Val::Text(p.hash.clone()),
+                ]
+            })
+            .collect();
+        self.db
+            .exec(
+                &format!(
+                    "INSERT INTO staged_resources (kind, arn, account, region, service, hash) VALUES {} \
+                     ON CONFLICT (kind, arn) DO UPDATE SET hash = excluded.hash",
+                    marks(pending.len(), 6)
+                ),
+                &params,
+            )
+            .map_err(q("stage resources"))?;
         Ok(())
     }
 
     /// Links the snapshot into the chain, records findings (filling `first_seen`), history
     /// and drift, and commits: the snapshot becomes visible.
     pub fn commit(mut self, summary: SnapshotSummary<'_>) -> Result<SnapshotMeta, StoreError> {
+        self.flush()?;
         let finished = summary.finished_at;
         let scope = Scope::new(&summary.accounts, &summary.regions, &summary.services);
         if self.db.dialect() == Dialect::Postgres {

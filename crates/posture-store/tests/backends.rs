@@ -131,6 +131,8 @@ fn finding(r: &Resource, status: Status) -> Finding {
         evidence: Default::default(),
         reason: "test".into(),
         first_seen: None,
+        phi: false,
+        waiver: None,
     }
 }
 
