@@ -1,30 +1,25 @@
-//! The baseline: HIPAA citations mapped to rule ids, plus rule parameters. It is data
+//! The baseline: HIPAA citations mapped to rule ids, plus rule parameters, the rules scoped
+//! to PHI resources, and the manual (process) controls a person attests to. It is data
 //! (`config/baselines/hipaa-security-rule.toml`); this module loads and validates it.
 //!
 //! The loader rejects, with the file and line: unknown rule ids, a rule listed twice under
 //! one citation, a citation listed twice, parameters for rules the baseline does not
-//! include, unknown parameter names, and values of the wrong type.
+//! include, unknown parameter names, values of the wrong type, `[scope] phi_only` ids that
+//! are unknown, not in the baseline or about settings that carry no tags, and manual
+//! controls with a bad or duplicate id, an unknown citation or a missing field.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use posture_model::Citation;
+use posture_model::{Citation, ResourceKind, RuleId, Severity};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::load::{LoadError, Source};
 use crate::{ParamType, Rule, rule_by_id};
 
-/// A baseline could not be loaded.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
-pub struct BaselineError {
-    /// The file it came from.
-    pub file: String,
-    /// 1-based line number (0 when unknown).
-    pub line: usize,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
+/// A baseline could not be loaded (the error every loader of this crate returns).
+pub type BaselineError = LoadError;
 
 /// One parameter value.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -109,6 +104,35 @@ pub struct BaselineRule {
     pub citations: Vec<Citation>,
     /// Its parameters.
     pub params: Params,
+    /// Which resources of its subject kind it applies to (`[scope]` in the baseline).
+    pub scope: RuleScope,
+}
+
+/// Which resources a rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleScope {
+    /// Every resource of the rule's subject kind (the default).
+    All,
+    /// Only resources tagged as holding PHI (see [`crate::PhiScope`]); others get
+    /// `NotApplicable`, and a resource whose tags could not be collected gets `Error`.
+    PhiOnly,
+}
+
+/// A process control that no API can prove (risk analysis, BAAs, restore tests): a person
+/// attests to it, with an expiry, and the evaluation reports it as `Manual`, never `Pass`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ManualControl {
+    /// Id, `manual_<what>`; findings carry it as their rule id.
+    pub id: RuleId,
+    /// One-line title, phrased as the control.
+    pub title: String,
+    /// How much a missing or expired attestation matters.
+    pub severity: Severity,
+    /// The citations it gives evidence for, with their titles, in file order.
+    pub citations: Vec<Citation>,
+    /// What an attestation should point to (the document an auditor will ask for).
+    pub expected_evidence: String,
 }
 
 impl std::fmt::Debug for BaselineRule {
@@ -128,6 +152,8 @@ pub struct CitationEntry {
     pub citation: Citation,
     /// Rule ids.
     pub rules: Vec<String>,
+    /// Ids of the manual controls that cite it (from their `citations`), sorted.
+    pub manual: Vec<String>,
 }
 
 /// A loaded, validated baseline.
@@ -141,6 +167,15 @@ pub struct Baseline {
     pub citations: Vec<CitationEntry>,
     /// Included rules, sorted by id.
     pub rules: Vec<BaselineRule>,
+    /// Manual controls, sorted by id.
+    pub manual: Vec<ManualControl>,
+}
+
+impl Baseline {
+    /// A manual control by id.
+    pub fn manual_control(&self, id: &str) -> Option<&ManualControl> {
+        self.manual.iter().find(|m| m.id.as_str() == id)
+    }
 }
 
 #[derive(Deserialize)]
@@ -152,6 +187,28 @@ struct RawBaseline {
     citations: Vec<RawCitation>,
     #[serde(default)]
     parameters: BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    #[serde(default)]
+    scope: RawScope,
+    #[serde(default)]
+    manual: Vec<Spanned<RawManual>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    #[serde(default)]
+    phi_only: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManual {
+    id: Option<Spanned<String>>,
+    title: Option<Spanned<String>>,
+    severity: Option<Spanned<String>>,
+    #[serde(default)]
+    citations: Vec<Spanned<String>>,
+    expected_evidence: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -171,16 +228,12 @@ impl Baseline {
 
     /// Parses and validates a baseline. `file` is only used in error messages.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, BaselineError> {
-        let err = |span: Option<Range<usize>>, message: String| BaselineError {
-            file: file.to_owned(),
-            line: span.map_or(0, |s| line_of(text, s.start)),
-            message,
-        };
-        let raw: RawBaseline =
-            toml::from_str(text).map_err(|e| err(e.span(), e.message().to_owned()))?;
+        let src = Source { file, text };
+        let err = |span: Option<Range<usize>>, message: String| src.err(span, message);
+        let raw: RawBaseline = src.parse()?;
 
         let mut seen_citations = BTreeSet::new();
-        let mut cited: BTreeMap<&'static str, (&'static dyn Rule, Vec<Citation>)> = BTreeMap::new();
+        let mut cited: Cited = BTreeMap::new();
         let mut citations = Vec::new();
         for c in &raw.citations {
             if !seen_citations.insert(c.id.get_ref().clone()) {
@@ -223,6 +276,7 @@ impl Baseline {
             citations.push(CitationEntry {
                 citation,
                 rules: c.rules.iter().map(|r| r.get_ref().clone()).collect(),
+                manual: Vec::new(),
             });
         }
 
@@ -286,6 +340,9 @@ impl Baseline {
             }
         }
 
+        let phi_only = phi_only_rules(&src, &raw.scope, &cited)?;
+        let manual = manual_controls(&src, &raw.manual, &mut citations)?;
+
         let rules = cited
             .into_iter()
             .map(|(id, (rule, citations))| BaselineRule {
@@ -294,6 +351,11 @@ impl Baseline {
                 params: params_by_rule
                     .remove(id)
                     .unwrap_or_else(|| Params::defaults(rule)),
+                scope: if phi_only.contains(id) {
+                    RuleScope::PhiOnly
+                } else {
+                    RuleScope::All
+                },
             })
             .collect();
         Ok(Baseline {
@@ -301,14 +363,171 @@ impl Baseline {
             version: raw.version,
             citations,
             rules,
+            manual,
         })
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(0, |prefix| {
-        prefix.bytes().filter(|b| *b == b'\n').count() + 1
-    })
+type Cited = BTreeMap<&'static str, (&'static dyn Rule, Vec<Citation>)>;
+
+/// Validates `[scope] phi_only`: known rules, included in the baseline, listed once, and
+/// about resources that carry tags (a setting without tags is never PHI-tagged, so scoping
+/// it to PHI would silently turn the rule off).
+fn phi_only_rules(
+    src: &Source<'_>,
+    scope: &RawScope,
+    cited: &Cited,
+) -> Result<BTreeSet<&'static str>, LoadError> {
+    let mut ids = BTreeSet::new();
+    for id in &scope.phi_only {
+        let Some((rule, _)) = cited.get(id.get_ref().as_str()) else {
+            let why = if rule_by_id(id.get_ref()).is_some() {
+                "is not listed under any citation of this baseline"
+            } else {
+                "is not a known rule id (run `posture rules` for the list)"
+            };
+            return Err(src.err(
+                Some(id.span()),
+                format!("[scope] phi_only: {} {why}", id.get_ref()),
+            ));
+        };
+        let subject = rule.meta().subject;
+        if !carries_tags(subject) {
+            return Err(src.err(
+                Some(id.span()),
+                format!(
+                    "[scope] phi_only: {} is about {subject}, which carries no tags, so no \
+                     resource would ever be in scope; remove it from phi_only",
+                    id.get_ref()
+                ),
+            ));
+        }
+        if !ids.insert(rule.meta().id) {
+            return Err(src.err(
+                Some(id.span()),
+                format!("[scope] phi_only: {} is listed twice", id.get_ref()),
+            ));
+        }
+    }
+    Ok(ids)
+}
+
+/// Whether resources of `kind` can carry tags. Account- and region-wide settings, the
+/// account and region subjects and IAM groups cannot; every other kind can (a new kind is
+/// taggable unless listed here).
+fn carries_tags(kind: ResourceKind) -> bool {
+    !matches!(
+        kind,
+        ResourceKind::Account
+            | ResourceKind::Region
+            | ResourceKind::S3AccountPublicAccessBlock
+            | ResourceKind::IamGroup
+            | ResourceKind::IamPasswordPolicy
+            | ResourceKind::IamAccountSummary
+            | ResourceKind::IamCredentialReport
+            | ResourceKind::EbsEncryptionByDefault
+            | ResourceKind::EbsSnapshotBlockPublicAccess
+    )
+}
+
+/// Validates the `[[manual]]` entries and records, on each citation, the controls citing it.
+fn manual_controls(
+    src: &Source<'_>,
+    raw: &[Spanned<RawManual>],
+    citations: &mut [CitationEntry],
+) -> Result<Vec<ManualControl>, LoadError> {
+    let mut controls: BTreeMap<String, ManualControl> = BTreeMap::new();
+    for entry in raw {
+        let span = entry.span();
+        let m = entry.get_ref();
+        let Some(id) = &m.id else {
+            return Err(src.err(
+                Some(span),
+                "[[manual]] entry has no `id`: add `id = \"manual_<what>\"`",
+            ));
+        };
+        let what = format!("manual control {}", id.get_ref());
+        let valid_id = RuleId::new(id.get_ref().as_str())
+            .ok()
+            .filter(|r| r.as_str().starts_with("manual_"));
+        let Some(rule_id) = valid_id else {
+            return Err(src.err(
+                Some(id.span()),
+                format!(
+                    "{what}: a manual control id is `manual_` followed by lowercase letters, \
+                     digits and underscores, like manual_risk_analysis"
+                ),
+            ));
+        };
+        if rule_by_id(rule_id.as_str()).is_some() || controls.contains_key(rule_id.as_str()) {
+            return Err(src.err(
+                Some(id.span()),
+                format!("{what}: the id is already used; give each control its own id"),
+            ));
+        }
+        let title =
+            src.required_text(&span, m.title.as_ref(), "title", &what, "name the control")?;
+        let expected_evidence = src.required_text(
+            &span,
+            m.expected_evidence.as_ref(),
+            "expected_evidence",
+            &what,
+            "say what document an attestation must point to",
+        )?;
+        let severity_text = src.required_text(
+            &span,
+            m.severity.as_ref(),
+            "severity",
+            &what,
+            "info, low, medium, high or critical",
+        )?;
+        let severity: Severity = severity_text.parse().map_err(|e: String| {
+            let at = m.severity.as_ref().map(Spanned::span);
+            src.err(at, format!("{what}: {e}"))
+        })?;
+        if m.citations.is_empty() {
+            return Err(src.err(
+                Some(span),
+                format!(
+                    "{what} cites nothing: add `citations = [\"164.…\"]` naming the \
+                     [[citations]] it gives evidence for"
+                ),
+            ));
+        }
+        let mut cites = Vec::new();
+        for c in &m.citations {
+            let Some(entry) = citations.iter_mut().find(|e| &e.citation.id == c.get_ref()) else {
+                return Err(src.err(
+                    Some(c.span()),
+                    format!(
+                        "{what} cites {}, which no [[citations]] entry defines: add the \
+                         citation with its title, or fix the id",
+                        c.get_ref()
+                    ),
+                ));
+            };
+            if entry.manual.iter().any(|x| x == rule_id.as_str()) {
+                return Err(src.err(
+                    Some(c.span()),
+                    format!("{what} cites {} twice", c.get_ref()),
+                ));
+            }
+            entry.manual.push(rule_id.to_string());
+            entry.manual.sort();
+            cites.push(entry.citation.clone());
+        }
+        controls.insert(
+            rule_id.to_string(),
+            ManualControl {
+                id: rule_id,
+                title,
+                severity,
+                citations: cites,
+                expected_evidence,
+            },
+        );
+    }
+    Ok(controls.into_values().collect())
 }
 
 #[cfg(test)]
@@ -375,6 +594,192 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(ok.rules[0].params.int("max_access_key_age_days"), 30);
+    }
+
+    #[test]
+    fn shipped_baseline_has_manual_controls_for_the_process_safeguards() {
+        let b = Baseline::hipaa().expect("shipped baseline is valid");
+        let cites = |id: &str| -> Vec<String> {
+            b.manual_control(id)
+                .unwrap_or_else(|| panic!("{id} is in the shipped baseline"))
+                .citations
+                .iter()
+                .map(|c| format!("{} {}", c.id, c.title))
+                .collect()
+        };
+        assert_eq!(
+            cites("manual_risk_analysis"),
+            ["164.308(a)(1)(ii)(A) Risk analysis"]
+        );
+        assert_eq!(
+            cites("manual_risk_management"),
+            ["164.308(a)(1)(ii)(B) Risk management"]
+        );
+        assert_eq!(
+            cites("manual_sanction_policy"),
+            ["164.308(a)(1)(ii)(C) Sanction policy"]
+        );
+        assert_eq!(
+            cites("manual_security_awareness_training"),
+            ["164.308(a)(5)(i) Security awareness and training"]
+        );
+        assert_eq!(
+            cites("manual_incident_response"),
+            [
+                "164.308(a)(6)(i) Security incident procedures",
+                "164.308(a)(6)(ii) Response and reporting"
+            ]
+        );
+        assert!(
+            cites("manual_contingency_plan")
+                .contains(&"164.308(a)(7)(ii)(B) Disaster recovery plan".to_owned())
+        );
+        assert_eq!(
+            cites("manual_restore_testing"),
+            ["164.308(a)(7)(ii)(D) Testing and revision procedures"]
+        );
+        assert_eq!(
+            cites("manual_business_associate_agreements"),
+            [
+                "164.308(b)(1) Business associate contracts and other arrangements",
+                "164.308(b)(3) Written contract or other arrangement"
+            ]
+        );
+        assert_eq!(
+            cites("manual_policies_and_procedures"),
+            ["164.316(a) Policies and procedures"]
+        );
+        assert!(
+            cites("manual_documentation_retention")
+                .contains(&"164.316(b)(2)(i) Time limit".to_owned())
+        );
+        let ids: Vec<_> = b.manual.iter().map(|m| m.id.as_str()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted, "manual controls are sorted by id");
+        let entry = b
+            .citations
+            .iter()
+            .find(|c| c.citation.id == "164.308(a)(7)(ii)(D)")
+            .unwrap();
+        assert_eq!(entry.manual, ["manual_restore_testing"]);
+        assert!(b.rules.iter().all(|r| r.scope == RuleScope::All));
+    }
+
+    const HEAD: &str = "name = \"x\"\nversion = \"1\"\n[[citations]]\nid = \"a\"\ntitle = \"t\"\nrules = [\"s3_bucket_object_lock\", \"iam_password_policy_length_14\"]\n";
+
+    #[test]
+    fn phi_only_scopes_a_rule() {
+        let b = load(&format!(
+            "{HEAD}[scope]\nphi_only = [\"s3_bucket_object_lock\"]\n"
+        ))
+        .unwrap();
+        let scope = |id: &str| {
+            b.rules
+                .iter()
+                .find(|r| r.rule.meta().id == id)
+                .unwrap()
+                .scope
+        };
+        assert_eq!(scope("s3_bucket_object_lock"), RuleScope::PhiOnly);
+        assert_eq!(scope("iam_password_policy_length_14"), RuleScope::All);
+    }
+
+    #[test]
+    fn phi_only_rejects_unknown_absent_untaggable_and_duplicate_rules() {
+        let e = load(&format!(
+            "{HEAD}[scope]\nphi_only = [\n  \"no_such_rule\",\n]\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, 9);
+        assert!(e.message.contains("not a known rule id"), "{e}");
+        let e = load(&format!(
+            "{HEAD}[scope]\nphi_only = [\"s3_bucket_versioning\"]\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, 8);
+        assert!(e.message.contains("not listed under any citation"), "{e}");
+        let e = load(&format!(
+            "{HEAD}[scope]\nphi_only = [\"iam_password_policy_length_14\"]\n"
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("carries no tags"), "{e}");
+        let e = load(&format!(
+            "{HEAD}[scope]\nphi_only = [\"s3_bucket_object_lock\", \"s3_bucket_object_lock\"]\n"
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("listed twice"), "{e}");
+        let e = load(&format!("{HEAD}[scope]\nphi = []\n")).unwrap_err();
+        assert_eq!(e.line, 8);
+        assert!(e.message.contains("unknown field `phi`"), "{e}");
+    }
+
+    const MANUAL: &str = "[[manual]]\nid = \"manual_x\"\ntitle = \"X is done\"\nseverity = \"high\"\ncitations = [\"a\"]\nexpected_evidence = \"the X report\"\n";
+
+    #[test]
+    fn manual_controls_load_and_are_listed_on_their_citations() {
+        let b = load(&format!("{HEAD}{MANUAL}")).unwrap();
+        let [m] = b.manual.as_slice() else {
+            panic!("one manual control")
+        };
+        assert_eq!(m.id.as_str(), "manual_x");
+        assert_eq!(m.severity, Severity::High);
+        assert_eq!(m.citations[0].title, "t");
+        assert_eq!(m.expected_evidence, "the X report");
+        assert_eq!(b.citations[0].manual, ["manual_x"]);
+    }
+
+    #[test]
+    fn manual_controls_are_validated_with_the_line() {
+        let cases = [
+            (
+                MANUAL.replace("manual_x", "risk_analysis"),
+                8,
+                "a manual control id is `manual_`",
+            ),
+            (
+                MANUAL.replace("[\"a\"]", "[\"164.308(a)(9)\"]"),
+                11,
+                "which no [[citations]] entry defines",
+            ),
+            (MANUAL.replace("[\"a\"]", "[]"), 7, "cites nothing"),
+            (
+                MANUAL.replace("[\"a\"]", "[\"a\", \"a\"]"),
+                11,
+                "cites a twice",
+            ),
+            (
+                MANUAL.replace("\"high\"", "\"severe\""),
+                10,
+                "unknown severity",
+            ),
+            (
+                MANUAL.replace("expected_evidence = \"the X report\"\n", ""),
+                7,
+                "has no `expected_evidence`",
+            ),
+            (
+                MANUAL.replace("title = \"X is done\"", "title = \"\""),
+                9,
+                "`title` is empty",
+            ),
+            (
+                format!("{MANUAL}attested = true\n"),
+                13,
+                "unknown field `attested`",
+            ),
+            (format!("{MANUAL}{MANUAL}"), 14, "already used"),
+            (
+                MANUAL.replace("manual_x", "manual_x\"\nid = \"y"),
+                9,
+                "duplicate key",
+            ),
+        ];
+        for (manual, line, needle) in cases {
+            let e = load(&format!("{HEAD}{manual}")).unwrap_err();
+            assert_eq!(e.line, line, "{e}");
+            assert!(e.message.contains(needle), "{e}");
+        }
     }
 
     #[test]

@@ -3,11 +3,11 @@
 use chrono::{DateTime, TimeZone, Utc};
 use posture_model::resources::*;
 use posture_model::{
-    AccountId, Arn, Coverage, Gap, Observed, Region, Resource, ResourceBody, Status, Unavailable,
-    UnavailableKind,
+    AccountId, Arn, Coverage, Finding, Gap, Observed, Region, Resource, ResourceBody, Status,
+    Unavailable, UnavailableKind,
 };
 
-use crate::{Ctx, Outcome, Params, Rule, SnapshotIndex};
+use crate::{Baseline, Ctx, Input, Outcome, Params, PhiScope, Rule, SnapshotIndex};
 
 /// The account every fixture lives in.
 pub fn account() -> AccountId {
@@ -90,6 +90,26 @@ pub fn run_with(
     rule.check(subject, &ctx)
 }
 
+/// Evaluates `baseline` over `resources` with no waivers, no attestations and the default
+/// PHI scope, and returns the findings.
+pub fn evaluate(
+    resources: &[Resource],
+    coverage: &Coverage,
+    baseline: &Baseline,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
+    crate::evaluate(&Input {
+        resources,
+        coverage,
+        baseline,
+        waivers: None,
+        attestations: None,
+        phi: &PhiScope::default(),
+        now,
+    })
+    .findings
+}
+
 /// Asserts the status and returns the outcome for further checks on reason and evidence.
 #[track_caller]
 pub fn expect(outcome: Outcome, status: Status) -> Outcome {
@@ -106,7 +126,6 @@ pub fn bucket(name: &str) -> S3Bucket {
         encryption: Observed::Absent,
         public_access_block: Observed::Absent,
         policy: Observed::Absent,
-        policy_is_public: Observed::Absent,
         acl: Observed::Collected(BucketAcl {
             owner_id: Some("owner".into()),
             grants: vec![],

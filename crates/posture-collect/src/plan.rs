@@ -304,7 +304,7 @@ async fn collect_account(
         (base.for_account(account.as_str()), caller_arn.to_owned())
     } else {
         let Some(role) = &plan.role else {
-            return unreachable(tx, account.clone(), 
+            return unreachable(tx, account.clone(),
                 format!("account {account} is not the caller's and no role is configured (set accounts.role_name)"),
                 UnavailableKind::NotCollected,
             )

@@ -16,7 +16,7 @@ mod snapshot;
 #[doc(hidden)]
 pub mod synthetic;
 
-pub use finding::{Citation, Evidence, Finding, ResourceRef, Severity, Status};
+pub use finding::{AppliedWaiver, Citation, Evidence, Finding, ResourceRef, Severity, Status};
 pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
 pub use observed::{Observed, Unavailable, UnavailableKind};
 pub use resources::{Resource, ResourceBody, ResourceKind, Tags};

@@ -59,7 +59,7 @@ mod admin;
 mod condition;
 pub mod eval;
 mod external;
-mod glob;
+pub(crate) mod glob;
 mod parse;
 mod public;
 mod statement;

@@ -18,8 +18,6 @@ pub struct S3Bucket {
     pub public_access_block: Observed<PublicAccessBlock>,
     /// The bucket policy document (`GetBucketPolicy`); `Absent` when there is none.
     pub policy: Observed<serde_json::Value>,
-    /// S3's own verdict on whether the policy makes the bucket public (`GetBucketPolicyStatus`).
-    pub policy_is_public: Observed<bool>,
     /// The bucket ACL (`GetBucketAcl`).
     pub acl: Observed<BucketAcl>,
     /// Versioning (`GetBucketVersioning`).

@@ -227,7 +227,7 @@ pub(crate) mod fixtures {
             )],
             ..Default::default()
         };
-        crate::evaluate(resources, &coverage, &baseline, now())
+        crate::testing::evaluate(resources, &coverage, &baseline, now())
             .into_iter()
             .find(|f| f.resource.arn.as_str() == arn)
             .expect("a finding about the subject")

@@ -386,7 +386,8 @@ pub(crate) mod fixtures {
             ),
         )
         .expect("one-rule baseline is valid");
-        let findings = crate::evaluate(resources, &gap_coverage(operation), &baseline, now());
+        let findings =
+            crate::testing::evaluate(resources, &gap_coverage(operation), &baseline, now());
         findings
             .into_iter()
             .find(|f| f.resource.arn.as_str() == arn)

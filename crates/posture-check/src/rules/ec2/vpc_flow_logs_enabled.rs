@@ -182,7 +182,8 @@ mod tests {
             ..Default::default()
         };
         let vpc = vpc_resource();
-        let findings = crate::evaluate(std::slice::from_ref(&vpc), &coverage, &baseline, now());
+        let findings =
+            crate::testing::evaluate(std::slice::from_ref(&vpc), &coverage, &baseline, now());
         let f = findings
             .iter()
             .find(|f| f.resource.arn == vpc.arn)

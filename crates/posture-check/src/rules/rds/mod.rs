@@ -165,7 +165,7 @@ pub(crate) mod fixtures {
             ..Default::default()
         };
         let arn = subject.arn.clone();
-        crate::evaluate(&[subject], &coverage, &baseline, crate::testing::now())
+        crate::testing::evaluate(&[subject], &coverage, &baseline, crate::testing::now())
             .into_iter()
             .find(|f| f.resource.arn == arn)
             .expect("a finding for the subject")

@@ -1,0 +1,538 @@
+//! The evaluation as a whole: PHI scoping, waivers, manual controls, order.
+
+use chrono::{Duration, NaiveDate};
+use posture_model::resources::{AccountInfo, BucketVersioning, account_arn};
+use posture_model::{AccountId, Observed, ResourceBody, Severity};
+
+use super::*;
+use crate::testing::{account, bucket, bucket_resource, denied, list_gap, now, region};
+
+const BASELINE: &str = r#"
+name = "test"
+version = "1"
+
+[[citations]]
+id = "164.312(c)(1)"
+title = "Integrity"
+rules = ["s3_bucket_object_lock", "s3_bucket_versioning"]
+
+[[citations]]
+id = "164.308(a)(7)(ii)(D)"
+title = "Testing and revision procedures"
+
+[scope]
+phi_only = ["s3_bucket_object_lock"]
+
+[[manual]]
+id = "manual_restore_testing"
+title = "Restores from backup are tested"
+severity = "high"
+citations = ["164.308(a)(7)(ii)(D)"]
+expected_evidence = "the report of the last restore test"
+"#;
+
+fn baseline() -> Baseline {
+    Baseline::from_toml("test.toml", BASELINE).expect("test baseline is valid")
+}
+
+fn account_resource(id: &str) -> Resource {
+    let account = AccountId::new(id).unwrap();
+    Resource {
+        arn: account_arn(&account),
+        account: account.clone(),
+        region: posture_model::Region::global(),
+        tags: Observed::Absent,
+        body: ResourceBody::Account(AccountInfo {
+            account_id: account,
+            scanned_as: "arn:aws:sts::111122223333:assumed-role/posture/scan".into(),
+        }),
+    }
+}
+
+/// A bucket whose versioning was never enabled (fails `s3_bucket_versioning`) and without
+/// Object Lock (fails `s3_bucket_object_lock` where it applies), with `tags`.
+fn unversioned(name: &str, tags: Observed<Tags>) -> Resource {
+    let mut r = bucket_resource(bucket(name));
+    r.tags = tags;
+    r
+}
+
+fn tags(pairs: &[(&str, &str)]) -> Observed<Tags> {
+    Observed::Collected(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}
+
+fn versioned(name: &str) -> Resource {
+    let mut b = bucket(name);
+    b.versioning = Observed::Collected(BucketVersioning {
+        status: Some("Enabled".into()),
+        mfa_delete: None,
+    });
+    bucket_resource(b)
+}
+
+fn versioning_denied(name: &str) -> Resource {
+    let mut b = bucket(name);
+    b.versioning = denied("s3:GetBucketVersioning");
+    bucket_resource(b)
+}
+
+fn estate() -> Vec<Resource> {
+    vec![
+        account_resource("111122223333"),
+        unversioned(
+            "phi-records",
+            tags(&[("phi", "true"), ("owner", "records")]),
+        ),
+        unversioned("scratch-1", tags(&[("env", "dev")])),
+        unversioned("tags-denied", denied("s3:GetBucketTagging")),
+        versioning_denied("scratch-denied"),
+        versioned("phi-versioned"),
+    ]
+}
+
+struct Run {
+    resources: Vec<Resource>,
+    coverage: Coverage,
+    baseline: Baseline,
+    waivers: Option<Waivers>,
+    attestations: Option<Attestations>,
+    phi: PhiScope,
+    now: DateTime<Utc>,
+}
+
+impl Run {
+    fn new() -> Self {
+        Self {
+            resources: estate(),
+            coverage: Coverage::default(),
+            baseline: baseline(),
+            waivers: None,
+            attestations: None,
+            phi: PhiScope::default(),
+            now: now(),
+        }
+    }
+
+    fn waivers(mut self, text: &str) -> Self {
+        self.waivers = Some(Waivers::from_toml("waivers.toml", text).expect("valid waivers"));
+        self
+    }
+
+    fn attestations(mut self, text: &str) -> Self {
+        let a = Attestations::from_toml("attestations.toml", text, &self.baseline);
+        self.attestations = Some(a.expect("valid attestations"));
+        self
+    }
+
+    fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
+    }
+
+    fn eval(&self) -> Evaluation {
+        evaluate(&Input {
+            resources: &self.resources,
+            coverage: &self.coverage,
+            baseline: &self.baseline,
+            waivers: self.waivers.as_ref(),
+            attestations: self.attestations.as_ref(),
+            phi: &self.phi,
+            now: self.now,
+        })
+    }
+}
+
+#[track_caller]
+fn finding<'e>(e: &'e Evaluation, rule: &str, arn: &str) -> &'e Finding {
+    let found: Vec<_> = e
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.as_str() == rule && f.resource.arn.as_str() == arn)
+        .collect();
+    assert_eq!(found.len(), 1, "one finding of {rule} on {arn}: {found:?}");
+    found[0]
+}
+
+fn waiver(rule: &str, selector: &str, ticket: &str, expires: &str) -> String {
+    format!(
+        "[[waiver]]\nrule = \"{rule}\"\n{selector}\nowner = \"platform@example.org\"\n\
+         justification = \"scratch data, no PHI\"\nticket = \"{ticket}\"\nexpires = {expires}\n\n"
+    )
+}
+
+// ---- PHI scope ----------------------------------------------------------------------------
+
+#[test]
+fn findings_carry_the_phi_flag_at_the_rules_severity() {
+    let e = Run::new().eval();
+    let phi = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::phi-records");
+    assert!(phi.phi);
+    assert_eq!(phi.status, Status::Fail);
+    assert_eq!(phi.severity, Severity::Medium);
+    let scratch = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::scratch-1");
+    assert!(!scratch.phi);
+    assert_eq!(
+        scratch.status,
+        Status::Fail,
+        "unscoped rules apply to every resource"
+    );
+    assert_eq!(scratch.severity, phi.severity);
+    let unknown = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::tags-denied");
+    assert!(!unknown.phi, "unknown tags are not known to hold PHI");
+}
+
+#[test]
+fn a_phi_only_rule_applies_to_phi_resources_only() {
+    let e = Run::new().eval();
+    let phi = finding(&e, "s3_bucket_object_lock", "arn:aws:s3:::phi-records");
+    assert_eq!(phi.status, Status::Fail);
+    assert!(phi.phi);
+    let scratch = finding(&e, "s3_bucket_object_lock", "arn:aws:s3:::scratch-1");
+    assert_eq!(scratch.status, Status::NotApplicable);
+    assert_eq!(scratch.reason, "not tagged as holding PHI");
+}
+
+#[test]
+fn a_phi_only_rule_is_an_error_where_tags_could_not_be_collected() {
+    let e = Run::new().eval();
+    let f = finding(&e, "s3_bucket_object_lock", "arn:aws:s3:::tags-denied");
+    assert_eq!(f.status, Status::Error);
+    assert!(f.reason.contains("s3:GetBucketTagging"), "{}", f.reason);
+}
+
+#[test]
+fn the_phi_scope_is_the_callers_configuration() {
+    let mut run = Run::new();
+    run.phi = PhiScope::new([("env".to_owned(), vec!["dev".to_owned()])].into()).unwrap();
+    let e = run.eval();
+    let scratch = finding(&e, "s3_bucket_object_lock", "arn:aws:s3:::scratch-1");
+    assert_eq!(scratch.status, Status::Fail);
+    assert!(scratch.phi);
+    let phi = finding(&e, "s3_bucket_object_lock", "arn:aws:s3:::phi-records");
+    assert_eq!(phi.status, Status::NotApplicable);
+}
+
+#[test]
+fn a_list_gap_still_makes_a_phi_only_rule_an_error() {
+    let mut run = Run::new();
+    run.resources.retain(|r| r.kind() == ResourceKind::Account);
+    run.coverage.failed = vec![list_gap("s3:ListBuckets", region())];
+    let e = run.eval();
+    let region_arn = posture_model::resources::region_arn(&account(), &region());
+    let f = finding(&e, "s3_bucket_object_lock", region_arn.as_str());
+    assert_eq!(f.status, Status::Error);
+}
+
+// ---- Waivers ------------------------------------------------------------------------------
+
+#[test]
+fn a_live_waiver_waives_a_failure_and_keeps_what_the_rule_said() {
+    let plain = Run::new().eval();
+    let before = finding(&plain, "s3_bucket_versioning", "arn:aws:s3:::scratch-1");
+    let e = Run::new()
+        .waivers(&waiver(
+            "s3_bucket_versioning",
+            "arn = \"arn:aws:s3:::scratch-*\"",
+            "SEC-1",
+            "2026-06-01",
+        ))
+        .eval();
+    let f = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::scratch-1");
+    assert_eq!(f.status, Status::Waived);
+    let w = f.waiver.as_ref().expect("the waiver is carried");
+    assert_eq!(w.ticket, "SEC-1");
+    assert_eq!(w.owner, "platform@example.org");
+    assert_eq!(w.justification, "scratch data, no PHI");
+    assert_eq!(w.expires, NaiveDate::from_ymd_opt(2026, 6, 1).unwrap());
+    assert_eq!(w.waived_status, Status::Fail);
+    assert_eq!(f.reason, before.reason);
+    assert_eq!(f.evidence, before.evidence);
+    // Other rules and other resources are untouched.
+    let phi = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::phi-records");
+    assert_eq!(phi.status, Status::Fail);
+    assert!(phi.waiver.is_none());
+    assert!(e.stale_waivers.is_empty() && e.expired_waivers.is_empty());
+}
+
+#[test]
+fn a_waiver_can_select_by_tags_account_and_region() {
+    for selector in [
+        "tags = { env = \"dev\" }",
+        "account = \"111122223333\"",
+        "region = \"us-east-1\"",
+    ] {
+        let e = Run::new()
+            .waivers(&waiver(
+                "s3_bucket_versioning",
+                selector,
+                "SEC-2",
+                "2026-12-31",
+            ))
+            .eval();
+        let f = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::scratch-1");
+        assert_eq!(f.status, Status::Waived, "{selector}");
+    }
+    let e = Run::new()
+        .waivers(&waiver(
+            "s3_bucket_versioning",
+            "account = \"444455556666\"",
+            "SEC-3",
+            "2026-12-31",
+        ))
+        .eval();
+    let f = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::scratch-1");
+    assert_eq!(f.status, Status::Fail);
+}
+
+#[test]
+fn the_day_after_expiry_the_waiver_no_longer_applies() {
+    let text = waiver(
+        "s3_bucket_versioning",
+        "arn = \"arn:aws:s3:::scratch-1\"",
+        "SEC-4",
+        "2026-06-01",
+    );
+    let last_day = Run::new()
+        .waivers(&text)
+        .at(now() + Duration::hours(23))
+        .eval();
+    assert_eq!(
+        finding(&last_day, "s3_bucket_versioning", "arn:aws:s3:::scratch-1").status,
+        Status::Waived
+    );
+    let e = Run::new()
+        .waivers(&text)
+        .at(now() + Duration::days(1))
+        .eval();
+    let f = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::scratch-1");
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.waiver.is_none());
+    let note = &f.evidence["expired_waivers"][0];
+    assert_eq!(note["ticket"], "SEC-4");
+    assert_eq!(note["note"], "waiver SEC-4 expired on 2026-06-01");
+    let [expired] = e.expired_waivers.as_slice() else {
+        panic!("one expired waiver: {:?}", e.expired_waivers)
+    };
+    assert_eq!(expired.waiver.ticket, "SEC-4");
+    assert_eq!(expired.reopened, 1);
+    assert!(
+        e.stale_waivers.is_empty(),
+        "an expired waiver is not also stale"
+    );
+}
+
+#[test]
+fn an_error_is_not_waivable() {
+    let e = Run::new()
+        .waivers(&waiver(
+            "s3_bucket_versioning",
+            "arn = \"arn:aws:s3:::scratch-denied\"",
+            "SEC-5",
+            "2026-12-31",
+        ))
+        .eval();
+    let f = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::scratch-denied");
+    assert_eq!(f.status, Status::Error);
+    assert!(f.waiver.is_none());
+    assert_eq!(f.evidence["waiver_not_applied"]["ticket"], "SEC-5");
+    assert!(
+        e.stale_waivers.is_empty(),
+        "the failure it accepts may still be there: not stale"
+    );
+}
+
+#[test]
+fn waivers_that_cover_no_failure_are_stale() {
+    let text = [
+        waiver(
+            "s3_bucket_versioning",
+            "arn = \"arn:aws:s3:::deleted-bucket\"",
+            "SEC-6",
+            "2026-12-31",
+        ),
+        waiver(
+            "s3_bucket_versioning",
+            "arn = \"arn:aws:s3:::phi-versioned\"",
+            "SEC-7",
+            "2026-12-31",
+        ),
+        waiver(
+            "s3_bucket_default_encryption",
+            "region = \"us-east-1\"",
+            "SEC-8",
+            "2026-12-31",
+        ),
+        waiver(
+            "s3_bucket_versioning",
+            "arn = \"arn:aws:s3:::scratch-1\"",
+            "SEC-9",
+            "2026-12-31",
+        ),
+    ]
+    .concat();
+    let e = Run::new().waivers(&text).eval();
+    let stale: Vec<(&str, usize)> = e
+        .stale_waivers
+        .iter()
+        .map(|s| (s.waiver.ticket.as_str(), s.matched))
+        .collect();
+    // SEC-6 matches nothing; SEC-7 matches a bucket that passes; SEC-8's rule is not in
+    // the baseline; SEC-9 waives a failure.
+    assert_eq!(stale, [("SEC-6", 0), ("SEC-7", 1), ("SEC-8", 0)]);
+}
+
+#[test]
+fn the_first_live_matching_waiver_in_file_order_applies() {
+    let text = [
+        waiver(
+            "s3_bucket_versioning",
+            "region = \"us-east-1\"",
+            "SEC-10",
+            "2026-01-01",
+        ),
+        waiver(
+            "s3_bucket_versioning",
+            "arn = \"arn:aws:s3:::scratch-*\"",
+            "SEC-11",
+            "2026-12-31",
+        ),
+        waiver(
+            "s3_bucket_versioning",
+            "tags = { env = \"dev\" }",
+            "SEC-12",
+            "2026-12-31",
+        ),
+    ]
+    .concat();
+    let e = Run::new().waivers(&text).eval();
+    let f = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::scratch-1");
+    assert_eq!(f.waiver.as_ref().unwrap().ticket, "SEC-11");
+    let expired: Vec<_> = e
+        .expired_waivers
+        .iter()
+        .map(|x| x.waiver.ticket.as_str())
+        .collect();
+    assert_eq!(expired, ["SEC-10"]);
+    // SEC-10 expired and no live waiver covers phi-records: it is re-opened with a note.
+    let phi = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::phi-records");
+    assert_eq!(phi.status, Status::Fail);
+    assert_eq!(phi.evidence["expired_waivers"][0]["ticket"], "SEC-10");
+}
+
+// ---- Manual controls ----------------------------------------------------------------------
+
+const ATTESTATION: &str = "[[attestation]]\ncontrol = \"manual_restore_testing\"\nattested_by = \"Sam Ortiz, Infrastructure lead\"\nattested_on = 2026-03-02\nexpires = 2026-09-01\nevidence = \"https://wiki.example.org/dr/restore-test-2026-03\"\nnotes = \"RDS and S3 restores\"\n";
+
+#[test]
+fn a_manual_control_without_attestation_is_missing_on_every_account() {
+    let mut run = Run::new();
+    run.resources.push(account_resource("444455556666"));
+    let e = run.eval();
+    let manual: Vec<_> = e
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.as_str() == "manual_restore_testing")
+        .collect();
+    assert_eq!(manual.len(), 2, "one per scanned account");
+    for f in manual {
+        assert_eq!(f.status, Status::Manual);
+        assert_eq!(f.reason, "no attestation");
+        assert_eq!(f.evidence["attestation_state"], "missing");
+        assert_eq!(
+            f.evidence["expected_evidence"],
+            "the report of the last restore test"
+        );
+        assert_eq!(f.resource.kind, ResourceKind::Account);
+        assert_eq!(
+            f.resource.arn.as_str(),
+            format!("arn:aws:iam::{}:root", f.resource.account)
+        );
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.citations[0].id, "164.308(a)(7)(ii)(D)");
+        assert_eq!(f.citations[0].title, "Testing and revision procedures");
+    }
+}
+
+#[test]
+fn an_attested_manual_control_is_manual_with_the_attestation_never_pass() {
+    let e = Run::new().attestations(ATTESTATION).eval();
+    let f = finding(
+        &e,
+        "manual_restore_testing",
+        "arn:aws:iam::111122223333:root",
+    );
+    assert_eq!(f.status, Status::Manual);
+    assert_eq!(f.evidence["attestation_state"], "attested");
+    assert_eq!(
+        f.reason,
+        "attested by Sam Ortiz, Infrastructure lead on 2026-03-02, valid through 2026-09-01"
+    );
+    let a = &f.evidence["attestation"];
+    assert_eq!(
+        a["evidence"],
+        "https://wiki.example.org/dr/restore-test-2026-03"
+    );
+    assert_eq!(a["attested_on"], "2026-03-02");
+    assert_eq!(a["notes"], "RDS and S3 restores");
+}
+
+#[test]
+fn an_expired_attestation_is_manual_and_says_when_it_expired() {
+    let e = Run::new()
+        .attestations(ATTESTATION)
+        .at(now() + Duration::days(100))
+        .eval();
+    let f = finding(
+        &e,
+        "manual_restore_testing",
+        "arn:aws:iam::111122223333:root",
+    );
+    assert_eq!(f.status, Status::Manual);
+    assert_eq!(f.evidence["attestation_state"], "expired");
+    assert_eq!(f.reason, "attestation expired on 2026-09-01");
+    assert_eq!(f.evidence["attestation"]["expires"], "2026-09-01");
+}
+
+#[test]
+fn no_account_in_the_snapshot_means_no_manual_findings() {
+    let mut run = Run::new();
+    run.resources.retain(|r| r.kind() != ResourceKind::Account);
+    let e = run.eval();
+    assert!(e.findings.iter().all(|f| f.status != Status::Manual));
+}
+
+// ---- Order --------------------------------------------------------------------------------
+
+#[test]
+fn findings_are_sorted_and_the_evaluation_is_deterministic() {
+    let mut run = Run::new().waivers(&waiver(
+        "s3_bucket_versioning",
+        "region = \"us-east-1\"",
+        "SEC-13",
+        "2026-12-31",
+    ));
+    let a = run.eval();
+    run.resources.reverse();
+    let b = run.eval();
+    assert_eq!(a, b);
+    let keys: Vec<_> = a
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule_id.clone(),
+                f.resource.account.clone(),
+                f.resource.region.clone(),
+                f.resource.arn.clone(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
