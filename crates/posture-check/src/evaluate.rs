@@ -80,7 +80,11 @@ pub fn evaluate(input: &Input<'_>) -> Evaluation {
         let gaps: Vec<&Gap> = index
             .list_gaps()
             .iter()
-            .filter(|g| meta.api_calls.contains(&g.operation.as_str()))
+            .filter(|g| {
+                // An account that could not be entered hides every rule's data there.
+                g.operation == posture_model::ACCOUNT_UNREACHABLE_OPERATION
+                    || meta.api_calls.contains(&g.operation.as_str())
+            })
             .collect();
         let waivers = ledger.of_rule(meta.id);
         let mut seen = BTreeSet::new();

@@ -143,9 +143,7 @@ pub struct ScanOutcome {
     pub regions: Vec<Region>,
 }
 
-/// The operation recorded when an account cannot be entered; every rule reports `Error`
-/// for such an account.
-pub const ACCOUNT_UNREACHABLE_OPERATION: &str = "sts:AssumeRole";
+pub use posture_model::ACCOUNT_UNREACHABLE_OPERATION;
 
 /// Something the collectors found, streamed to the caller as it happens.
 #[derive(Debug)]

@@ -20,4 +20,4 @@ pub use finding::{AppliedWaiver, Citation, Evidence, Finding, ResourceRef, Sever
 pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
 pub use observed::{Observed, Unavailable, UnavailableKind};
 pub use resources::{Resource, ResourceBody, ResourceKind, Tags};
-pub use snapshot::{CollectionRecord, Coverage, Gap, SnapshotMeta};
+pub use snapshot::{ACCOUNT_UNREACHABLE_OPERATION, CollectionRecord, Coverage, Gap, SnapshotMeta};

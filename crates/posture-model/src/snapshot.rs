@@ -30,6 +30,10 @@ pub struct Gap {
     pub message: String,
 }
 
+/// The operation a [`Gap`] names when a whole account could not be entered (its role could
+/// not be assumed, or its regions not listed): every rule reports `Error` for that account.
+pub const ACCOUNT_UNREACHABLE_OPERATION: &str = "sts:AssumeRole";
+
 /// One (account, region, service) collection that ran.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CollectionRecord {

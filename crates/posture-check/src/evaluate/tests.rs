@@ -536,3 +536,40 @@ fn findings_are_sorted_and_the_evaluation_is_deterministic() {
     sorted.sort();
     assert_eq!(keys, sorted);
 }
+
+#[test]
+fn an_account_that_could_not_be_entered_reports_every_rule_as_error() {
+    use posture_model::{AccountId, Coverage, Gap, Region, Status, UnavailableKind};
+
+    let baseline = crate::Baseline::hipaa().unwrap();
+    let other = AccountId::new("444455556666").unwrap();
+    let coverage = Coverage {
+        failed: vec![Gap {
+            account: other.clone(),
+            region: Region::global(),
+            service: "sts".into(),
+            operation: posture_model::ACCOUNT_UNREACHABLE_OPERATION.into(),
+            resource: None,
+            kind: UnavailableKind::Denied,
+            code: None,
+            message: "cannot assume arn:aws:iam::444455556666:role/PostureAudit: AccessDenied"
+                .into(),
+        }],
+        ..Coverage::default()
+    };
+    let findings = crate::testing::evaluate(&[], &coverage, &baseline, crate::testing::now());
+    let on_other: Vec<_> = findings
+        .iter()
+        .filter(|f| f.resource.account == other)
+        .collect();
+    assert_eq!(
+        on_other.len(),
+        baseline.rules.len(),
+        "one finding per rule for the account"
+    );
+    for f in &on_other {
+        assert_eq!(f.status, Status::Error, "{}", f.rule_id);
+        assert_eq!(f.resource.arn.as_str(), "arn:aws:iam::444455556666:root");
+        assert!(f.reason.contains("AccessDenied"), "{}", f.reason);
+    }
+}
