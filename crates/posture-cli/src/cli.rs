@@ -230,6 +230,49 @@ fn apply_aws(config: &mut Config, args: &AwsArgs) {
     }
 }
 
+/// What the checker needs besides the snapshot: baseline, waivers, attestations, PHI tags.
+pub struct CheckInputs {
+    pub baseline: posture_check::Baseline,
+    pub waivers: Option<posture_check::Waivers>,
+    pub attestations: Option<posture_check::Attestations>,
+    pub phi: posture_check::PhiScope,
+}
+
+/// Loads and validates every checker input named by the configuration.
+pub fn load_check_inputs(config: &Config) -> anyhow::Result<CheckInputs> {
+    let baseline = load_baseline(config)?;
+    let read = |path: &std::path::PathBuf, what: &str| {
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {what} {}: {e}", path.display()))
+    };
+    let waivers = match &config.check.waivers {
+        Some(p) => Some(posture_check::Waivers::from_toml(
+            &p.display().to_string(),
+            &read(p, "waivers")?,
+        )?),
+        None => None,
+    };
+    let attestations = match &config.check.attestations {
+        Some(p) => Some(posture_check::Attestations::from_toml(
+            &p.display().to_string(),
+            &read(p, "attestations")?,
+            &baseline,
+        )?),
+        None => None,
+    };
+    let phi = match &config.check.phi_tags {
+        Some(tags) => posture_check::PhiScope::new(tags.clone())
+            .map_err(|e| anyhow::anyhow!("check.phi_tags: {e}"))?,
+        None => posture_check::PhiScope::default(),
+    };
+    Ok(CheckInputs {
+        baseline,
+        waivers,
+        attestations,
+        phi,
+    })
+}
+
 /// Loads the configured baseline, or the shipped one.
 pub fn load_baseline(config: &Config) -> anyhow::Result<posture_check::Baseline> {
     match &config.check.baseline {

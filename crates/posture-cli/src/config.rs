@@ -128,6 +128,16 @@ pub struct CheckConfig {
     /// Baseline file (`POSTURE_CHECK_BASELINE`); default: the HIPAA Security Rule baseline
     /// shipped with Posture.
     pub baseline: Option<PathBuf>,
+    /// Reviewed waivers (`POSTURE_CHECK_WAIVERS`), e.g. `config/waivers.toml`; see
+    /// `config/waivers.example.toml`. Default: none.
+    pub waivers: Option<PathBuf>,
+    /// Attestations of the manual (process) controls (`POSTURE_CHECK_ATTESTATIONS`); see
+    /// `config/attestations.example.toml`. Default: none, so every manual control reads
+    /// "no attestation".
+    pub attestations: Option<PathBuf>,
+    /// Tags that mark a resource as holding PHI: `{ phi = ["true", "yes"], data-classification
+    /// = ["phi", "ephi"] }` (an empty list accepts any value). Default: those two.
+    pub phi_tags: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 /// `[scan]`
@@ -186,6 +196,12 @@ impl Config {
         }
         if let Some(v) = get("POSTURE_CHECK_BASELINE") {
             self.check.baseline = Some(v.into());
+        }
+        if let Some(v) = get("POSTURE_CHECK_WAIVERS") {
+            self.check.waivers = Some(v.into());
+        }
+        if let Some(v) = get("POSTURE_CHECK_ATTESTATIONS") {
+            self.check.attestations = Some(v.into());
         }
         if let Some(v) = get("POSTURE_SCAN_SERVICES") {
             self.scan.services = list(v);

@@ -15,6 +15,7 @@ struct RuleJson<'a> {
     meta: &'a posture_check::RuleMeta,
     citations: &'a [posture_model::Citation],
     parameter_values: &'a posture_check::Params,
+    scope: &'a posture_check::RuleScope,
 }
 
 pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
@@ -29,6 +30,7 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
                     meta: r.rule.meta(),
                     citations: &r.citations,
                     parameter_values: &r.params,
+                    scope: &r.scope,
                 })
                 .collect();
             serde_json::to_writer_pretty(
@@ -36,6 +38,7 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
                 &serde_json::json!({
                     "baseline": { "name": baseline.name, "version": baseline.version },
                     "rules": rules,
+                "manual_controls": baseline.manual,
                 }),
             )?;
             writeln!(out)?;
@@ -57,11 +60,22 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
                     m.title,
                 ]);
             }
+            for m in &baseline.manual {
+                let cites: Vec<&str> = m.citations.iter().map(|c| c.id.as_str()).collect();
+                table.add_row([
+                    m.id.as_str(),
+                    m.severity.as_str(),
+                    "manual (attested)",
+                    &cites.join(" "),
+                    &m.title,
+                ]);
+            }
             writeln!(out, "{table}")?;
             writeln!(
                 out,
-                "{} rules in {} {}",
+                "{} rules and {} manual controls in {} {}",
                 baseline.rules.len(),
+                baseline.manual.len(),
                 baseline.name,
                 baseline.version
             )?;

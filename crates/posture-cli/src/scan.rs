@@ -11,7 +11,7 @@ use posture_drift as drift;
 use posture_model::{Coverage, Status};
 use tokio::sync::mpsc;
 
-use crate::cli::{Format, ScanArgs, load_baseline};
+use crate::cli::{Format, ScanArgs, load_check_inputs};
 use crate::config::Config;
 use crate::output;
 use crate::store_thread::{CommitRequest, StoreWriter};
@@ -24,7 +24,8 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let fail_on = config.fail_on()?;
     let services = config.services()?;
     let mut regions = config.regions()?;
-    let baseline = load_baseline(config)?;
+    let check = load_check_inputs(config)?;
+    let baseline = &check.baseline;
     let store_location = config.store_location()?;
     let retention_days = config.retention_days()?;
     let accounts_plan = config.account_plan()?;
@@ -116,16 +117,27 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     coverage.collected.sort();
     coverage.failed.sort();
     let finished_at = Utc::now();
-    let phi = posture_check::PhiScope::default();
     let evaluation = posture_check::evaluate(&posture_check::Input {
         resources: &resources,
         coverage: &coverage,
-        baseline: &baseline,
-        waivers: None,
-        attestations: None,
-        phi: &phi,
+        baseline,
+        waivers: check.waivers.as_ref(),
+        attestations: check.attestations.as_ref(),
+        phi: &check.phi,
         now: finished_at,
     });
+    for w in &evaluation.expired_waivers {
+        eprintln!(
+            "warning: {} expired on {}; the failures it covered are open again",
+            w.waiver, w.waiver.expires
+        );
+    }
+    for w in &evaluation.stale_waivers {
+        eprintln!(
+            "warning: {} matches no failing finding; remove it or fix its selector",
+            w.waiver
+        );
+    }
     let findings = evaluation.findings;
     let accounts = outcome.accounts.clone();
     let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();

@@ -293,6 +293,22 @@ impl<'a> SnapshotWriter<'a> {
                 )
                 .map_err(q("write finding"))?;
         }
+        for f in summary.findings.iter() {
+            if let Some(waiver) = &f.waiver {
+                self.db
+                    .exec(
+                        "INSERT INTO waiver_history (snapshot_id, rule_id, arn, waiver) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (snapshot_id, rule_id, arn) DO NOTHING",
+                        &[
+                            self.id.as_str().into(),
+                            f.rule_id.as_str().into(),
+                            f.resource.arn.as_str().into(),
+                            serde_json::to_string(waiver).unwrap_or_default().into(),
+                        ],
+                    )
+                    .map_err(q("write waiver history"))?;
+            }
+        }
         for (i, ((event, rule, arn, _), text)) in summary.drift.iter().zip(&drift_text).enumerate()
         {
             self.db
