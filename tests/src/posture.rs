@@ -1,0 +1,157 @@
+//! Building and running the real `posture` binary.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// How long one `posture` run may take before it is killed and the test fails.
+const RUN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// The `posture` binary, built once per process with `$CARGO build -p posture --bin posture`
+/// from the workspace root. It lives in `$CARGO_TARGET_DIR` (or `<workspace>/target`)
+/// `/debug/posture`. The build error, if any, is returned to every caller.
+pub fn posture_bin() -> anyhow::Result<&'static Path> {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match BIN.get_or_init(|| build_posture().map_err(|e| format!("{e:#}"))) {
+        Ok(path) => Ok(path.as_path()),
+        Err(e) => bail!("{e}"),
+    }
+}
+
+fn build_posture() -> anyhow::Result<PathBuf> {
+    let root = workspace_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["build", "-p", "posture", "--bin", "posture"])
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        // Cargo's progress goes to our stderr, which the test harness captures.
+        .status()
+        .with_context(|| format!("cannot run {}", Path::new(&cargo).display()))?;
+    if !status.success() {
+        bail!(
+            "`cargo build -p posture --bin posture` failed ({status}) in {}",
+            root.display()
+        );
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|t| !t.is_empty())
+        .map(PathBuf::from)
+        .map(|t| if t.is_relative() { root.join(t) } else { t })
+        .unwrap_or_else(|| root.join("target"));
+    let bin = target
+        .join("debug")
+        .join(format!("posture{}", std::env::consts::EXE_SUFFIX));
+    if !bin.is_file() {
+        bail!("the build succeeded but {} does not exist", bin.display());
+    }
+    Ok(bin)
+}
+
+/// What one `posture` run did.
+#[derive(Debug, Clone)]
+pub struct PostureOutput {
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl PostureOutput {
+    /// A description for assertion messages: the code and both streams (stdout cut to
+    /// its first 4,000 characters).
+    pub fn describe(&self) -> String {
+        let stdout: String = self.stdout.chars().take(4000).collect();
+        let more = if stdout.len() < self.stdout.len() {
+            "\n[... stdout truncated ...]"
+        } else {
+            ""
+        };
+        format!(
+            "exit code {:?}\n--- stderr ---\n{}\n--- stdout ---\n{stdout}{more}",
+            self.code, self.stderr
+        )
+    }
+}
+
+/// Runs `posture ARGS` with a clean environment: only `PATH` is inherited; `HOME` is an
+/// empty temporary directory; AWS credentials are `testing`/`testing`; `AWS_CONFIG_FILE`
+/// and `AWS_SHARED_CREDENTIALS_FILE` name files that do not exist; instance metadata is
+/// disabled; no `AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `POSTURE_*` or
+/// `POSTURE_LOG` leak in from the caller. `env` adds or overrides variables.
+///
+/// Output goes through files, so a large JSON document cannot fill a pipe and block.
+pub fn run_posture<I, S>(args: I, env: &[(&str, &str)]) -> anyhow::Result<PostureOutput>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let bin = posture_bin()?;
+    let dir = tempfile::Builder::new()
+        .prefix("posture-run-")
+        .tempdir()
+        .context("create a temporary directory for the run")?;
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home)?;
+    let stdout_path = dir.path().join("stdout");
+    let stderr_path = dir.path().join("stderr");
+
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", &home)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", dir.path().join("no-such-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-such-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .stdout(File::create(&stdout_path)?)
+        .stderr(File::create(&stderr_path)?);
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill(); // it may have just exited
+            let _ = child.wait();
+            bail!(
+                "posture did not finish within {}s; stderr so far:\n{}",
+                RUN_TIMEOUT.as_secs(),
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(PostureOutput {
+        code: status.code(),
+        stdout: std::fs::read_to_string(&stdout_path)?,
+        stderr: std::fs::read_to_string(&stderr_path)?,
+    })
+}

@@ -1,0 +1,124 @@
+//! CloudTrail: a logging single-region trail in us-east-1, a stopped multi-region trail
+//! (which moto also lists as a shadow trail in us-west-2: the scan must keep it once), and a
+//! stopped single-region trail in us-west-2.
+//!
+//! So us-east-1 is covered by a logging trail and us-west-2 is not, and the account has no
+//! logging multi-region trail (`cloudtrail_multi_region_trail` has one subject per account:
+//! its pass state is covered by the rule's unit tests).
+
+use super::{Keys, LogBuckets, PRIMARY, SECONDARY, Seed, Step};
+use crate::Status::{Fail, Pass};
+
+const KMS: &str = "cloudtrail_kms_encryption";
+const VALIDATION: &str = "cloudtrail_log_file_validation";
+
+struct TrailSeed {
+    name: &'static str,
+    region: &'static str,
+    multi_region: bool,
+    validation: bool,
+    kms: bool,
+    logging: bool,
+}
+
+const TRAILS: &[TrailSeed] = &[
+    TrailSeed {
+        name: "phi-trail-east",
+        region: PRIMARY,
+        multi_region: false,
+        validation: true,
+        kms: true,
+        logging: true,
+    },
+    TrailSeed {
+        name: "phi-trail-multi-region-stopped",
+        region: PRIMARY,
+        multi_region: true,
+        validation: true,
+        kms: false,
+        logging: false,
+    },
+    TrailSeed {
+        name: "phi-trail-west-stopped",
+        region: SECONDARY,
+        multi_region: false,
+        validation: false,
+        kms: true,
+        logging: false,
+    },
+];
+
+pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow::Result<()> {
+    for t in TRAILS {
+        let ct = aws_sdk_cloudtrail::Client::new(&s.config(t.region));
+        let (bucket, key) = if t.region == PRIMARY {
+            (&logs.primary, &keys.primary)
+        } else {
+            (&logs.secondary, &keys.secondary)
+        };
+        let mut req = ct
+            .create_trail()
+            .name(t.name)
+            .s3_bucket_name(bucket)
+            .is_multi_region_trail(t.multi_region)
+            .enable_log_file_validation(t.validation);
+        if t.kms {
+            req = req.kms_key_id(key);
+        }
+        let out = req
+            .send()
+            .await
+            .step(format!("cloudtrail CreateTrail {}", t.name))?;
+        if t.logging {
+            ct.start_logging()
+                .name(t.name)
+                .send()
+                .await
+                .step(format!("cloudtrail StartLogging {}", t.name))?;
+        }
+        let arn = out.trail_arn().map(str::to_owned).unwrap_or_else(|| {
+            format!(
+                "arn:aws:cloudtrail:{}:{}:trail/{}",
+                t.region, s.account, t.name
+            )
+        });
+        s.expect(
+            KMS,
+            &arn,
+            if t.kms { Pass } else { Fail },
+            format!(
+                "{}: KMS key {}",
+                t.name,
+                if t.kms { "set" } else { "not set" }
+            ),
+        );
+        s.expect(
+            VALIDATION,
+            &arn,
+            if t.validation { Pass } else { Fail },
+            format!("{}: log file validation {}", t.name, t.validation),
+        );
+    }
+
+    let account = s.account.clone();
+    s.expect(
+        "cloudtrail_multi_region_trail",
+        &format!("arn:aws:iam::{account}:root"),
+        Fail,
+        "the only multi-region trail (phi-trail-multi-region-stopped) is not logging",
+    );
+    s.expect(
+        "cloudtrail_trail_logging_in_region",
+        &format!("arn:aws:ec2:{PRIMARY}:{account}:region/{PRIMARY}"),
+        Pass,
+        "phi-trail-east is homed in us-east-1 and logging",
+    );
+    s.expect(
+        "cloudtrail_trail_logging_in_region",
+        &format!("arn:aws:ec2:{SECONDARY}:{account}:region/{SECONDARY}"),
+        Fail,
+        "us-west-2 is covered only by stopped trails (phi-trail-west-stopped and the \
+         multi-region phi-trail-multi-region-stopped)",
+    );
+    Ok(())
+}

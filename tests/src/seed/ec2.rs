@@ -1,0 +1,888 @@
+//! EC2, VPC and EBS in both regions, plus the findings for what moto creates by itself.
+//!
+//! moto creates in every region a default VPC with one default subnet per availability zone
+//! (MapPublicIpOnLaunch on), a default security group (no ingress, egress to 0.0.0.0/0) and
+//! a default network ACL (allow all in and out) per VPC, and a root EBS volume for every
+//! instance. Those findings are deterministic and are expected below: default subnets and
+//! NACLs fail, default security groups fail `vpc_default_sg_closed` (unless the seed emptied
+//! them) and pass the world-open port rules.
+//!
+//! moto reports EBS encryption by default but does not apply it to new volumes, so the
+//! unencrypted volume lives in us-west-2, where the default is off (as it would have to on
+//! AWS). `GetSnapshotBlockPublicAccessState` is not implemented (HTTP 500): the rule
+//! `ebs_snapshot_block_public_access` must be `error` in each region, with a coverage gap.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, BlockDeviceMapping, EbsBlockDevice, Filter, FlowLogsResourceType,
+    HttpTokensState, InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
+    InstanceNetworkInterfaceSpecification, InstanceType, IpPermission, IpRange, Ipv6Range,
+    LogDestinationType, PortRange, ResourceType, RuleAction, SnapshotAttributeName, Tag,
+    TagSpecification, TrafficType,
+};
+
+use super::{Keys, LogBuckets, PRIMARY, REGIONS, SECONDARY, Seed, Step};
+use crate::Status::{Error, Fail, NotApplicable, Pass};
+
+const IMAGE: &str = "ami-12c6146b"; // moto accepts any image id with default AMIs off
+
+const SSH: &str = "sg_no_world_ssh";
+const RDP: &str = "sg_no_world_rdp";
+const DB: &str = "sg_no_world_db_ports";
+const DEFAULT_SG: &str = "vpc_default_sg_closed";
+const NACL: &str = "nacl_no_world_remote_admin";
+const SUBNET: &str = "subnet_no_auto_public_ip";
+const FLOW: &str = "vpc_flow_logs_enabled";
+const VOLUME: &str = "ebs_volume_encrypted";
+const SNAP_ENC: &str = "ebs_snapshot_encrypted";
+const SNAP_PUBLIC: &str = "ebs_snapshot_not_public";
+const IMDS: &str = "ec2_instance_imdsv2_required";
+const PUBLIC_IP: &str = "ec2_instance_no_public_ip";
+const EBS_DEFAULT: &str = "ebs_default_encryption";
+const SNAPSHOT_BPA: &str = "ebs_snapshot_block_public_access";
+
+/// What the region-wide pass at the end needs to know about the seeded resources.
+#[derive(Default)]
+struct Seeded {
+    /// VPCs with a flow log.
+    flow_logged: BTreeSet<String>,
+    /// VPCs whose default security group the seed emptied.
+    closed_default_sg: BTreeSet<String>,
+    /// Root volumes of seeded instances → (encrypted, instance name).
+    root_volumes: BTreeMap<String, (bool, &'static str)>,
+}
+
+pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow::Result<()> {
+    let mut seeded = Seeded::default();
+    primary(s, keys, logs, &mut seeded).await?;
+    secondary(s, keys, &mut seeded).await?;
+    for region in REGIONS {
+        region_wide(s, region, &seeded).await?;
+    }
+    Ok(())
+}
+
+fn client(s: &Seed, region: &str) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&s.config(region))
+}
+
+fn arn(s: &Seed, region: &str, kind: &str, id: &str) -> String {
+    format!("arn:aws:ec2:{region}:{}:{kind}/{id}", s.account)
+}
+
+fn name_tag(kind: ResourceType, name: &str) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .tags(Tag::builder().key("Name").value(name).build())
+        .build()
+}
+
+fn world_tcp(port_from: i32, port_to: i32, v6: bool) -> IpPermission {
+    let p = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port_from)
+        .to_port(port_to);
+    if v6 {
+        p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6("::/0").build())
+            .build()
+    } else {
+        p.ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+            .build()
+    }
+}
+
+fn tcp_from(port: i32, cidr: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+        .build()
+}
+
+async fn create_vpc(ec2: &aws_sdk_ec2::Client, name: &str, cidr: &str) -> anyhow::Result<String> {
+    let out = ec2
+        .create_vpc()
+        .cidr_block(cidr)
+        .tag_specifications(name_tag(ResourceType::Vpc, name))
+        .send()
+        .await
+        .step(format!("ec2 CreateVpc {name}"))?;
+    out.vpc()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateVpc {name} returned no id"))
+}
+
+async fn create_subnet(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+    vpc: &str,
+    cidr: &str,
+    az: &str,
+    auto_public_ip: bool,
+) -> anyhow::Result<String> {
+    let out = ec2
+        .create_subnet()
+        .vpc_id(vpc)
+        .cidr_block(cidr)
+        .availability_zone(az)
+        .tag_specifications(name_tag(ResourceType::Subnet, name))
+        .send()
+        .await
+        .step(format!("ec2 CreateSubnet {name}"))?;
+    let id = out
+        .subnet()
+        .and_then(|v| v.subnet_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateSubnet {name} returned no id"))?;
+    if auto_public_ip {
+        ec2.modify_subnet_attribute()
+            .subnet_id(&id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+            .send()
+            .await
+            .step(format!("ec2 ModifySubnetAttribute {name}"))?;
+    }
+    Ok(id)
+}
+
+async fn create_sg(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+    vpc: &str,
+    ingress: Vec<IpPermission>,
+) -> anyhow::Result<String> {
+    let out = ec2
+        .create_security_group()
+        .group_name(name)
+        .description(format!("posture e2e: {name}"))
+        .vpc_id(vpc)
+        .tag_specifications(name_tag(ResourceType::SecurityGroup, name))
+        .send()
+        .await
+        .step(format!("ec2 CreateSecurityGroup {name}"))?;
+    let id = out
+        .group_id()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateSecurityGroup {name} returned no id"))?;
+    if !ingress.is_empty() {
+        ec2.authorize_security_group_ingress()
+            .group_id(&id)
+            .set_ip_permissions(Some(ingress))
+            .send()
+            .await
+            .step(format!("ec2 AuthorizeSecurityGroupIngress {name}"))?;
+    }
+    Ok(id)
+}
+
+/// A NACL entry: (rule number, protocol, action, egress, from port, to port).
+type NaclEntry = (i32, &'static str, RuleAction, bool, i32, i32);
+
+async fn create_nacl(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+    vpc: &str,
+    entries: &[NaclEntry],
+) -> anyhow::Result<String> {
+    let out = ec2
+        .create_network_acl()
+        .vpc_id(vpc)
+        .tag_specifications(name_tag(ResourceType::NetworkAcl, name))
+        .send()
+        .await
+        .step(format!("ec2 CreateNetworkAcl {name}"))?;
+    let id = out
+        .network_acl()
+        .and_then(|n| n.network_acl_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateNetworkAcl {name} returned no id"))?;
+    for (number, protocol, action, egress, from, to) in entries {
+        ec2.create_network_acl_entry()
+            .network_acl_id(&id)
+            .rule_number(*number)
+            .protocol(*protocol)
+            .rule_action(action.clone())
+            .egress(*egress)
+            .cidr_block("0.0.0.0/0")
+            .port_range(PortRange::builder().from(*from).to(*to).build())
+            .send()
+            .await
+            .step(format!("ec2 CreateNetworkAclEntry {name} #{number}"))?;
+    }
+    Ok(id)
+}
+
+struct InstanceSeed<'a> {
+    name: &'static str,
+    subnet: &'a str,
+    security_group: Option<&'a str>,
+    /// `Some(false)` launches through a network interface that refuses a public address.
+    public_ip: Option<bool>,
+    tokens: HttpTokensState,
+    metadata_endpoint: InstanceMetadataEndpointState,
+    root_kms_key: Option<&'a str>,
+}
+
+/// Launches an instance; returns (instance id, root volume id).
+async fn run_instance(
+    ec2: &aws_sdk_ec2::Client,
+    spec: &InstanceSeed<'_>,
+) -> anyhow::Result<(String, String)> {
+    let name = spec.name;
+    let ebs = match spec.root_kms_key {
+        Some(key) => EbsBlockDevice::builder().encrypted(true).kms_key_id(key),
+        None => EbsBlockDevice::builder().encrypted(false),
+    }
+    .volume_size(8)
+    .delete_on_termination(true)
+    .build();
+    let mut req = ec2
+        .run_instances()
+        .image_id(IMAGE)
+        .instance_type(InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .metadata_options(
+            InstanceMetadataOptionsRequest::builder()
+                .http_tokens(spec.tokens.clone())
+                .http_endpoint(spec.metadata_endpoint.clone())
+                .build(),
+        )
+        .block_device_mappings(
+            BlockDeviceMapping::builder()
+                .device_name("/dev/sda1")
+                .ebs(ebs)
+                .build(),
+        )
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Instance)
+                .tags(Tag::builder().key("Name").value(name).build())
+                .tags(Tag::builder().key("data-class").value("phi").build())
+                .build(),
+        );
+    match spec.public_ip {
+        Some(associate) => {
+            let mut nic = InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .subnet_id(spec.subnet)
+                .associate_public_ip_address(associate);
+            if let Some(sg) = spec.security_group {
+                nic = nic.groups(sg);
+            }
+            req = req.network_interfaces(nic.build());
+        }
+        None => {
+            req = req.subnet_id(spec.subnet);
+            if let Some(sg) = spec.security_group {
+                req = req.security_group_ids(sg);
+            }
+        }
+    }
+    let out = req.send().await.step(format!("ec2 RunInstances {name}"))?;
+    let instance = out
+        .instances()
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("RunInstances {name} returned no instance"))?;
+    let id = instance
+        .instance_id()
+        .ok_or_else(|| anyhow::anyhow!("RunInstances {name} returned no id"))?
+        .to_owned();
+    let root = instance
+        .block_device_mappings()
+        .iter()
+        .find_map(|m| m.ebs().and_then(|e| e.volume_id()))
+        .ok_or_else(|| anyhow::anyhow!("RunInstances {name} returned no root volume"))?
+        .to_owned();
+    Ok((id, root))
+}
+
+async fn create_volume(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+    az: &str,
+    kms_key: Option<&str>,
+) -> anyhow::Result<String> {
+    let mut req = ec2
+        .create_volume()
+        .availability_zone(az)
+        .size(1)
+        .tag_specifications(name_tag(ResourceType::Volume, name));
+    req = match kms_key {
+        Some(key) => req.encrypted(true).kms_key_id(key),
+        None => req.encrypted(false),
+    };
+    let out = req.send().await.step(format!("ec2 CreateVolume {name}"))?;
+    out.volume_id()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateVolume {name} returned no id"))
+}
+
+async fn create_snapshot(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+    volume: &str,
+    public: bool,
+) -> anyhow::Result<String> {
+    let out = ec2
+        .create_snapshot()
+        .volume_id(volume)
+        .description(name)
+        .tag_specifications(name_tag(ResourceType::Snapshot, name))
+        .send()
+        .await
+        .step(format!("ec2 CreateSnapshot {name}"))?;
+    let id = out
+        .snapshot_id()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateSnapshot {name} returned no id"))?;
+    if public {
+        ec2.modify_snapshot_attribute()
+            .snapshot_id(&id)
+            .attribute(SnapshotAttributeName::CreateVolumePermission)
+            .operation_type(aws_sdk_ec2::types::OperationType::Add)
+            .group_names("all")
+            .send()
+            .await
+            .step(format!("ec2 ModifySnapshotAttribute {name} (public)"))?;
+    }
+    Ok(id)
+}
+
+async fn primary(
+    s: &mut Seed,
+    keys: &Keys,
+    logs: &LogBuckets,
+    seeded: &mut Seeded,
+) -> anyhow::Result<()> {
+    let r = PRIMARY;
+    let ec2 = client(s, r);
+    let az = "us-east-1a";
+
+    ec2.enable_ebs_encryption_by_default()
+        .send()
+        .await
+        .step("ec2 EnableEbsEncryptionByDefault us-east-1")?;
+    let arn_ = format!("arn:aws:ec2:{r}:{}:ebs-encryption-by-default", s.account);
+    s.expect(
+        EBS_DEFAULT,
+        &arn_,
+        Pass,
+        "EBS encryption by default enabled in us-east-1",
+    );
+
+    // A VPC with a flow log and an emptied default security group.
+    let vpc = create_vpc(&ec2, "phi-vpc-good", "10.20.0.0/16").await?;
+    let out = ec2
+        .create_flow_logs()
+        .resource_ids(&vpc)
+        .resource_type(FlowLogsResourceType::Vpc)
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::S3)
+        .log_destination(format!("arn:aws:s3:::{}", logs.primary))
+        .send()
+        .await
+        .step("ec2 CreateFlowLogs phi-vpc-good")?;
+    if let Some(problem) = out.unsuccessful().first() {
+        anyhow::bail!("ec2 CreateFlowLogs phi-vpc-good was refused: {problem:?}");
+    }
+    seeded.flow_logged.insert(vpc.clone());
+    let default_sg = default_security_group(&ec2, &vpc).await?;
+    ec2.revoke_security_group_egress()
+        .group_id(&default_sg)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("-1")
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .step("ec2 RevokeSecurityGroupEgress (default group of phi-vpc-good)")?;
+    seeded.closed_default_sg.insert(vpc.clone());
+
+    let private =
+        create_subnet(&ec2, "phi-subnet-private", &vpc, "10.20.1.0/24", az, false).await?;
+    let a = arn(s, r, "subnet", &private);
+    s.expect(
+        SUBNET,
+        &a,
+        Pass,
+        "phi-subnet-private: no auto-assigned public IPs",
+    );
+
+    // A custom NACL that denies SSH from anywhere and admits only HTTPS and ephemeral ports.
+    let nacl = create_nacl(
+        &ec2,
+        "phi-nacl-good",
+        &vpc,
+        &[
+            (90, "6", RuleAction::Deny, false, 22, 22),
+            (100, "6", RuleAction::Allow, false, 443, 443),
+            (110, "6", RuleAction::Allow, false, 32768, 65535),
+            (100, "-1", RuleAction::Allow, true, 0, 65535),
+        ],
+    )
+    .await?;
+    let a = arn(s, r, "network-acl", &nacl);
+    s.expect(
+        NACL,
+        &a,
+        Pass,
+        "phi-nacl-good: SSH denied, RDP not allowed from 0.0.0.0/0",
+    );
+
+    let ssh_open = create_sg(
+        &ec2,
+        "phi-sg-ssh-open",
+        &vpc,
+        vec![world_tcp(22, 22, false)],
+    )
+    .await?;
+    let a = arn(s, r, "security-group", &ssh_open);
+    s.expect(SSH, &a, Fail, "phi-sg-ssh-open: TCP 22 from 0.0.0.0/0");
+    s.expect(RDP, &a, Pass, "phi-sg-ssh-open: only port 22 is open");
+    s.expect(DB, &a, Pass, "phi-sg-ssh-open: only port 22 is open");
+    s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
+
+    let restricted = create_sg(
+        &ec2,
+        "phi-sg-restricted",
+        &vpc,
+        vec![tcp_from(443, "10.0.0.0/8"), tcp_from(5432, "10.20.0.0/16")],
+    )
+    .await?;
+    let a = arn(s, r, "security-group", &restricted);
+    for rule in [SSH, RDP, DB] {
+        s.expect(
+            rule,
+            &a,
+            Pass,
+            "phi-sg-restricted: HTTPS and PostgreSQL from private CIDRs only",
+        );
+    }
+    s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
+
+    let (instance, root) = run_instance(
+        &ec2,
+        &InstanceSeed {
+            name: "phi-instance-private-imdsv2",
+            subnet: &private,
+            security_group: Some(&restricted),
+            public_ip: None,
+            tokens: HttpTokensState::Required,
+            metadata_endpoint: InstanceMetadataEndpointState::Enabled,
+            root_kms_key: Some(&keys.primary),
+        },
+    )
+    .await?;
+    let a = arn(s, r, "instance", &instance);
+    s.expect(
+        IMDS,
+        &a,
+        Pass,
+        "phi-instance-private-imdsv2: HttpTokens required",
+    );
+    s.expect(
+        PUBLIC_IP,
+        &a,
+        Pass,
+        "phi-instance-private-imdsv2: private subnet",
+    );
+    s.exp.tags.insert(
+        a,
+        [
+            ("Name".to_owned(), "phi-instance-private-imdsv2".to_owned()),
+            ("data-class".to_owned(), "phi".to_owned()),
+        ]
+        .into(),
+    );
+    seeded
+        .root_volumes
+        .insert(root, (true, "phi-instance-private-imdsv2"));
+
+    let volume = create_volume(&ec2, "phi-vol-encrypted", az, Some(&keys.primary)).await?;
+    let a = arn(s, r, "volume", &volume);
+    s.expect(VOLUME, &a, Pass, "phi-vol-encrypted: KMS-encrypted");
+    let snap = create_snapshot(&ec2, "phi-snap-encrypted-private", &volume, false).await?;
+    let a = format!("arn:aws:ec2:{r}::snapshot/{snap}");
+    s.expect(
+        SNAP_ENC,
+        &a,
+        Pass,
+        "phi-snap-encrypted-private: of an encrypted volume",
+    );
+    s.expect(
+        SNAP_PUBLIC,
+        &a,
+        Pass,
+        "phi-snap-encrypted-private: not shared",
+    );
+    Ok(())
+}
+
+async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Result<()> {
+    let r = SECONDARY;
+    let ec2 = client(s, r);
+    let az = "us-west-2a";
+    let a = format!("arn:aws:ec2:{r}:{}:ebs-encryption-by-default", s.account);
+    s.expect(
+        EBS_DEFAULT,
+        &a,
+        Fail,
+        "EBS encryption by default left off in us-west-2",
+    );
+
+    // A VPC without flow logs; its default security group keeps its egress rule.
+    let vpc = create_vpc(&ec2, "phi-vpc-west-no-flow-logs", "10.30.0.0/16").await?;
+    let public = create_subnet(
+        &ec2,
+        "phi-subnet-public-west",
+        &vpc,
+        "10.30.1.0/24",
+        az,
+        true,
+    )
+    .await?;
+    let a = arn(s, r, "subnet", &public);
+    s.expect(
+        SUBNET,
+        &a,
+        Fail,
+        "phi-subnet-public-west: MapPublicIpOnLaunch",
+    );
+
+    let nacl = create_nacl(
+        &ec2,
+        "phi-nacl-ssh-open-west",
+        &vpc,
+        &[
+            (100, "6", RuleAction::Allow, false, 22, 22),
+            (100, "-1", RuleAction::Allow, true, 0, 65535),
+        ],
+    )
+    .await?;
+    let a = arn(s, r, "network-acl", &nacl);
+    s.expect(
+        NACL,
+        &a,
+        Fail,
+        "phi-nacl-ssh-open-west: allows TCP 22 from 0.0.0.0/0",
+    );
+
+    let rdp_db = create_sg(
+        &ec2,
+        "phi-sg-rdp-db-open-west",
+        &vpc,
+        vec![world_tcp(3389, 3389, false), world_tcp(3306, 3306, true)],
+    )
+    .await?;
+    let a = arn(s, r, "security-group", &rdp_db);
+    s.expect(SSH, &a, Pass, "phi-sg-rdp-db-open-west: port 22 is closed");
+    s.expect(
+        RDP,
+        &a,
+        Fail,
+        "phi-sg-rdp-db-open-west: TCP 3389 from 0.0.0.0/0",
+    );
+    s.expect(DB, &a, Fail, "phi-sg-rdp-db-open-west: TCP 3306 from ::/0");
+    s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
+
+    let all_open = create_sg(
+        &ec2,
+        "phi-sg-all-open-west",
+        &vpc,
+        vec![
+            IpPermission::builder()
+                .ip_protocol("-1")
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        ],
+    )
+    .await?;
+    let a = arn(s, r, "security-group", &all_open);
+    for rule in [SSH, RDP, DB] {
+        s.expect(
+            rule,
+            &a,
+            Fail,
+            "phi-sg-all-open-west: all traffic from 0.0.0.0/0",
+        );
+    }
+    s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
+
+    let (instance, root) = run_instance(
+        &ec2,
+        &InstanceSeed {
+            name: "phi-instance-public-imdsv1-west",
+            subnet: &public,
+            security_group: Some(&all_open),
+            public_ip: None,
+            tokens: HttpTokensState::Optional,
+            metadata_endpoint: InstanceMetadataEndpointState::Enabled,
+            root_kms_key: None,
+        },
+    )
+    .await?;
+    let a = arn(s, r, "instance", &instance);
+    s.expect(
+        IMDS,
+        &a,
+        Fail,
+        "phi-instance-public-imdsv1-west: HttpTokens optional",
+    );
+    s.expect(
+        PUBLIC_IP,
+        &a,
+        Fail,
+        "phi-instance-public-imdsv1-west: launched in a subnet that auto-assigns public IPs",
+    );
+    seeded
+        .root_volumes
+        .insert(root, (false, "phi-instance-public-imdsv1-west"));
+
+    let (instance, root) = run_instance(
+        &ec2,
+        &InstanceSeed {
+            name: "phi-instance-metadata-off-west",
+            subnet: &public,
+            security_group: None,
+            public_ip: Some(false),
+            tokens: HttpTokensState::Optional,
+            metadata_endpoint: InstanceMetadataEndpointState::Disabled,
+            root_kms_key: Some(&keys.secondary),
+        },
+    )
+    .await?;
+    let a = arn(s, r, "instance", &instance);
+    s.expect(
+        IMDS,
+        &a,
+        Pass,
+        "phi-instance-metadata-off-west: the metadata service is disabled",
+    );
+    s.expect(
+        PUBLIC_IP,
+        &a,
+        Pass,
+        "phi-instance-metadata-off-west: its interface refuses a public IP",
+    );
+    seeded
+        .root_volumes
+        .insert(root, (true, "phi-instance-metadata-off-west"));
+
+    let (instance, root) = run_instance(
+        &ec2,
+        &InstanceSeed {
+            name: "phi-instance-terminated-west",
+            subnet: &public,
+            security_group: None,
+            public_ip: None,
+            tokens: HttpTokensState::Optional,
+            metadata_endpoint: InstanceMetadataEndpointState::Enabled,
+            root_kms_key: Some(&keys.secondary),
+        },
+    )
+    .await?;
+    ec2.terminate_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .step("ec2 TerminateInstances phi-instance-terminated-west")?;
+    let a = arn(s, r, "instance", &instance);
+    s.expect(
+        IMDS,
+        &a,
+        NotApplicable,
+        "phi-instance-terminated-west: terminated",
+    );
+    s.expect(
+        PUBLIC_IP,
+        &a,
+        NotApplicable,
+        "phi-instance-terminated-west: terminated",
+    );
+    seeded
+        .root_volumes
+        .insert(root, (true, "phi-instance-terminated-west"));
+
+    let volume = create_volume(&ec2, "phi-vol-plain-west", az, None).await?;
+    let a = arn(s, r, "volume", &volume);
+    s.expect(VOLUME, &a, Fail, "phi-vol-plain-west: not encrypted");
+    let snap = create_snapshot(&ec2, "phi-snap-plain-public-west", &volume, true).await?;
+    let a = format!("arn:aws:ec2:{r}::snapshot/{snap}");
+    s.expect(
+        SNAP_ENC,
+        &a,
+        Fail,
+        "phi-snap-plain-public-west: of an unencrypted volume",
+    );
+    s.expect(
+        SNAP_PUBLIC,
+        &a,
+        Fail,
+        "phi-snap-plain-public-west: createVolumePermission group all",
+    );
+    Ok(())
+}
+
+async fn default_security_group(ec2: &aws_sdk_ec2::Client, vpc: &str) -> anyhow::Result<String> {
+    let out = ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("default")
+                .build(),
+        )
+        .send()
+        .await
+        .step(format!("ec2 DescribeSecurityGroups (default of {vpc})"))?;
+    out.security_groups()
+        .iter()
+        .find(|g| g.group_name() == Some("default") && g.vpc_id() == Some(vpc))
+        .and_then(|g| g.group_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("{vpc} has no default security group"))
+}
+
+/// Findings for what moto created by itself, and the region-wide settings.
+async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<()> {
+    let ec2 = client(s, r);
+
+    // Every VPC: flow logs. Seeded VPCs are told apart from moto's default VPC by the set.
+    let vpcs = ec2
+        .describe_vpcs()
+        .send()
+        .await
+        .step(format!("ec2 DescribeVpcs {r}"))?;
+    for v in vpcs.vpcs() {
+        let id = v.vpc_id().unwrap_or_default();
+        let label = if v.is_default() == Some(true) {
+            "moto's default VPC"
+        } else {
+            "seeded VPC"
+        };
+        let (status, why) = if seeded.flow_logged.contains(id) {
+            (Pass, format!("{label} {id} has a flow log"))
+        } else {
+            (Fail, format!("{label} {id} has no flow log"))
+        };
+        let a = arn(s, r, "vpc", id);
+        s.expect(FLOW, &a, status, why);
+    }
+
+    // Default subnets: moto turns MapPublicIpOnLaunch on, as AWS does.
+    let subnets = ec2
+        .describe_subnets()
+        .send()
+        .await
+        .step(format!("ec2 DescribeSubnets {r}"))?;
+    for sn in subnets.subnets() {
+        if sn.default_for_az() == Some(true) {
+            let id = sn.subnet_id().unwrap_or_default();
+            let a = arn(s, r, "subnet", id);
+            s.expect(
+                SUBNET,
+                &a,
+                Fail,
+                format!("moto's default subnet {id} auto-assigns public IPs"),
+            );
+        }
+    }
+
+    // Default security groups: no ingress; egress to 0.0.0.0/0 unless the seed removed it.
+    let groups = ec2
+        .describe_security_groups()
+        .send()
+        .await
+        .step(format!("ec2 DescribeSecurityGroups {r}"))?;
+    for g in groups.security_groups() {
+        if g.group_name() != Some("default") {
+            continue;
+        }
+        let id = g.group_id().unwrap_or_default();
+        let vpc = g.vpc_id().unwrap_or_default();
+        let a = arn(s, r, "security-group", id);
+        let (status, why) = if seeded.closed_default_sg.contains(vpc) {
+            (
+                Pass,
+                format!("default group {id} of {vpc}: the seed removed its egress rule"),
+            )
+        } else {
+            (
+                Fail,
+                format!("default group {id} of {vpc}: egress to 0.0.0.0/0"),
+            )
+        };
+        s.expect(DEFAULT_SG, &a, status, why);
+        for rule in [SSH, RDP, DB] {
+            s.expect(
+                rule,
+                &a,
+                Pass,
+                format!("default group {id} of {vpc} has no ingress from the internet"),
+            );
+        }
+    }
+
+    // Default NACLs allow all traffic in.
+    let nacls = ec2
+        .describe_network_acls()
+        .send()
+        .await
+        .step(format!("ec2 DescribeNetworkAcls {r}"))?;
+    for n in nacls.network_acls() {
+        if n.is_default() == Some(true) {
+            let id = n.network_acl_id().unwrap_or_default();
+            let a = arn(s, r, "network-acl", id);
+            s.expect(
+                NACL,
+                &a,
+                Fail,
+                format!("default NACL {id} allows all inbound traffic from 0.0.0.0/0"),
+            );
+        }
+    }
+
+    // Root volumes of the seeded instances that still exist (moto keeps a terminated
+    // instance's root volume unless DeleteOnTermination removed it).
+    let volumes = ec2
+        .describe_volumes()
+        .send()
+        .await
+        .step(format!("ec2 DescribeVolumes {r}"))?;
+    for v in volumes.volumes() {
+        let id = v.volume_id().unwrap_or_default();
+        if let Some((encrypted, instance)) = seeded.root_volumes.get(id) {
+            let a = arn(s, r, "volume", id);
+            let (status, why) = if *encrypted {
+                (Pass, format!("root volume of {instance}, KMS-encrypted"))
+            } else {
+                (Fail, format!("root volume of {instance}, not encrypted"))
+            };
+            s.expect(VOLUME, &a, status, why);
+        }
+    }
+
+    // Not implemented by moto: must be an error and a recorded gap, never a pass.
+    let a = format!("arn:aws:ec2:{r}:{}:snapshot-block-public-access", s.account);
+    // ---- ebs_snapshot_block_public_access (moto: GetSnapshotBlockPublicAccessState → 500) ----
+    s.expect(
+        SNAPSHOT_BPA,
+        &a,
+        Error,
+        format!("moto does not implement GetSnapshotBlockPublicAccessState ({r})"),
+    );
+    s.exp.expect_gap(
+        "ec2:GetSnapshotBlockPublicAccessState",
+        Some(r),
+        Some(a),
+        "moto answers HTTP 500 (not implemented)",
+    );
+    Ok(())
+}

@@ -1,0 +1,311 @@
+//! IAM: the password policy, users (console passwords, MFA, access keys), roles with inline
+//! and managed policies, customer-managed policies. Root's MFA and access keys cannot be set
+//! through the API (moto reports 0 for both), and access keys cannot be backdated.
+
+use serde_json::json;
+
+use super::{Seed, Step};
+use crate::Status::{Fail, NotApplicable, Pass};
+
+const ADMIN_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+/// A role: (name, inline policy document, attached managed policy, expected
+/// `iam_no_admin_inline_policy` status, why).
+type RoleCase<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    crate::Status,
+    &'a str,
+);
+
+pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
+    let iam = aws_sdk_iam::Client::new(&s.config(super::PRIMARY));
+    let account = s.account.clone();
+
+    // Account-wide settings: one subject each per account.
+    iam.update_account_password_policy()
+        .minimum_password_length(8)
+        .password_reuse_prevention(24)
+        .require_symbols(true)
+        .require_numbers(true)
+        .send()
+        .await
+        .step("iam UpdateAccountPasswordPolicy")?;
+    let pp = format!("arn:aws:iam::{account}:account-password-policy");
+    s.expect(
+        "iam_password_policy_length_14",
+        &pp,
+        Fail,
+        "minimum password length 8 < 14 (one policy per account: pass is unit-tested)",
+    );
+    s.expect(
+        "iam_password_policy_reuse_24",
+        &pp,
+        Pass,
+        "password reuse prevention 24 (one policy per account: fail is unit-tested)",
+    );
+    let summary = format!("arn:aws:iam::{account}:account-summary");
+    s.expect(
+        "iam_root_mfa",
+        &summary,
+        Fail,
+        "moto always reports AccountMFAEnabled = 0 (root MFA cannot be enabled by API)",
+    );
+    s.expect(
+        "iam_root_no_access_keys",
+        &summary,
+        Pass,
+        "moto always reports AccountAccessKeysPresent = 0 (root keys cannot be created by API)",
+    );
+
+    // Users.
+    let console_mfa = "phi-user-console-mfa";
+    create_user(&iam, console_mfa).await?;
+    iam.create_login_profile()
+        .user_name(console_mfa)
+        .password("Corr3ct-Horse-Battery-Staple!")
+        .send()
+        .await
+        .step(format!("iam CreateLoginProfile {console_mfa}"))?;
+    let device = iam
+        .create_virtual_mfa_device()
+        .virtual_mfa_device_name(console_mfa)
+        .send()
+        .await
+        .step("iam CreateVirtualMFADevice")?;
+    let serial = device
+        .virtual_mfa_device()
+        .map(|d| d.serial_number().to_owned())
+        .ok_or_else(|| anyhow::anyhow!("CreateVirtualMFADevice returned no device"))?;
+    iam.enable_mfa_device()
+        .user_name(console_mfa)
+        .serial_number(&serial)
+        .authentication_code1("123456")
+        .authentication_code2("654321")
+        .send()
+        .await
+        .step(format!("iam EnableMFADevice {console_mfa}"))?;
+    let arn = user_arn(&account, console_mfa);
+    s.expect(
+        "iam_user_console_mfa",
+        &arn,
+        Pass,
+        "console password and a virtual MFA device",
+    );
+    s.expect(
+        "iam_access_key_rotated_90d",
+        &arn,
+        NotApplicable,
+        "no access keys",
+    );
+
+    let console_no_mfa = "phi-user-console-no-mfa";
+    create_user(&iam, console_no_mfa).await?;
+    iam.create_login_profile()
+        .user_name(console_no_mfa)
+        .password("Corr3ct-Horse-Battery-Staple!")
+        .send()
+        .await
+        .step(format!("iam CreateLoginProfile {console_no_mfa}"))?;
+    let arn = user_arn(&account, console_no_mfa);
+    s.expect(
+        "iam_user_console_mfa",
+        &arn,
+        Fail,
+        "console password without MFA",
+    );
+    s.expect(
+        "iam_access_key_rotated_90d",
+        &arn,
+        NotApplicable,
+        "no access keys",
+    );
+
+    let service = "phi-svc-fresh-access-key";
+    create_user(&iam, service).await?;
+    iam.create_access_key()
+        .user_name(service)
+        .send()
+        .await
+        .step(format!("iam CreateAccessKey {service}"))?;
+    let arn = user_arn(&account, service);
+    s.expect(
+        "iam_user_console_mfa",
+        &arn,
+        NotApplicable,
+        "no console password",
+    );
+    s.expect(
+        "iam_access_key_rotated_90d",
+        &arn,
+        Pass,
+        "the key was created just now (moto cannot backdate keys: the fail state is \
+         unit-tested on credential-report fixtures)",
+    );
+
+    // Roles and their inline policies.
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole"
+        }]
+    })
+    .to_string();
+    let admin_doc = json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    })
+    .to_string();
+    let conditional_admin_doc = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "BreakGlassWithMfa",
+            "Effect": "Allow",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        }]
+    })
+    .to_string();
+    let scoped_doc = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": "arn:aws:s3:::phi-good-encrypted/*"
+        }]
+    })
+    .to_string();
+
+    let roles: [RoleCase<'_>; 4] = [
+        (
+            "phi-role-admin-inline",
+            Some(admin_doc.as_str()),
+            None,
+            Fail,
+            "inline policy allows * on *",
+        ),
+        (
+            "phi-role-scoped-inline",
+            Some(scoped_doc.as_str()),
+            None,
+            Pass,
+            "inline policy allows only s3:GetObject on one bucket",
+        ),
+        (
+            "phi-role-conditional-admin-inline",
+            Some(conditional_admin_doc.as_str()),
+            None,
+            Pass,
+            "* on * only under an MFA condition",
+        ),
+        (
+            "phi-role-admin-managed",
+            None,
+            Some(ADMIN_ACCESS),
+            Pass,
+            "no inline policy (AdministratorAccess is managed: see iam_no_admin_managed_policy)",
+        ),
+    ];
+    for (name, inline, managed, status, why) in roles {
+        iam.create_role()
+            .role_name(name)
+            .assume_role_policy_document(&trust)
+            .send()
+            .await
+            .step(format!("iam CreateRole {name}"))?;
+        if let Some(doc) = inline {
+            iam.put_role_policy()
+                .role_name(name)
+                .policy_name(format!("{name}-policy"))
+                .policy_document(doc)
+                .send()
+                .await
+                .step(format!("iam PutRolePolicy {name}"))?;
+        }
+        if let Some(policy) = managed {
+            iam.attach_role_policy()
+                .role_name(name)
+                .policy_arn(policy)
+                .send()
+                .await
+                .step(format!("iam AttachRolePolicy {name} {policy}"))?;
+        }
+        s.expect(
+            "iam_no_admin_inline_policy",
+            &format!("arn:aws:iam::{account}:role/{name}"),
+            status,
+            format!("{name}: {why}"),
+        );
+    }
+
+    // Managed policies. AWS-managed policies appear only when attached (moto loads all of
+    // them; the collector skips unattached ones).
+    s.expect(
+        "iam_no_admin_managed_policy",
+        ADMIN_ACCESS,
+        Fail,
+        "AWS-managed AdministratorAccess attached to phi-role-admin-managed",
+    );
+    let customer: [(&str, &str, Option<&str>, crate::Status, &str); 2] = [
+        (
+            "phi-policy-admin-unattached",
+            admin_doc.as_str(),
+            None,
+            Fail,
+            "allows * on * (unattached customer-managed policies are reported too)",
+        ),
+        (
+            "phi-policy-scoped-read",
+            scoped_doc.as_str(),
+            Some("phi-role-scoped-inline"),
+            Pass,
+            "allows only s3:GetObject on one bucket",
+        ),
+    ];
+    for (name, doc, attach_to, status, why) in customer {
+        let out = iam
+            .create_policy()
+            .policy_name(name)
+            .policy_document(doc)
+            .send()
+            .await
+            .step(format!("iam CreatePolicy {name}"))?;
+        let arn = out
+            .policy()
+            .and_then(|p| p.arn())
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("arn:aws:iam::{account}:policy/{name}"));
+        if let Some(role) = attach_to {
+            iam.attach_role_policy()
+                .role_name(role)
+                .policy_arn(&arn)
+                .send()
+                .await
+                .step(format!("iam AttachRolePolicy {role} {name}"))?;
+        }
+        s.expect(
+            "iam_no_admin_managed_policy",
+            &arn,
+            status,
+            format!("{name}: {why}"),
+        );
+    }
+    Ok(())
+}
+
+async fn create_user(iam: &aws_sdk_iam::Client, name: &str) -> anyhow::Result<()> {
+    iam.create_user()
+        .user_name(name)
+        .send()
+        .await
+        .step(format!("iam CreateUser {name}"))?;
+    Ok(())
+}
+
+fn user_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:user/{name}")
+}

@@ -1,0 +1,364 @@
+//! RDS: instances, clusters, parameter groups and snapshots, mostly in us-west-2.
+//!
+//! moto differences that shape the cases:
+//! - `DescribeDBParameters` returns only parameters set explicitly, and an instance created
+//!   without a parameter group gets `default.<family>`, whose parameters moto cannot list:
+//!   `rds_transport_encryption_enforced` must then be `error` (never pass). A custom group
+//!   with `rds.force_ssl = 1` passes and one with `= 0` fails.
+//! - moto takes an automated snapshot of every instance and cluster at creation, even with
+//!   a backup retention of 0 (AWS would not); their findings are expected from the source's
+//!   encryption.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_rds::types::{ApplyMethod, Parameter};
+
+use super::{Keys, PRIMARY, SECONDARY, Seed, Step};
+use crate::Status::{self, Error, Fail, NotApplicable, Pass};
+
+const STORAGE: &str = "rds_instance_storage_encrypted";
+const PUBLIC: &str = "rds_instance_not_public";
+const BACKUP: &str = "rds_backup_enabled";
+const DELETION: &str = "rds_instance_deletion_protection";
+const TRANSPORT: &str = "rds_transport_encryption_enforced";
+const CLUSTER: &str = "rds_cluster_storage_encrypted";
+const SNAP_ENC: &str = "rds_snapshot_encrypted";
+const SNAP_PUBLIC: &str = "rds_snapshot_not_public";
+
+const PASSWORD: &str = "not-a-real-password-1";
+
+struct DbSeed {
+    id: &'static str,
+    region: &'static str,
+    engine: &'static str,
+    engine_version: Option<&'static str>,
+    /// A custom parameter group: (name, family, parameter, value).
+    parameter_group: Option<(&'static str, &'static str, &'static str, &'static str)>,
+    encrypted: bool,
+    public: bool,
+    backup_days: i32,
+    deletion_protection: bool,
+    transport: (Status, &'static str),
+}
+
+const DBS: &[DbSeed] = &[
+    DbSeed {
+        id: "phi-db-good",
+        region: SECONDARY,
+        engine: "postgres",
+        engine_version: Some("16.3"),
+        parameter_group: Some(("phi-pg-force-ssl", "postgres16", "rds.force_ssl", "1")),
+        encrypted: true,
+        public: false,
+        backup_days: 14,
+        deletion_protection: true,
+        transport: (Pass, "rds.force_ssl = 1 in phi-pg-force-ssl"),
+    },
+    DbSeed {
+        id: "phi-db-bad",
+        region: SECONDARY,
+        engine: "postgres",
+        engine_version: Some("16.3"),
+        parameter_group: Some(("phi-pg-no-ssl", "postgres16", "rds.force_ssl", "0")),
+        encrypted: false,
+        public: true,
+        backup_days: 0,
+        deletion_protection: false,
+        transport: (Fail, "rds.force_ssl = 0 in phi-pg-no-ssl"),
+    },
+    DbSeed {
+        id: "phi-db-default-params",
+        region: SECONDARY,
+        engine: "mysql",
+        engine_version: None,
+        parameter_group: None,
+        encrypted: false,
+        public: false,
+        backup_days: 3,
+        deletion_protection: false,
+        transport: (
+            Error,
+            "default.* parameter group: moto cannot list its parameters, so \
+             require_secure_transport is unknown",
+        ),
+    },
+    DbSeed {
+        id: "phi-db-east-mysql-tls",
+        region: PRIMARY,
+        engine: "mysql",
+        engine_version: Some("8.0.35"),
+        parameter_group: Some((
+            "phi-pg-mysql-require-tls",
+            "mysql8.0",
+            "require_secure_transport",
+            "ON",
+        )),
+        encrypted: true,
+        public: false,
+        backup_days: 7,
+        deletion_protection: true,
+        transport: (
+            Pass,
+            "require_secure_transport = ON in phi-pg-mysql-require-tls",
+        ),
+    },
+];
+
+pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
+    // Source instance or cluster → whether its storage (and so its snapshots) is encrypted.
+    let mut encrypted_sources: BTreeMap<String, bool> = BTreeMap::new();
+    for db in DBS {
+        let key = if db.region == PRIMARY {
+            &keys.primary
+        } else {
+            &keys.secondary
+        };
+        seed_instance(s, db, key).await?;
+        encrypted_sources.insert(db.id.to_owned(), db.encrypted);
+    }
+
+    let rds = aws_sdk_rds::Client::new(&s.config(SECONDARY));
+    let account = s.account.clone();
+    let r = SECONDARY;
+    // Aurora clusters, one with a member instance.
+    for (id, encrypted) in [("phi-cluster-good", true), ("phi-cluster-bad", false)] {
+        let mut req = rds
+            .create_db_cluster()
+            .db_cluster_identifier(id)
+            .engine("aurora-postgresql")
+            .master_username("phiadmin")
+            .master_user_password(PASSWORD)
+            .storage_encrypted(encrypted);
+        if encrypted {
+            req = req.kms_key_id(&keys.secondary);
+        }
+        req.send().await.step(format!("rds CreateDBCluster {id}"))?;
+        let (status, why) = if encrypted {
+            (Pass, "storage encrypted")
+        } else {
+            (Fail, "storage not encrypted")
+        };
+        s.expect(
+            CLUSTER,
+            &format!("arn:aws:rds:{r}:{account}:cluster:{id}"),
+            status,
+            format!("{id}: {why}"),
+        );
+        encrypted_sources.insert(id.to_owned(), encrypted);
+    }
+    let member = "phi-cluster-good-member";
+    rds.create_db_instance()
+        .db_instance_identifier(member)
+        .db_instance_class("db.r5.large")
+        .engine("aurora-postgresql")
+        .db_cluster_identifier("phi-cluster-good")
+        .send()
+        .await
+        .step(format!("rds CreateDBInstance {member}"))?;
+    encrypted_sources.insert(member.to_owned(), true);
+    let a = format!("arn:aws:rds:{r}:{account}:db:{member}");
+    let cluster_na = "a member of phi-cluster-good: the cluster's setting applies";
+    for rule in [BACKUP, DELETION, TRANSPORT] {
+        s.expect(rule, &a, NotApplicable, format!("{member}: {cluster_na}"));
+    }
+    s.expect(
+        STORAGE,
+        &a,
+        Pass,
+        format!("{member}: encrypted, like its cluster"),
+    );
+    s.expect(
+        PUBLIC,
+        &a,
+        Pass,
+        format!("{member}: not publicly accessible"),
+    );
+
+    // Manual snapshots: one public and unencrypted, one private and encrypted.
+    for (snap, source, public) in [
+        ("phi-snap-public", "phi-db-bad", true),
+        ("phi-snap-private", "phi-db-good", false),
+    ] {
+        rds.create_db_snapshot()
+            .db_snapshot_identifier(snap)
+            .db_instance_identifier(source)
+            .send()
+            .await
+            .step(format!("rds CreateDBSnapshot {snap}"))?;
+        if public {
+            rds.modify_db_snapshot_attribute()
+                .db_snapshot_identifier(snap)
+                .attribute_name("restore")
+                .values_to_add("all")
+                .send()
+                .await
+                .step(format!("rds ModifyDBSnapshotAttribute {snap} (public)"))?;
+        }
+        let a = format!("arn:aws:rds:{r}:{account}:snapshot:{snap}");
+        let encrypted = encrypted_sources.get(source).copied().unwrap_or(false);
+        s.expect(
+            SNAP_ENC,
+            &a,
+            if encrypted { Pass } else { Fail },
+            format!("{snap}: snapshot of {source} (encrypted: {encrypted})"),
+        );
+        s.expect(
+            SNAP_PUBLIC,
+            &a,
+            if public { Fail } else { Pass },
+            format!(
+                "{snap}: restore attribute {}",
+                if public { "all" } else { "empty" }
+            ),
+        );
+    }
+
+    // The automated snapshots moto took by itself, in both regions.
+    for region in [PRIMARY, SECONDARY] {
+        expect_automated_snapshots(s, region, &encrypted_sources).await?;
+    }
+    Ok(())
+}
+
+async fn seed_instance(s: &mut Seed, db: &DbSeed, kms_key: &str) -> anyhow::Result<()> {
+    let rds = aws_sdk_rds::Client::new(&s.config(db.region));
+    let id = db.id;
+    if let Some((group, family, parameter, value)) = db.parameter_group {
+        rds.create_db_parameter_group()
+            .db_parameter_group_name(group)
+            .db_parameter_group_family(family)
+            .description(format!("posture e2e: {parameter} = {value}"))
+            .send()
+            .await
+            .step(format!("rds CreateDBParameterGroup {group}"))?;
+        rds.modify_db_parameter_group()
+            .db_parameter_group_name(group)
+            .parameters(
+                Parameter::builder()
+                    .parameter_name(parameter)
+                    .parameter_value(value)
+                    .apply_method(ApplyMethod::PendingReboot)
+                    .build(),
+            )
+            .send()
+            .await
+            .step(format!("rds ModifyDBParameterGroup {group}"))?;
+    }
+    let mut req = rds
+        .create_db_instance()
+        .db_instance_identifier(id)
+        .db_instance_class("db.t3.micro")
+        .engine(db.engine)
+        .master_username("phiadmin")
+        .master_user_password(PASSWORD)
+        .allocated_storage(20)
+        .storage_encrypted(db.encrypted)
+        .publicly_accessible(db.public)
+        .backup_retention_period(db.backup_days)
+        .deletion_protection(db.deletion_protection);
+    if let Some(version) = db.engine_version {
+        req = req.engine_version(version);
+    }
+    if db.encrypted {
+        req = req.kms_key_id(kms_key);
+    }
+    if let Some((group, ..)) = db.parameter_group {
+        req = req.db_parameter_group_name(group);
+    }
+    req.send()
+        .await
+        .step(format!("rds CreateDBInstance {id}"))?;
+
+    let a = format!("arn:aws:rds:{}:{}:db:{id}", db.region, s.account);
+    let yes_no = |b: bool, yes: Status, no: Status| if b { yes } else { no };
+    s.expect(
+        STORAGE,
+        &a,
+        yes_no(db.encrypted, Pass, Fail),
+        format!("{id}: storage encrypted {}", db.encrypted),
+    );
+    s.expect(
+        PUBLIC,
+        &a,
+        yes_no(db.public, Fail, Pass),
+        format!("{id}: publicly accessible {}", db.public),
+    );
+    s.expect(
+        BACKUP,
+        &a,
+        yes_no(db.backup_days >= 7, Pass, Fail),
+        format!("{id}: backups kept {} days (7 required)", db.backup_days),
+    );
+    s.expect(
+        DELETION,
+        &a,
+        yes_no(db.deletion_protection, Pass, Fail),
+        format!("{id}: deletion protection {}", db.deletion_protection),
+    );
+    let (status, why) = db.transport;
+    s.expect(TRANSPORT, &a, status, format!("{id}: {why}"));
+    Ok(())
+}
+
+/// Expects the automated instance and cluster snapshots moto created, judged by their
+/// source's seeded encryption (automated snapshots cannot be shared: not public).
+async fn expect_automated_snapshots(
+    s: &mut Seed,
+    region: &str,
+    encrypted_sources: &BTreeMap<String, bool>,
+) -> anyhow::Result<()> {
+    let rds = aws_sdk_rds::Client::new(&s.config(region));
+    let out = rds
+        .describe_db_snapshots()
+        .snapshot_type("automated")
+        .send()
+        .await
+        .step(format!("rds DescribeDBSnapshots {region}"))?;
+    let mut found = Vec::new();
+    for snap in out.db_snapshots() {
+        if snap.snapshot_type() != Some("automated") {
+            continue;
+        }
+        let source = snap.db_instance_identifier().unwrap_or_default().to_owned();
+        let arn = snap
+            .db_snapshot_arn()
+            .map(str::to_owned)
+            .unwrap_or_default();
+        found.push((arn, source));
+    }
+    let out = rds
+        .describe_db_cluster_snapshots()
+        .snapshot_type("automated")
+        .send()
+        .await
+        .step(format!("rds DescribeDBClusterSnapshots {region}"))?;
+    for snap in out.db_cluster_snapshots() {
+        if snap.snapshot_type() != Some("automated") {
+            continue;
+        }
+        let source = snap.db_cluster_identifier().unwrap_or_default().to_owned();
+        let arn = snap
+            .db_cluster_snapshot_arn()
+            .map(str::to_owned)
+            .unwrap_or_default();
+        found.push((arn, source));
+    }
+    for (arn, source) in found {
+        let Some(&encrypted) = encrypted_sources.get(&source) else {
+            anyhow::bail!("automated snapshot {arn} of an unknown source {source:?}");
+        };
+        s.expect(
+            SNAP_ENC,
+            &arn,
+            if encrypted { Pass } else { Fail },
+            format!("moto's automated snapshot of {source} (encrypted: {encrypted})"),
+        );
+        s.expect(
+            SNAP_PUBLIC,
+            &arn,
+            Pass,
+            format!("moto's automated snapshot of {source}: automated snapshots cannot be shared"),
+        );
+    }
+    Ok(())
+}
