@@ -49,7 +49,9 @@ const THROTTLE_BODY: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>
 impl Proxy {
     /// Starts a proxy to `upstream` (a loopback address) on a free loopback port.
     pub async fn start(upstream: SocketAddr, settings: ProxySettings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await.context("bind the proxy")?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("bind the proxy")?;
         let addr = listener.local_addr()?;
         let stats = Arc::new(ProxyStats::default());
         let task = tokio::spawn({
@@ -93,7 +95,12 @@ fn throttle(n: u64, rate: f64) -> bool {
     (z as f64 / u64::MAX as f64) < rate
 }
 
-async fn handle(mut client: TcpStream, upstream: SocketAddr, s: ProxySettings, stats: &ProxyStats) -> anyhow::Result<()> {
+async fn handle(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    s: ProxySettings,
+    stats: &ProxyStats,
+) -> anyhow::Result<()> {
     let request = read_request(&mut client).await?;
     let n = stats.requests.fetch_add(1, Ordering::Relaxed);
     tokio::time::sleep(s.latency).await;
@@ -133,7 +140,9 @@ async fn read_request(client: &mut TcpStream) -> anyhow::Result<Vec<u8>> {
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
         })
         .unwrap_or(0);
     while buf.len() < head_end + length {

@@ -3,7 +3,11 @@
 //! exactly those drift events and finding transitions; `posture diff` must agree; altering
 //! one stored body in the SQLite file must make `posture verify` fail naming it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a failed step is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed step is a failed test"
+)]
 
 use std::collections::BTreeSet;
 
@@ -12,22 +16,48 @@ use serde_json::Value;
 
 fn scan(endpoint: &str, store: &str) -> Value {
     let out = run_posture(
-        ["scan", "--endpoint-url", endpoint, "--region", "us-east-1", "--format", "json", "--store", store],
+        [
+            "scan",
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+            "--store",
+            store,
+        ],
         &[],
     )
     .expect("run posture scan");
-    assert!(matches!(out.code, Some(0 | 1)), "scan failed: {}", out.describe());
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("scan JSON: {e}\n{}", out.describe()))
+    assert!(
+        matches!(out.code, Some(0 | 1)),
+        "scan failed: {}",
+        out.describe()
+    );
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("scan JSON: {e}\n{}", out.describe()))
 }
 
 /// (change, ARN) of every resource change, and (transition, rule, ARN) of every finding
 /// transition other than "still failing".
-fn drift_sets(resources: &Value, findings: &Value) -> (BTreeSet<(String, String)>, BTreeSet<(String, String, String)>) {
+fn drift_sets(
+    resources: &Value,
+    findings: &Value,
+) -> (
+    BTreeSet<(String, String)>,
+    BTreeSet<(String, String, String)>,
+) {
     let changes = resources
         .as_array()
         .expect("resource changes")
         .iter()
-        .map(|c| (c["change"].as_str().unwrap().to_owned(), c["arn"].as_str().unwrap().to_owned()))
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().to_owned(),
+                c["arn"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let transitions = findings
         .as_array()
@@ -50,18 +80,48 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
     let moto = Moto::start().expect("start moto");
     let endpoint = moto.endpoint_url();
     let sdk = moto.sdk_config("us-east-1").await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
     let kms = aws_sdk_kms::Client::new(&sdk);
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
 
     // Before: a private bucket, a key with rotation on, a security group with no ingress.
-    s3.create_bucket().bucket("phi-history").send().await.expect("create bucket");
-    let key = kms.create_key().description("phi history").send().await.expect("create key");
+    s3.create_bucket()
+        .bucket("phi-history")
+        .send()
+        .await
+        .expect("create bucket");
+    let key = kms
+        .create_key()
+        .description("phi history")
+        .send()
+        .await
+        .expect("create key");
     let key_id = key.key_metadata().expect("metadata").key_id().to_owned();
-    let key_arn = key.key_metadata().and_then(|m| m.arn()).expect("key arn").to_owned();
-    kms.enable_key_rotation().key_id(&key_id).send().await.expect("enable rotation");
-    let vpc = ec2.create_vpc().cidr_block("10.40.0.0/16").send().await.expect("create vpc");
-    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_owned();
+    let key_arn = key
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("key arn")
+        .to_owned();
+    kms.enable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("enable rotation");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.40.0.0/16")
+        .send()
+        .await
+        .expect("create vpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
     let sg = ec2
         .create_security_group()
         .group_name("history-app")
@@ -76,12 +136,24 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
     let store = dir.path().join("history.sqlite");
     let store = store.to_str().expect("utf-8 path");
     let first = scan(&endpoint, store);
-    assert!(first["drift"].is_null(), "the first scan has nothing to compare with");
+    assert!(
+        first["drift"].is_null(),
+        "the first scan has nothing to compare with"
+    );
 
     // The three changes.
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Public","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::phi-history/*"}]}"#;
-    s3.put_bucket_policy().bucket("phi-history").policy(policy).send().await.expect("make the bucket public");
-    kms.disable_key_rotation().key_id(&key_id).send().await.expect("disable rotation");
+    s3.put_bucket_policy()
+        .bucket("phi-history")
+        .policy(policy)
+        .send()
+        .await
+        .expect("make the bucket public");
+    kms.disable_key_rotation()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("disable rotation");
     ec2.authorize_security_group_ingress()
         .group_id(&sg_id)
         .ip_protocol("tcp")
@@ -103,7 +175,11 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
     .map(|(c, a)| ((*c).to_owned(), (*a).to_owned()))
     .collect();
     let expected_transitions: BTreeSet<(String, String, String)> = [
-        ("new_failure", "s3_bucket_no_public_read", "arn:aws:s3:::phi-history"),
+        (
+            "new_failure",
+            "s3_bucket_no_public_read",
+            "arn:aws:s3:::phi-history",
+        ),
         ("new_failure", "kms_cmk_rotation", key_arn.as_str()),
         ("new_failure", "sg_no_world_ssh", sg_arn.as_str()),
     ]
@@ -114,8 +190,14 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
     let drift = &second["drift"];
     assert_eq!(drift["since"], first["snapshot_id"]);
     let (changes, transitions) = drift_sets(&drift["resources"], &drift["findings"]);
-    assert_eq!(changes, expected_changes, "resource changes in the scan's drift");
-    assert_eq!(transitions, expected_transitions, "finding transitions in the scan's drift");
+    assert_eq!(
+        changes, expected_changes,
+        "resource changes in the scan's drift"
+    );
+    assert_eq!(
+        transitions, expected_transitions,
+        "finding transitions in the scan's drift"
+    );
 
     // The field-level changes say what changed.
     let pointers = |arn: &str| -> Vec<String> {
@@ -124,41 +206,78 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
             .unwrap()
             .iter()
             .filter(|c| c["arn"] == arn)
-            .flat_map(|c| c["fields"].as_array().unwrap().iter().map(|f| f["pointer"].as_str().unwrap().to_owned()))
+            .flat_map(|c| {
+                c["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["pointer"].as_str().unwrap().to_owned())
+            })
             .collect()
     };
-    assert!(pointers(&key_arn).contains(&"/body/config/rotation_enabled/value".to_owned()), "{:?}", pointers(&key_arn));
-    assert!(pointers(&sg_arn).iter().any(|p| p.starts_with("/body/config/ingress/0")), "{:?}", pointers(&sg_arn));
-    assert!(pointers("arn:aws:s3:::phi-history").iter().any(|p| p.starts_with("/body/config/policy")));
+    assert!(
+        pointers(&key_arn).contains(&"/body/config/rotation_enabled/value".to_owned()),
+        "{:?}",
+        pointers(&key_arn)
+    );
+    assert!(
+        pointers(&sg_arn)
+            .iter()
+            .any(|p| p.starts_with("/body/config/ingress/0")),
+        "{:?}",
+        pointers(&sg_arn)
+    );
+    assert!(
+        pointers("arn:aws:s3:::phi-history")
+            .iter()
+            .any(|p| p.starts_with("/body/config/policy"))
+    );
 
     // Findings carry first_seen from the history: a still-failing one keeps the first scan's.
     let still = second["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["rule_id"] == "s3_bucket_tls_only" && f["resource"]["arn"] == "arn:aws:s3:::phi-history")
+        .find(|f| {
+            f["rule_id"] == "s3_bucket_tls_only"
+                && f["resource"]["arn"] == "arn:aws:s3:::phi-history"
+        })
         .expect("tls finding");
     assert_eq!(still["status"], "fail");
     let first_tls = first["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["rule_id"] == "s3_bucket_tls_only" && f["resource"]["arn"] == "arn:aws:s3:::phi-history")
+        .find(|f| {
+            f["rule_id"] == "s3_bucket_tls_only"
+                && f["resource"]["arn"] == "arn:aws:s3:::phi-history"
+        })
         .expect("tls finding in the first scan");
     assert_eq!(still["first_seen"], first_tls["first_seen"]);
 
     // posture diff (default: the last two snapshots) agrees.
-    let out = run_posture(["diff", "--store", store, "--format", "json"], &[]).expect("run posture diff");
+    let out =
+        run_posture(["diff", "--store", store, "--format", "json"], &[]).expect("run posture diff");
     assert_eq!(out.code, Some(0), "{}", out.describe());
     let diff: Value = serde_json::from_str(&out.stdout).expect("diff JSON");
     let (changes, transitions) = drift_sets(&diff["resources"], &diff["findings"]);
-    assert_eq!(changes, expected_changes, "resource changes in posture diff");
-    assert_eq!(transitions, expected_transitions, "finding transitions in posture diff");
+    assert_eq!(
+        changes, expected_changes,
+        "resource changes in posture diff"
+    );
+    assert_eq!(
+        transitions, expected_transitions,
+        "finding transitions in posture diff"
+    );
 
     // verify: intact, then an altered body is named.
     let out = run_posture(["verify", "--store", store], &[]).expect("run posture verify");
     assert_eq!(out.code, Some(0), "{}", out.describe());
-    assert!(out.stdout.contains("history intact: 2 snapshots"), "{}", out.describe());
+    assert!(
+        out.stdout.contains("history intact: 2 snapshots"),
+        "{}",
+        out.describe()
+    );
     {
         let conn = rusqlite::Connection::open(store).expect("open the store file");
         let changed = conn
@@ -172,6 +291,14 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
     }
     let out = run_posture(["verify", "--store", store], &[]).expect("run posture verify");
     assert_eq!(out.code, Some(1), "{}", out.describe());
-    assert!(out.stdout.contains(&format!("resource {key_arn}")), "{}", out.describe());
-    assert!(out.stdout.contains("history NOT intact"), "{}", out.describe());
+    assert!(
+        out.stdout.contains(&format!("resource {key_arn}")),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        out.stdout.contains("history NOT intact"),
+        "{}",
+        out.describe()
+    );
 }

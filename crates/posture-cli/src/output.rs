@@ -68,6 +68,37 @@ struct ScanReport<'a> {
     summary: BTreeMap<&'static str, usize>,
     findings: Vec<FindingJson<'a>>,
     drift: Option<&'a Drift>,
+    stats: &'a Stats,
+}
+
+/// How the scan went, for operators and benchmarks.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    /// Seconds from start to the snapshot being stored.
+    pub wall_seconds: f64,
+    /// API calls made (the sum of `coverage.api_calls`).
+    pub api_calls: u64,
+    /// HTTP attempts (calls plus retries).
+    pub attempts: u64,
+    /// Attempts AWS answered with throttling (retried with backoff).
+    pub throttled: u64,
+    /// Resources collected.
+    pub resources: u64,
+    /// Peak resident memory of the process, MiB (Linux only).
+    pub peak_memory_mib: Option<f64>,
+}
+
+/// The process's peak resident memory, from /proc (Linux).
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some((kib / 1024.0 * 10.0).round() / 10.0)
 }
 
 #[derive(Serialize)]
@@ -89,6 +120,7 @@ pub fn print_scan_json(
     meta: &SnapshotMeta,
     findings: &[Finding],
     drift: Option<&Drift>,
+    stats: &Stats,
 ) -> anyhow::Result<()> {
     let report = ScanReport {
         snapshot_id: meta.id.as_str(),
@@ -106,6 +138,7 @@ pub fn print_scan_json(
             })
             .collect(),
         drift,
+        stats,
     };
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &report)?;

@@ -181,7 +181,17 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let (meta, findings) = (committed.meta, committed.findings);
 
     match args.format {
-        Format::Json => output::print_scan_json(&meta, &findings, drift.as_ref())?,
+        Format::Json => {
+            let stats = output::Stats {
+                wall_seconds: (Utc::now() - started_at).num_milliseconds() as f64 / 1000.0,
+                api_calls: meta.coverage.api_calls.values().sum(),
+                attempts: clients.counter().attempts(),
+                throttled: clients.counter().throttled(),
+                resources: meta.resource_count,
+                peak_memory_mib: output::peak_memory_mib(),
+            };
+            output::print_scan_json(&meta, &findings, drift.as_ref(), &stats)?
+        }
         Format::Table => {
             output::print_scan_table(&meta, &findings, args.all, drift.as_ref(), &location)?
         }

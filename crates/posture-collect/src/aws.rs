@@ -11,11 +11,15 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
     FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
@@ -159,6 +163,53 @@ impl Intercept for CountCalls {
     }
 }
 
+/// Stops retrying a 500 or 501 answer that is not an AWS error document. AWS always names
+/// its errors (`<Code>InternalError</Code>`, `"__type"`); a bare server error page comes
+/// from something that does not implement the operation at all (an emulator, a proxy), and
+/// retrying it only delays the scan. Real AWS 5xx errors keep their retries.
+#[derive(Debug)]
+struct NotAnAwsErrorDocument;
+
+impl ClassifyRetry for NotAnAwsErrorDocument {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(response) = ctx.response() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let status = response.status().as_u16();
+        if status != 500 && status != 501 {
+            return RetryAction::NoActionIndicated;
+        }
+        let names_an_error = response.body().bytes().is_some_and(|b| {
+            let text = String::from_utf8_lossy(b);
+            text.contains("<Code>")
+                || text.contains("__type")
+                || text.contains("\"code\"")
+                || text.contains("\"Code\"")
+        });
+        if names_an_error || response.headers().contains_key("x-amzn-errortype") {
+            RetryAction::NoActionIndicated
+        } else {
+            RetryAction::RetryForbidden
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "PostureNotAnAwsErrorDocument"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        let last = [
+            RetryClassifierPriority::http_status_code_classifier(),
+            RetryClassifierPriority::modeled_as_retryable_classifier(),
+            RetryClassifierPriority::transient_error_classifier(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_else(RetryClassifierPriority::transient_error_classifier);
+        RetryClassifierPriority::run_after(last)
+    }
+}
+
 /// The client factory for one set of credentials (one account).
 #[derive(Debug, Clone)]
 pub struct Clients {
@@ -179,7 +230,8 @@ macro_rules! regional_client {
                 .interceptor(CountCalls {
                     service: $service,
                     counter: self.counter.clone(),
-                });
+                })
+                .retry_classifier(NotAnAwsErrorDocument);
             if let Some(http) = self.budgeted($service, region) {
                 conf = conf.http_client(http);
             }
@@ -209,7 +261,27 @@ impl Clients {
         if let Some(region) = &options.home_region {
             loader = loader.region(SdkRegion::new(region.clone()));
         }
-        let sdk = loader.load().await;
+        let mut sdk = loader.load().await;
+        if sdk.http_client().is_none() {
+            // Every client shares one HTTP client (one connection pool), and the budgets
+            // wrap it; without an explicit one each service would build its own, unwrapped.
+            // The same stack the SDK picks by default: hyper 1 with rustls (aws-lc), proxy
+            // settings from the environment.
+            use aws_smithy_http_client::proxy::ProxyConfig;
+            use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
+            let http = Builder::new().build_with_connector_fn(|settings, components| {
+                let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ));
+                conn.set_connector_settings(settings.cloned());
+                if let Some(c) = components {
+                    conn.set_sleep_impl(c.sleep_impl());
+                }
+                conn.set_proxy_config(Some(ProxyConfig::from_env()));
+                conn.build()
+            });
+            sdk = sdk.into_builder().http_client(http).build();
+        }
         let endpoint_url = options
             .endpoint_url
             .clone()
@@ -312,7 +384,8 @@ impl Clients {
             .interceptor(CountCalls {
                 service: "s3",
                 counter: self.counter.clone(),
-            });
+            })
+            .retry_classifier(NotAnAwsErrorDocument);
         if let Some(http) = self.budgeted("s3", region) {
             conf = conf.http_client(http);
         }
@@ -329,7 +402,8 @@ impl Clients {
             .interceptor(CountCalls {
                 service: "s3control",
                 counter: self.counter.clone(),
-            });
+            })
+            .retry_classifier(NotAnAwsErrorDocument);
         if let Some(url) = &self.endpoint_url {
             conf = conf.endpoint_resolver(FixedEndpoint(url.clone()));
         }
