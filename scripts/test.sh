@@ -8,4 +8,7 @@ POSTURE_MOTO_SERVER="$(./scripts/install-moto.sh | tail -n 1)"
 export POSTURE_MOTO_SERVER
 ./scripts/install-postgres.sh
 
-cargo test --locked --workspace --all-targets
+# Benchmarks are separate programs (see docs/performance.md); here they are only built, in
+# the dev profile so the SDK build is shared, to keep them compiling.
+cargo build --locked --workspace --benches --profile dev
+cargo test --locked --workspace --lib --bins --tests
