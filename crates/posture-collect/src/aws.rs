@@ -341,6 +341,11 @@ impl Clients {
         })
     }
 
+    /// The endpoint override, if any.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint_url.as_deref()
+    }
+
     /// The region from the configuration chain, if any.
     pub fn configured_region(&self) -> Option<String> {
         self.sdk.region().map(|r| r.to_string())

@@ -240,7 +240,14 @@ async fn identify(clients: &Clients) -> Result<(AccountId, String), CollectError
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| CollectError::Identity(crate::classify::classify(&e).message))?;
+        .map_err(|e| {
+            let err = crate::classify::classify(&e);
+            let at = clients
+                .endpoint_url()
+                .map(|u| format!(" at {u}"))
+                .unwrap_or_default();
+            CollectError::Identity(format!("{}{at}", err.message))
+        })?;
     let account = identity
         .account()
         .and_then(|a| AccountId::new(a).ok())

@@ -49,6 +49,8 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
     let mut results: Vec<_> = results.into_iter().flatten().collect();
     results.sort_by(|a, b| a.0.cmp(&b.0));
     for (arn, region, tags, body, log) in results {
+        // The bucket's gaps stay with this (account, global, s3) collection, whose
+        // completeness they decide; each names its bucket.
         sink.absorb(log);
         sink.emit_in(arn, region, tags, ResourceBody::S3Bucket(body))
             .await?;
