@@ -41,13 +41,12 @@ fn scan(endpoint: &str, store: &str) -> Value {
 
 /// (change, ARN) of every resource change, and (transition, rule, ARN) of every finding
 /// transition other than "still failing".
-fn drift_sets(
-    resources: &Value,
-    findings: &Value,
-) -> (
-    BTreeSet<(String, String)>,
-    BTreeSet<(String, String, String)>,
-) {
+/// (change, ARN) of resource changes.
+type Changes = BTreeSet<(String, String)>;
+/// (transition, rule, ARN) of finding transitions.
+type Transitions = BTreeSet<(String, String, String)>;
+
+fn drift_sets(resources: &Value, findings: &Value) -> (Changes, Transitions) {
     let changes = resources
         .as_array()
         .expect("resource changes")
