@@ -191,7 +191,7 @@ pub fn print_scan_table(
                 f.rule_id.as_str(),
                 f.resource.arn.as_str(),
                 f.resource.region.as_str(),
-                f.reason.as_str(),
+                short(&f.reason).as_str(),
             ]);
         }
         writeln!(out, "{table}")?;
@@ -255,4 +255,13 @@ pub fn print_scan_table(
     }
     writeln!(out, "stored in {store}")?;
     Ok(())
+}
+
+/// A reason cut for a table cell; `--format json` carries it whole.
+fn short(text: &str) -> String {
+    const MAX: usize = 160;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
 }
