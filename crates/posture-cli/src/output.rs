@@ -151,6 +151,7 @@ pub fn print_scan_table(
     findings: &[Finding],
     all: bool,
     drift: Option<&Drift>,
+    stats: &Stats,
     store: &str,
 ) -> anyhow::Result<()> {
     let mut shown: Vec<&Finding> = findings
@@ -218,16 +219,16 @@ pub fn print_scan_table(
         count(Status::Error),
         count(Status::NotApplicable),
     )?;
-    let calls: u64 = meta.coverage.api_calls.values().sum();
+    let calls = format!(
+        "{} API calls ({} attempts, {} throttled) in {:.1} s",
+        stats.api_calls, stats.attempts, stats.throttled, stats.wall_seconds
+    );
     if meta.coverage.failed.is_empty() {
-        writeln!(
-            out,
-            "coverage: every collection complete; {calls} API calls"
-        )?;
+        writeln!(out, "coverage: every collection complete; {calls}")?;
     } else {
         writeln!(
             out,
-            "coverage: {} calls failed (findings that need them are errors); {calls} API calls:",
+            "coverage: {} calls failed (findings that need them are errors); {calls}:",
             meta.coverage.failed.len()
         )?;
         let mut by_op: BTreeMap<(&str, &str, Option<&str>), usize> = BTreeMap::new();

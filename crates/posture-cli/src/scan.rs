@@ -180,21 +180,24 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let (meta, findings) = (committed.meta, committed.findings);
 
+    let stats = output::Stats {
+        wall_seconds: (Utc::now() - started_at).num_milliseconds() as f64 / 1000.0,
+        api_calls: meta.coverage.api_calls.values().sum(),
+        attempts: clients.counter().attempts(),
+        throttled: clients.counter().throttled(),
+        resources: meta.resource_count,
+        peak_memory_mib: output::peak_memory_mib(),
+    };
     match args.format {
-        Format::Json => {
-            let stats = output::Stats {
-                wall_seconds: (Utc::now() - started_at).num_milliseconds() as f64 / 1000.0,
-                api_calls: meta.coverage.api_calls.values().sum(),
-                attempts: clients.counter().attempts(),
-                throttled: clients.counter().throttled(),
-                resources: meta.resource_count,
-                peak_memory_mib: output::peak_memory_mib(),
-            };
-            output::print_scan_json(&meta, &findings, drift.as_ref(), &stats)?
-        }
-        Format::Table => {
-            output::print_scan_table(&meta, &findings, args.all, drift.as_ref(), &location)?
-        }
+        Format::Json => output::print_scan_json(&meta, &findings, drift.as_ref(), &stats)?,
+        Format::Table => output::print_scan_table(
+            &meta,
+            &findings,
+            args.all,
+            drift.as_ref(),
+            &stats,
+            &location,
+        )?,
     }
     let failed = findings
         .iter()
