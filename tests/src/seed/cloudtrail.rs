@@ -1,16 +1,19 @@
 //! CloudTrail: a logging single-region trail in us-east-1, a stopped multi-region trail
 //! (which moto also lists as a shadow trail in us-west-2: the scan must keep it once), and a
-//! stopped single-region trail in us-west-2.
+//! stopped single-region trail in us-west-2 that records only write management events.
 //!
 //! So us-east-1 is covered by a logging trail and us-west-2 is not, and the account has no
 //! logging multi-region trail (`cloudtrail_multi_region_trail` has one subject per account:
 //! its pass state is covered by the rule's unit tests).
+
+use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 
 use super::{Keys, LogBuckets, PRIMARY, SECONDARY, Seed, Step};
 use crate::Status::{Fail, Pass};
 
 const KMS: &str = "cloudtrail_kms_encryption";
 const VALIDATION: &str = "cloudtrail_log_file_validation";
+const MANAGEMENT_RW: &str = "cloudtrail_management_events_rw";
 
 struct TrailSeed {
     name: &'static str,
@@ -19,6 +22,9 @@ struct TrailSeed {
     validation: bool,
     kms: bool,
     logging: bool,
+    /// Records only write management events (a basic selector with WriteOnly); otherwise
+    /// the trail keeps CloudTrail's default, all management events.
+    write_only: bool,
 }
 
 const TRAILS: &[TrailSeed] = &[
@@ -29,6 +35,7 @@ const TRAILS: &[TrailSeed] = &[
         validation: true,
         kms: true,
         logging: true,
+        write_only: false,
     },
     TrailSeed {
         name: "phi-trail-multi-region-stopped",
@@ -37,6 +44,7 @@ const TRAILS: &[TrailSeed] = &[
         validation: true,
         kms: false,
         logging: false,
+        write_only: false,
     },
     TrailSeed {
         name: "phi-trail-west-stopped",
@@ -45,6 +53,7 @@ const TRAILS: &[TrailSeed] = &[
         validation: false,
         kms: true,
         logging: false,
+        write_only: true,
     },
 ];
 
@@ -76,6 +85,19 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
                 .await
                 .step(format!("cloudtrail StartLogging {}", t.name))?;
         }
+        if t.write_only {
+            ct.put_event_selectors()
+                .trail_name(t.name)
+                .event_selectors(
+                    EventSelector::builder()
+                        .read_write_type(ReadWriteType::WriteOnly)
+                        .include_management_events(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .step(format!("cloudtrail PutEventSelectors {}", t.name))?;
+        }
         let arn = out.trail_arn().map(str::to_owned).unwrap_or_else(|| {
             format!(
                 "arn:aws:cloudtrail:{}:{}:trail/{}",
@@ -97,6 +119,20 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
             &arn,
             if t.validation { Pass } else { Fail },
             format!("{}: log file validation {}", t.name, t.validation),
+        );
+        s.expect(
+            MANAGEMENT_RW,
+            &arn,
+            if t.write_only { Fail } else { Pass },
+            format!(
+                "{}: {}",
+                t.name,
+                if t.write_only {
+                    "a WriteOnly management-event selector"
+                } else {
+                    "default selectors (all management events)"
+                }
+            ),
         );
     }
 

@@ -29,6 +29,7 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         .password_reuse_prevention(24)
         .require_symbols(true)
         .require_numbers(true)
+        .max_password_age(90)
         .send()
         .await
         .step("iam UpdateAccountPasswordPolicy")?;
@@ -44,6 +45,19 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         &pp,
         Pass,
         "password reuse prevention 24 (one policy per account: fail is unit-tested)",
+    );
+    s.expect(
+        "iam_password_policy_complexity",
+        &pp,
+        Fail,
+        "symbols and numbers required, uppercase and lowercase not (one policy per account: \
+         pass is unit-tested)",
+    );
+    s.expect(
+        "iam_password_policy_max_age_90",
+        &pp,
+        Pass,
+        "passwords expire after 90 days (one policy per account: fail is unit-tested)",
     );
     let summary = format!("arn:aws:iam::{account}:account-summary");
     s.expect(
@@ -86,7 +100,32 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         .send()
         .await
         .step(format!("iam EnableMFADevice {console_mfa}"))?;
+    // The one user in a group; the others belong to none.
+    let group = "phi-group-clinicians";
+    iam.create_group()
+        .group_name(group)
+        .send()
+        .await
+        .step(format!("iam CreateGroup {group}"))?;
+    iam.add_user_to_group()
+        .group_name(group)
+        .user_name(console_mfa)
+        .send()
+        .await
+        .step(format!("iam AddUserToGroup {group} {console_mfa}"))?;
     let arn = user_arn(&account, console_mfa);
+    s.expect(
+        "iam_user_in_group",
+        &arn,
+        Pass,
+        format!("member of {group}"),
+    );
+    s.expect(
+        "iam_user_no_direct_policies",
+        &arn,
+        Pass,
+        "no attached or inline user policies",
+    );
     s.expect(
         "iam_user_console_mfa",
         &arn,
@@ -109,6 +148,13 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         .await
         .step(format!("iam CreateLoginProfile {console_no_mfa}"))?;
     let arn = user_arn(&account, console_no_mfa);
+    s.expect("iam_user_in_group", &arn, Fail, "in no group");
+    s.expect(
+        "iam_user_no_direct_policies",
+        &arn,
+        Pass,
+        "no attached or inline user policies",
+    );
     s.expect(
         "iam_user_console_mfa",
         &arn,
@@ -129,7 +175,33 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         .send()
         .await
         .step(format!("iam CreateAccessKey {service}"))?;
+    // A permission granted to the user directly rather than through a group. Inline, so
+    // no AWS-managed policy becomes attached (and reported by iam_no_admin_managed_policy).
+    iam.put_user_policy()
+        .user_name(service)
+        .policy_name(format!("{service}-direct"))
+        .policy_document(
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject"],
+                    "Resource": "arn:aws:s3:::phi-good-encrypted/*"
+                }]
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .step(format!("iam PutUserPolicy {service}"))?;
     let arn = user_arn(&account, service);
+    s.expect("iam_user_in_group", &arn, Fail, "in no group");
+    s.expect(
+        "iam_user_no_direct_policies",
+        &arn,
+        Fail,
+        "an inline user policy grants s3:GetObject directly",
+    );
     s.expect(
         "iam_user_console_mfa",
         &arn,

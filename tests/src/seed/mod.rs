@@ -76,6 +76,21 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
          rejects; the scan must record a gap per bucket and report error, never pass",
     ),
     (
+        "s3_bucket_mfa_delete",
+        "error only: it reads GetBucketVersioning, which moto 5.2.5 answers unreadably (see \
+         s3_bucket_versioning); even when readable, MFA Delete can only be enabled by root \
+         with its MFA device, which moto cannot represent, so every bucket would fail",
+    ),
+    (
+        "iam_password_policy_complexity",
+        "fail only: one password policy per account; seeded requiring symbols and numbers \
+         but not uppercase or lowercase",
+    ),
+    (
+        "iam_password_policy_max_age_90",
+        "pass only: one password policy per account; seeded with a maximum age of 90 days",
+    ),
+    (
         "ebs_snapshot_block_public_access",
         "error only: moto does not implement GetSnapshotBlockPublicAccessState (HTTP 500), \
          which the scan must record as a gap and report as error, never as pass",

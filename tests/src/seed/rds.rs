@@ -24,6 +24,12 @@ const TRANSPORT: &str = "rds_transport_encryption_enforced";
 const CLUSTER: &str = "rds_cluster_storage_encrypted";
 const SNAP_ENC: &str = "rds_snapshot_encrypted";
 const SNAP_PUBLIC: &str = "rds_snapshot_not_public";
+const MULTI_AZ: &str = "rds_instance_multi_az";
+const IAM_AUTH: &str = "rds_iam_authentication";
+const MINOR: &str = "rds_auto_minor_version_upgrade";
+const LOGS: &str = "rds_log_exports_enabled";
+const MONITORING: &str = "rds_enhanced_monitoring";
+const CLUSTER_DELETION: &str = "rds_cluster_deletion_protection";
 
 const PASSWORD: &str = "not-a-real-password-1";
 
@@ -38,6 +44,13 @@ struct DbSeed {
     public: bool,
     backup_days: i32,
     deletion_protection: bool,
+    multi_az: bool,
+    iam_auth: bool,
+    auto_minor_upgrade: bool,
+    /// Log types exported to CloudWatch Logs.
+    log_exports: &'static [&'static str],
+    /// Enhanced Monitoring interval in seconds (0 = off).
+    monitoring_interval: i32,
     transport: (Status, &'static str),
 }
 
@@ -52,6 +65,11 @@ const DBS: &[DbSeed] = &[
         public: false,
         backup_days: 14,
         deletion_protection: true,
+        multi_az: true,
+        iam_auth: true,
+        auto_minor_upgrade: true,
+        log_exports: &["postgresql"],
+        monitoring_interval: 60,
         transport: (Pass, "rds.force_ssl = 1 in phi-pg-force-ssl"),
     },
     DbSeed {
@@ -64,6 +82,11 @@ const DBS: &[DbSeed] = &[
         public: true,
         backup_days: 0,
         deletion_protection: false,
+        multi_az: false,
+        iam_auth: false,
+        auto_minor_upgrade: false,
+        log_exports: &[],
+        monitoring_interval: 0,
         transport: (Fail, "rds.force_ssl = 0 in phi-pg-no-ssl"),
     },
     DbSeed {
@@ -76,6 +99,11 @@ const DBS: &[DbSeed] = &[
         public: false,
         backup_days: 3,
         deletion_protection: false,
+        multi_az: false,
+        iam_auth: false,
+        auto_minor_upgrade: false,
+        log_exports: &[],
+        monitoring_interval: 0,
         transport: (
             Error,
             "default.* parameter group: moto cannot list its parameters, so \
@@ -97,6 +125,11 @@ const DBS: &[DbSeed] = &[
         public: false,
         backup_days: 7,
         deletion_protection: true,
+        multi_az: false,
+        iam_auth: true,
+        auto_minor_upgrade: true,
+        log_exports: &["error", "general"],
+        monitoring_interval: 0,
         transport: (
             Pass,
             "require_secure_transport = ON in phi-pg-mysql-require-tls",
@@ -120,7 +153,8 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
     let rds = aws_sdk_rds::Client::new(&s.config(SECONDARY));
     let account = s.account.clone();
     let r = SECONDARY;
-    // Aurora clusters, one with a member instance.
+    // Aurora clusters, one with a member instance: the good one encrypted and protected
+    // from deletion, the bad one neither.
     for (id, encrypted) in [("phi-cluster-good", true), ("phi-cluster-bad", false)] {
         let mut req = rds
             .create_db_cluster()
@@ -128,7 +162,8 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
             .engine("aurora-postgresql")
             .master_username("phiadmin")
             .master_user_password(PASSWORD)
-            .storage_encrypted(encrypted);
+            .storage_encrypted(encrypted)
+            .deletion_protection(encrypted);
         if encrypted {
             req = req.kms_key_id(&keys.secondary);
         }
@@ -144,6 +179,12 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
             status,
             format!("{id}: {why}"),
         );
+        s.expect(
+            CLUSTER_DELETION,
+            &format!("arn:aws:rds:{r}:{account}:cluster:{id}"),
+            if encrypted { Pass } else { Fail },
+            format!("{id}: deletion protection {encrypted}"),
+        );
         encrypted_sources.insert(id.to_owned(), encrypted);
     }
     let member = "phi-cluster-good-member";
@@ -158,9 +199,27 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
     encrypted_sources.insert(member.to_owned(), true);
     let a = format!("arn:aws:rds:{r}:{account}:db:{member}");
     let cluster_na = "a member of phi-cluster-good: the cluster's setting applies";
-    for rule in [BACKUP, DELETION, TRANSPORT] {
+    for rule in [BACKUP, DELETION, TRANSPORT, MULTI_AZ, LOGS] {
         s.expect(rule, &a, NotApplicable, format!("{member}: {cluster_na}"));
     }
+    s.expect(
+        IAM_AUTH,
+        &a,
+        Fail,
+        format!("{member}: aurora-postgresql supports IAM authentication; not enabled"),
+    );
+    s.expect(
+        MINOR,
+        &a,
+        Pass,
+        format!("{member}: auto minor version upgrade is on by default"),
+    );
+    s.expect(
+        MONITORING,
+        &a,
+        Fail,
+        format!("{member}: no monitoring interval (0)"),
+    );
     s.expect(
         STORAGE,
         &a,
@@ -255,7 +314,21 @@ async fn seed_instance(s: &mut Seed, db: &DbSeed, kms_key: &str) -> anyhow::Resu
         .storage_encrypted(db.encrypted)
         .publicly_accessible(db.public)
         .backup_retention_period(db.backup_days)
-        .deletion_protection(db.deletion_protection);
+        .deletion_protection(db.deletion_protection)
+        .multi_az(db.multi_az)
+        .enable_iam_database_authentication(db.iam_auth)
+        .auto_minor_version_upgrade(db.auto_minor_upgrade)
+        .monitoring_interval(db.monitoring_interval);
+    for log in db.log_exports {
+        req = req.enable_cloudwatch_logs_exports(*log);
+    }
+    if db.monitoring_interval > 0 {
+        // moto requires a role with a non-zero interval (it does not check the role exists).
+        req = req.monitoring_role_arn(format!(
+            "arn:aws:iam::{}:role/phi-rds-monitoring",
+            s.account
+        ));
+    }
     if let Some(version) = db.engine_version {
         req = req.engine_version(version);
     }
@@ -297,6 +370,39 @@ async fn seed_instance(s: &mut Seed, db: &DbSeed, kms_key: &str) -> anyhow::Resu
     );
     let (status, why) = db.transport;
     s.expect(TRANSPORT, &a, status, format!("{id}: {why}"));
+    s.expect(
+        MULTI_AZ,
+        &a,
+        yes_no(db.multi_az, Pass, Fail),
+        format!("{id}: Multi-AZ {}", db.multi_az),
+    );
+    s.expect(
+        IAM_AUTH,
+        &a,
+        yes_no(db.iam_auth, Pass, Fail),
+        format!(
+            "{id}: IAM database authentication {} ({})",
+            db.iam_auth, db.engine
+        ),
+    );
+    s.expect(
+        MINOR,
+        &a,
+        yes_no(db.auto_minor_upgrade, Pass, Fail),
+        format!("{id}: auto minor version upgrade {}", db.auto_minor_upgrade),
+    );
+    s.expect(
+        LOGS,
+        &a,
+        yes_no(!db.log_exports.is_empty(), Pass, Fail),
+        format!("{id}: CloudWatch Logs exports {:?}", db.log_exports),
+    );
+    s.expect(
+        MONITORING,
+        &a,
+        yes_no(db.monitoring_interval > 0, Pass, Fail),
+        format!("{id}: monitoring interval {}", db.monitoring_interval),
+    );
     Ok(())
 }
 

@@ -546,6 +546,13 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
                 b.versioning
             ),
         );
+        e(
+            "s3_bucket_mfa_delete",
+            Error,
+            "MFA Delete would be fail (never configured), but moto's GetBucketVersioning \
+             answer is unreadable (wrong XML root)"
+                .to_owned(),
+        );
         s.exp.expect_gap(
             "s3:GetBucketVersioning",
             None,
@@ -557,6 +564,11 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
             "s3_bucket_versioning",
             seeded,
             format!("versioning {:?}", b.versioning),
+        );
+        e(
+            "s3_bucket_mfa_delete",
+            Fail,
+            "MFA Delete never configured (it needs root's MFA device)".to_owned(),
         );
     }
 }

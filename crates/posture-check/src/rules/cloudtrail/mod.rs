@@ -4,6 +4,7 @@ use crate::Rule;
 
 mod cloudtrail_kms_encryption;
 mod cloudtrail_log_file_validation;
+mod cloudtrail_management_events_rw;
 mod cloudtrail_multi_region_trail;
 mod cloudtrail_trail_logging_in_region;
 
@@ -11,6 +12,7 @@ mod cloudtrail_trail_logging_in_region;
 pub const RULES: &[&dyn Rule] = &[
     &cloudtrail_kms_encryption::CloudtrailKmsEncryption,
     &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
+    &cloudtrail_management_events_rw::CloudtrailManagementEventsRw,
     &cloudtrail_multi_region_trail::CloudtrailMultiRegionTrail,
     &cloudtrail_trail_logging_in_region::CloudtrailTrailLoggingInRegion,
 ];

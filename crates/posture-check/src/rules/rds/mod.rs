@@ -2,22 +2,34 @@
 
 use crate::Rule;
 
+mod rds_auto_minor_version_upgrade;
 mod rds_backup_enabled;
+mod rds_cluster_deletion_protection;
 mod rds_cluster_storage_encrypted;
+mod rds_enhanced_monitoring;
+mod rds_iam_authentication;
 mod rds_instance_deletion_protection;
+mod rds_instance_multi_az;
 mod rds_instance_not_public;
 mod rds_instance_storage_encrypted;
+mod rds_log_exports_enabled;
 mod rds_snapshot_encrypted;
 mod rds_snapshot_not_public;
 mod rds_transport_encryption_enforced;
 
 /// The RDS rules.
 pub const RULES: &[&dyn Rule] = &[
+    &rds_auto_minor_version_upgrade::RdsAutoMinorVersionUpgrade,
     &rds_backup_enabled::RdsBackupEnabled,
+    &rds_cluster_deletion_protection::RdsClusterDeletionProtection,
     &rds_cluster_storage_encrypted::RdsClusterStorageEncrypted,
+    &rds_enhanced_monitoring::RdsEnhancedMonitoring,
+    &rds_iam_authentication::RdsIamAuthentication,
     &rds_instance_deletion_protection::RdsInstanceDeletionProtection,
+    &rds_instance_multi_az::RdsInstanceMultiAz,
     &rds_instance_not_public::RdsInstanceNotPublic,
     &rds_instance_storage_encrypted::RdsInstanceStorageEncrypted,
+    &rds_log_exports_enabled::RdsLogExportsEnabled,
     &rds_snapshot_encrypted::RdsSnapshotEncrypted,
     &rds_snapshot_not_public::RdsSnapshotNotPublic,
     &rds_transport_encryption_enforced::RdsTransportEncryptionEnforced,

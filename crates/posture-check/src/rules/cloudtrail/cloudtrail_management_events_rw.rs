@@ -1,0 +1,174 @@
+//! `cloudtrail_management_events_rw`: the trail records both read and write management
+//! events.
+
+use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
+
+use super::trails::{Known, all_management_events};
+use crate::{Ctx, Outcome, Rule, RuleMeta};
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct CloudtrailManagementEventsRw;
+
+static META: RuleMeta = RuleMeta {
+    id: "cloudtrail_management_events_rw",
+    title: "CloudTrail trail records read and write management events",
+    severity: Severity::Medium,
+    subject: ResourceKind::Trail,
+    rationale: "A trail whose event selectors drop read-only (or write) management events \
+                leaves no record of who listed, described or changed the resources holding \
+                ePHI (for example who read a bucket policy or a snapshot attribute before \
+                exfiltrating), so activity cannot be reviewed or investigated (164.312(b), \
+                164.308(a)(1)(ii)(D)).",
+    remediation: "Set the trail's event selectors to include management events with \
+                  ReadWriteType=All (PutEventSelectors), or use an advanced selector on \
+                  eventCategory=Management without a readOnly field.",
+    api_calls: &["cloudtrail:DescribeTrails"],
+    params: &[],
+};
+
+impl Rule for CloudtrailManagementEventsRw {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, subject: &Resource, _ctx: &Ctx<'_>) -> Outcome {
+        let ResourceBody::Trail(trail) = &subject.body else {
+            return Outcome::not_applicable("not a CloudTrail trail");
+        };
+        let outcome = match all_management_events(trail) {
+            Known::Yes => Outcome::pass(format!(
+                "trail {} records read and write management events",
+                trail.name
+            )),
+            Known::No => Outcome::fail(format!(
+                "trail {} does not record both read and write management events",
+                trail.name
+            )),
+            Known::Unknown(why) => {
+                return Outcome::unavailable("the trail's event selectors", why)
+                    .with("trail", &trail.name);
+            }
+        };
+        outcome
+            .with("trail", &trail.name)
+            .with("event_selectors", trail.selectors.get().ok().flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use posture_model::resources::{AdvancedEventSelector, BasicEventSelector, TrailSelectors};
+    use posture_model::{Observed, Status};
+
+    use super::*;
+    use crate::rules::cloudtrail::fixtures::*;
+    use crate::testing::*;
+
+    fn with_basic(read_write_type: &str, management: bool) -> Resource {
+        let mut t = trail("main");
+        t.selectors = Observed::Collected(TrailSelectors {
+            basic: vec![BasicEventSelector {
+                read_write_type: read_write_type.into(),
+                include_management_events: management,
+                data_resources: vec![],
+            }],
+            advanced: vec![],
+        });
+        trail_resource(t)
+    }
+
+    #[test]
+    fn pass_with_default_selectors() {
+        let o = expect(
+            run(
+                &CloudtrailManagementEventsRw,
+                &trail_resource(trail("main")),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["trail"], "main");
+    }
+
+    #[test]
+    fn pass_with_all_management_events() {
+        expect(
+            run(&CloudtrailManagementEventsRw, &with_basic("All", true), &[]),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn fail_with_write_only() {
+        expect(
+            run(
+                &CloudtrailManagementEventsRw,
+                &with_basic("WriteOnly", true),
+                &[],
+            ),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn fail_without_management_events() {
+        expect(
+            run(
+                &CloudtrailManagementEventsRw,
+                &with_basic("All", false),
+                &[],
+            ),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn fail_with_read_only_limited_advanced_selector() {
+        let mut t = trail("main");
+        t.selectors = Observed::Collected(TrailSelectors {
+            basic: vec![],
+            advanced: vec![AdvancedEventSelector {
+                name: Some("writes".into()),
+                fields: vec![
+                    ("eventCategory".into(), vec!["Management".into()]),
+                    ("readOnly".into(), vec!["false".into()]),
+                ],
+            }],
+        });
+        expect(
+            run(&CloudtrailManagementEventsRw, &trail_resource(t), &[]),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn error_when_selectors_unavailable() {
+        let mut t = trail("main");
+        t.selectors = denied("cloudtrail:GetEventSelectors");
+        let o = expect(
+            run(&CloudtrailManagementEventsRw, &trail_resource(t), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("event selectors"), "{}", o.reason);
+    }
+
+    #[test]
+    fn error_when_describe_trails_failed() {
+        let f = finding_with_describe_gap(
+            &CloudtrailManagementEventsRw,
+            &[],
+            "us-east-1",
+            "arn:aws:ec2:us-east-1:111122223333:region/us-east-1",
+        );
+        assert_eq!(f.status, Status::Error, "{f:?}");
+    }
+
+    #[test]
+    fn not_applicable_to_other_kinds() {
+        expect(
+            run(&CloudtrailManagementEventsRw, &account_subject(), &[]),
+            Status::NotApplicable,
+        );
+    }
+}
