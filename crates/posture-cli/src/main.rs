@@ -33,7 +33,9 @@ fn main() -> ExitCode {
 
 fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        // The SDK's credential chain warns about every provider it tries; the outcome is
+        // reported as one error line instead.
+        0 => "warn,aws_config=error",
         1 => "info,aws_config=warn,aws_smithy_runtime=warn",
         _ => "debug",
     };

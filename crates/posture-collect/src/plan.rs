@@ -246,7 +246,13 @@ async fn identify(clients: &Clients) -> Result<(AccountId, String), CollectError
                 .endpoint_url()
                 .map(|u| format!(" at {u}"))
                 .unwrap_or_default();
-            CollectError::Identity(format!("{}{at}", err.message))
+            if err.message.contains("loading credentials") {
+                CollectError::Identity(format!(
+                    "no AWS credentials could be loaded (environment, shared profile, SSO, container or instance role){at}"
+                ))
+            } else {
+                CollectError::Identity(format!("{}{at}", err.message))
+            }
         })?;
     let account = identity
         .account()
