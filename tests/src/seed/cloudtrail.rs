@@ -4,16 +4,20 @@
 //!
 //! So us-east-1 is covered by a logging trail and us-west-2 is not, and the account has no
 //! logging multi-region trail (`cloudtrail_multi_region_trail` has one subject per account:
-//! its pass state is covered by the rule's unit tests).
+//! its pass state is covered by the rule's unit tests). Only `phi-trail-east` delivers to
+//! CloudWatch Logs; `phi-trail-west-stopped` delivers to a bucket anyone can write to.
 
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
 
+use super::s3::PUBLIC_WRITE_WEST;
 use super::{Keys, LogBuckets, PRIMARY, SECONDARY, Seed, Step};
 use crate::Status::{Fail, Pass};
 
 const KMS: &str = "cloudtrail_kms_encryption";
 const VALIDATION: &str = "cloudtrail_log_file_validation";
 const MANAGEMENT_RW: &str = "cloudtrail_management_events_rw";
+const CLOUDWATCH: &str = "cloudtrail_cloudwatch_logs";
+const LOG_BUCKET: &str = "cloudtrail_log_bucket_not_public";
 
 struct TrailSeed {
     name: &'static str,
@@ -25,6 +29,10 @@ struct TrailSeed {
     /// Records only write management events (a basic selector with WriteOnly); otherwise
     /// the trail keeps CloudTrail's default, all management events.
     write_only: bool,
+    /// Delivers to a CloudWatch Logs log group too.
+    cloudwatch_logs: bool,
+    /// Delivers to the public-write bucket instead of the region's private log bucket.
+    public_bucket: bool,
 }
 
 const TRAILS: &[TrailSeed] = &[
@@ -36,6 +44,8 @@ const TRAILS: &[TrailSeed] = &[
         kms: true,
         logging: true,
         write_only: false,
+        cloudwatch_logs: true,
+        public_bucket: false,
     },
     TrailSeed {
         name: "phi-trail-multi-region-stopped",
@@ -45,6 +55,8 @@ const TRAILS: &[TrailSeed] = &[
         kms: false,
         logging: false,
         write_only: false,
+        cloudwatch_logs: false,
+        public_bucket: false,
     },
     TrailSeed {
         name: "phi-trail-west-stopped",
@@ -54,6 +66,8 @@ const TRAILS: &[TrailSeed] = &[
         kms: true,
         logging: false,
         write_only: true,
+        cloudwatch_logs: false,
+        public_bucket: true,
     },
 ];
 
@@ -65,6 +79,11 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
         } else {
             (&logs.secondary, &keys.secondary)
         };
+        let bucket = if t.public_bucket {
+            PUBLIC_WRITE_WEST
+        } else {
+            bucket.as_str()
+        };
         let mut req = ct
             .create_trail()
             .name(t.name)
@@ -73,6 +92,17 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
             .enable_log_file_validation(t.validation);
         if t.kms {
             req = req.kms_key_id(key);
+        }
+        if t.cloudwatch_logs {
+            req = req
+                .cloud_watch_logs_log_group_arn(format!(
+                    "arn:aws:logs:{}:{}:log-group:{}:*",
+                    t.region, s.account, t.name
+                ))
+                .cloud_watch_logs_role_arn(format!(
+                    "arn:aws:iam::{}:role/phi-cloudtrail-to-logs",
+                    s.account
+                ));
         }
         let out = req
             .send()
@@ -119,6 +149,34 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
             &arn,
             if t.validation { Pass } else { Fail },
             format!("{}: log file validation {}", t.name, t.validation),
+        );
+        s.expect(
+            CLOUDWATCH,
+            &arn,
+            if t.cloudwatch_logs { Pass } else { Fail },
+            format!(
+                "{}: {}",
+                t.name,
+                if t.cloudwatch_logs {
+                    "delivers to a CloudWatch Logs log group"
+                } else {
+                    "no CloudWatch Logs log group"
+                }
+            ),
+        );
+        s.expect(
+            LOG_BUCKET,
+            &arn,
+            if t.public_bucket { Fail } else { Pass },
+            format!(
+                "{}: delivers to {bucket}{}",
+                t.name,
+                if t.public_bucket {
+                    ", whose ACL grants AllUsers WRITE"
+                } else {
+                    ", which is private"
+                }
+            ),
         );
         s.expect(
             MANAGEMENT_RW,

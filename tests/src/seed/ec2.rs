@@ -5,7 +5,10 @@
 //! a default network ACL (allow all in and out) per VPC, and a root EBS volume for every
 //! instance. Those findings are deterministic and are expected below: default subnets and
 //! NACLs fail, default security groups fail `vpc_default_sg_closed` (unless the seed emptied
-//! them) and pass the world-open port rules.
+//! them) and pass the world-open port rules, default NACLs also fail
+//! `nacl_no_world_ingress_all_ports`. moto gives default VPCs no internet gateway, so their
+//! main route tables pass `route_table_no_unrestricted_igw_route`; the seed adds an internet
+//! gateway and a route table routing 0.0.0.0/0 to it in us-west-2 for the fail state.
 //!
 //! moto reports EBS encryption by default but does not apply it to new volumes, so the
 //! unencrypted volume lives in us-west-2, where the default is off (as it would have to on
@@ -16,14 +19,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, BlockDeviceMapping, EbsBlockDevice, Filter, FlowLogsResourceType,
-    HttpTokensState, InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
-    InstanceNetworkInterfaceSpecification, InstanceType, IpPermission, IpRange, Ipv6Range,
-    LogDestinationType, PortRange, ResourceType, RuleAction, SnapshotAttributeName, Tag,
-    TagSpecification, TrafficType,
+    HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataEndpointState,
+    InstanceMetadataOptionsRequest, InstanceNetworkInterfaceSpecification, InstanceType,
+    IpPermission, IpRange, Ipv6Range, LogDestinationType, PortRange, ResourceType, RuleAction,
+    SnapshotAttributeName, Tag, TagSpecification, TrafficType,
 };
 
 use super::{Keys, LogBuckets, PRIMARY, REGIONS, SECONDARY, Seed, Step};
 use crate::Status::{Error, Fail, NotApplicable, Pass};
+
+/// The instance profile the private instance runs with.
+const INSTANCE_PROFILE: &str = "phi-instance-profile";
 
 const IMAGE: &str = "ami-12c6146b"; // moto accepts any image id with default AMIs off
 
@@ -41,6 +47,10 @@ const IMDS: &str = "ec2_instance_imdsv2_required";
 const PUBLIC_IP: &str = "ec2_instance_no_public_ip";
 const EBS_DEFAULT: &str = "ebs_default_encryption";
 const SNAPSHOT_BPA: &str = "ebs_snapshot_block_public_access";
+const COMMON: &str = "sg_no_world_common_ports";
+const NACL_ALL: &str = "nacl_no_world_ingress_all_ports";
+const IGW_ROUTE: &str = "route_table_no_unrestricted_igw_route";
+const PROFILE: &str = "ec2_instance_profile_attached";
 
 /// What the region-wide pass at the end needs to know about the seeded resources.
 #[derive(Default)]
@@ -49,6 +59,8 @@ struct Seeded {
     flow_logged: BTreeSet<String>,
     /// VPCs whose default security group the seed emptied.
     closed_default_sg: BTreeSet<String>,
+    /// Route tables the seed gave a 0.0.0.0/0 route to an internet gateway.
+    igw_routed: BTreeSet<String>,
     /// Root volumes of seeded instances → (encrypted, instance name).
     root_volumes: BTreeMap<String, (bool, &'static str)>,
 }
@@ -224,6 +236,8 @@ struct InstanceSeed<'a> {
     tokens: HttpTokensState,
     metadata_endpoint: InstanceMetadataEndpointState,
     root_kms_key: Option<&'a str>,
+    /// The name of an instance profile to launch with.
+    instance_profile: Option<&'a str>,
 }
 
 /// Launches an instance; returns (instance id, root volume id).
@@ -264,6 +278,13 @@ async fn run_instance(
                 .tags(Tag::builder().key("data-class").value("phi").build())
                 .build(),
         );
+    if let Some(profile) = spec.instance_profile {
+        req = req.iam_instance_profile(
+            IamInstanceProfileSpecification::builder()
+                .name(profile)
+                .build(),
+        );
+    }
     match spec.public_ip {
         Some(associate) => {
             let mut nic = InstanceNetworkInterfaceSpecification::builder()
@@ -434,6 +455,12 @@ async fn primary(
         Pass,
         "phi-nacl-good: SSH denied, RDP not allowed from 0.0.0.0/0",
     );
+    s.expect(
+        NACL_ALL,
+        &a,
+        Pass,
+        "phi-nacl-good: inbound allows are for TCP 443 and ephemeral ports only",
+    );
 
     let ssh_open = create_sg(
         &ec2,
@@ -446,6 +473,7 @@ async fn primary(
     s.expect(SSH, &a, Fail, "phi-sg-ssh-open: TCP 22 from 0.0.0.0/0");
     s.expect(RDP, &a, Pass, "phi-sg-ssh-open: only port 22 is open");
     s.expect(DB, &a, Pass, "phi-sg-ssh-open: only port 22 is open");
+    s.expect(COMMON, &a, Pass, "phi-sg-ssh-open: only port 22 is open");
     s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
 
     let restricted = create_sg(
@@ -456,7 +484,7 @@ async fn primary(
     )
     .await?;
     let a = arn(s, r, "security-group", &restricted);
-    for rule in [SSH, RDP, DB] {
+    for rule in [SSH, RDP, DB, COMMON] {
         s.expect(
             rule,
             &a,
@@ -466,6 +494,12 @@ async fn primary(
     }
     s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
 
+    let iam = aws_sdk_iam::Client::new(&s.config(PRIMARY));
+    iam.create_instance_profile()
+        .instance_profile_name(INSTANCE_PROFILE)
+        .send()
+        .await
+        .step(format!("iam CreateInstanceProfile {INSTANCE_PROFILE}"))?;
     let (instance, root) = run_instance(
         &ec2,
         &InstanceSeed {
@@ -476,6 +510,7 @@ async fn primary(
             tokens: HttpTokensState::Required,
             metadata_endpoint: InstanceMetadataEndpointState::Enabled,
             root_kms_key: Some(&keys.primary),
+            instance_profile: Some(INSTANCE_PROFILE),
         },
     )
     .await?;
@@ -491,6 +526,12 @@ async fn primary(
         &a,
         Pass,
         "phi-instance-private-imdsv2: private subnet",
+    );
+    s.expect(
+        PROFILE,
+        &a,
+        Pass,
+        format!("phi-instance-private-imdsv2: launched with {INSTANCE_PROFILE}"),
     );
     s.exp.tags.insert(
         a,
@@ -572,6 +613,55 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
         Fail,
         "phi-nacl-ssh-open-west: allows TCP 22 from 0.0.0.0/0",
     );
+    s.expect(
+        NACL_ALL,
+        &a,
+        Pass,
+        "phi-nacl-ssh-open-west: the only inbound allow is TCP 22",
+    );
+
+    // An internet gateway and a route table sending 0.0.0.0/0 to it (moto gives its default
+    // VPCs no internet gateway, so their main tables have only the local route).
+    let igw = ec2
+        .create_internet_gateway()
+        .send()
+        .await
+        .step("ec2 CreateInternetGateway phi-vpc-west-no-flow-logs")?
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateInternetGateway returned no id"))?;
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .step(format!("ec2 AttachInternetGateway {igw}"))?;
+    let rtb = ec2
+        .create_route_table()
+        .vpc_id(&vpc)
+        .tag_specifications(name_tag(ResourceType::RouteTable, "phi-rtb-public-west"))
+        .send()
+        .await
+        .step("ec2 CreateRouteTable phi-rtb-public-west")?
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateRouteTable returned no id"))?;
+    ec2.create_route()
+        .route_table_id(&rtb)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(&igw)
+        .send()
+        .await
+        .step("ec2 CreateRoute phi-rtb-public-west 0.0.0.0/0")?;
+    ec2.associate_route_table()
+        .route_table_id(&rtb)
+        .subnet_id(&public)
+        .send()
+        .await
+        .step("ec2 AssociateRouteTable phi-rtb-public-west")?;
+    seeded.igw_routed.insert(rtb);
 
     let rdp_db = create_sg(
         &ec2,
@@ -589,6 +679,12 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
         "phi-sg-rdp-db-open-west: TCP 3389 from 0.0.0.0/0",
     );
     s.expect(DB, &a, Fail, "phi-sg-rdp-db-open-west: TCP 3306 from ::/0");
+    s.expect(
+        COMMON,
+        &a,
+        Pass,
+        "phi-sg-rdp-db-open-west: 3389 and 3306 are not among the common ports",
+    );
     s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
 
     let all_open = create_sg(
@@ -604,7 +700,7 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
     )
     .await?;
     let a = arn(s, r, "security-group", &all_open);
-    for rule in [SSH, RDP, DB] {
+    for rule in [SSH, RDP, DB, COMMON] {
         s.expect(
             rule,
             &a,
@@ -624,6 +720,7 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
             tokens: HttpTokensState::Optional,
             metadata_endpoint: InstanceMetadataEndpointState::Enabled,
             root_kms_key: None,
+            instance_profile: None,
         },
     )
     .await?;
@@ -640,6 +737,12 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
         Fail,
         "phi-instance-public-imdsv1-west: launched in a subnet that auto-assigns public IPs",
     );
+    s.expect(
+        PROFILE,
+        &a,
+        Fail,
+        "phi-instance-public-imdsv1-west: no instance profile",
+    );
     seeded
         .root_volumes
         .insert(root, (false, "phi-instance-public-imdsv1-west"));
@@ -654,6 +757,7 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
             tokens: HttpTokensState::Optional,
             metadata_endpoint: InstanceMetadataEndpointState::Disabled,
             root_kms_key: Some(&keys.secondary),
+            instance_profile: None,
         },
     )
     .await?;
@@ -670,6 +774,12 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
         Pass,
         "phi-instance-metadata-off-west: its interface refuses a public IP",
     );
+    s.expect(
+        PROFILE,
+        &a,
+        Fail,
+        "phi-instance-metadata-off-west: no instance profile",
+    );
     seeded
         .root_volumes
         .insert(root, (true, "phi-instance-metadata-off-west"));
@@ -684,6 +794,7 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
             tokens: HttpTokensState::Optional,
             metadata_endpoint: InstanceMetadataEndpointState::Enabled,
             root_kms_key: Some(&keys.secondary),
+            instance_profile: None,
         },
     )
     .await?;
@@ -701,6 +812,12 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
     );
     s.expect(
         PUBLIC_IP,
+        &a,
+        NotApplicable,
+        "phi-instance-terminated-west: terminated",
+    );
+    s.expect(
+        PROFILE,
         &a,
         NotApplicable,
         "phi-instance-terminated-west: terminated",
@@ -776,6 +893,32 @@ async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<(
         s.expect(FLOW, &a, status, why);
     }
 
+    // Route tables: only the seeded phi-rtb-public-west routes 0.0.0.0/0 to an internet
+    // gateway. moto 5.2.5 gives its default VPCs no internet gateway (AWS does), so their
+    // main tables hold only the local route and pass.
+    let tables = ec2
+        .describe_route_tables()
+        .send()
+        .await
+        .step(format!("ec2 DescribeRouteTables {r}"))?;
+    for t in tables.route_tables() {
+        let id = t.route_table_id().unwrap_or_default();
+        let vpc = t.vpc_id().unwrap_or_default();
+        let a = arn(s, r, "route-table", id);
+        let (status, why) = if seeded.igw_routed.contains(id) {
+            (
+                Fail,
+                format!("phi-rtb-public-west {id} of {vpc}: 0.0.0.0/0 to an internet gateway"),
+            )
+        } else {
+            (
+                Pass,
+                format!("route table {id} of {vpc}: no internet gateway route"),
+            )
+        };
+        s.expect(IGW_ROUTE, &a, status, why);
+    }
+
     // Default subnets: moto turns MapPublicIpOnLaunch on, as AWS does.
     let subnets = ec2
         .describe_subnets()
@@ -820,7 +963,7 @@ async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<(
             )
         };
         s.expect(DEFAULT_SG, &a, status, why);
-        for rule in [SSH, RDP, DB] {
+        for rule in [SSH, RDP, DB, COMMON] {
             s.expect(
                 rule,
                 &a,
@@ -842,6 +985,12 @@ async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<(
             let a = arn(s, r, "network-acl", id);
             s.expect(
                 NACL,
+                &a,
+                Fail,
+                format!("default NACL {id} allows all inbound traffic from 0.0.0.0/0"),
+            );
+            s.expect(
+                NACL_ALL,
                 &a,
                 Fail,
                 format!("default NACL {id} allows all inbound traffic from 0.0.0.0/0"),

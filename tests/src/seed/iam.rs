@@ -138,6 +138,27 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         NotApplicable,
         "no access keys",
     );
+    expect_user_extras(s, &arn, console_mfa, false, true, false);
+
+    // A group nobody belongs to.
+    let empty_group = "phi-group-empty";
+    iam.create_group()
+        .group_name(empty_group)
+        .send()
+        .await
+        .step(format!("iam CreateGroup {empty_group}"))?;
+    s.expect(
+        "iam_group_not_empty",
+        &format!("arn:aws:iam::{account}:group/{group}"),
+        Pass,
+        format!("{console_mfa} is a member"),
+    );
+    s.expect(
+        "iam_group_not_empty",
+        &format!("arn:aws:iam::{account}:group/{empty_group}"),
+        Fail,
+        "no user was added to it",
+    );
 
     let console_no_mfa = "phi-user-console-no-mfa";
     create_user(&iam, console_no_mfa).await?;
@@ -167,6 +188,7 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         NotApplicable,
         "no access keys",
     );
+    expect_user_extras(s, &arn, console_no_mfa, false, true, false);
 
     let service = "phi-svc-fresh-access-key";
     create_user(&iam, service).await?;
@@ -215,6 +237,7 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         "the key was created just now (moto cannot backdate keys: the fail state is \
          unit-tested on credential-report fixtures)",
     );
+    expect_user_extras(s, &arn, service, true, false, true);
 
     // Roles and their inline policies.
     let trust = json!({
@@ -322,13 +345,30 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         Fail,
         "AWS-managed AdministratorAccess attached to phi-role-admin-managed",
     );
-    let customer: [(&str, &str, Option<&str>, crate::Status, &str); 2] = [
+    s.expect(
+        "iam_no_full_service_wildcard",
+        ADMIN_ACCESS,
+        NotApplicable,
+        "AWS-managed: not the account's to change",
+    );
+    // (name, document, role to attach to, iam_no_admin_managed_policy status, why,
+    //  iam_no_full_service_wildcard status)
+    type CustomerPolicy<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        crate::Status,
+        &'a str,
+        crate::Status,
+    );
+    let customer: [CustomerPolicy<'_>; 2] = [
         (
             "phi-policy-admin-unattached",
             admin_doc.as_str(),
             None,
             Fail,
             "allows * on * (unattached customer-managed policies are reported too)",
+            Fail,
         ),
         (
             "phi-policy-scoped-read",
@@ -336,9 +376,10 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
             Some("phi-role-scoped-inline"),
             Pass,
             "allows only s3:GetObject on one bucket",
+            Pass,
         ),
     ];
-    for (name, doc, attach_to, status, why) in customer {
+    for (name, doc, attach_to, status, why, wildcard) in customer {
         let out = iam
             .create_policy()
             .policy_name(name)
@@ -365,8 +406,70 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
             status,
             format!("{name}: {why}"),
         );
+        s.expect(
+            "iam_no_full_service_wildcard",
+            &arn,
+            wildcard,
+            format!("{name}: {why} (\"*\" is every service's full access)"),
+        );
     }
     Ok(())
+}
+
+/// The findings of the user rules that depend only on inline policies, keys and the
+/// console password: moto creates users and keys "now" and never records a use, so neither
+/// unused-credential rule can fail here (the fail states are unit-tested).
+fn expect_user_extras(
+    s: &mut Seed,
+    arn: &str,
+    name: &str,
+    inline_policy: bool,
+    console_password: bool,
+    access_key: bool,
+) {
+    s.expect(
+        "iam_no_inline_policies",
+        arn,
+        if inline_policy { Fail } else { Pass },
+        format!(
+            "{name}: {}",
+            if inline_policy {
+                "an inline user policy"
+            } else {
+                "no inline user policy"
+            }
+        ),
+    );
+    s.expect(
+        "iam_unused_console_password_disabled",
+        arn,
+        if console_password {
+            Pass
+        } else {
+            NotApplicable
+        },
+        format!(
+            "{name}: {}",
+            if console_password {
+                "console password never used, user created just now"
+            } else {
+                "no console password"
+            }
+        ),
+    );
+    s.expect(
+        "iam_unused_access_keys_disabled",
+        arn,
+        if access_key { Pass } else { NotApplicable },
+        format!(
+            "{name}: {}",
+            if access_key {
+                "key never used, created just now"
+            } else {
+                "no access keys"
+            }
+        ),
+    );
 }
 
 async fn create_user(iam: &aws_sdk_iam::Client, name: &str) -> anyhow::Result<()> {

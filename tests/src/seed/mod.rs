@@ -53,6 +53,16 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
          them, so no key is ever older than 90 days",
     ),
     (
+        "iam_unused_access_keys_disabled",
+        "pass (and not applicable) only: moto creates access keys 'now', cannot backdate them \
+         and never records a use, so no key has gone unused for 90 days",
+    ),
+    (
+        "iam_unused_console_password_disabled",
+        "pass (and not applicable) only: moto creates users 'now' and cannot backdate them or \
+         record a console sign-in, so no password has gone unused for 90 days",
+    ),
+    (
         "iam_password_policy_length_14",
         "fail only: one password policy per account; seeded with minimum length 8",
     ),

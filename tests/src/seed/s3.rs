@@ -7,8 +7,10 @@
 
 use aws_sdk_s3::types::{
     BucketCannedAcl, BucketLocationConstraint, BucketLoggingStatus, BucketVersioningStatus,
-    CreateBucketConfiguration, DefaultRetention, LoggingEnabled, ObjectLockConfiguration,
+    CreateBucketConfiguration, DefaultRetention, DeleteMarkerReplication,
+    DeleteMarkerReplicationStatus, Destination, LoggingEnabled, ObjectLockConfiguration,
     ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule, PublicAccessBlockConfiguration,
+    ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus,
     ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
     ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
@@ -90,7 +92,11 @@ struct BucketSeed {
 }
 
 const LOGS_PRIMARY: &str = "phi-access-logs";
+/// The one replicated bucket, and where it replicates to (both versioned, as S3 requires).
+const REPLICATED: (&str, &str) = ("phi-good-encrypted", "phi-good-west");
 const LOGS_SECONDARY: &str = "phi-access-logs-west";
+/// A bucket anyone can write to, in us-west-2 (a CloudTrail trail delivers to it).
+pub(crate) const PUBLIC_WRITE_WEST: &str = "phi-bad-public-write-west";
 
 const BUCKETS: &[BucketSeed] = &[
     // Log buckets first: the others deliver access logs to them.
@@ -182,7 +188,7 @@ const BUCKETS: &[BucketSeed] = &[
         tags: &[("data-class", "phi")],
     },
     BucketSeed {
-        name: "phi-bad-public-write-west",
+        name: PUBLIC_WRITE_WEST,
         region: SECONDARY,
         sse: Sse::None,
         versioning: Versioning::Never,
@@ -220,10 +226,51 @@ pub(crate) async fn seed_buckets(s: &mut Seed, keys: &Keys) -> anyhow::Result<Lo
             .insert(format!("arn:aws:s3:::{}", b.name), b.region.to_owned());
         expect_bucket(s, b);
     }
+    seed_replication(s).await?;
     Ok(LogBuckets {
         primary: LOGS_PRIMARY.to_owned(),
         secondary: LOGS_SECONDARY.to_owned(),
     })
+}
+
+/// Replicates [`REPLICATED`]'s source to its destination (moto does not check the role).
+async fn seed_replication(s: &Seed) -> anyhow::Result<()> {
+    let (source, destination) = REPLICATED;
+    let s3 = client(s, PRIMARY);
+    let rule = ReplicationRule::builder()
+        .id("phi-to-west")
+        .priority(1)
+        .status(ReplicationRuleStatus::Enabled)
+        .filter(ReplicationRuleFilter::builder().prefix("").build())
+        .delete_marker_replication(
+            DeleteMarkerReplication::builder()
+                .status(DeleteMarkerReplicationStatus::Disabled)
+                .build(),
+        )
+        .destination(
+            Destination::builder()
+                .bucket(format!("arn:aws:s3:::{destination}"))
+                .build()
+                .step("building the replication destination")?,
+        )
+        .build()
+        .step("building the replication rule")?;
+    s3.put_bucket_replication()
+        .bucket(source)
+        .replication_configuration(
+            ReplicationConfiguration::builder()
+                .role(format!(
+                    "arn:aws:iam::{}:role/phi-s3-replication",
+                    s.account
+                ))
+                .rules(rule)
+                .build()
+                .step("building the replication configuration")?,
+        )
+        .send()
+        .await
+        .step(format!("s3 PutBucketReplication {source}"))?;
+    Ok(())
 }
 
 fn client(s: &Seed, region: &str) -> aws_sdk_s3::Client {
@@ -457,7 +504,7 @@ async fn seed_bucket(s: &mut Seed, b: &BucketSeed, kms_key: &str) -> anyhow::Res
     Ok(())
 }
 
-/// The findings of the nine bucket rules for `b`, from its seeded settings.
+/// The findings of the ten bucket rules for `b`, from its seeded settings.
 fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
     let arn = format!("arn:aws:s3:::{}", b.name);
     let name = b.name;
@@ -502,6 +549,16 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
             Pass
         },
         format!("ACL {:?}, IgnorePublicAcls {ignore_acls}", b.acl),
+    );
+    let replicated = b.name == REPLICATED.0;
+    e(
+        "s3_bucket_replication",
+        if replicated { Pass } else { Fail },
+        if replicated {
+            format!("replicates to {}", REPLICATED.1)
+        } else {
+            "no replication configuration".to_owned()
+        },
     );
     e(
         "s3_bucket_object_lock",

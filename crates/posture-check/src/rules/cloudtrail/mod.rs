@@ -2,7 +2,9 @@
 
 use crate::Rule;
 
+mod cloudtrail_cloudwatch_logs;
 mod cloudtrail_kms_encryption;
+mod cloudtrail_log_bucket_not_public;
 mod cloudtrail_log_file_validation;
 mod cloudtrail_management_events_rw;
 mod cloudtrail_multi_region_trail;
@@ -10,7 +12,9 @@ mod cloudtrail_trail_logging_in_region;
 
 /// The CLOUDTRAIL rules.
 pub const RULES: &[&dyn Rule] = &[
+    &cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
     &cloudtrail_kms_encryption::CloudtrailKmsEncryption,
+    &cloudtrail_log_bucket_not_public::CloudtrailLogBucketNotPublic,
     &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
     &cloudtrail_management_events_rw::CloudtrailManagementEventsRw,
     &cloudtrail_multi_region_trail::CloudtrailMultiRegionTrail,

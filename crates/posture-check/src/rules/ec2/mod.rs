@@ -13,7 +13,11 @@ mod ebs_snapshot_not_public;
 mod ebs_volume_encrypted;
 mod ec2_instance_imdsv2_required;
 mod ec2_instance_no_public_ip;
+mod ec2_instance_profile_attached;
+mod nacl_no_world_ingress_all_ports;
 mod nacl_no_world_remote_admin;
+mod route_table_no_unrestricted_igw_route;
+mod sg_no_world_common_ports;
 mod sg_no_world_db_ports;
 mod sg_no_world_rdp;
 mod sg_no_world_ssh;
@@ -30,7 +34,11 @@ pub const RULES: &[&dyn Rule] = &[
     &ebs_volume_encrypted::EbsVolumeEncrypted,
     &ec2_instance_imdsv2_required::Ec2InstanceImdsv2Required,
     &ec2_instance_no_public_ip::Ec2InstanceNoPublicIp,
+    &ec2_instance_profile_attached::Ec2InstanceProfileAttached,
+    &nacl_no_world_ingress_all_ports::NaclNoWorldIngressAllPorts,
     &nacl_no_world_remote_admin::NaclNoWorldRemoteAdmin,
+    &route_table_no_unrestricted_igw_route::RouteTableNoUnrestrictedIgwRoute,
+    &sg_no_world_common_ports::SgNoWorldCommonPorts,
     &sg_no_world_db_ports::SgNoWorldDbPorts,
     &sg_no_world_rdp::SgNoWorldRdp,
     &sg_no_world_ssh::SgNoWorldSsh,

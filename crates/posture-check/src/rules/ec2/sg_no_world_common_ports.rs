@@ -133,7 +133,11 @@ mod tests {
             Status::Fail,
         );
         assert_eq!(o.evidence["open_ports"], serde_json::json!([20, 21]));
-        assert!(o.reason.contains("tcp 20-21 from 0.0.0.0/0"), "{}", o.reason);
+        assert!(
+            o.reason.contains("tcp 20-21 from 0.0.0.0/0"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]

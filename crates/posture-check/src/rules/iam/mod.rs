@@ -3,14 +3,19 @@
 use crate::Rule;
 
 mod iam_access_key_rotated_90d;
+mod iam_group_not_empty;
 mod iam_no_admin_inline_policy;
 mod iam_no_admin_managed_policy;
+mod iam_no_full_service_wildcard;
+mod iam_no_inline_policies;
 mod iam_password_policy_complexity;
 mod iam_password_policy_length_14;
 mod iam_password_policy_max_age_90;
 mod iam_password_policy_reuse_24;
 mod iam_root_mfa;
 mod iam_root_no_access_keys;
+mod iam_unused_access_keys_disabled;
+mod iam_unused_console_password_disabled;
 mod iam_user_console_mfa;
 mod iam_user_in_group;
 mod iam_user_no_direct_policies;
@@ -18,14 +23,19 @@ mod iam_user_no_direct_policies;
 /// The IAM rules.
 pub const RULES: &[&dyn Rule] = &[
     &iam_access_key_rotated_90d::IamAccessKeyRotated90d,
+    &iam_group_not_empty::IamGroupNotEmpty,
     &iam_no_admin_inline_policy::IamNoAdminInlinePolicy,
     &iam_no_admin_managed_policy::IamNoAdminManagedPolicy,
+    &iam_no_full_service_wildcard::IamNoFullServiceWildcard,
+    &iam_no_inline_policies::IamNoInlinePolicies,
     &iam_password_policy_complexity::IamPasswordPolicyComplexity,
     &iam_password_policy_length_14::IamPasswordPolicyLength14,
     &iam_password_policy_max_age_90::IamPasswordPolicyMaxAge90,
     &iam_password_policy_reuse_24::IamPasswordPolicyReuse24,
     &iam_root_mfa::IamRootMfa,
     &iam_root_no_access_keys::IamRootNoAccessKeys,
+    &iam_unused_access_keys_disabled::IamUnusedAccessKeysDisabled,
+    &iam_unused_console_password_disabled::IamUnusedConsolePasswordDisabled,
     &iam_user_console_mfa::IamUserConsoleMfa,
     &iam_user_in_group::IamUserInGroup,
     &iam_user_no_direct_policies::IamUserNoDirectPolicies,

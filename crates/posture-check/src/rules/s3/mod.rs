@@ -9,6 +9,7 @@ mod s3_bucket_no_public_read;
 mod s3_bucket_no_public_write;
 mod s3_bucket_object_lock;
 mod s3_bucket_public_access_block;
+mod s3_bucket_replication;
 mod s3_bucket_server_access_logging;
 mod s3_bucket_sse_kms;
 mod s3_bucket_tls_only;
@@ -23,6 +24,7 @@ pub const RULES: &[&dyn Rule] = &[
     &s3_bucket_no_public_write::S3BucketNoPublicWrite,
     &s3_bucket_object_lock::S3BucketObjectLock,
     &s3_bucket_public_access_block::S3BucketPublicAccessBlock,
+    &s3_bucket_replication::S3BucketReplication,
     &s3_bucket_server_access_logging::S3BucketServerAccessLogging,
     &s3_bucket_sse_kms::S3BucketSseKms,
     &s3_bucket_tls_only::S3BucketTlsOnly,
