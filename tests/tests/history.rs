@@ -179,8 +179,20 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
             "s3_bucket_no_public_read",
             "arn:aws:s3:::phi-history",
         ),
+        // A policy statement allowing everyone is cross-account access too.
+        (
+            "new_failure",
+            "s3_bucket_no_cross_account_access",
+            "arn:aws:s3:::phi-history",
+        ),
         ("new_failure", "kms_cmk_rotation", key_arn.as_str()),
         ("new_failure", "sg_no_world_ssh", sg_arn.as_str()),
+        // Port 22 is not among the authorized ports (80, 443).
+        (
+            "new_failure",
+            "sg_only_authorized_ports_open",
+            sg_arn.as_str(),
+        ),
     ]
     .iter()
     .map(|(t, r, a)| ((*t).to_owned(), (*r).to_owned(), (*a).to_owned()))

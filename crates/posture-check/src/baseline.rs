@@ -86,6 +86,8 @@ pub(crate) fn parse_default(ty: ParamType, text: &str) -> Option<ParamValue> {
     match ty {
         ParamType::Integer => text.parse().ok().map(ParamValue::Integer),
         ParamType::Boolean => text.parse().ok().map(ParamValue::Boolean),
+        // An empty default is the empty list.
+        ParamType::IntegerList if text.trim().is_empty() => Some(ParamValue::IntegerList(vec![])),
         ParamType::IntegerList => text
             .split(',')
             .map(|p| p.trim().parse::<i64>())

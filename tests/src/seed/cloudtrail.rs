@@ -6,8 +6,12 @@
 //! logging multi-region trail (`cloudtrail_multi_region_trail` has one subject per account:
 //! its pass state is covered by the rule's unit tests). Only `phi-trail-east` delivers to
 //! CloudWatch Logs; `phi-trail-west-stopped` delivers to a bucket anyone can write to.
+//! `phi-trail-multi-region-stopped` delivers to `phi-good-encrypted`, the one trail bucket
+//! with server access logging. `phi-trail-east` also records S3 object-level read (not
+//! write) data events for all buckets, so the account passes `cloudtrail_s3_data_events_read`
+//! and fails `cloudtrail_s3_data_events_write` (one subject per account each).
 
-use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
+use aws_sdk_cloudtrail::types::{DataResource, EventSelector, ReadWriteType};
 
 use super::s3::PUBLIC_WRITE_WEST;
 use super::{Keys, LogBuckets, PRIMARY, SECONDARY, Seed, Step};
@@ -18,6 +22,9 @@ const VALIDATION: &str = "cloudtrail_log_file_validation";
 const MANAGEMENT_RW: &str = "cloudtrail_management_events_rw";
 const CLOUDWATCH: &str = "cloudtrail_cloudwatch_logs";
 const LOG_BUCKET: &str = "cloudtrail_log_bucket_not_public";
+const LOG_BUCKET_LOGGING: &str = "cloudtrail_log_bucket_access_logging";
+/// A bucket with server access logging on (to `phi-access-logs`).
+const LOGGED_BUCKET: &str = "phi-good-encrypted";
 
 struct TrailSeed {
     name: &'static str,
@@ -33,6 +40,12 @@ struct TrailSeed {
     cloudwatch_logs: bool,
     /// Delivers to the public-write bucket instead of the region's private log bucket.
     public_bucket: bool,
+    /// Delivers to [`LOGGED_BUCKET`] instead of the region's log bucket (which has no server
+    /// access logging).
+    logged_bucket: bool,
+    /// Adds a second basic selector recording S3 object-level read data events for all
+    /// buckets (management events stay all read and write).
+    s3_read_data_events: bool,
 }
 
 const TRAILS: &[TrailSeed] = &[
@@ -46,6 +59,8 @@ const TRAILS: &[TrailSeed] = &[
         write_only: false,
         cloudwatch_logs: true,
         public_bucket: false,
+        logged_bucket: false,
+        s3_read_data_events: true,
     },
     TrailSeed {
         name: "phi-trail-multi-region-stopped",
@@ -57,6 +72,8 @@ const TRAILS: &[TrailSeed] = &[
         write_only: false,
         cloudwatch_logs: false,
         public_bucket: false,
+        logged_bucket: true,
+        s3_read_data_events: false,
     },
     TrailSeed {
         name: "phi-trail-west-stopped",
@@ -68,6 +85,8 @@ const TRAILS: &[TrailSeed] = &[
         write_only: true,
         cloudwatch_logs: false,
         public_bucket: true,
+        logged_bucket: false,
+        s3_read_data_events: false,
     },
 ];
 
@@ -81,6 +100,8 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
         };
         let bucket = if t.public_bucket {
             PUBLIC_WRITE_WEST
+        } else if t.logged_bucket {
+            LOGGED_BUCKET
         } else {
             bucket.as_str()
         };
@@ -122,6 +143,31 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
                     EventSelector::builder()
                         .read_write_type(ReadWriteType::WriteOnly)
                         .include_management_events(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .step(format!("cloudtrail PutEventSelectors {}", t.name))?;
+        }
+        if t.s3_read_data_events {
+            ct.put_event_selectors()
+                .trail_name(t.name)
+                .event_selectors(
+                    EventSelector::builder()
+                        .read_write_type(ReadWriteType::All)
+                        .include_management_events(true)
+                        .build(),
+                )
+                .event_selectors(
+                    EventSelector::builder()
+                        .read_write_type(ReadWriteType::ReadOnly)
+                        .include_management_events(false)
+                        .data_resources(
+                            DataResource::builder()
+                                .r#type("AWS::S3::Object")
+                                .values("arn:aws:s3")
+                                .build(),
+                        )
                         .build(),
                 )
                 .send()
@@ -179,6 +225,20 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
             ),
         );
         s.expect(
+            LOG_BUCKET_LOGGING,
+            &arn,
+            if t.logged_bucket { Pass } else { Fail },
+            format!(
+                "{}: delivers to {bucket}, {}",
+                t.name,
+                if t.logged_bucket {
+                    "which has server access logging"
+                } else {
+                    "which has no server access logging"
+                }
+            ),
+        );
+        s.expect(
             MANAGEMENT_RW,
             &arn,
             if t.write_only { Fail } else { Pass },
@@ -187,6 +247,8 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
                 t.name,
                 if t.write_only {
                     "a WriteOnly management-event selector"
+                } else if t.s3_read_data_events {
+                    "a selector with all management events (plus an S3 data-event selector)"
                 } else {
                     "default selectors (all management events)"
                 }
@@ -200,6 +262,18 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
         &format!("arn:aws:iam::{account}:root"),
         Fail,
         "the only multi-region trail (phi-trail-multi-region-stopped) is not logging",
+    );
+    s.expect(
+        "cloudtrail_s3_data_events_read",
+        &format!("arn:aws:iam::{account}:root"),
+        Pass,
+        "phi-trail-east is logging and has a ReadOnly selector on AWS::S3::Object arn:aws:s3",
+    );
+    s.expect(
+        "cloudtrail_s3_data_events_write",
+        &format!("arn:aws:iam::{account}:root"),
+        Fail,
+        "the only S3 data-event selector (phi-trail-east's) is ReadOnly",
     );
     s.expect(
         "cloudtrail_trail_logging_in_region",

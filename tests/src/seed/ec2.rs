@@ -50,6 +50,10 @@ const SNAPSHOT_BPA: &str = "ebs_snapshot_block_public_access";
 const COMMON: &str = "sg_no_world_common_ports";
 const NACL_ALL: &str = "nacl_no_world_ingress_all_ports";
 const IGW_ROUTE: &str = "route_table_no_unrestricted_igw_route";
+const PEERING_ROUTE: &str = "vpc_peering_least_privilege_routes";
+const AUTHORIZED_PORTS: &str = "sg_only_authorized_ports_open";
+const IN_VPC: &str = "ec2_instance_in_vpc";
+const MAX_AGE: &str = "ec2_instance_max_age";
 const PROFILE: &str = "ec2_instance_profile_attached";
 
 /// What the region-wide pass at the end needs to know about the seeded resources.
@@ -61,6 +65,8 @@ struct Seeded {
     closed_default_sg: BTreeSet<String>,
     /// Route tables the seed gave a 0.0.0.0/0 route to an internet gateway.
     igw_routed: BTreeSet<String>,
+    /// Route tables the seed gave a 0.0.0.0/0 route to a VPC peering connection.
+    peering_default_routed: BTreeSet<String>,
     /// Root volumes of seeded instances → (encrypted, instance name).
     root_volumes: BTreeMap<String, (bool, &'static str)>,
 }
@@ -474,6 +480,12 @@ async fn primary(
     s.expect(RDP, &a, Pass, "phi-sg-ssh-open: only port 22 is open");
     s.expect(DB, &a, Pass, "phi-sg-ssh-open: only port 22 is open");
     s.expect(COMMON, &a, Pass, "phi-sg-ssh-open: only port 22 is open");
+    s.expect(
+        AUTHORIZED_PORTS,
+        &a,
+        Fail,
+        "phi-sg-ssh-open: TCP 22 from 0.0.0.0/0 is not an authorized port (80, 443)",
+    );
     s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
 
     let restricted = create_sg(
@@ -484,7 +496,7 @@ async fn primary(
     )
     .await?;
     let a = arn(s, r, "security-group", &restricted);
-    for rule in [SSH, RDP, DB, COMMON] {
+    for rule in [SSH, RDP, DB, COMMON, AUTHORIZED_PORTS] {
         s.expect(
             rule,
             &a,
@@ -663,6 +675,50 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
         .step("ec2 AssociateRouteTable phi-rtb-public-west")?;
     seeded.igw_routed.insert(rtb);
 
+    // A peering connection to the region's default VPC, and a route table sending
+    // 0.0.0.0/0 over it (the fail state of vpc_peering_least_privilege_routes).
+    let default_vpc = ec2
+        .describe_vpcs()
+        .send()
+        .await
+        .step(format!("ec2 DescribeVpcs {r}"))?
+        .vpcs()
+        .iter()
+        .find(|v| v.is_default() == Some(true))
+        .and_then(|v| v.vpc_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no default VPC in {r}"))?;
+    let pcx = ec2
+        .create_vpc_peering_connection()
+        .vpc_id(&vpc)
+        .peer_vpc_id(&default_vpc)
+        .send()
+        .await
+        .step("ec2 CreateVpcPeeringConnection phi-vpc-west-no-flow-logs")?
+        .vpc_peering_connection()
+        .and_then(|p| p.vpc_peering_connection_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateVpcPeeringConnection returned no id"))?;
+    let rtb = ec2
+        .create_route_table()
+        .vpc_id(&vpc)
+        .tag_specifications(name_tag(ResourceType::RouteTable, "phi-rtb-peering-west"))
+        .send()
+        .await
+        .step("ec2 CreateRouteTable phi-rtb-peering-west")?
+        .route_table()
+        .and_then(|t| t.route_table_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateRouteTable returned no id"))?;
+    ec2.create_route()
+        .route_table_id(&rtb)
+        .destination_cidr_block("0.0.0.0/0")
+        .vpc_peering_connection_id(&pcx)
+        .send()
+        .await
+        .step("ec2 CreateRoute phi-rtb-peering-west 0.0.0.0/0")?;
+    seeded.peering_default_routed.insert(rtb);
+
     let rdp_db = create_sg(
         &ec2,
         "phi-sg-rdp-db-open-west",
@@ -685,6 +741,12 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
         Pass,
         "phi-sg-rdp-db-open-west: 3389 and 3306 are not among the common ports",
     );
+    s.expect(
+        AUTHORIZED_PORTS,
+        &a,
+        Fail,
+        "phi-sg-rdp-db-open-west: 3389 and 3306 open to the internet are not authorized ports",
+    );
     s.expect(DEFAULT_SG, &a, NotApplicable, "not a default group");
 
     let all_open = create_sg(
@@ -700,7 +762,7 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
     )
     .await?;
     let a = arn(s, r, "security-group", &all_open);
-    for rule in [SSH, RDP, DB, COMMON] {
+    for rule in [SSH, RDP, DB, COMMON, AUTHORIZED_PORTS] {
         s.expect(
             rule,
             &a,
@@ -917,6 +979,18 @@ async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<(
             )
         };
         s.expect(IGW_ROUTE, &a, status, why);
+        let (status, why) = if seeded.peering_default_routed.contains(id) {
+            (
+                Fail,
+                format!("phi-rtb-peering-west {id} of {vpc}: 0.0.0.0/0 to a peering connection"),
+            )
+        } else {
+            (
+                Pass,
+                format!("route table {id} of {vpc}: no default route to a peering connection"),
+            )
+        };
+        s.expect(PEERING_ROUTE, &a, status, why);
     }
 
     // Default subnets: moto turns MapPublicIpOnLaunch on, as AWS does.
@@ -963,12 +1037,48 @@ async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<(
             )
         };
         s.expect(DEFAULT_SG, &a, status, why);
-        for rule in [SSH, RDP, DB, COMMON] {
+        for rule in [SSH, RDP, DB, COMMON, AUTHORIZED_PORTS] {
             s.expect(
                 rule,
                 &a,
                 Pass,
                 format!("default group {id} of {vpc} has no ingress from the internet"),
+            );
+        }
+    }
+
+    // Every instance runs in a VPC (moto has no EC2-Classic) and was launched just now
+    // (moto cannot backdate LaunchTime): both rules pass, or are not applicable once the
+    // instance is terminated.
+    let reservations = ec2
+        .describe_instances()
+        .send()
+        .await
+        .step(format!("ec2 DescribeInstances {r}"))?;
+    for i in reservations
+        .reservations()
+        .iter()
+        .flat_map(|res| res.instances())
+    {
+        let id = i.instance_id().unwrap_or_default();
+        let a = arn(s, r, "instance", id);
+        let state = i
+            .state()
+            .and_then(|st| st.name())
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_default();
+        if matches!(state.as_str(), "terminated" | "shutting-down") {
+            for rule in [IN_VPC, MAX_AGE] {
+                s.expect(rule, &a, NotApplicable, format!("instance {id} is {state}"));
+            }
+        } else {
+            let vpc = i.vpc_id().unwrap_or_default();
+            s.expect(IN_VPC, &a, Pass, format!("instance {id} runs in {vpc}"));
+            s.expect(
+                MAX_AGE,
+                &a,
+                Pass,
+                format!("instance {id} was launched by the seed moments ago"),
             );
         }
     }

@@ -335,6 +335,24 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
             status,
             format!("{name}: {why}"),
         );
+        // Allow * on * includes kms:Decrypt on every key; an MFA condition does not limit
+        // which keys, so the conditional grant counts too.
+        let (kms, kms_why) = match name {
+            "phi-role-admin-inline" => (Fail, "inline policy allows * on *"),
+            "phi-role-conditional-admin-inline" => (
+                Fail,
+                "inline policy allows * on * under an MFA condition, which does not limit \
+                 the keys",
+            ),
+            "phi-role-scoped-inline" => (Pass, "inline policy allows only s3:GetObject"),
+            _ => (Pass, "no inline policy"),
+        };
+        s.expect(
+            "iam_inline_policy_blocked_kms_actions",
+            &format!("arn:aws:iam::{account}:role/{name}"),
+            kms,
+            format!("{name}: {kms_why}"),
+        );
     }
 
     // Managed policies. AWS-managed policies appear only when attached (moto loads all of
@@ -347,6 +365,12 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
     );
     s.expect(
         "iam_no_full_service_wildcard",
+        ADMIN_ACCESS,
+        NotApplicable,
+        "AWS-managed: not the account's to change",
+    );
+    s.expect(
+        "iam_customer_policy_blocked_kms_actions",
         ADMIN_ACCESS,
         NotApplicable,
         "AWS-managed: not the account's to change",
@@ -411,6 +435,14 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
             &arn,
             wildcard,
             format!("{name}: {why} (\"*\" is every service's full access)"),
+        );
+        // Here the two coincide: "*" on "*" includes kms:Decrypt on every key, and the
+        // scoped policy grants no KMS action.
+        s.expect(
+            "iam_customer_policy_blocked_kms_actions",
+            &arn,
+            wildcard,
+            format!("{name}: {why}"),
         );
     }
     Ok(())

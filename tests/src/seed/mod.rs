@@ -101,6 +101,26 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
         "pass only: one password policy per account; seeded with a maximum age of 90 days",
     ),
     (
+        "ec2_instance_in_vpc",
+        "pass (and not applicable) only: moto launches every instance in a VPC (there is no \
+         EC2-Classic to launch into)",
+    ),
+    (
+        "ec2_instance_max_age",
+        "pass (and not applicable) only: moto sets LaunchTime to the moment of RunInstances \
+         and cannot backdate it, so no instance is older than 180 days",
+    ),
+    (
+        "cloudtrail_s3_data_events_read",
+        "pass only: one subject per account; phi-trail-east records S3 object-level read \
+         data events for all buckets (the fail state is covered by the rule's unit tests)",
+    ),
+    (
+        "cloudtrail_s3_data_events_write",
+        "fail only: one subject per account; the only S3 data-event selector is ReadOnly \
+         (the pass state is covered by the rule's unit tests)",
+    ),
+    (
         "ebs_snapshot_block_public_access",
         "error only: moto does not implement GetSnapshotBlockPublicAccessState (HTTP 500), \
          which the scan must record as a gap and report as error, never as pass",

@@ -165,7 +165,10 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
             .storage_encrypted(encrypted)
             .deletion_protection(encrypted);
         if encrypted {
-            req = req.kms_key_id(&keys.secondary);
+            req = req
+                .kms_key_id(&keys.secondary)
+                .enable_iam_database_authentication(true)
+                .enable_cloudwatch_logs_exports("postgresql");
         }
         req.send().await.step(format!("rds CreateDBCluster {id}"))?;
         let (status, why) = if encrypted {
@@ -185,53 +188,87 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
             if encrypted { Pass } else { Fail },
             format!("{id}: deletion protection {encrypted}"),
         );
+        let good = encrypted;
+        s.expect(
+            "rds_cluster_multi_az",
+            &format!("arn:aws:rds:{r}:{account}:cluster:{id}"),
+            if good { Pass } else { Fail },
+            if good {
+                format!("{id}: members in us-west-2a and us-west-2b")
+            } else {
+                format!("{id}: no members, so in no second zone")
+            },
+        );
+        s.expect(
+            "rds_cluster_iam_authentication",
+            &format!("arn:aws:rds:{r}:{account}:cluster:{id}"),
+            if good { Pass } else { Fail },
+            format!("{id}: IAM database authentication {good}"),
+        );
+        s.expect(
+            "rds_cluster_log_exports_enabled",
+            &format!("arn:aws:rds:{r}:{account}:cluster:{id}"),
+            if good { Pass } else { Fail },
+            if good {
+                format!("{id}: exports postgresql logs")
+            } else {
+                format!("{id}: exports no logs")
+            },
+        );
         encrypted_sources.insert(id.to_owned(), encrypted);
     }
-    let member = "phi-cluster-good-member";
-    rds.create_db_instance()
-        .db_instance_identifier(member)
-        .db_instance_class("db.r5.large")
-        .engine("aurora-postgresql")
-        .db_cluster_identifier("phi-cluster-good")
-        .send()
-        .await
-        .step(format!("rds CreateDBInstance {member}"))?;
-    encrypted_sources.insert(member.to_owned(), true);
-    let a = format!("arn:aws:rds:{r}:{account}:db:{member}");
-    let cluster_na = "a member of phi-cluster-good: the cluster's setting applies";
-    for rule in [BACKUP, DELETION, TRANSPORT, MULTI_AZ, LOGS] {
-        s.expect(rule, &a, NotApplicable, format!("{member}: {cluster_na}"));
+    // Two members in different zones: moto reports a cluster Multi-AZ when its members
+    // span more than one zone.
+    for (member, zone) in [
+        ("phi-cluster-good-member", "us-west-2a"),
+        ("phi-cluster-good-member-b", "us-west-2b"),
+    ] {
+        rds.create_db_instance()
+            .db_instance_identifier(member)
+            .db_instance_class("db.r5.large")
+            .engine("aurora-postgresql")
+            .db_cluster_identifier("phi-cluster-good")
+            .availability_zone(zone)
+            .send()
+            .await
+            .step(format!("rds CreateDBInstance {member}"))?;
+        encrypted_sources.insert(member.to_owned(), true);
+        let a = format!("arn:aws:rds:{r}:{account}:db:{member}");
+        let cluster_na = "a member of phi-cluster-good: the cluster's setting applies";
+        for rule in [BACKUP, DELETION, TRANSPORT, MULTI_AZ, LOGS] {
+            s.expect(rule, &a, NotApplicable, format!("{member}: {cluster_na}"));
+        }
+        s.expect(
+            IAM_AUTH,
+            &a,
+            Fail,
+            format!("{member}: aurora-postgresql supports IAM authentication; not enabled"),
+        );
+        s.expect(
+            MINOR,
+            &a,
+            Pass,
+            format!("{member}: auto minor version upgrade is on by default"),
+        );
+        s.expect(
+            MONITORING,
+            &a,
+            Fail,
+            format!("{member}: no monitoring interval (0)"),
+        );
+        s.expect(
+            STORAGE,
+            &a,
+            Pass,
+            format!("{member}: encrypted, like its cluster"),
+        );
+        s.expect(
+            PUBLIC,
+            &a,
+            Pass,
+            format!("{member}: not publicly accessible"),
+        );
     }
-    s.expect(
-        IAM_AUTH,
-        &a,
-        Fail,
-        format!("{member}: aurora-postgresql supports IAM authentication; not enabled"),
-    );
-    s.expect(
-        MINOR,
-        &a,
-        Pass,
-        format!("{member}: auto minor version upgrade is on by default"),
-    );
-    s.expect(
-        MONITORING,
-        &a,
-        Fail,
-        format!("{member}: no monitoring interval (0)"),
-    );
-    s.expect(
-        STORAGE,
-        &a,
-        Pass,
-        format!("{member}: encrypted, like its cluster"),
-    );
-    s.expect(
-        PUBLIC,
-        &a,
-        Pass,
-        format!("{member}: not publicly accessible"),
-    );
 
     // Manual snapshots: one public and unencrypted, one private and encrypted.
     for (snap, source, public) in [

@@ -504,7 +504,7 @@ async fn seed_bucket(s: &mut Seed, b: &BucketSeed, kms_key: &str) -> anyhow::Res
     Ok(())
 }
 
-/// The findings of the ten bucket rules for `b`, from its seeded settings.
+/// The findings of the eleven bucket rules for `b`, from its seeded settings.
 fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
     let arn = format!("arn:aws:s3:::{}", b.name);
     let name = b.name;
@@ -587,6 +587,15 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
             Fail
         },
         format!("policy {:?}", b.policy),
+    );
+    e(
+        "s3_bucket_no_cross_account_access",
+        if policy_reads { Fail } else { Pass },
+        format!(
+            "policy {:?}: a statement allowing everyone counts as cross-account (trusted \
+             accounts: none but the bucket's own)",
+            b.policy
+        ),
     );
     let seeded = if b.versioning == Versioning::Enabled {
         Pass

@@ -4,20 +4,26 @@ use crate::Rule;
 
 mod cloudtrail_cloudwatch_logs;
 mod cloudtrail_kms_encryption;
+mod cloudtrail_log_bucket_access_logging;
 mod cloudtrail_log_bucket_not_public;
 mod cloudtrail_log_file_validation;
 mod cloudtrail_management_events_rw;
 mod cloudtrail_multi_region_trail;
+mod cloudtrail_s3_data_events_read;
+mod cloudtrail_s3_data_events_write;
 mod cloudtrail_trail_logging_in_region;
 
 /// The CLOUDTRAIL rules.
 pub const RULES: &[&dyn Rule] = &[
     &cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
     &cloudtrail_kms_encryption::CloudtrailKmsEncryption,
+    &cloudtrail_log_bucket_access_logging::CloudtrailLogBucketAccessLogging,
     &cloudtrail_log_bucket_not_public::CloudtrailLogBucketNotPublic,
     &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
     &cloudtrail_management_events_rw::CloudtrailManagementEventsRw,
     &cloudtrail_multi_region_trail::CloudtrailMultiRegionTrail,
+    &cloudtrail_s3_data_events_read::CloudtrailS3DataEventsRead,
+    &cloudtrail_s3_data_events_write::CloudtrailS3DataEventsWrite,
     &cloudtrail_trail_logging_in_region::CloudtrailTrailLoggingInRegion,
 ];
 
@@ -106,6 +112,139 @@ pub(crate) mod trails {
             Observed::Absent => Known::Yes,
             Observed::Unavailable(u) => Known::Unknown(u),
         }
+    }
+
+    /// Which half of S3 object-level data events a rule asks about.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum S3Events {
+        /// `GetObject` and the other reads.
+        Read,
+        /// `PutObject`, `DeleteObject` and the other writes.
+        Write,
+    }
+
+    impl S3Events {
+        /// `read` or `write`, for reasons.
+        pub(crate) fn word(self) -> &'static str {
+            match self {
+                S3Events::Read => "read",
+                S3Events::Write => "write",
+            }
+        }
+    }
+
+    /// Whether the trail's selectors record S3 object-level `events` for every bucket: a
+    /// basic selector with data resource `AWS::S3::Object` on `arn:aws:s3` (or
+    /// `arn:aws:s3:::`) and a `ReadWriteType` that includes them, or an advanced selector on
+    /// `eventCategory` `Data` and `resources.type` `AWS::S3::Object` whose `readOnly`, if
+    /// any, includes them and with no other field (which would narrow it to some buckets
+    /// or events). No selectors records management events only.
+    pub(crate) fn s3_data_events(trail: &Trail, events: S3Events) -> Known<'_> {
+        let selectors = match &trail.selectors {
+            Observed::Collected(s) => s,
+            Observed::Absent => return Known::No,
+            Observed::Unavailable(u) => return Known::Unknown(u),
+        };
+        let rw_ok = |t: &str| match events {
+            S3Events::Read => t == "All" || t == "ReadOnly",
+            S3Events::Write => t == "All" || t == "WriteOnly",
+        };
+        let basic = selectors.basic.iter().any(|s| {
+            rw_ok(&s.read_write_type)
+                && s.data_resources.iter().any(|(ty, values)| {
+                    ty == "AWS::S3::Object"
+                        && values
+                            .iter()
+                            .any(|v| v == "arn:aws:s3" || v == "arn:aws:s3:::")
+                })
+        });
+        let advanced = selectors.advanced.iter().any(|s| {
+            let has = |field: &str, value: &str| {
+                s.fields
+                    .iter()
+                    .any(|(f, v)| f == field && v.iter().any(|x| x == value))
+            };
+            let read_only_ok = s
+                .fields
+                .iter()
+                .filter(|(f, _)| f == "readOnly")
+                .all(|(_, v)| {
+                    let wanted = match events {
+                        S3Events::Read => "true",
+                        S3Events::Write => "false",
+                    };
+                    v.iter().any(|x| x == wanted)
+                });
+            let narrowed = s.fields.iter().any(|(f, _)| {
+                !matches!(f.as_str(), "eventCategory" | "resources.type" | "readOnly")
+            });
+            has("eventCategory", "Data")
+                && has("resources.type", "AWS::S3::Object")
+                && read_only_ok
+                && !narrowed
+        });
+        Known::from_bool(basic || advanced)
+    }
+
+    /// The outcome of "some logging trail in `subject`'s account records S3 object-level
+    /// `events` for every bucket" (subject: the account).
+    pub(crate) fn s3_data_events_outcome(
+        subject: &Resource,
+        ctx: &Ctx<'_>,
+        events: S3Events,
+    ) -> Outcome {
+        let ResourceBody::Account(_) = &subject.body else {
+            return Outcome::not_applicable("not an account");
+        };
+        let word = events.word();
+        let all = in_account(ctx, &subject.account);
+        let considered: Vec<Value> = all
+            .iter()
+            .map(|(r, t)| {
+                let mut v = summary(r, t);
+                v["s3_data_events"] = s3_data_events(t, events).evidence();
+                v
+            })
+            .collect();
+        let mut unknown = None;
+        for (_, trail) in &all {
+            match logging(trail).and(s3_data_events(trail, events)) {
+                Known::Yes => {
+                    return Outcome::pass(format!(
+                        "trail {} is logging S3 object-level {word} events for all buckets",
+                        trail.name
+                    ))
+                    .with("compliant_trail", &trail.name)
+                    .with("trails", considered);
+                }
+                Known::Unknown(why) => {
+                    unknown.get_or_insert((trail.name.as_str(), why));
+                }
+                Known::No => {}
+            }
+        }
+        if let Some(gap) = describe_gap(ctx, &subject.account) {
+            return gap_error(gap).with("trails", considered);
+        }
+        if let Some((name, why)) = unknown {
+            return Outcome::unavailable(
+                &format!("the status or event selectors of trail {name}"),
+                why,
+            )
+            .with("trails", considered);
+        }
+        let reason = if all.is_empty() {
+            "the account has no CloudTrail trail".to_owned()
+        } else {
+            format!(
+                "none of the account's {} trail(s) is logging S3 object-level {word} events for \
+                 all buckets",
+                all.len()
+            )
+        };
+        Outcome::fail(reason)
+            .with("compliant_trail", None::<&str>)
+            .with("trails", considered)
     }
 
     /// One trail as evidence.

@@ -12,6 +12,8 @@ mod ebs_snapshot_encrypted;
 mod ebs_snapshot_not_public;
 mod ebs_volume_encrypted;
 mod ec2_instance_imdsv2_required;
+mod ec2_instance_in_vpc;
+mod ec2_instance_max_age;
 mod ec2_instance_no_public_ip;
 mod ec2_instance_profile_attached;
 mod nacl_no_world_ingress_all_ports;
@@ -21,9 +23,11 @@ mod sg_no_world_common_ports;
 mod sg_no_world_db_ports;
 mod sg_no_world_rdp;
 mod sg_no_world_ssh;
+mod sg_only_authorized_ports_open;
 mod subnet_no_auto_public_ip;
 mod vpc_default_sg_closed;
 mod vpc_flow_logs_enabled;
+mod vpc_peering_least_privilege_routes;
 
 /// The EC2 rules, sorted by id.
 pub const RULES: &[&dyn Rule] = &[
@@ -33,6 +37,8 @@ pub const RULES: &[&dyn Rule] = &[
     &ebs_snapshot_not_public::EbsSnapshotNotPublic,
     &ebs_volume_encrypted::EbsVolumeEncrypted,
     &ec2_instance_imdsv2_required::Ec2InstanceImdsv2Required,
+    &ec2_instance_in_vpc::Ec2InstanceInVpc,
+    &ec2_instance_max_age::Ec2InstanceMaxAge,
     &ec2_instance_no_public_ip::Ec2InstanceNoPublicIp,
     &ec2_instance_profile_attached::Ec2InstanceProfileAttached,
     &nacl_no_world_ingress_all_ports::NaclNoWorldIngressAllPorts,
@@ -42,9 +48,11 @@ pub const RULES: &[&dyn Rule] = &[
     &sg_no_world_db_ports::SgNoWorldDbPorts,
     &sg_no_world_rdp::SgNoWorldRdp,
     &sg_no_world_ssh::SgNoWorldSsh,
+    &sg_only_authorized_ports_open::SgOnlyAuthorizedPortsOpen,
     &subnet_no_auto_public_ip::SubnetNoAutoPublicIp,
     &vpc_default_sg_closed::VpcDefaultSgClosed,
     &vpc_flow_logs_enabled::VpcFlowLogsEnabled,
+    &vpc_peering_least_privilege_routes::VpcPeeringLeastPrivilegeRoutes,
 ];
 
 /// Instance states in which an instance no longer runs and never will again.

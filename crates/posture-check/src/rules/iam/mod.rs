@@ -3,7 +3,9 @@
 use crate::Rule;
 
 mod iam_access_key_rotated_90d;
+mod iam_customer_policy_blocked_kms_actions;
 mod iam_group_not_empty;
+mod iam_inline_policy_blocked_kms_actions;
 mod iam_no_admin_inline_policy;
 mod iam_no_admin_managed_policy;
 mod iam_no_full_service_wildcard;
@@ -23,7 +25,9 @@ mod iam_user_no_direct_policies;
 /// The IAM rules.
 pub const RULES: &[&dyn Rule] = &[
     &iam_access_key_rotated_90d::IamAccessKeyRotated90d,
+    &iam_customer_policy_blocked_kms_actions::IamCustomerPolicyBlockedKmsActions,
     &iam_group_not_empty::IamGroupNotEmpty,
+    &iam_inline_policy_blocked_kms_actions::IamInlinePolicyBlockedKmsActions,
     &iam_no_admin_inline_policy::IamNoAdminInlinePolicy,
     &iam_no_admin_managed_policy::IamNoAdminManagedPolicy,
     &iam_no_full_service_wildcard::IamNoFullServiceWildcard,
@@ -40,6 +44,43 @@ pub const RULES: &[&dyn Rule] = &[
     &iam_user_in_group::IamUserInGroup,
     &iam_user_no_direct_policies::IamUserNoDirectPolicies,
 ];
+
+/// Shared by the blocked-KMS-actions rules: which `Allow`s of an identity policy let the
+/// holder decrypt with every key.
+pub(crate) mod blocked_kms {
+    use serde_json::{Value, json};
+
+    use crate::policy::{Caller, Policy, Request};
+
+    /// The KMS actions that must not be allowed on every key: they turn any ciphertext the
+    /// holder can read into plaintext.
+    pub(crate) const BLOCKED: &[&str] = &["kms:Decrypt", "kms:ReEncryptFrom"];
+
+    /// Each blocked action the policy allows on `Resource "*"` (a statement whose resources
+    /// cover every key), with the statements that allow it, as evidence. A `Deny` in the
+    /// same document that takes the grant away clears it.
+    pub(crate) fn grants_on_all_keys(policy: &Policy) -> Vec<Value> {
+        let mut out = Vec::new();
+        for action in BLOCKED {
+            let decision = policy.allows(&Request::new(Caller::Holder, action, "*"));
+            let statements: Vec<String> = decision
+                .grants
+                .iter()
+                .filter(|g| g.statement.resources.covers("*"))
+                .map(|g| g.statement.label())
+                .collect();
+            if !statements.is_empty() {
+                out.push(json!({"action": action, "statements": statements}));
+            }
+        }
+        out
+    }
+
+    /// The actions of `grants_on_all_keys`' answer, for a reason.
+    pub(crate) fn actions(grants: &[Value]) -> Vec<&str> {
+        grants.iter().filter_map(|g| g["action"].as_str()).collect()
+    }
+}
 
 /// IAM fixtures for rule tests.
 #[cfg(test)]

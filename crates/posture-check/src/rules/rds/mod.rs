@@ -5,6 +5,9 @@ use crate::Rule;
 mod rds_auto_minor_version_upgrade;
 mod rds_backup_enabled;
 mod rds_cluster_deletion_protection;
+mod rds_cluster_iam_authentication;
+mod rds_cluster_log_exports_enabled;
+mod rds_cluster_multi_az;
 mod rds_cluster_storage_encrypted;
 mod rds_enhanced_monitoring;
 mod rds_iam_authentication;
@@ -22,6 +25,9 @@ pub const RULES: &[&dyn Rule] = &[
     &rds_auto_minor_version_upgrade::RdsAutoMinorVersionUpgrade,
     &rds_backup_enabled::RdsBackupEnabled,
     &rds_cluster_deletion_protection::RdsClusterDeletionProtection,
+    &rds_cluster_iam_authentication::RdsClusterIamAuthentication,
+    &rds_cluster_log_exports_enabled::RdsClusterLogExportsEnabled,
+    &rds_cluster_multi_az::RdsClusterMultiAz,
     &rds_cluster_storage_encrypted::RdsClusterStorageEncrypted,
     &rds_enhanced_monitoring::RdsEnhancedMonitoring,
     &rds_iam_authentication::RdsIamAuthentication,

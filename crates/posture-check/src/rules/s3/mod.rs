@@ -5,6 +5,7 @@ use crate::Rule;
 mod s3_account_public_access_block_all;
 mod s3_bucket_default_encryption;
 mod s3_bucket_mfa_delete;
+mod s3_bucket_no_cross_account_access;
 mod s3_bucket_no_public_read;
 mod s3_bucket_no_public_write;
 mod s3_bucket_object_lock;
@@ -20,6 +21,7 @@ pub const RULES: &[&dyn Rule] = &[
     &s3_account_public_access_block_all::S3AccountPublicAccessBlockAll,
     &s3_bucket_default_encryption::S3BucketDefaultEncryption,
     &s3_bucket_mfa_delete::S3BucketMfaDelete,
+    &s3_bucket_no_cross_account_access::S3BucketNoCrossAccountAccess,
     &s3_bucket_no_public_read::S3BucketNoPublicRead,
     &s3_bucket_no_public_write::S3BucketNoPublicWrite,
     &s3_bucket_object_lock::S3BucketObjectLock,

@@ -1,0 +1,169 @@
+//! `cloudtrail_log_bucket_access_logging`: the S3 bucket a trail delivers to has server
+//! access logging on, so every request for the audit logs is itself recorded.
+//!
+//! The bucket is looked up by name among the account's buckets (in any region), as
+//! `cloudtrail_log_bucket_not_public` does. A bucket that is not in the snapshot (another
+//! account's, or one that could not be listed) cannot be inspected: `Error`, never `Pass`.
+
+use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
+
+use crate::{Ctx, Outcome, Rule, RuleMeta};
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct CloudtrailLogBucketAccessLogging;
+
+static META: RuleMeta = RuleMeta {
+    id: "cloudtrail_log_bucket_access_logging",
+    title: "CloudTrail trail's log bucket has server access logging enabled",
+    severity: Severity::Low,
+    subject: ResourceKind::Trail,
+    rationale: "The trail's bucket holds the audit record of activity on ePHI; with server \
+                access logging on, every read, overwrite or deletion of those logs is recorded \
+                too, so tampering with or harvesting the audit trail can be detected \
+                (164.312(b)).",
+    remediation: "Enable server access logging on the trail's log bucket (PutBucketLogging), \
+                  delivering to a separate bucket that the trail's readers cannot change.",
+    api_calls: &[
+        "cloudtrail:DescribeTrails",
+        "s3:ListBuckets",
+        "s3:GetBucketLogging",
+    ],
+    params: &[],
+};
+
+impl Rule for CloudtrailLogBucketAccessLogging {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome {
+        let ResourceBody::Trail(trail) = &subject.body else {
+            return Outcome::not_applicable("not a CloudTrail trail");
+        };
+        let Some(name) = trail.s3_bucket_name.as_deref() else {
+            return Outcome::error(
+                "the trail names no S3 bucket, so its log bucket could not be inspected",
+            );
+        };
+        let found = ctx
+            .index
+            .of_kind(ResourceKind::S3Bucket)
+            .iter()
+            .copied()
+            .find(|r| {
+                r.account == subject.account
+                    && matches!(&r.body, ResourceBody::S3Bucket(b) if b.name == name)
+            });
+        let Some(ResourceBody::S3Bucket(bucket)) = found.map(|r| &r.body) else {
+            return Outcome::error(format!(
+                "the log bucket {name} could not be inspected: it is not among the buckets \
+                 collected for account {} (it may belong to another account)",
+                subject.account
+            ))
+            .with("s3_bucket_name", name);
+        };
+        let logging = match bucket.logging.get() {
+            Ok(l) => l,
+            Err(why) => {
+                return Outcome::unavailable(
+                    &format!("the server access logging of log bucket {name}"),
+                    why,
+                )
+                .with("s3_bucket_name", name);
+            }
+        };
+        match logging.filter(|l| !l.target_bucket.is_empty()) {
+            Some(l) => Outcome::pass(format!(
+                "the log bucket {name} delivers server access logs to {}",
+                l.target_bucket
+            ))
+            .with("target_bucket", &l.target_bucket),
+            None => Outcome::fail(format!(
+                "the log bucket {name} has server access logging off"
+            ))
+            .with("target_bucket", None::<&str>),
+        }
+        .with("s3_bucket_name", name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use posture_model::resources::BucketLogging;
+    use posture_model::{Observed, Status};
+
+    use super::*;
+    use crate::rules::cloudtrail::fixtures::*;
+    use crate::testing::*;
+
+    fn subject() -> Resource {
+        trail_resource(trail("main"))
+    }
+
+    #[test]
+    fn pass_when_the_bucket_logs_access() {
+        let mut b = bucket("trail-logs");
+        b.logging = Observed::Collected(BucketLogging {
+            target_bucket: "access-logs".into(),
+            target_prefix: "trail-logs/".into(),
+        });
+        let o = expect(
+            run(
+                &CloudtrailLogBucketAccessLogging,
+                &subject(),
+                &[bucket_resource(b)],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["target_bucket"], "access-logs");
+    }
+
+    #[test]
+    fn fail_when_logging_is_off() {
+        let o = expect(
+            run(
+                &CloudtrailLogBucketAccessLogging,
+                &subject(),
+                &[bucket_resource(bucket("trail-logs"))],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(o.evidence["s3_bucket_name"], "trail-logs");
+    }
+
+    #[test]
+    fn error_when_the_bucket_is_not_in_the_snapshot() {
+        let o = expect(
+            run(
+                &CloudtrailLogBucketAccessLogging,
+                &subject(),
+                &[bucket_resource(bucket("other"))],
+            ),
+            Status::Error,
+        );
+        assert!(o.reason.contains("could not be inspected"), "{}", o.reason);
+    }
+
+    #[test]
+    fn error_when_logging_is_unavailable() {
+        let mut b = bucket("trail-logs");
+        b.logging = denied("s3:GetBucketLogging");
+        expect(
+            run(
+                &CloudtrailLogBucketAccessLogging,
+                &subject(),
+                &[bucket_resource(b)],
+            ),
+            Status::Error,
+        );
+    }
+
+    #[test]
+    fn not_applicable_to_other_kinds() {
+        expect(
+            run(&CloudtrailLogBucketAccessLogging, &account_subject(), &[]),
+            Status::NotApplicable,
+        );
+    }
+}
