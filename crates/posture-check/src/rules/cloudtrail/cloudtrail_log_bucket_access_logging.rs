@@ -7,6 +7,7 @@
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
 
+use super::trails;
 use crate::{Ctx, Outcome, Rule, RuleMeta};
 
 /// See the module docs.
@@ -41,27 +42,12 @@ impl Rule for CloudtrailLogBucketAccessLogging {
         let ResourceBody::Trail(trail) = &subject.body else {
             return Outcome::not_applicable("not a CloudTrail trail");
         };
-        let Some(name) = trail.s3_bucket_name.as_deref() else {
-            return Outcome::error(
-                "the trail names no S3 bucket, so its log bucket could not be inspected",
-            );
+        let (name, found) = match trails::log_bucket(subject, trail, ctx) {
+            Ok(found) => found,
+            Err(outcome) => return outcome,
         };
-        let found = ctx
-            .index
-            .of_kind(ResourceKind::S3Bucket)
-            .iter()
-            .copied()
-            .find(|r| {
-                r.account == subject.account
-                    && matches!(&r.body, ResourceBody::S3Bucket(b) if b.name == name)
-            });
-        let Some(ResourceBody::S3Bucket(bucket)) = found.map(|r| &r.body) else {
-            return Outcome::error(format!(
-                "the log bucket {name} could not be inspected: it is not among the buckets \
-                 collected for account {} (it may belong to another account)",
-                subject.account
-            ))
-            .with("s3_bucket_name", name);
+        let ResourceBody::S3Bucket(bucket) = &found.body else {
+            return Outcome::error(format!("{name} is not an S3 bucket"));
         };
         let logging = match bucket.logging.get() {
             Ok(l) => l,

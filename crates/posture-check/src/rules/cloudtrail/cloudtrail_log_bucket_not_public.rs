@@ -8,6 +8,7 @@
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity, Status};
 
+use super::trails;
 use crate::rules::s3::public_access::{self, Access};
 use crate::{Ctx, Outcome, Rule, RuleMeta};
 
@@ -46,27 +47,9 @@ impl Rule for CloudtrailLogBucketNotPublic {
         let ResourceBody::Trail(trail) = &subject.body else {
             return Outcome::not_applicable("not a CloudTrail trail");
         };
-        let Some(name) = trail.s3_bucket_name.as_deref() else {
-            return Outcome::error(
-                "the trail names no S3 bucket, so its log bucket could not be inspected",
-            );
-        };
-        let found = ctx
-            .index
-            .of_kind(ResourceKind::S3Bucket)
-            .iter()
-            .copied()
-            .find(|r| {
-                r.account == subject.account
-                    && matches!(&r.body, ResourceBody::S3Bucket(b) if b.name == name)
-            });
-        let Some(bucket) = found else {
-            return Outcome::error(format!(
-                "the log bucket {name} could not be inspected: it is not among the buckets \
-                 collected for account {} (it may belong to another account)",
-                subject.account
-            ))
-            .with("s3_bucket_name", name);
+        let (name, bucket) = match trails::log_bucket(subject, trail, ctx) {
+            Ok(found) => found,
+            Err(outcome) => return outcome,
         };
         let read = public_access::check(bucket, ctx, Access::Read);
         let write = public_access::check(bucket, ctx, Access::Write);

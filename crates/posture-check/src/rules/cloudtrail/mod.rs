@@ -37,6 +37,39 @@ pub(crate) mod trails {
 
     use crate::{Ctx, Outcome};
 
+    /// The bucket a trail delivers to, found among the buckets collected for the trail's
+    /// account (any region). Its name and resource, or the `Error` outcome saying why it
+    /// could not be inspected: never a pass by default.
+    pub(crate) fn log_bucket<'a>(
+        subject: &Resource,
+        trail: &'a Trail,
+        ctx: &Ctx<'a>,
+    ) -> Result<(&'a str, &'a Resource), Outcome> {
+        let Some(name) = trail.s3_bucket_name.as_deref() else {
+            return Err(Outcome::error(
+                "the trail names no S3 bucket, so its log bucket could not be inspected",
+            ));
+        };
+        let found = ctx
+            .index
+            .of_kind(ResourceKind::S3Bucket)
+            .iter()
+            .copied()
+            .find(|r| {
+                r.account == subject.account
+                    && matches!(&r.body, ResourceBody::S3Bucket(b) if b.name == name)
+            });
+        match found {
+            Some(bucket) => Ok((name, bucket)),
+            None => Err(Outcome::error(format!(
+                "the log bucket {name} could not be inspected: it is not among the buckets \
+                 collected for account {} (it may belong to another account)",
+                subject.account
+            ))
+            .with("s3_bucket_name", name)),
+        }
+    }
+
     /// The list call whose failure hides trails.
     pub(crate) const DESCRIBE_TRAILS: &str = "cloudtrail:DescribeTrails";
 
