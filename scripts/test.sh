@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 POSTURE_MOTO_SERVER="$(./scripts/install-moto.sh | tail -n 1)"
 export POSTURE_MOTO_SERVER
 ./scripts/install-postgres.sh
+# The end-to-end seed makes throwaway TLS certificates for ACM with the openssl command.
+command -v openssl >/dev/null || {
+  echo "installing openssl from Debian's packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends openssl >/dev/null
+}
 
 # Benchmarks are separate programs (see docs/performance.md); here they are only built, in
 # the dev profile so the SDK build is shared, to keep them compiling.

@@ -185,6 +185,12 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
             "s3_bucket_no_cross_account_access",
             "arn:aws:s3:::phi-history",
         ),
+        // ... and a public principal in the bucket policy.
+        (
+            "new_failure",
+            "s3_bucket_policy_no_public_principal",
+            "arn:aws:s3:::phi-history",
+        ),
         ("new_failure", "kms_cmk_rotation", key_arn.as_str()),
         ("new_failure", "sg_no_world_ssh", sg_arn.as_str()),
         // Port 22 is not among the authorized ports (80, 443).

@@ -20,7 +20,11 @@ fn iam_action(operation: &str) -> String {
         "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock".into(),
         "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration".into(),
         "s3:GetBucketReplication" => "s3:GetReplicationConfiguration".into(),
+        "s3:GetBucketLifecycleConfiguration" => "s3:GetLifecycleConfiguration".into(),
+        "s3:GetBucketNotificationConfiguration" => "s3:GetBucketNotification".into(),
         "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock".into(),
+        "s3control:ListAccessPoints" => "s3:ListAccessPoints".into(),
+        "s3control:GetAccessPoint" => "s3:GetAccessPoint".into(),
         other => other.to_owned(),
     }
 }

@@ -312,6 +312,7 @@ fn expected_kind(arn: &str) -> Option<&'static str> {
     };
     let kind = match (service, resource) {
         ("s3", "account-public-access-block") => "aws_s3_account_public_access_block",
+        ("s3", r) if r.starts_with("accesspoint/") => "aws_s3_access_point",
         ("s3", _) => "aws_s3_bucket",
         ("iam", "root") => "aws_account",
         ("iam", "account-password-policy") => "aws_iam_password_policy",
@@ -320,6 +321,8 @@ fn expected_kind(arn: &str) -> Option<&'static str> {
         ("iam", r) if r.starts_with("role/") => "aws_iam_role",
         ("iam", r) if r.starts_with("group/") => "aws_iam_group",
         ("iam", r) if r.starts_with("policy/") => "aws_iam_policy",
+        ("iam", "credential-report") => "aws_iam_credential_report",
+        ("iam", r) if r.starts_with("server-certificate/") => "aws_iam_server_certificate",
         ("ec2", r) if r.starts_with("region/") => "aws_region",
         ("ec2", r) if r.starts_with("vpc/") => "aws_ec2_vpc",
         ("ec2", r) if r.starts_with("subnet/") => "aws_ec2_subnet",
@@ -331,6 +334,12 @@ fn expected_kind(arn: &str) -> Option<&'static str> {
         ("ec2", r) if r.starts_with("instance/") => "aws_ec2_instance",
         ("ec2", "ebs-encryption-by-default") => "aws_ec2_ebs_encryption_by_default",
         ("ec2", "snapshot-block-public-access") => "aws_ec2_snapshot_block_public_access",
+        ("ec2", "instance-metadata-defaults") => "aws_ec2_instance_metadata_defaults",
+        ("ec2", r) if r.starts_with("launch-template/") => "aws_ec2_launch_template",
+        ("ec2", r) if r.starts_with("image/") => "aws_ec2_image",
+        ("ec2", r) if r.starts_with("internet-gateway/") => "aws_ec2_internet_gateway",
+        ("ec2", r) if r.starts_with("vpc-endpoint/") => "aws_ec2_vpc_endpoint",
+        ("ec2", r) if r.starts_with("vpn-connection/") => "aws_ec2_vpn_connection",
         ("kms", r) if r.starts_with("key/") => "aws_kms_key",
         ("rds", r) if r.starts_with("db:") => "aws_rds_db_instance",
         ("rds", r) if r.starts_with("cluster:") => "aws_rds_db_cluster",
@@ -338,6 +347,24 @@ fn expected_kind(arn: &str) -> Option<&'static str> {
             "aws_rds_db_snapshot"
         }
         ("cloudtrail", r) if r.starts_with("trail/") => "aws_cloudtrail_trail",
+        ("elasticloadbalancing", r) if r.starts_with("loadbalancer/") => "aws_elb_load_balancer",
+        ("acm", r) if r.starts_with("certificate/") => "aws_acm_certificate",
+        ("elasticfilesystem", r) if r.starts_with("file-system/") => "aws_efs_file_system",
+        ("backup", r) if r.starts_with("backup-plan:") => "aws_backup_plan",
+        ("backup", r) if r.starts_with("backup-vault:") => "aws_backup_vault",
+        ("backup", r) if r.starts_with("recovery-point:") => "aws_backup_recovery_point",
+        ("logs", r) if r.starts_with("log-group:") => "aws_logs_log_group",
+        ("cloudwatch", r) if r.starts_with("alarm:") => "aws_cloudwatch_alarm",
+        ("sns", r) if r.starts_with("subscriptions/") => "aws_sns_subscriptions",
+        ("guardduty", r) if r.starts_with("detector/") => "aws_guardduty_detector",
+        ("config", r) if r.starts_with("configuration-recorder/") => "aws_config_recorder",
+        ("secretsmanager", r) if r.starts_with("secret:") => "aws_secretsmanager_secret",
+        ("autoscaling", r) if r.starts_with("launchConfiguration:") => {
+            "aws_autoscaling_launch_configuration"
+        }
+        ("securityhub", r) if r.starts_with("hub/") => "aws_securityhub_hub",
+        ("access-analyzer", r) if r.starts_with("analyzer/") => "aws_accessanalyzer_analyzer",
+        ("ssm", "managed-instance-inventory") => "aws_ssm_fleet",
         _ => return None,
     };
     Some(kind)

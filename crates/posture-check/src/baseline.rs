@@ -31,6 +31,8 @@ pub enum ParamValue {
     Boolean(bool),
     /// List of whole numbers.
     IntegerList(Vec<i64>),
+    /// List of strings.
+    StringList(Vec<String>),
 }
 
 /// A rule's parameters, every declared one present (defaults filled in).
@@ -76,6 +78,14 @@ impl Params {
         }
     }
 
+    /// A list-of-strings parameter; empty if absent.
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        match self.0.get(name) {
+            Some(ParamValue::StringList(v)) => v.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Every parameter.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &ParamValue)> {
         self.0.iter()
@@ -94,6 +104,14 @@ pub(crate) fn parse_default(ty: ParamType, text: &str) -> Option<ParamValue> {
             .collect::<Result<Vec<_>, _>>()
             .ok()
             .map(ParamValue::IntegerList),
+        // Defaults are comma-separated; an empty default is the empty list.
+        ParamType::StringList => Some(ParamValue::StringList(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )),
     }
 }
 
@@ -325,6 +343,11 @@ impl Baseline {
                         .map(toml::Value::as_integer)
                         .collect::<Option<Vec<_>>>()
                         .map(ParamValue::IntegerList),
+                    (ParamType::StringList, toml::Value::Array(items)) => items
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_owned))
+                        .collect::<Option<Vec<_>>>()
+                        .map(ParamValue::StringList),
                     _ => None,
                 };
                 let Some(parsed) = parsed else {
@@ -332,6 +355,7 @@ impl Baseline {
                         ParamType::Integer => "a whole number",
                         ParamType::Boolean => "true or false",
                         ParamType::IntegerList => "a list of whole numbers",
+                        ParamType::StringList => "a list of strings",
                     };
                     return Err(err(
                         Some(value.span()),
@@ -596,6 +620,40 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(ok.rules[0].params.int("max_access_key_age_days"), 30);
+    }
+
+    #[test]
+    fn string_list_parameters_parse_and_reject_other_types() {
+        let rule = crate::rules::RULES
+            .iter()
+            .find(|r| {
+                r.meta()
+                    .params
+                    .iter()
+                    .any(|p| p.ty == ParamType::StringList)
+            })
+            .expect("some rule takes a list of strings");
+        let (id, param) = (rule.meta().id, rule.meta().params[0].name);
+        assert_eq!(rule.meta().params[0].ty, ParamType::StringList, "{id}");
+        let head = format!(
+            "name = \"x\"\nversion = \"1\"\n[[citations]]\nid = \"a\"\ntitle = \"t\"\nrules = [\"{id}\"]\n"
+        );
+        let ok = load(&format!(
+            "{head}[parameters.{id}]\n{param} = [\"a\", \"b\"]\n"
+        ))
+        .unwrap();
+        assert_eq!(ok.rules[0].params.strings(param), ["a", "b"]);
+        let e = load(&format!("{head}[parameters.{id}]\n{param} = [1, 2]\n")).unwrap_err();
+        assert_eq!(e.line, 8);
+        assert!(e.message.contains("must be a list of strings"), "{e}");
+        assert_eq!(
+            parse_default(ParamType::StringList, " a, b ,"),
+            Some(ParamValue::StringList(vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(
+            parse_default(ParamType::StringList, ""),
+            Some(ParamValue::StringList(vec![]))
+        );
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub enum ParamType {
     Boolean,
     /// A list of whole numbers.
     IntegerList,
+    /// A list of strings (default written comma-separated).
+    StringList,
 }
 
 /// What a rule concluded about one subject.
@@ -155,6 +157,11 @@ impl Ctx<'_> {
     /// A list-of-integers parameter.
     pub fn ints(&self, name: &str) -> Vec<i64> {
         self.params.ints(name)
+    }
+
+    /// A list-of-strings parameter.
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        self.params.strings(name)
     }
 
     /// Resources of `kind` in the given account and region.

@@ -110,6 +110,15 @@ pub fn evaluate(
     .findings
 }
 
+/// A baseline that includes only `rule`, at its default parameters.
+pub fn baseline_of(rule: &dyn Rule) -> Baseline {
+    let toml = format!(
+        "name = \"t\"\nversion = \"1\"\n[[citations]]\nid = \"t\"\ntitle = \"t\"\nrules = [\"{}\"]\n",
+        rule.meta().id
+    );
+    Baseline::from_toml("test.toml", &toml).expect("valid baseline")
+}
+
 /// Asserts the status and returns the outcome for further checks on reason and evidence.
 #[track_caller]
 pub fn expect(outcome: Outcome, status: Status) -> Outcome {
@@ -137,6 +146,14 @@ pub fn bucket(name: &str) -> S3Bucket {
         object_lock: Observed::Absent,
         logging: Observed::Absent,
         replication: Observed::Absent,
+        object_ownership: Observed::Absent,
+        lifecycle: Observed::Absent,
+        notifications: Observed::Collected(BucketNotifications {
+            topics: vec![],
+            queues: vec![],
+            lambda_functions: vec![],
+            event_bridge: false,
+        }),
     }
 }
 

@@ -72,7 +72,11 @@ pub struct LimitsConfig {
     pub max_attempts: Option<u32>,
     /// Per-service token buckets, e.g. `ec2 = { per_second = 20, burst = 100 }`; services
     /// not named keep their defaults (ec2 20/100, rds 10/12, cloudtrail 8/10, iam 10/15,
-    /// organizations 5/5, sts 10/10, kms 50/50, s3 100/100, s3control 10/10).
+    /// organizations 5/5, sts 10/10, kms 50/50, s3 100/100, s3control 10/10,
+    /// elasticfilesystem 8/10, backup 5/10, logs 4/5, cloudwatch 8/10, sns 20/30,
+    /// elasticloadbalancing 8/10, acm 8/10, guardduty 8/10, config 4/5, secretsmanager 40/50,
+    /// access-analyzer 5/10, securityhub 5/10, autoscaling 10/20, ssm 5/10);
+    /// keys are the services' IAM action prefixes.
     #[serde(default)]
     pub services: std::collections::BTreeMap<String, RateLimitConfig>,
 }
@@ -145,7 +149,8 @@ pub struct CheckConfig {
 #[serde(deny_unknown_fields)]
 pub struct ScanConfig {
     /// Services to collect (`POSTURE_SCAN_SERVICES`, comma-separated); default: all of
-    /// s3, rds, iam, ec2, kms, cloudtrail.
+    /// s3, rds, iam, ec2, kms, cloudtrail, efs, backup, cloudwatch, elb, acm, guardduty, config,
+    /// secretsmanager.
     #[serde(default)]
     pub services: Vec<String>,
     /// Lowest severity whose failure makes `posture scan` exit 1 (`POSTURE_SCAN_FAIL_ON`);

@@ -379,6 +379,25 @@ impl Clients {
     regional_client!(iam, aws_sdk_iam, "iam");
     regional_client!(sts, aws_sdk_sts, "sts");
     regional_client!(organizations, aws_sdk_organizations, "organizations");
+    regional_client!(efs, aws_sdk_efs, "elasticfilesystem");
+    regional_client!(backup, aws_sdk_backup, "backup");
+    regional_client!(logs, aws_sdk_cloudwatchlogs, "logs");
+    regional_client!(cloudwatch, aws_sdk_cloudwatch, "cloudwatch");
+    regional_client!(sns, aws_sdk_sns, "sns");
+    regional_client!(elb, aws_sdk_elasticloadbalancing, "elasticloadbalancing");
+    regional_client!(
+        elbv2,
+        aws_sdk_elasticloadbalancingv2,
+        "elasticloadbalancing"
+    );
+    regional_client!(acm, aws_sdk_acm, "acm");
+    regional_client!(guardduty, aws_sdk_guardduty, "guardduty");
+    regional_client!(config, aws_sdk_config, "config");
+    regional_client!(secretsmanager, aws_sdk_secretsmanager, "secretsmanager");
+    regional_client!(accessanalyzer, aws_sdk_accessanalyzer, "access-analyzer");
+    regional_client!(securityhub, aws_sdk_securityhub, "securityhub");
+    regional_client!(autoscaling, aws_sdk_autoscaling, "autoscaling");
+    regional_client!(ssm, aws_sdk_ssm, "ssm");
 
     /// An S3 client for buckets in `region`. With an endpoint override it uses path-style
     /// addressing, which emulators on `localhost` need.

@@ -34,7 +34,10 @@ impl Default for Limits {
     /// per second per API (one bucket here covers all EC2 APIs); RDS about 12 per second;
     /// CloudTrail 10 per second for most control-plane APIs; IAM and Organizations are
     /// account-global and modest. S3 bucket-configuration reads and KMS reads have far
-    /// higher limits, so their buckets mostly guard against runaway loops.
+    /// higher limits, so their buckets mostly guard against runaway loops. CloudWatch Logs
+    /// `DescribeLogGroups` and `DescribeMetricFilters` allow 5 per second, AWS Config's
+    /// describe calls and ACM's `DescribeCertificate` about as few; Secrets Manager's reads
+    /// allow 50.
     fn default() -> Self {
         let mut services = BTreeMap::new();
         let mut set = |name: &str, per_second, burst| {
@@ -49,6 +52,20 @@ impl Default for Limits {
         set("kms", 50, 50);
         set("s3", 100, 100);
         set("s3control", 10, 10);
+        set("elasticfilesystem", 8, 10);
+        set("backup", 5, 10);
+        set("logs", 4, 5);
+        set("cloudwatch", 8, 10);
+        set("sns", 20, 30);
+        set("elasticloadbalancing", 8, 10);
+        set("acm", 8, 10);
+        set("guardduty", 8, 10);
+        set("config", 4, 5);
+        set("secretsmanager", 40, 50);
+        set("access-analyzer", 5, 10);
+        set("securityhub", 5, 10);
+        set("autoscaling", 10, 20);
+        set("ssm", 5, 10);
         Self {
             max_in_flight: 64,
             services,

@@ -30,20 +30,57 @@ pub enum Service {
     Kms,
     /// AWS CloudTrail.
     CloudTrail,
+    /// Amazon EFS.
+    Efs,
+    /// AWS Backup.
+    Backup,
+    /// Amazon CloudWatch: log groups, metric filters, alarms and the SNS topics they notify.
+    CloudWatch,
+    /// Elastic Load Balancing (Classic, Application and Network Load Balancers).
+    Elb,
+    /// AWS Certificate Manager.
+    Acm,
+    /// Amazon GuardDuty.
+    GuardDuty,
+    /// AWS Config.
+    Config,
+    /// AWS Secrets Manager.
+    SecretsManager,
+    /// IAM Access Analyzer.
+    AccessAnalyzer,
+    /// AWS Security Hub.
+    SecurityHub,
+    /// EC2 Auto Scaling launch configurations.
+    AutoScaling,
+    /// AWS Systems Manager (managed instances and their compliance).
+    Ssm,
 }
 
 impl Service {
     /// Every service, in collection order.
-    pub const ALL: [Service; 6] = [
+    pub const ALL: [Service; 18] = [
         Service::Iam,
         Service::S3,
         Service::Ec2,
         Service::Rds,
         Service::Kms,
         Service::CloudTrail,
+        Service::Efs,
+        Service::Backup,
+        Service::CloudWatch,
+        Service::Elb,
+        Service::Acm,
+        Service::GuardDuty,
+        Service::Config,
+        Service::SecretsManager,
+        Service::AccessAnalyzer,
+        Service::SecurityHub,
+        Service::AutoScaling,
+        Service::Ssm,
     ];
 
-    /// The lowercase service name (`s3`, `cloudtrail`, ...), as in IAM action prefixes.
+    /// The lowercase service name (`s3`, `cloudtrail`, `elb`, ...) used in configuration,
+    /// coverage records and [`ResourceKind::service`](posture_model::ResourceKind::service).
     pub fn as_str(self) -> &'static str {
         match self {
             Service::S3 => "s3",
@@ -52,6 +89,18 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::Kms => "kms",
             Service::CloudTrail => "cloudtrail",
+            Service::Efs => "efs",
+            Service::Backup => "backup",
+            Service::CloudWatch => "cloudwatch",
+            Service::Elb => "elb",
+            Service::Acm => "acm",
+            Service::GuardDuty => "guardduty",
+            Service::Config => "config",
+            Service::SecretsManager => "secretsmanager",
+            Service::AccessAnalyzer => "accessanalyzer",
+            Service::SecurityHub => "securityhub",
+            Service::AutoScaling => "autoscaling",
+            Service::Ssm => "ssm",
         }
     }
 }
@@ -69,7 +118,11 @@ impl FromStr for Service {
             .into_iter()
             .find(|svc| svc.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown service {s:?}: expected one of s3, rds, iam, ec2, kms, cloudtrail")
+                let names: Vec<&str> = Service::ALL.iter().map(|svc| svc.as_str()).collect();
+                format!(
+                    "unknown service {s:?}: expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -451,6 +504,62 @@ async fn collect_account(
                     Box::pin(services::cloudtrail::collect(&ctx, r)) as services::Job<'_>
                 }));
             }
+            Service::Efs => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::efs::collect(&ctx, r)) as services::Job<'_>),
+            ),
+            Service::Backup => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::backup::collect(&ctx, r)) as services::Job<'_>),
+            ),
+            Service::CloudWatch => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::cloudwatch::collect(&ctx, r)) as services::Job<'_>),
+            ),
+            Service::Elb => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::elb::collect(&ctx, r)) as services::Job<'_>),
+            ),
+            Service::Acm => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::acm::collect(&ctx, r)) as services::Job<'_>),
+            ),
+            Service::GuardDuty => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::guardduty::collect(&ctx, r)) as services::Job<'_>),
+            ),
+            Service::Config => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::config::collect(&ctx, r)) as services::Job<'_>),
+            ),
+            Service::SecretsManager => jobs.extend(regions.iter().map(|r| {
+                Box::pin(services::secretsmanager::collect(&ctx, r)) as services::Job<'_>
+            })),
+            Service::AccessAnalyzer => jobs.extend(regions.iter().map(|r| {
+                Box::pin(services::accessanalyzer::collect(&ctx, r)) as services::Job<'_>
+            })),
+            Service::SecurityHub => {
+                jobs.extend(regions.iter().map(|r| {
+                    Box::pin(services::securityhub::collect(&ctx, r)) as services::Job<'_>
+                }))
+            }
+            Service::AutoScaling => {
+                jobs.extend(regions.iter().map(|r| {
+                    Box::pin(services::autoscaling::collect(&ctx, r)) as services::Job<'_>
+                }))
+            }
+            Service::Ssm => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::ssm::collect(&ctx, r)) as services::Job<'_>),
+            ),
         }
     }
     for result in join_all(jobs).await {

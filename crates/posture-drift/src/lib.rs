@@ -124,6 +124,15 @@ fn is_volatile(pointer: &str) -> bool {
         .is_some_and(|last| VOLATILE_FIELDS.contains(&last))
 }
 
+/// A field the old body lacked because an earlier version of Posture stored it
+/// ([`Observed::not_recorded`](posture_model::Observed::not_recorded)): seeing it for the
+/// first time is not a change of the resource.
+fn not_recorded(v: &Value) -> bool {
+    v.get("state").and_then(Value::as_str) == Some("unavailable")
+        && v.pointer("/value/operation").and_then(Value::as_str)
+            == Some(posture_model::NOT_RECORDED_OPERATION)
+}
+
 /// Compares the resources of two snapshots inside `scope`.
 pub fn diff_resources(old: &[Resource], new: &[Resource], scope: &Scope) -> Vec<ResourceChange> {
     let in_scope = |r: &&Resource| scope.contains(&r.account, &r.region, r.kind());
@@ -186,6 +195,9 @@ fn escape(token: &str) -> String {
 }
 
 fn walk(path: &mut String, old: &Value, new: &Value, out: &mut Vec<FieldChange>) {
+    if not_recorded(old) {
+        return;
+    }
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();

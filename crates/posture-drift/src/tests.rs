@@ -147,6 +147,28 @@ fn activity_timestamps_alone_are_not_drift() {
 }
 
 #[test]
+fn a_field_an_earlier_version_did_not_record_is_not_drift_when_it_appears() {
+    let mut out = Vec::new();
+    let old: Observed<bool> = Observed::not_recorded();
+    walk(
+        &mut String::new(),
+        &json!({"a": 1, "new_field": serde_json::to_value(&old).unwrap()}),
+        &json!({"a": 1, "new_field": {"state": "collected", "value": true}}),
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+    // A real change next to it is still reported.
+    walk(
+        &mut String::new(),
+        &json!({"a": 1, "new_field": serde_json::to_value(&old).unwrap()}),
+        &json!({"a": 2, "new_field": {"state": "collected", "value": true}}),
+        &mut out,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].pointer, "/a");
+}
+
+#[test]
 fn pointer_tokens_are_escaped() {
     let mut out = Vec::new();
     walk(

@@ -18,6 +18,6 @@ pub mod synthetic;
 
 pub use finding::{AppliedWaiver, Citation, Evidence, Finding, ResourceRef, Severity, Status};
 pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
-pub use observed::{Observed, Unavailable, UnavailableKind};
+pub use observed::{NOT_RECORDED_OPERATION, Observed, Unavailable, UnavailableKind};
 pub use resources::{Resource, ResourceBody, ResourceKind, Tags};
 pub use snapshot::{ACCOUNT_UNREACHABLE_OPERATION, CollectionRecord, Coverage, Gap, SnapshotMeta};

@@ -61,7 +61,23 @@ impl std::fmt::Display for Unavailable {
     }
 }
 
+/// The operation named by [`Observed::not_recorded`].
+pub const NOT_RECORDED_OPERATION: &str = "posture:NotRecorded";
+
 impl<T> Observed<T> {
+    /// A field that a stored resource does not have because an earlier version of Posture
+    /// wrote it: rules report `Error` for it, and drift does not count its appearance as a
+    /// change. Used as the serde default of fields added to existing resource kinds.
+    pub fn not_recorded() -> Self {
+        Observed::Unavailable(Unavailable {
+            kind: UnavailableKind::NotCollected,
+            operation: NOT_RECORDED_OPERATION.to_owned(),
+            code: None,
+            message: "not recorded: this resource was stored by an earlier version of Posture"
+                .to_owned(),
+        })
+    }
+
     /// The collected value, `Ok(None)` when absent, or the reason it is unavailable.
     pub fn get(&self) -> Result<Option<&T>, &Unavailable> {
         match self {

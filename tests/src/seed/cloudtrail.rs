@@ -11,11 +11,13 @@
 //! write) data events for all buckets, so the account passes `cloudtrail_s3_data_events_read`
 //! and fails `cloudtrail_s3_data_events_write` (one subject per account each).
 
-use aws_sdk_cloudtrail::types::{DataResource, EventSelector, ReadWriteType};
+use aws_sdk_cloudtrail::types::{
+    DataResource, EventSelector, InsightSelector, InsightType, ReadWriteType,
+};
 
-use super::s3::PUBLIC_WRITE_WEST;
+use super::s3::{MOTO_BREAKS_GET_BUCKET_VERSIONING, PUBLIC_WRITE_WEST};
 use super::{Keys, LogBuckets, PRIMARY, SECONDARY, Seed, Step};
-use crate::Status::{Fail, Pass};
+use crate::Status::{Error, Fail, Pass};
 
 const KMS: &str = "cloudtrail_kms_encryption";
 const VALIDATION: &str = "cloudtrail_log_file_validation";
@@ -23,6 +25,9 @@ const MANAGEMENT_RW: &str = "cloudtrail_management_events_rw";
 const CLOUDWATCH: &str = "cloudtrail_cloudwatch_logs";
 const LOG_BUCKET: &str = "cloudtrail_log_bucket_not_public";
 const LOG_BUCKET_LOGGING: &str = "cloudtrail_log_bucket_access_logging";
+const LOG_BUCKET_MFA_DELETE: &str = "cloudtrail_log_bucket_mfa_delete";
+/// The one trail with CloudTrail Insights (ApiCallRateInsight).
+const INSIGHTS_TRAIL: &str = "phi-trail-east";
 /// A bucket with server access logging on (to `phi-access-logs`).
 const LOGGED_BUCKET: &str = "phi-good-encrypted";
 
@@ -174,6 +179,18 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
                 .await
                 .step(format!("cloudtrail PutEventSelectors {}", t.name))?;
         }
+        if t.name == INSIGHTS_TRAIL {
+            ct.put_insight_selectors()
+                .trail_name(t.name)
+                .insight_selectors(
+                    InsightSelector::builder()
+                        .insight_type(InsightType::ApiCallRateInsight)
+                        .build(),
+                )
+                .send()
+                .await
+                .step(format!("cloudtrail PutInsightSelectors {}", t.name))?;
+        }
         let arn = out.trail_arn().map(str::to_owned).unwrap_or_else(|| {
             format!(
                 "arn:aws:cloudtrail:{}:{}:trail/{}",
@@ -238,6 +255,25 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
                 }
             ),
         );
+        if MOTO_BREAKS_GET_BUCKET_VERSIONING {
+            s.expect(
+                LOG_BUCKET_MFA_DELETE,
+                &arn,
+                Error,
+                format!(
+                    "{}: delivers to {bucket}, whose versioning (MFA Delete) moto answers \
+                     unreadably",
+                    t.name
+                ),
+            );
+        } else {
+            s.expect(
+                LOG_BUCKET_MFA_DELETE,
+                &arn,
+                Fail,
+                format!("{}: {bucket} never had MFA Delete configured", t.name),
+            );
+        }
         s.expect(
             MANAGEMENT_RW,
             &arn,
@@ -274,6 +310,18 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
         &format!("arn:aws:iam::{account}:root"),
         Fail,
         "the only S3 data-event selector (phi-trail-east's) is ReadOnly",
+    );
+    s.expect(
+        "cloudtrail_insights",
+        &format!("arn:aws:iam::{account}:root"),
+        Pass,
+        "phi-trail-east is logging and has ApiCallRateInsight",
+    );
+    s.expect(
+        "cloudtrail_bedrock_data_events",
+        &format!("arn:aws:iam::{account}:root"),
+        Fail,
+        "no trail has an advanced selector on AWS::Bedrock::* data events",
     );
     s.expect(
         "cloudtrail_trail_logging_in_region",

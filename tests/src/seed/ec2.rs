@@ -19,10 +19,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, BlockDeviceMapping, EbsBlockDevice, Filter, FlowLogsResourceType,
-    HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataEndpointState,
+    GatewayType, HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataEndpointState,
     InstanceMetadataOptionsRequest, InstanceNetworkInterfaceSpecification, InstanceType,
-    IpPermission, IpRange, Ipv6Range, LogDestinationType, PortRange, ResourceType, RuleAction,
-    SnapshotAttributeName, Tag, TagSpecification, TrafficType,
+    IpPermission, IpRange, Ipv6Range, LaunchPermission, LaunchPermissionModifications,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataOptionsRequest,
+    LogDestinationType, PermissionGroup, PortRange, RequestLaunchTemplateData, ResourceType,
+    RuleAction, RunInstancesMonitoringEnabled, SnapshotAttributeName, Tag, TagSpecification,
+    TrafficType, VpcEndpointType,
 };
 
 use super::{Keys, LogBuckets, PRIMARY, REGIONS, SECONDARY, Seed, Step};
@@ -55,6 +58,22 @@ const AUTHORIZED_PORTS: &str = "sg_only_authorized_ports_open";
 const IN_VPC: &str = "ec2_instance_in_vpc";
 const MAX_AGE: &str = "ec2_instance_max_age";
 const PROFILE: &str = "ec2_instance_profile_attached";
+const IMDS_DEFAULT: &str = "ec2_account_imdsv2_default";
+const LT_IMDS: &str = "ec2_launch_template_imdsv2";
+const STOPPED_AGE: &str = "ec2_stopped_instance_age";
+const MONITORING: &str = "ec2_detailed_monitoring";
+const EBS_OPTIMIZED: &str = "ec2_instance_ebs_optimized";
+const AMI_PUBLIC: &str = "ec2_ami_not_public";
+const USER_DATA: &str = "ec2_user_data_no_secrets";
+const IGW_AUTHORIZED: &str = "igw_authorized_vpc_only";
+const ENDPOINTS: &str = "vpc_uses_endpoints";
+const VPN_TUNNELS: &str = "vpn_both_tunnels_up";
+
+/// User data with nothing secret in it.
+const CLEAN_USER_DATA: &str = "#!/bin/bash\nyum -y update\n\
+    DB_PASSWORD=$(aws secretsmanager get-secret-value --secret-id phi-db --query SecretString)\n";
+/// User data with a password in it (line 2), which the scan must report redacted.
+const SECRET_USER_DATA: &str = "#!/bin/bash\nexport DB_PASSWORD=hunter2-not-real\n";
 
 /// What the region-wide pass at the end needs to know about the seeded resources.
 #[derive(Default)]
@@ -69,6 +88,10 @@ struct Seeded {
     peering_default_routed: BTreeSet<String>,
     /// Root volumes of seeded instances → (encrypted, instance name).
     root_volumes: BTreeMap<String, (bool, &'static str)>,
+    /// Seeded instances → (detailed monitoring, EBS-optimized, name).
+    instance_flags: BTreeMap<String, (bool, bool, &'static str)>,
+    /// VPCs the seed gave an S3 gateway endpoint.
+    endpoint_vpcs: BTreeSet<String>,
 }
 
 pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow::Result<()> {
@@ -244,6 +267,12 @@ struct InstanceSeed<'a> {
     root_kms_key: Option<&'a str>,
     /// The name of an instance profile to launch with.
     instance_profile: Option<&'a str>,
+    /// Detailed CloudWatch monitoring.
+    monitoring: bool,
+    /// EBS-optimized.
+    ebs_optimized: bool,
+    /// User data (plain text; base64-encoded here).
+    user_data: Option<&'static str>,
 }
 
 /// Launches an instance; returns (instance id, root volume id).
@@ -283,7 +312,16 @@ async fn run_instance(
                 .tags(Tag::builder().key("Name").value(name).build())
                 .tags(Tag::builder().key("data-class").value("phi").build())
                 .build(),
-        );
+        )
+        .monitoring(
+            RunInstancesMonitoringEnabled::builder()
+                .enabled(spec.monitoring)
+                .build(),
+        )
+        .ebs_optimized(spec.ebs_optimized);
+    if let Some(text) = spec.user_data {
+        req = req.user_data(aws_smithy_types::base64::encode(text));
+    }
     if let Some(profile) = spec.instance_profile {
         req = req.iam_instance_profile(
             IamInstanceProfileSpecification::builder()
@@ -377,6 +415,71 @@ async fn create_snapshot(
             .step(format!("ec2 ModifySnapshotAttribute {name} (public)"))?;
     }
     Ok(id)
+}
+
+/// Creates an AMI of `instance`, public when asked; returns its id.
+async fn create_image(
+    ec2: &aws_sdk_ec2::Client,
+    instance: &str,
+    name: &str,
+    public: bool,
+) -> anyhow::Result<String> {
+    let id = ec2
+        .create_image()
+        .instance_id(instance)
+        .name(name)
+        .send()
+        .await
+        .step(format!("ec2 CreateImage {name}"))?
+        .image_id()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateImage {name} returned no id"))?;
+    if public {
+        ec2.modify_image_attribute()
+            .image_id(&id)
+            .launch_permission(
+                LaunchPermissionModifications::builder()
+                    .add(
+                        LaunchPermission::builder()
+                            .group(PermissionGroup::All)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .step(format!("ec2 ModifyImageAttribute {name} (public)"))?;
+    }
+    Ok(id)
+}
+
+/// Creates a launch template whose only version sets `tokens` and `user_data`.
+async fn create_launch_template(
+    ec2: &aws_sdk_ec2::Client,
+    name: &str,
+    tokens: LaunchTemplateHttpTokensState,
+    user_data: &str,
+) -> anyhow::Result<String> {
+    ec2.create_launch_template()
+        .launch_template_name(name)
+        .launch_template_data(
+            RequestLaunchTemplateData::builder()
+                .image_id(IMAGE)
+                .metadata_options(
+                    LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                        .http_tokens(tokens)
+                        .build(),
+                )
+                .user_data(aws_smithy_types::base64::encode(user_data))
+                .build(),
+        )
+        .send()
+        .await
+        .step(format!("ec2 CreateLaunchTemplate {name}"))?
+        .launch_template()
+        .and_then(|t| t.launch_template_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateLaunchTemplate {name} returned no id"))
 }
 
 async fn primary(
@@ -523,6 +626,9 @@ async fn primary(
             metadata_endpoint: InstanceMetadataEndpointState::Enabled,
             root_kms_key: Some(&keys.primary),
             instance_profile: Some(INSTANCE_PROFILE),
+            monitoring: true,
+            ebs_optimized: true,
+            user_data: Some(CLEAN_USER_DATA),
         },
     )
     .await?;
@@ -556,6 +662,63 @@ async fn primary(
     seeded
         .root_volumes
         .insert(root, (true, "phi-instance-private-imdsv2"));
+    seeded.instance_flags.insert(
+        instance.clone(),
+        (true, true, "phi-instance-private-imdsv2"),
+    );
+
+    // An AMI of the private instance, shared with nobody.
+    let image = create_image(&ec2, &instance, "phi-ami-private", false).await?;
+    let a = format!("arn:aws:ec2:{r}::image/{image}");
+    s.expect(AMI_PUBLIC, &a, Pass, "phi-ami-private: not public");
+
+    // A launch template requiring IMDSv2, with clean user data.
+    let lt = create_launch_template(
+        &ec2,
+        "phi-lt-imdsv2",
+        LaunchTemplateHttpTokensState::Required,
+        CLEAN_USER_DATA,
+    )
+    .await?;
+    let a = arn(s, r, "launch-template", &lt);
+    s.expect(LT_IMDS, &a, Pass, "phi-lt-imdsv2: HttpTokens required");
+    let a = format!("arn:aws:ec2:{r}:{}:region/{r}", s.account);
+    s.expect(
+        USER_DATA,
+        &a,
+        Pass,
+        "us-east-1: the instance's and phi-lt-imdsv2's user data fetch the password from \
+         Secrets Manager instead of holding it",
+    );
+
+    // An internet gateway attached to nothing.
+    let igw = ec2
+        .create_internet_gateway()
+        .tag_specifications(name_tag(ResourceType::InternetGateway, "phi-igw-detached"))
+        .send()
+        .await
+        .step("ec2 CreateInternetGateway phi-igw-detached")?
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateInternetGateway returned no id"))?;
+    let a = arn(s, r, "internet-gateway", &igw);
+    s.expect(
+        IGW_AUTHORIZED,
+        &a,
+        Pass,
+        "phi-igw-detached: attached to no VPC",
+    );
+
+    // An S3 gateway endpoint in phi-vpc-good.
+    ec2.create_vpc_endpoint()
+        .vpc_id(&vpc)
+        .service_name(format!("com.amazonaws.{r}.s3"))
+        .vpc_endpoint_type(VpcEndpointType::Gateway)
+        .send()
+        .await
+        .step("ec2 CreateVpcEndpoint phi-vpc-good s3")?;
+    seeded.endpoint_vpcs.insert(vpc.clone());
 
     let volume = create_volume(&ec2, "phi-vol-encrypted", az, Some(&keys.primary)).await?;
     let a = arn(s, r, "volume", &volume);
@@ -649,6 +812,13 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
         .send()
         .await
         .step(format!("ec2 AttachInternetGateway {igw}"))?;
+    let a = arn(s, r, "internet-gateway", &igw);
+    s.expect(
+        IGW_AUTHORIZED,
+        &a,
+        Fail,
+        format!("{igw} is attached to {vpc}, and authorized_vpc_ids is empty by default"),
+    );
     let rtb = ec2
         .create_route_table()
         .vpc_id(&vpc)
@@ -783,6 +953,9 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
             metadata_endpoint: InstanceMetadataEndpointState::Enabled,
             root_kms_key: None,
             instance_profile: None,
+            monitoring: false,
+            ebs_optimized: false,
+            user_data: Some(SECRET_USER_DATA),
         },
     )
     .await?;
@@ -808,6 +981,10 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
     seeded
         .root_volumes
         .insert(root, (false, "phi-instance-public-imdsv1-west"));
+    seeded.instance_flags.insert(
+        instance.clone(),
+        (false, false, "phi-instance-public-imdsv1-west"),
+    );
 
     let (instance, root) = run_instance(
         &ec2,
@@ -820,6 +997,9 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
             metadata_endpoint: InstanceMetadataEndpointState::Disabled,
             root_kms_key: Some(&keys.secondary),
             instance_profile: None,
+            monitoring: true,
+            ebs_optimized: false,
+            user_data: None,
         },
     )
     .await?;
@@ -845,6 +1025,10 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
     seeded
         .root_volumes
         .insert(root, (true, "phi-instance-metadata-off-west"));
+    seeded.instance_flags.insert(
+        instance.clone(),
+        (true, false, "phi-instance-metadata-off-west"),
+    );
 
     let (instance, root) = run_instance(
         &ec2,
@@ -857,6 +1041,9 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
             metadata_endpoint: InstanceMetadataEndpointState::Enabled,
             root_kms_key: Some(&keys.secondary),
             instance_profile: None,
+            monitoring: false,
+            ebs_optimized: false,
+            user_data: None,
         },
     )
     .await?;
@@ -887,6 +1074,103 @@ async fn secondary(s: &mut Seed, keys: &Keys, seeded: &mut Seeded) -> anyhow::Re
     seeded
         .root_volumes
         .insert(root, (true, "phi-instance-terminated-west"));
+    seeded.instance_flags.insert(
+        instance.clone(),
+        (false, false, "phi-instance-terminated-west"),
+    );
+
+    // The metadata-off instance is stopped: moto stamps the stop with the current time, so
+    // it has not been stopped for long.
+    let stopped = seeded
+        .instance_flags
+        .iter()
+        .find(|(_, (_, _, name))| *name == "phi-instance-metadata-off-west")
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| anyhow::anyhow!("phi-instance-metadata-off-west was not recorded"))?;
+    ec2.stop_instances()
+        .instance_ids(&stopped)
+        .send()
+        .await
+        .step("ec2 StopInstances phi-instance-metadata-off-west")?;
+
+    // A public AMI of the IMDSv1 instance.
+    let imdsv1 = seeded
+        .instance_flags
+        .iter()
+        .find(|(_, (_, _, name))| *name == "phi-instance-public-imdsv1-west")
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| anyhow::anyhow!("phi-instance-public-imdsv1-west was not recorded"))?;
+    let image = create_image(&ec2, &imdsv1, "phi-ami-public-west", true).await?;
+    let a = format!("arn:aws:ec2:{r}::image/{image}");
+    s.expect(
+        AMI_PUBLIC,
+        &a,
+        Fail,
+        "phi-ami-public-west: launch permission group all",
+    );
+
+    // A launch template allowing IMDSv1, with a password in its user data.
+    let lt = create_launch_template(
+        &ec2,
+        "phi-lt-imdsv1-west",
+        LaunchTemplateHttpTokensState::Optional,
+        SECRET_USER_DATA,
+    )
+    .await?;
+    let a = arn(s, r, "launch-template", &lt);
+    s.expect(LT_IMDS, &a, Fail, "phi-lt-imdsv1-west: HttpTokens optional");
+    let a = format!("arn:aws:ec2:{r}:{}:region/{r}", s.account);
+    s.expect(
+        USER_DATA,
+        &a,
+        Fail,
+        "us-west-2: phi-instance-public-imdsv1-west and phi-lt-imdsv1-west export \
+         DB_PASSWORD=<literal> in their user data",
+    );
+
+    // A Site-to-Site VPN connection: moto reports no tunnel telemetry (AWS always reports
+    // two tunnels), so the rule cannot tell whether they are up.
+    let cgw = ec2
+        .create_customer_gateway()
+        .bgp_asn(65000)
+        .public_ip("203.0.113.10")
+        .r#type(GatewayType::Ipsec1)
+        .send()
+        .await
+        .step("ec2 CreateCustomerGateway")?
+        .customer_gateway()
+        .and_then(|g| g.customer_gateway_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateCustomerGateway returned no id"))?;
+    let vgw = ec2
+        .create_vpn_gateway()
+        .r#type(GatewayType::Ipsec1)
+        .send()
+        .await
+        .step("ec2 CreateVpnGateway")?
+        .vpn_gateway()
+        .and_then(|g| g.vpn_gateway_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateVpnGateway returned no id"))?;
+    let vpn = ec2
+        .create_vpn_connection()
+        .customer_gateway_id(&cgw)
+        .vpn_gateway_id(&vgw)
+        .r#type("ipsec.1")
+        .send()
+        .await
+        .step("ec2 CreateVpnConnection")?
+        .vpn_connection()
+        .and_then(|v| v.vpn_connection_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("CreateVpnConnection returned no id"))?;
+    let a = arn(s, r, "vpn-connection", &vpn);
+    s.expect(
+        VPN_TUNNELS,
+        &a,
+        Error,
+        "moto reports no VgwTelemetry for the connection, so the tunnels' status is unknown",
+    );
 
     let volume = create_volume(&ec2, "phi-vol-plain-west", az, None).await?;
     let a = arn(s, r, "volume", &volume);
@@ -953,6 +1237,12 @@ async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<(
         };
         let a = arn(s, r, "vpc", id);
         s.expect(FLOW, &a, status, why);
+        let (status, why) = if seeded.endpoint_vpcs.contains(id) {
+            (Pass, format!("{label} {id} has an S3 gateway endpoint"))
+        } else {
+            (Fail, format!("{label} {id} has no VPC endpoint"))
+        };
+        s.expect(ENDPOINTS, &a, status, why);
     }
 
     // Route tables: only the seeded phi-rtb-public-west routes 0.0.0.0/0 to an internet
@@ -1068,10 +1358,35 @@ async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<(
             .map(|n| n.as_str().to_owned())
             .unwrap_or_default();
         if matches!(state.as_str(), "terminated" | "shutting-down") {
-            for rule in [IN_VPC, MAX_AGE] {
+            for rule in [IN_VPC, MAX_AGE, MONITORING, EBS_OPTIMIZED, STOPPED_AGE] {
                 s.expect(rule, &a, NotApplicable, format!("instance {id} is {state}"));
             }
         } else {
+            let Some(&(monitoring, ebs, name)) = seeded.instance_flags.get(id) else {
+                anyhow::bail!("instance {id} in {r} was not seeded by the EC2 seed");
+            };
+            s.expect(
+                MONITORING,
+                &a,
+                if monitoring { Pass } else { Fail },
+                format!("{name}: launched with detailed monitoring {monitoring}"),
+            );
+            s.expect(
+                EBS_OPTIMIZED,
+                &a,
+                if ebs { Pass } else { Fail },
+                format!("{name}: launched with EbsOptimized {ebs}"),
+            );
+            if state == "stopped" {
+                s.expect(
+                    STOPPED_AGE,
+                    &a,
+                    Pass,
+                    format!("{name}: stopped by the seed moments ago"),
+                );
+            } else {
+                s.expect(STOPPED_AGE, &a, NotApplicable, format!("{name} is {state}"));
+            }
             let vpc = i.vpc_id().unwrap_or_default();
             s.expect(IN_VPC, &a, Pass, format!("instance {id} runs in {vpc}"));
             s.expect(
@@ -1143,5 +1458,61 @@ async fn region_wide(s: &mut Seed, r: &str, seeded: &Seeded) -> anyhow::Result<(
         Some(a),
         "moto answers HTTP 500 (not implemented)",
     );
+
+    // ---- ec2_account_imdsv2_default (moto: GetInstanceMetadataDefaults → 500) ----
+    let a = format!("arn:aws:ec2:{r}:{}:instance-metadata-defaults", s.account);
+    s.expect(
+        IMDS_DEFAULT,
+        &a,
+        Error,
+        format!("moto does not implement GetInstanceMetadataDefaults ({r})"),
+    );
+    s.exp.expect_gap(
+        "ec2:GetInstanceMetadataDefaults",
+        Some(r),
+        Some(a),
+        "moto answers HTTP 500 (not implemented)",
+    );
+
+    // CreateImage makes moto snapshot the root volume; those snapshots are the account's.
+    let images = ec2
+        .describe_images()
+        .owners("self")
+        .send()
+        .await
+        .step(format!("ec2 DescribeImages {r}"))?;
+    for image in images.images() {
+        let name = image.name().unwrap_or_default().to_owned();
+        for snap in image
+            .block_device_mappings()
+            .iter()
+            .filter_map(|m| m.ebs().and_then(|e| e.snapshot_id()))
+        {
+            let out = ec2
+                .describe_snapshots()
+                .snapshot_ids(snap)
+                .send()
+                .await
+                .step(format!("ec2 DescribeSnapshots {snap}"))?;
+            let encrypted = out
+                .snapshots()
+                .first()
+                .and_then(|x| x.encrypted())
+                .unwrap_or(false);
+            let a = format!("arn:aws:ec2:{r}::snapshot/{snap}");
+            s.expect(
+                SNAP_ENC,
+                &a,
+                if encrypted { Pass } else { Fail },
+                format!("moto's snapshot for AMI {name} (encrypted: {encrypted})"),
+            );
+            s.expect(
+                SNAP_PUBLIC,
+                &a,
+                Pass,
+                format!("moto's snapshot for AMI {name}: not shared"),
+            );
+        }
+    }
     Ok(())
 }

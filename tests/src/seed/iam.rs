@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::{Seed, Step};
-use crate::Status::{Fail, NotApplicable, Pass};
+use crate::Status::{Error, Fail, NotApplicable, Pass};
 
 const ADMIN_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
@@ -72,6 +72,41 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         Pass,
         "moto always reports AccountAccessKeysPresent = 0 (root keys cannot be created by API)",
     );
+    s.expect(
+        "iam_root_hardware_mfa",
+        &summary,
+        Fail,
+        "moto always reports AccountMFAEnabled = 0: root has no MFA device at all",
+    );
+    s.expect(
+        "iam_root_not_used",
+        &format!("arn:aws:iam::{account}:credential-report"),
+        Error,
+        "moto's credential report has no <root_account> row, so root's last use is unknown",
+    );
+
+    // A server certificate: moto reports every one as expired on 2012-05-08.
+    let cert = "phi-cert-legacy";
+    iam.upload_server_certificate()
+        .server_certificate_name(cert)
+        .certificate_body("-----BEGIN CERTIFICATE-----\nMIIBphi\n-----END CERTIFICATE-----")
+        .private_key("-----BEGIN PRIVATE KEY-----\nMIIEphi\n-----END PRIVATE KEY-----")
+        .send()
+        .await
+        .step(format!("iam UploadServerCertificate {cert}"))?;
+    s.expect(
+        "iam_no_expired_server_certificates",
+        &format!("arn:aws:iam::{account}:server-certificate/{cert}"),
+        Fail,
+        "moto reports the expiration 2012-05-08 for every server certificate",
+    );
+    s.expect(
+        "iam_no_privilege_escalation",
+        &format!("arn:aws:iam::{account}:root"),
+        Fail,
+        "phi-role-policy-editor may iam:CreatePolicyVersion on every policy (the \
+         administrators, conditional or not, are listed but not failed)",
+    );
 
     // Users.
     let console_mfa = "phi-user-console-mfa";
@@ -132,6 +167,7 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         Pass,
         "console password and a virtual MFA device",
     );
+    s.expect("iam_user_mfa_all", &arn, Pass, "a virtual MFA device");
     s.expect(
         "iam_access_key_rotated_90d",
         &arn,
@@ -182,6 +218,7 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         Fail,
         "console password without MFA",
     );
+    s.expect("iam_user_mfa_all", &arn, Fail, "no MFA device");
     s.expect(
         "iam_access_key_rotated_90d",
         &arn,
@@ -231,6 +268,12 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         "no console password",
     );
     s.expect(
+        "iam_user_mfa_all",
+        &arn,
+        Fail,
+        "no MFA device (access key only: the rule covers every user)",
+    );
+    s.expect(
         "iam_access_key_rotated_90d",
         &arn,
         Pass,
@@ -275,7 +318,18 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
     })
     .to_string();
 
-    let roles: [RoleCase<'_>; 4] = [
+    let policy_editor_doc = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "EditAnyPolicy",
+            "Effect": "Allow",
+            "Action": "iam:CreatePolicyVersion",
+            "Resource": "*"
+        }]
+    })
+    .to_string();
+
+    let roles: [RoleCase<'_>; 5] = [
         (
             "phi-role-admin-inline",
             Some(admin_doc.as_str()),
@@ -303,6 +357,14 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
             Some(ADMIN_ACCESS),
             Pass,
             "no inline policy (AdministratorAccess is managed: see iam_no_admin_managed_policy)",
+        ),
+        (
+            "phi-role-policy-editor",
+            Some(policy_editor_doc.as_str()),
+            None,
+            Pass,
+            "inline policy allows only iam:CreatePolicyVersion (a privilege-escalation path, \
+             not administrator access)",
         ),
     ];
     for (name, inline, managed, status, why) in roles {
@@ -345,6 +407,7 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
                  the keys",
             ),
             "phi-role-scoped-inline" => (Pass, "inline policy allows only s3:GetObject"),
+            "phi-role-policy-editor" => (Pass, "inline policy allows only iam:CreatePolicyVersion"),
             _ => (Pass, "no inline policy"),
         };
         s.expect(
@@ -371,6 +434,12 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
     );
     s.expect(
         "iam_customer_policy_blocked_kms_actions",
+        ADMIN_ACCESS,
+        NotApplicable,
+        "AWS-managed: not the account's to change",
+    );
+    s.expect(
+        "iam_no_wildcard_marketplace_subscribe",
         ADMIN_ACCESS,
         NotApplicable,
         "AWS-managed: not the account's to change",
@@ -440,6 +509,13 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         // scoped policy grants no KMS action.
         s.expect(
             "iam_customer_policy_blocked_kms_actions",
+            &arn,
+            wildcard,
+            format!("{name}: {why}"),
+        );
+        // "*" on "*" includes aws-marketplace:Subscribe on every product.
+        s.expect(
+            "iam_no_wildcard_marketplace_subscribe",
             &arn,
             wildcard,
             format!("{name}: {why}"),

@@ -12,8 +12,14 @@
 //! cannot put in one of the states, and why. Their other state is covered by the rules'
 //! unit tests in `posture-check`.
 
+mod acm;
+mod backup;
 mod cloudtrail;
+mod cloudwatch;
+mod detect;
 mod ec2;
+mod efs;
+mod elb;
 mod iam;
 mod kms;
 mod rds;
@@ -77,7 +83,14 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
     ),
     (
         "cloudtrail_multi_region_trail",
-        "fail only: one subject per account; the only multi-region trail is not logging",
+        "pass only: one subject per account; phi-trail-monitored (seeded by the CloudWatch \
+         seed for the alarm rules) is multi-region and logging all management events",
+    ),
+    (
+        "cloudtrail_trail_logging_in_region",
+        "pass only: the multi-region logging trail the CloudWatch alarm rules need \
+         (phi-trail-monitored) covers both seeded regions; the fail state is covered by the \
+         rule's unit tests",
     ),
     (
         "s3_bucket_versioning",
@@ -121,9 +134,254 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
          (the pass state is covered by the rule's unit tests)",
     ),
     (
+        "s3_bucket_versioned_lifecycle",
+        "error only: it reads GetBucketVersioning, which moto 5.2.5 answers unreadably (see \
+         s3_bucket_versioning); the seed still gives phi-good-encrypted a noncurrent-version \
+         expiration rule, so the pass/fail/not-applicable states appear once moto is fixed",
+    ),
+    (
+        "s3_bucket_event_notifications",
+        "pass and error only: moto 5.2.5 answers GetBucketNotificationConfiguration for a \
+         bucket without notifications with the XML root GetBucketNotificationResponse instead \
+         of NotificationConfiguration, which the SDK for Rust rejects; the scan must record a \
+         gap for each such bucket and report error, never fail or pass (phi-good-encrypted, \
+         with an SNS topic notification, is answered correctly and passes)",
+    ),
+    (
+        "s3_access_point_public_access_block",
+        "error only: moto 5.2.5 answers S3 Control ListAccessPoints with the XML root \
+         ListAccessPointsResponse instead of ListAccessPointsResult, which the SDK for Rust \
+         rejects; the scan must record the gaps and report error on the account, never pass \
+         (two access points, one with every flag off, are seeded for when moto is fixed)",
+    ),
+    (
+        "cloudtrail_log_bucket_mfa_delete",
+        "error only: the log buckets' versioning (MFA Delete) comes from GetBucketVersioning, \
+         which moto 5.2.5 answers unreadably; MFA Delete needs root's MFA device anyway",
+    ),
+    (
+        "cloudtrail_insights",
+        "pass only: one subject per account; phi-trail-east is logging with \
+         ApiCallRateInsight (the fail state is covered by the rule's unit tests)",
+    ),
+    (
+        "cloudtrail_bedrock_data_events",
+        "fail only: one subject per account; no trail selects AWS::Bedrock::* data events \
+         (the pass state is covered by the rule's unit tests)",
+    ),
+    (
+        "iam_root_hardware_mfa",
+        "fail only: account-level, and moto always reports AccountMFAEnabled = 0",
+    ),
+    (
+        "iam_root_not_used",
+        "error only: moto's credential report has no <root_account> row, so root's last use \
+         is unknown (pass and fail are covered by the rule's unit tests)",
+    ),
+    (
+        "iam_no_privilege_escalation",
+        "fail only: one subject per account; phi-role-policy-editor may \
+         iam:CreatePolicyVersion on every policy",
+    ),
+    (
+        "iam_no_expired_server_certificates",
+        "fail only: moto reports the expiration 2012-05-08 for every server certificate",
+    ),
+    (
         "ebs_snapshot_block_public_access",
         "error only: moto does not implement GetSnapshotBlockPublicAccessState (HTTP 500), \
          which the scan must record as a gap and report as error, never as pass",
+    ),
+    (
+        "ec2_account_imdsv2_default",
+        "error only: moto does not implement GetInstanceMetadataDefaults (HTTP 500), which the \
+         scan must record as a gap and report as error, never as pass",
+    ),
+    (
+        "ec2_stopped_instance_age",
+        "pass (and not applicable) only: moto stamps StateTransitionReason with the moment of \
+         StopInstances and cannot backdate it, so no instance has been stopped for 30 days",
+    ),
+    (
+        "vpn_both_tunnels_up",
+        "error only: moto reports no VgwTelemetry for VPN connections (AWS always reports two \
+         tunnels), so whether the tunnels are up is unknown",
+    ),
+    (
+        "rds_ca_certificate_valid",
+        "error only: moto does not implement DescribeCertificates (HTTP 500), which the scan \
+         must record as a gap and report as error for every instance, never as pass",
+    ),
+    (
+        "guardduty_no_unresolved_high_findings",
+        "error only: moto 5.2.5 does not implement GuardDuty ListFindings (HTTP 404); the scan \
+         must record a gap per detector and report error, never pass",
+    ),
+    (
+        "config_recorder_all_regions",
+        "fail and error only: moto 5.2.5 does not implement DescribeDeliveryChannelStatus \
+         (HTTP 500), so the region with a recording recorder is an error (delivery unknown) \
+         and the region without one a failure",
+    ),
+    (
+        "ebs_volume_in_backup_plan",
+        "error (us-east-1) and fail (us-west-2) only: moto 5.2.5 does not implement \
+         ListBackupSelections (HTTP 500), so no resource can be shown to be in the us-east-1 \
+         plans (error, never pass); us-west-2 has no plan (fail)",
+    ),
+    (
+        "ec2_instance_in_backup_plan",
+        "error (us-east-1), fail (us-west-2) and not applicable (terminated) only: moto \
+         5.2.5 does not implement ListBackupSelections (see ebs_volume_in_backup_plan)",
+    ),
+    (
+        "rds_instance_in_backup_plan",
+        "error (us-east-1), fail (us-west-2) and not applicable (cluster members) only: \
+         moto 5.2.5 does not implement ListBackupSelections (see ebs_volume_in_backup_plan)",
+    ),
+    (
+        "rds_cluster_in_backup_plan",
+        "error (us-east-1) and fail (us-west-2) only: moto 5.2.5 does not implement \
+         ListBackupSelections (see ebs_volume_in_backup_plan)",
+    ),
+    (
+        "backup_recovery_point_manual_deletion_disabled",
+        "pass (a vault with Vault Lock) and error only: moto 5.2.5 does not implement \
+         GetBackupVaultAccessPolicy or PutBackupVaultAccessPolicy (HTTP 404), so an unlocked \
+         vault's policy can never be read",
+    ),
+    (
+        "backup_recovery_point_encrypted",
+        "error only, on the regions: moto 5.2.5 does not implement \
+         ListRecoveryPointsByBackupVault (HTTP 404) and cannot create recovery points (no \
+         StartBackupJob); the scan must record the gap and report error, never pass",
+    ),
+    (
+        "backup_recovery_point_min_retention",
+        "error only, on the regions: moto 5.2.5 does not implement \
+         ListRecoveryPointsByBackupVault (see backup_recovery_point_encrypted)",
+    ),
+    (
+        "alarm_cloudtrail_config_changes",
+        "error only: moto 5.2.5 serves CloudWatch only over the query protocol and the SDK \
+         for Rust's CloudWatch client speaks RPC v2 CBOR (HTML 404), so no alarm can be seeded \
+         or read; the complete metric filter seeded for it makes the account an error (never \
+         a pass), and the DescribeAlarms gaps make each region an error",
+    ),
+    (
+        "alarm_console_auth_failures",
+        "error only: moto 5.2.5 serves CloudWatch only over the query protocol and the SDK \
+         for Rust's CloudWatch client speaks RPC v2 CBOR (HTML 404), so no alarm can be seeded \
+         or read; the complete metric filter seeded for it makes the account an error (never \
+         a pass), and the DescribeAlarms gaps make each region an error",
+    ),
+    (
+        "alarm_iam_policy_changes",
+        "error only: moto 5.2.5 serves CloudWatch only over the query protocol and the SDK \
+         for Rust's CloudWatch client speaks RPC v2 CBOR (HTML 404), so no alarm can be seeded \
+         or read; the complete metric filter seeded for it makes the account an error (never \
+         a pass), and the DescribeAlarms gaps make each region an error",
+    ),
+    (
+        "alarm_kms_cmk_disable_delete",
+        "error only: moto 5.2.5 serves CloudWatch only over the query protocol and the SDK \
+         for Rust's CloudWatch client speaks RPC v2 CBOR (HTML 404), so no alarm can be seeded \
+         or read; the complete metric filter seeded for it makes the account an error (never \
+         a pass), and the DescribeAlarms gaps make each region an error",
+    ),
+    (
+        "alarm_root_usage",
+        "error only: moto 5.2.5 serves CloudWatch only over the query protocol and the SDK \
+         for Rust's CloudWatch client speaks RPC v2 CBOR (HTML 404), so no alarm can be seeded \
+         or read; the complete metric filter seeded for it makes the account an error (never \
+         a pass), and the DescribeAlarms gaps make each region an error",
+    ),
+    (
+        "alarm_security_group_changes",
+        "error only: moto 5.2.5 serves CloudWatch only over the query protocol and the SDK \
+         for Rust's CloudWatch client speaks RPC v2 CBOR (HTML 404), so no alarm can be seeded \
+         or read; the complete metric filter seeded for it makes the account an error (never \
+         a pass), and the DescribeAlarms gaps make each region an error",
+    ),
+    (
+        "alarm_unauthorized_api_calls",
+        "error only: moto 5.2.5 serves CloudWatch only over the query protocol and the SDK \
+         for Rust's CloudWatch client speaks RPC v2 CBOR (HTML 404), so no alarm can be seeded \
+         or read; the complete metric filter seeded for it makes the account an error (never \
+         a pass), and the DescribeAlarms gaps make each region an error",
+    ),
+    (
+        "alarm_console_login_without_mfa",
+        "fail (and error) only: one subject per account; its seeded metric filter is broken \
+         (see seed/cloudwatch.rs), which fails whatever the alarms, and no pass can be seeded \
+         because moto cannot serve CloudWatch alarms to the SDK for Rust (HTML 404: regions \
+         are errors)",
+    ),
+    (
+        "alarm_nacl_changes",
+        "fail (and error) only: one subject per account; its seeded metric filter is broken \
+         (see seed/cloudwatch.rs), which fails whatever the alarms, and no pass can be seeded \
+         because moto cannot serve CloudWatch alarms to the SDK for Rust (HTML 404: regions \
+         are errors)",
+    ),
+    (
+        "alarm_network_gateway_changes",
+        "fail (and error) only: one subject per account; its seeded metric filter is broken \
+         (see seed/cloudwatch.rs), which fails whatever the alarms, and no pass can be seeded \
+         because moto cannot serve CloudWatch alarms to the SDK for Rust (HTML 404: regions \
+         are errors)",
+    ),
+    (
+        "alarm_route_table_changes",
+        "fail (and error) only: one subject per account; its seeded metric filter is broken \
+         (see seed/cloudwatch.rs), which fails whatever the alarms, and no pass can be seeded \
+         because moto cannot serve CloudWatch alarms to the SDK for Rust (HTML 404: regions \
+         are errors)",
+    ),
+    (
+        "alarm_s3_bucket_policy_changes",
+        "fail (and error) only: one subject per account; its seeded metric filter is broken \
+         (see seed/cloudwatch.rs), which fails whatever the alarms, and no pass can be seeded \
+         because moto cannot serve CloudWatch alarms to the SDK for Rust (HTML 404: regions \
+         are errors)",
+    ),
+    (
+        "alarm_vpc_changes",
+        "fail (and error) only: one subject per account; its seeded metric filter is broken \
+         (see seed/cloudwatch.rs), which fails whatever the alarms, and no pass can be seeded \
+         because moto cannot serve CloudWatch alarms to the SDK for Rust (HTML 404: regions \
+         are errors)",
+    ),
+    (
+        "cloudwatch_alarm_has_actions",
+        "error only: moto 5.2.5 serves CloudWatch only over the query protocol and the SDK \
+         for Rust's CloudWatch client speaks RPC v2 CBOR (HTML 404), so DescribeAlarms is a \
+         gap in each region and no alarm is seen",
+    ),
+    (
+        "securityhub_enabled",
+        "fail and error only: moto 5.2.5 does not implement GetEnabledStandards (HTTP 404), so \
+         the region where Security Hub is on is an error (standards unknown) and the other a \
+         failure",
+    ),
+    (
+        "iam_access_analyzer_enabled",
+        "error only: moto 5.2.5 does not implement ListAnalyzers (HTTP 500)",
+    ),
+    (
+        "ec2_instance_ssm_managed",
+        "error and not applicable only: moto 5.2.5 does not implement \
+         DescribeInstanceInformation (HTTP 500)",
+    ),
+    (
+        "ec2_instance_patch_compliant",
+        "error and not applicable only: moto 5.2.5 does not implement \
+         ListResourceComplianceSummaries (HTTP 500)",
+    ),
+    (
+        "ec2_instance_association_compliant",
+        "error and not applicable only: moto 5.2.5 does not implement \
+         ListResourceComplianceSummaries (HTTP 500)",
     ),
 ];
 
@@ -161,9 +419,29 @@ pub async fn seed_mixed_account(sdk: &SdkConfig) -> anyhow::Result<Expectations>
         .await
         .context("seeding EC2")?;
     rds::seed(&mut s, &keys).await.context("seeding RDS")?;
+    let certs = acm::seed(&mut s).await.context("seeding ACM")?;
+    elb::seed(&mut s, &certs, &buckets)
+        .await
+        .context("seeding load balancers")?;
     cloudtrail::seed(&mut s, &keys, &buckets)
         .await
         .context("seeding CloudTrail")?;
+    // After CloudTrail: adds the multi-region trail the alarm rules need and replaces two
+    // of CloudTrail's account- and region-level expectations accordingly.
+    cloudwatch::seed(&mut s, &keys)
+        .await
+        .context("seeding CloudWatch")?;
+    efs::seed(&mut s, &keys).await.context("seeding EFS")?;
+    // After every seed that creates volumes, instances or databases: expects the
+    // backup-plan membership rules on each of them as moto then reports them.
+    backup::seed(&mut s, &keys)
+        .await
+        .context("seeding AWS Backup")?;
+    // After every seed that launches instances: expects the Systems Manager rules on each.
+    detect::seed(&mut s, &keys).await.context(
+        "seeding GuardDuty, AWS Config, Secrets Manager, Security Hub, Access Analyzer, \
+         Auto Scaling and Systems Manager",
+    )?;
     // Last: with BlockPublicAcls/BlockPublicPolicy on, AWS would refuse the public ACLs and
     // policies above; set after them, it leaves them in place, as on a real account.
     s3::seed_account_public_access_block(&mut s)
@@ -189,6 +467,15 @@ impl Seed {
     }
 
     fn expect(&mut self, rule: &str, arn: &str, status: Status, why: impl Into<String>) {
+        self.exp.expect(rule, arn, status, why);
+    }
+
+    /// Replaces an earlier expectation for (`rule`, `arn`), for a seed that changes what an
+    /// earlier one set up (the CloudWatch seed's multi-region trail).
+    fn reexpect(&mut self, rule: &str, arn: &str, status: Status, why: impl Into<String>) {
+        self.exp
+            .findings
+            .retain(|e| !(e.rule_id == rule && e.arn == arn));
         self.exp.expect(rule, arn, status, why);
     }
 }

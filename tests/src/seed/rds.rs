@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
 
-use super::{Keys, PRIMARY, SECONDARY, Seed, Step};
+use super::{Keys, PRIMARY, REGIONS, SECONDARY, Seed, Step};
 use crate::Status::{self, Error, Fail, NotApplicable, Pass};
 
 const STORAGE: &str = "rds_instance_storage_encrypted";
@@ -30,6 +30,16 @@ const MINOR: &str = "rds_auto_minor_version_upgrade";
 const LOGS: &str = "rds_log_exports_enabled";
 const MONITORING: &str = "rds_enhanced_monitoring";
 const CLUSTER_DELETION: &str = "rds_cluster_deletion_protection";
+const PRIVATE_SUBNETS: &str = "rds_in_private_subnets";
+const CA_VALID: &str = "rds_ca_certificate_valid";
+const EVENT_SUBSCRIPTION: &str = "rds_event_subscription";
+
+/// Why every instance's CA check is an error on moto.
+const CA_ERROR: &str = "moto does not implement DescribeCertificates (HTTP 500): the CA's \
+    validity is unknown";
+/// Why instances created without a DB subnet group fail `rds_in_private_subnets` on moto.
+const NO_SUBNET_GROUP: &str = "created without a DB subnet group: moto reports no \
+    DBSubnetGroup (AWS would use the default VPC's), so it is not in a VPC";
 
 const PASSWORD: &str = "not-a-real-password-1";
 
@@ -52,6 +62,9 @@ struct DbSeed {
     /// Enhanced Monitoring interval in seconds (0 = off).
     monitoring_interval: i32,
     transport: (Status, &'static str),
+    /// A DB subnet group of one seeded subnet: (group, the subnet's Name tag, expected
+    /// `rds_in_private_subnets` status, why).
+    subnet_group: Option<(&'static str, &'static str, Status, &'static str)>,
 }
 
 const DBS: &[DbSeed] = &[
@@ -71,6 +84,7 @@ const DBS: &[DbSeed] = &[
         log_exports: &["postgresql"],
         monitoring_interval: 60,
         transport: (Pass, "rds.force_ssl = 1 in phi-pg-force-ssl"),
+        subnet_group: None,
     },
     DbSeed {
         id: "phi-db-bad",
@@ -88,6 +102,12 @@ const DBS: &[DbSeed] = &[
         log_exports: &[],
         monitoring_interval: 0,
         transport: (Fail, "rds.force_ssl = 0 in phi-pg-no-ssl"),
+        subnet_group: Some((
+            "phi-dbsg-public-west",
+            "phi-subnet-public-west",
+            Fail,
+            "phi-subnet-public-west's route table sends 0.0.0.0/0 to an internet gateway",
+        )),
     },
     DbSeed {
         id: "phi-db-default-params",
@@ -109,6 +129,7 @@ const DBS: &[DbSeed] = &[
             "default.* parameter group: moto cannot list its parameters, so \
              require_secure_transport is unknown",
         ),
+        subnet_group: None,
     },
     DbSeed {
         id: "phi-db-east-mysql-tls",
@@ -134,6 +155,13 @@ const DBS: &[DbSeed] = &[
             Pass,
             "require_secure_transport = ON in phi-pg-mysql-require-tls",
         ),
+        subnet_group: Some((
+            "phi-dbsg-private",
+            "phi-subnet-private",
+            Pass,
+            "phi-subnet-private uses phi-vpc-good's main route table, which has no internet \
+             gateway route",
+        )),
     },
 ];
 
@@ -268,6 +296,13 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
             Pass,
             format!("{member}: not publicly accessible"),
         );
+        s.expect(
+            PRIVATE_SUBNETS,
+            &a,
+            Fail,
+            format!("{member}: {NO_SUBNET_GROUP}"),
+        );
+        s.expect(CA_VALID, &a, Error, format!("{member}: {CA_ERROR}"));
     }
 
     // Manual snapshots: one public and unencrypted, one private and encrypted.
@@ -313,6 +348,53 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
     for region in [PRIMARY, SECONDARY] {
         expect_automated_snapshots(s, region, &encrypted_sources).await?;
     }
+
+    // Event subscriptions: an enabled one for instance failure and availability events in
+    // us-east-1 (which has one instance and no cluster); a disabled one in us-west-2.
+    for (region, name, enabled) in [
+        (PRIMARY, "phi-rds-events", true),
+        (SECONDARY, "phi-rds-events-disabled-west", false),
+    ] {
+        let rds = aws_sdk_rds::Client::new(&s.config(region));
+        rds.create_event_subscription()
+            .subscription_name(name)
+            .sns_topic_arn(format!("arn:aws:sns:{region}:{account}:phi-ops"))
+            .source_type("db-instance")
+            .event_categories("failure")
+            .event_categories("availability")
+            .enabled(enabled)
+            .send()
+            .await
+            .step(format!("rds CreateEventSubscription {name}"))?;
+        let a = format!("arn:aws:ec2:{region}:{account}:region/{region}");
+        let (status, why) = if enabled {
+            (
+                Pass,
+                format!("{name} covers every instance for failure and availability events"),
+            )
+        } else {
+            (
+                Fail,
+                format!("{name} is disabled, and no subscription covers the clusters"),
+            )
+        };
+        s.expect(EVENT_SUBSCRIPTION, &a, status, why);
+    }
+    for region in REGIONS {
+        s.exp.expect_gap(
+            "rds:DescribeCertificates",
+            Some(region),
+            None,
+            "moto answers HTTP 500 (not implemented)",
+        );
+        // A failed list call is also reported on the region itself.
+        s.expect(
+            CA_VALID,
+            &format!("arn:aws:ec2:{region}:{account}:region/{region}"),
+            Error,
+            format!("rds:DescribeCertificates failed in {region}: {CA_ERROR}"),
+        );
+    }
     Ok(())
 }
 
@@ -339,6 +421,32 @@ async fn seed_instance(s: &mut Seed, db: &DbSeed, kms_key: &str) -> anyhow::Resu
             .send()
             .await
             .step(format!("rds ModifyDBParameterGroup {group}"))?;
+    }
+    if let Some((group, subnet_name, ..)) = db.subnet_group {
+        let ec2 = aws_sdk_ec2::Client::new(&s.config(db.region));
+        let subnet = ec2
+            .describe_subnets()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("tag:Name")
+                    .values(subnet_name)
+                    .build(),
+            )
+            .send()
+            .await
+            .step(format!("ec2 DescribeSubnets {subnet_name}"))?
+            .subnets()
+            .first()
+            .and_then(|x| x.subnet_id())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("no subnet named {subnet_name} in {}", db.region))?;
+        rds.create_db_subnet_group()
+            .db_subnet_group_name(group)
+            .db_subnet_group_description(format!("posture e2e: {subnet_name}"))
+            .subnet_ids(subnet)
+            .send()
+            .await
+            .step(format!("rds CreateDBSubnetGroup {group}"))?;
     }
     let mut req = rds
         .create_db_instance()
@@ -374,6 +482,9 @@ async fn seed_instance(s: &mut Seed, db: &DbSeed, kms_key: &str) -> anyhow::Resu
     }
     if let Some((group, ..)) = db.parameter_group {
         req = req.db_parameter_group_name(group);
+    }
+    if let Some((group, ..)) = db.subnet_group {
+        req = req.db_subnet_group_name(group);
     }
     req.send()
         .await
@@ -440,6 +551,23 @@ async fn seed_instance(s: &mut Seed, db: &DbSeed, kms_key: &str) -> anyhow::Resu
         yes_no(db.monitoring_interval > 0, Pass, Fail),
         format!("{id}: monitoring interval {}", db.monitoring_interval),
     );
+    match db.subnet_group {
+        Some((group, _, status, why)) => {
+            s.expect(
+                PRIVATE_SUBNETS,
+                &a,
+                status,
+                format!("{id} in {group}: {why}"),
+            );
+        }
+        None => s.expect(
+            PRIVATE_SUBNETS,
+            &a,
+            Fail,
+            format!("{id}: {NO_SUBNET_GROUP}"),
+        ),
+    }
+    s.expect(CA_VALID, &a, Error, format!("{id}: {CA_ERROR}"));
     Ok(())
 }
 

@@ -14,10 +14,15 @@ use aws_sdk_s3::types::{
     ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
     ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, Event, ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
+    NoncurrentVersionExpiration, NotificationConfiguration, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule, TopicConfiguration,
+};
 use serde_json::json;
 
 use super::{Keys, LogBuckets, PRIMARY, SECONDARY, Seed, Step};
-use crate::Status::{self, Error, Fail, Pass};
+use crate::Status::{self, Error, Fail, NotApplicable, Pass};
 
 /// The account-level Block Public Access flags the seed sets (last):
 /// (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets).
@@ -31,7 +36,31 @@ const ACCOUNT_PAB: (bool, bool, bool, bool) = (true, false, true, false);
 /// uncollectable: the scan must record a gap per bucket and `s3_bucket_versioning` must be
 /// `error` (never pass). Set to `false` when moto answers correctly; the seed then expects
 /// the pass/fail the seeded versioning implies.
-const MOTO_BREAKS_GET_BUCKET_VERSIONING: bool = true;
+pub(crate) const MOTO_BREAKS_GET_BUCKET_VERSIONING: bool = true;
+
+/// moto 5.2.5 answers `GetBucketNotificationConfiguration` for a bucket with no
+/// notifications with the root element `GetBucketNotificationResponse` instead of
+/// `NotificationConfiguration` (the same fault as `GetBucketVersioning`), which the SDK for
+/// Rust rejects: such a bucket's notifications are uncollectable, so the scan must record a
+/// gap for it and `s3_bucket_event_notifications` must be `error`, never fail or pass. A
+/// bucket with a notification is answered correctly. Set to `false` when moto is fixed.
+const MOTO_BREAKS_GET_BUCKET_NOTIFICATION: bool = true;
+
+/// moto 5.2.5 answers S3 Control `ListAccessPoints` (and `CreateAccessPoint`) with the XML
+/// root `…Response` instead of `…Result`, which the SDK for Rust rejects: the access points
+/// cannot be listed, so the scan must record a gap per region and
+/// `s3_access_point_public_access_block` must be `error` on the account. Set to `false`
+/// when moto is fixed; the seed then expects a pass and a fail on its two access points.
+const MOTO_BREAKS_LIST_ACCESS_POINTS: bool = true;
+
+/// Buckets whose Object Ownership is set to BucketOwnerEnforced (ACLs disabled); no bucket
+/// with an ACL grant can be among them.
+const ACLS_DISABLED: &[&str] = &["phi-good-encrypted", "phi-good-west"];
+/// Buckets with a lifecycle rule expiring noncurrent versions (both versioned).
+const NONCURRENT_LIFECYCLE: &[&str] = &["phi-good-encrypted"];
+/// Buckets sending event notifications (to an SNS topic; moto does not keep an
+/// EventBridge configuration).
+const NOTIFYING: &[&str] = &["phi-good-encrypted"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sse {
@@ -75,6 +104,8 @@ enum Policy {
     /// Allow everyone s3:GetObject, plus a TLS deny that covers only the bucket ARN (not the
     /// objects), which does not make the bucket TLS-only.
     PublicReadAndPartialTlsDeny,
+    /// Allow `Principal "*"` s3:GetObject only with a fixed aws:PrincipalOrgID: not public.
+    OrgOnlyRead,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -197,6 +228,18 @@ const BUCKETS: &[BucketSeed] = &[
         acl: Some("public-read-write"),
         pab: Pab::None,
         policy: Policy::None,
+        tags: &[],
+    },
+    BucketSeed {
+        name: "phi-good-org-only-policy",
+        region: PRIMARY,
+        sse: Sse::Aes256,
+        versioning: Versioning::Never,
+        object_lock: false,
+        log_to: None,
+        acl: None,
+        pab: Pab::None,
+        policy: Policy::OrgOnlyRead,
         tags: &[],
     },
     BucketSeed {
@@ -457,6 +500,66 @@ async fn seed_bucket(s: &mut Seed, b: &BucketSeed, kms_key: &str) -> anyhow::Res
             .await
             .step(format!("s3 PutPublicAccessBlock {name}"))?;
     }
+    if ACLS_DISABLED.contains(&name) {
+        s3.put_bucket_ownership_controls()
+            .bucket(name)
+            .ownership_controls(
+                OwnershipControls::builder()
+                    .rules(
+                        OwnershipControlsRule::builder()
+                            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                            .build()?,
+                    )
+                    .build()?,
+            )
+            .send()
+            .await
+            .step(format!("s3 PutBucketOwnershipControls {name}"))?;
+    }
+    if NONCURRENT_LIFECYCLE.contains(&name) {
+        s3.put_bucket_lifecycle_configuration()
+            .bucket(name)
+            .lifecycle_configuration(
+                BucketLifecycleConfiguration::builder()
+                    .rules(
+                        LifecycleRule::builder()
+                            .id("expire-noncurrent")
+                            .status(ExpirationStatus::Enabled)
+                            .filter(LifecycleRuleFilter::builder().prefix("").build())
+                            .noncurrent_version_expiration(
+                                NoncurrentVersionExpiration::builder()
+                                    .noncurrent_days(2190)
+                                    .build(),
+                            )
+                            .build()?,
+                    )
+                    .build()?,
+            )
+            .send()
+            .await
+            .step(format!("s3 PutBucketLifecycleConfiguration {name}"))?;
+    }
+    if NOTIFYING.contains(&name) {
+        s3.put_bucket_notification_configuration()
+            .bucket(name)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .topic_configurations(
+                        TopicConfiguration::builder()
+                            .topic_arn(format!(
+                                "arn:aws:sns:{}:{}:phi-object-events",
+                                b.region, s.account
+                            ))
+                            .events(Event::from("s3:ObjectCreated:*"))
+                            .events(Event::from("s3:ObjectRemoved:*"))
+                            .build()?,
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .step(format!("s3 PutBucketNotificationConfiguration {name}"))?;
+    }
     // The policy goes last: moto applies a SecureTransport deny to every later request.
     let arn = format!("arn:aws:s3:::{name}");
     let policy = match b.policy {
@@ -492,6 +595,17 @@ async fn seed_bucket(s: &mut Seed, b: &BucketSeed, kms_key: &str) -> anyhow::Res
                 }
             ]
         })),
+        Policy::OrgOnlyRead => Some(json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "OrganizationRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": format!("{arn}/*"),
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-phiexample1"}}
+            }]
+        })),
     };
     if let Some(policy) = policy {
         s3.put_bucket_policy()
@@ -504,7 +618,7 @@ async fn seed_bucket(s: &mut Seed, b: &BucketSeed, kms_key: &str) -> anyhow::Res
     Ok(())
 }
 
-/// The findings of the eleven bucket rules for `b`, from its seeded settings.
+/// The findings of the bucket rules for `b`, from its seeded settings.
 fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
     let arn = format!("arn:aws:s3:::{}", b.name);
     let name = b.name;
@@ -518,6 +632,16 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
     );
     let acl_writes = b.acl == Some("public-read-write");
     let policy_reads = b.policy == Policy::PublicReadAndPartialTlsDeny;
+    let notifying = NOTIFYING.contains(&name);
+    let notifications_unreadable = MOTO_BREAKS_GET_BUCKET_NOTIFICATION && !notifying;
+    if notifications_unreadable {
+        s.exp.expect_gap(
+            "s3:GetBucketNotificationConfiguration",
+            None,
+            Some(arn.clone()),
+            "moto's GetBucketNotificationConfiguration answer has the wrong XML root",
+        );
+    }
     let mut e = |rule: &str, status: Status, why: String| {
         s.expect(rule, &arn, status, format!("{name}: {why}"));
     };
@@ -597,6 +721,79 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
             b.policy
         ),
     );
+    e(
+        "s3_bucket_policy_no_public_principal",
+        if b.policy == Policy::PublicReadAndPartialTlsDeny {
+            Fail
+        } else {
+            Pass
+        },
+        format!(
+            "policy {:?} (Principal \"*\" limited by aws:PrincipalOrgID is not public)",
+            b.policy
+        ),
+    );
+    e(
+        "s3_bucket_acls_disabled",
+        if ACLS_DISABLED.contains(&name) {
+            Pass
+        } else {
+            Fail
+        },
+        if ACLS_DISABLED.contains(&name) {
+            "Object Ownership BucketOwnerEnforced".to_owned()
+        } else {
+            "no ownership controls (ACLs in effect)".to_owned()
+        },
+    );
+    let seeded_notifications = if notifying {
+        "notifies an SNS topic"
+    } else {
+        "no event notifications"
+    };
+    if notifications_unreadable {
+        e(
+            "s3_bucket_event_notifications",
+            Error,
+            format!(
+                "{seeded_notifications} (would be fail), but moto's \
+                 GetBucketNotificationConfiguration answer for a bucket without notifications is \
+                 unreadable (wrong XML root)"
+            ),
+        );
+    } else {
+        e(
+            "s3_bucket_event_notifications",
+            if notifying { Pass } else { Fail },
+            seeded_notifications.to_owned(),
+        );
+    }
+    let lifecycle = NONCURRENT_LIFECYCLE.contains(&name);
+    let lifecycle_status = match b.versioning {
+        Versioning::Never => NotApplicable,
+        _ if lifecycle => Pass,
+        _ => Fail,
+    };
+    if MOTO_BREAKS_GET_BUCKET_VERSIONING {
+        e(
+            "s3_bucket_versioned_lifecycle",
+            Error,
+            format!(
+                "versioning {:?} with noncurrent lifecycle {lifecycle} would be \
+                 {lifecycle_status}, but moto's GetBucketVersioning answer is unreadable",
+                b.versioning
+            ),
+        );
+    } else {
+        e(
+            "s3_bucket_versioned_lifecycle",
+            lifecycle_status,
+            format!(
+                "versioning {:?}, noncurrent lifecycle {lifecycle}",
+                b.versioning
+            ),
+        );
+    }
     let seeded = if b.versioning == Versioning::Enabled {
         Pass
     } else {
@@ -639,7 +836,8 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
     }
 }
 
-/// The account-level Block Public Access setting (S3 Control), set after the buckets.
+/// The account-level Block Public Access setting (S3 Control), set after the buckets, and
+/// two access points (S3 Control) on phi-good-encrypted.
 pub(crate) async fn seed_account_public_access_block(s: &mut Seed) -> anyhow::Result<()> {
     let mut conf = aws_sdk_s3control::config::Builder::from(&s.config(PRIMARY));
     if let Some(url) = s.sdk.endpoint_url() {
@@ -664,6 +862,68 @@ pub(crate) async fn seed_account_public_access_block(s: &mut Seed) -> anyhow::Re
         .send()
         .await
         .step("s3control PutPublicAccessBlock")?;
+    // Access points on phi-good-encrypted: one with the default (all four flags on), one
+    // created with every flag off.
+    for (name, all_on) in [("phi-ap-blocked", true), ("phi-ap-open", false)] {
+        let mut create = s3control
+            .create_access_point()
+            .account_id(&s.account)
+            .name(name)
+            .bucket("phi-good-encrypted");
+        if !all_on {
+            create = create.public_access_block_configuration(
+                aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(false)
+                    .ignore_public_acls(false)
+                    .block_public_policy(false)
+                    .restrict_public_buckets(false)
+                    .build(),
+            );
+        }
+        let fallback = format!("arn:aws:s3:{PRIMARY}:{}:accesspoint/{name}", s.account);
+        let arn = match create.send().await {
+            Ok(out) => out.access_point_arn().map_or(fallback, str::to_owned),
+            // moto 5.2.5 creates the access point but answers with the XML root
+            // CreateAccessPointResponse, which the SDK for Rust rejects.
+            Err(aws_sdk_s3control::error::SdkError::ServiceError(e))
+                if e.raw().status().is_success() =>
+            {
+                fallback
+            }
+            Err(e) => {
+                return Err(e).step(format!("s3control CreateAccessPoint {name}"));
+            }
+        };
+        if !MOTO_BREAKS_LIST_ACCESS_POINTS {
+            s.expect(
+                "s3_access_point_public_access_block",
+                &arn,
+                if all_on { Pass } else { Fail },
+                if all_on {
+                    "created with the default Block Public Access (all four flags on)"
+                } else {
+                    "created with every Block Public Access flag off"
+                },
+            );
+        }
+    }
+    if MOTO_BREAKS_LIST_ACCESS_POINTS {
+        s.expect(
+            "s3_access_point_public_access_block",
+            &format!("arn:aws:iam::{}:root", s.account),
+            Error,
+            "moto's ListAccessPoints answer is unreadable (wrong XML root), so the access \
+             points are unknown: error on the account, never pass",
+        );
+        s.exp.expect_gap(
+            "s3control:ListAccessPoints",
+            Some("global"),
+            None,
+            "moto's ListAccessPoints answer has the wrong XML root (the S3 collection is \
+             account-wide: the first region's failure is the one gap, in global)",
+        );
+    }
+
     let arn = format!("arn:aws:s3::{}:account-public-access-block", s.account);
     s.expect(
         "s3_account_public_access_block_all",

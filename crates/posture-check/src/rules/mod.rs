@@ -6,12 +6,24 @@ use std::sync::LazyLock;
 
 use crate::Rule;
 
+pub mod accessanalyzer;
+pub mod acm;
+pub mod autoscaling;
+pub mod backup;
 pub mod cloudtrail;
+pub mod cloudwatch;
+pub mod config;
 pub mod ec2;
+pub mod efs;
+pub mod elb;
+pub mod guardduty;
 pub mod iam;
 pub mod kms;
 pub mod rds;
 pub mod s3;
+pub mod secretsmanager;
+pub mod securityhub;
+pub mod ssm;
 
 /// Every rule Posture knows, sorted by id.
 pub static RULES: LazyLock<Vec<&'static dyn Rule>> = LazyLock::new(|| {
@@ -22,6 +34,18 @@ pub static RULES: LazyLock<Vec<&'static dyn Rule>> = LazyLock::new(|| {
         ec2::RULES,
         kms::RULES,
         cloudtrail::RULES,
+        cloudwatch::RULES,
+        guardduty::RULES,
+        config::RULES,
+        secretsmanager::RULES,
+        accessanalyzer::RULES,
+        autoscaling::RULES,
+        securityhub::RULES,
+        ssm::RULES,
+        elb::RULES,
+        acm::RULES,
+        efs::RULES,
+        backup::RULES,
     ]
     .into_iter()
     .flatten()
@@ -81,5 +105,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Every rule's file carries its four fixture cases: tests whose names say pass, fail,
+    /// error and not_applicable (the convention the whole registry follows).
+    #[test]
+    fn every_rule_has_its_four_fixture_cases() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+        let mut sources = Vec::new();
+        for dir in std::fs::read_dir(&root).expect("rules dir") {
+            let dir = dir.expect("entry").path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(&dir).expect("service dir") {
+                let file = file.expect("entry").path();
+                let text = std::fs::read_to_string(&file).expect("rule source");
+                sources.push((file, text));
+            }
+        }
+        let mut missing = Vec::new();
+        for rule in RULES.iter() {
+            let id = rule.meta().id;
+            let needle = format!("id: \"{id}\",");
+            let Some((file, text)) = sources.iter().find(|(_, t)| t.contains(&needle)) else {
+                missing.push(format!("{id}: no source file declares it"));
+                continue;
+            };
+            let tests: Vec<&str> = text
+                .split("#[test]")
+                .skip(1)
+                .filter_map(|t| t.split("fn ").nth(1)?.split('(').next())
+                .collect();
+            for case in ["pass", "fail", "error", "not_applicable"] {
+                if !tests.iter().any(|t| t.contains(case)) {
+                    missing.push(format!("{id} ({}): no {case} test", file.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
     }
 }

@@ -93,6 +93,22 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                     })
                     .collect(),
             });
+        let insight_selectors = sink
+            .observe(
+                "cloudtrail:GetInsightSelectors",
+                &arn,
+                ct.get_insight_selectors()
+                    .trail_name(arn.as_str())
+                    .send()
+                    .await,
+                &["InsightNotEnabledException"],
+            )
+            .map(|o| {
+                o.insight_selectors()
+                    .iter()
+                    .filter_map(|s| s.insight_type().map(|t| t.as_str().to_owned()))
+                    .collect::<Vec<_>>()
+            });
         let tags = sink
             .observe(
                 "cloudtrail:ListTags",
@@ -118,6 +134,7 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
             cloudwatch_logs_log_group_arn: t.cloud_watch_logs_log_group_arn().map(str::to_owned),
             status,
             selectors,
+            insight_selectors,
         };
         sink.emit(arn, tags, ResourceBody::Trail(body)).await?;
     }

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_iam::types::{EntityType, ReportStateType};
+use aws_sdk_iam::types::{AssignmentStatusType, EntityType, ReportStateType};
 use chrono::{DateTime, Utc};
 use posture_model::resources::{
     AccessKeyInfo, CredentialReportRow, IamAccountSummary, IamCredentialReport, IamGroup,
-    IamPasswordPolicy, IamPolicy, IamRole, IamUser, InlinePolicy, PasswordPolicy, UserCredentials,
+    IamPasswordPolicy, IamPolicy, IamRole, IamServerCertificate, IamUser, InlinePolicy,
+    PasswordPolicy, UserCredentials, VirtualMfaDevice,
 };
 use posture_model::{Arn, Observed, Region, ResourceBody, Tags, Unavailable, UnavailableKind};
 
@@ -43,12 +44,49 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
                 })
                 .unwrap_or_default()
         });
+    // Assigned virtual MFA devices: tells a virtual root MFA device from a hardware one.
+    let virtual_mfa_devices = virtual_mfa_devices(&iam, &summary_arn, &mut sink).await;
     sink.emit(
         summary_arn,
         Observed::Absent,
-        ResourceBody::IamAccountSummary(IamAccountSummary { summary }),
+        ResourceBody::IamAccountSummary(IamAccountSummary {
+            summary,
+            virtual_mfa_devices,
+        }),
     )
     .await?;
+
+    // Server certificates stored in IAM (metadata only).
+    let mut pages = iam.list_server_certificates().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let Some(page) = sink.list("iam:ListServerCertificates", page) else {
+            break;
+        };
+        for c in page.server_certificate_metadata_list() {
+            let name = c.server_certificate_name().to_owned();
+            let body = IamServerCertificate {
+                name: name.clone(),
+                path: c.path().to_owned(),
+                id: c.server_certificate_id().to_owned(),
+                upload_date: time(c.upload_date()),
+                expiration: time(c.expiration()),
+            };
+            let arn = arn(
+                Some(c.arn()),
+                "iam",
+                "",
+                &account,
+                &format!("server-certificate/{name}"),
+            );
+            // Tags are not read (ListServerCertificateTags is a call per certificate).
+            sink.emit(
+                arn,
+                Observed::Absent,
+                ResourceBody::IamServerCertificate(body),
+            )
+            .await?;
+        }
+    }
 
     // Password policy: `NoSuchEntity` means the account has none.
     let pp_arn = Arn::from_parts("iam", "", &account, "account-password-policy");
@@ -249,6 +287,33 @@ fn inline<'a>(list: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>) ->
             .unwrap_or(serde_json::Value::Null),
     })
     .collect()
+}
+
+/// Every assigned virtual MFA device (paginated); `Unavailable` when a page fails.
+async fn virtual_mfa_devices(
+    iam: &aws_sdk_iam::Client,
+    summary_arn: &Arn,
+    sink: &mut Sink<'_>,
+) -> Observed<Vec<VirtualMfaDevice>> {
+    let mut devices = Vec::new();
+    let mut pages = iam
+        .list_virtual_mfa_devices()
+        .assignment_status(AssignmentStatusType::Assigned)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match sink.observe("iam:ListVirtualMFADevices", summary_arn, page, &[]) {
+            Observed::Collected(page) => {
+                devices.extend(page.virtual_mfa_devices().iter().map(|d| VirtualMfaDevice {
+                    serial_number: d.serial_number().to_owned(),
+                    user_arn: d.user().map(|u| u.arn().to_owned()),
+                }))
+            }
+            Observed::Absent => break,
+            Observed::Unavailable(u) => return Observed::Unavailable(u),
+        }
+    }
+    Observed::Collected(devices)
 }
 
 async fn credential_report(

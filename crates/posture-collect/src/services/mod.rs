@@ -1,12 +1,24 @@
 //! One collector per service. Each runs for one (account, region) — or once per account
 //! for IAM and S3 — and reports through a [`Sink`].
 
+pub(crate) mod accessanalyzer;
+pub(crate) mod acm;
+pub(crate) mod autoscaling;
+pub(crate) mod backup;
 pub(crate) mod cloudtrail;
+pub(crate) mod cloudwatch;
+pub(crate) mod config;
 pub(crate) mod ec2;
+pub(crate) mod efs;
+pub(crate) mod elb;
+pub(crate) mod guardduty;
 pub(crate) mod iam;
 pub(crate) mod kms;
 pub(crate) mod rds;
 pub(crate) mod s3;
+pub(crate) mod secretsmanager;
+pub(crate) mod securityhub;
+pub(crate) mod ssm;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use posture_model::resources::{
-    RDS_TRACKED_PARAMETERS, RdsCluster, RdsInstance, RdsParameterGroup, RdsSnapshot, RdsSnapshotOf,
+    RDS_TRACKED_PARAMETERS, RdsCaCertificate, RdsCluster, RdsEventSubscription, RdsInstance,
+    RdsParameterGroup, RdsSnapshot, RdsSnapshotOf,
 };
 use posture_model::{Observed, Region, ResourceBody, Tags};
 
 use super::{Ctx, Sink, arn, malformed, time};
 use crate::CollectError;
+use crate::classify::classify;
 
 fn tags(list: &[aws_sdk_rds::types::Tag]) -> Observed<Tags> {
     Observed::Collected(
@@ -30,12 +32,18 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
     let account = ctx.account.as_str().to_owned();
     let r = region.as_str();
 
+    // Listed once, and only when the region has DB instances.
+    let mut certificates = None;
     let mut used_groups = BTreeSet::new();
     let mut pages = rds.describe_db_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
         let Some(page) = sink.list("rds:DescribeDBInstances", page) else {
             break;
         };
+        if certificates.is_none() && !page.db_instances().is_empty() {
+            certificates = Some(list_certificates(&rds, &mut sink).await);
+        }
+        let certificates = certificates.as_ref().unwrap_or(&Observed::Absent);
         for i in page.db_instances() {
             let id = i.db_instance_identifier().unwrap_or_default().to_owned();
             let groups: Vec<String> = i
@@ -73,6 +81,24 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                 monitoring_interval: i.monitoring_interval(),
                 ca_certificate_identifier: i.ca_certificate_identifier().map(str::to_owned),
                 created_at: time(i.instance_create_time()),
+                subnet_ids: i
+                    .db_subnet_group()
+                    .map(|g| g.subnets())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+                    .collect(),
+                server_certificate_valid_till: time(
+                    i.certificate_details().and_then(|c| c.valid_till()),
+                ),
+                ca_certificate: match (certificates, i.ca_certificate_identifier()) {
+                    (Observed::Unavailable(why), _) => Observed::Unavailable(why.clone()),
+                    (Observed::Collected(all), Some(ca)) => all
+                        .get(ca)
+                        .cloned()
+                        .map_or(Observed::Absent, Observed::Collected),
+                    _ => Observed::Absent,
+                },
             };
             let arn = arn(i.db_instance_arn(), "rds", r, &account, &format!("db:{id}"));
             sink.emit(arn, tags(i.tag_list()), ResourceBody::RdsInstance(body))
@@ -214,6 +240,38 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
         }
     }
 
+    let mut pages = rds.describe_event_subscriptions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let Some(page) = sink.list("rds:DescribeEventSubscriptions", page) else {
+            break;
+        };
+        for e in page.event_subscriptions_list() {
+            let name = e.cust_subscription_id().unwrap_or_default().to_owned();
+            let body = RdsEventSubscription {
+                name: name.clone(),
+                enabled: e.enabled().unwrap_or(false),
+                status: e.status().map(str::to_owned),
+                sns_topic_arn: e.sns_topic_arn().map(str::to_owned),
+                source_type: e.source_type().map(str::to_owned),
+                source_ids: e.source_ids_list().to_vec(),
+                event_categories: e.event_categories_list().to_vec(),
+            };
+            let arn = arn(
+                e.event_subscription_arn(),
+                "rds",
+                r,
+                &account,
+                &format!("es:{name}"),
+            );
+            sink.emit(
+                arn,
+                Observed::Absent,
+                ResourceBody::RdsEventSubscription(body),
+            )
+            .await?;
+        }
+    }
+
     if !used_groups.is_empty() {
         let mut pages = rds.describe_db_parameter_groups().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -282,4 +340,41 @@ async fn read_parameters(
         }
     }
     Observed::Collected(params)
+}
+
+/// The region's certificate authorities by identifier (`DescribeCertificates`); a failed
+/// listing is a gap, and every instance's CA is then `Unavailable`.
+async fn list_certificates(
+    rds: &aws_sdk_rds::Client,
+    sink: &mut Sink<'_>,
+) -> Observed<BTreeMap<String, RdsCaCertificate>> {
+    const OP: &str = "rds:DescribeCertificates";
+    let mut all = BTreeMap::new();
+    let mut pages = rds.describe_certificates().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => {
+                for c in page.certificates() {
+                    let Some(id) = c.certificate_identifier() else {
+                        continue;
+                    };
+                    all.insert(
+                        id.to_owned(),
+                        RdsCaCertificate {
+                            identifier: id.to_owned(),
+                            certificate_type: c.certificate_type().map(str::to_owned),
+                            valid_from: time(c.valid_from()),
+                            valid_till: time(c.valid_till()),
+                        },
+                    );
+                }
+            }
+            Err(e) => {
+                let err = classify(&e);
+                sink.log.gap(OP, &err, None);
+                return Observed::Unavailable(err.unavailable(OP));
+            }
+        }
+    }
+    Observed::Collected(all)
 }

@@ -29,6 +29,11 @@ pub struct Trail {
     pub status: Observed<TrailStatus>,
     /// `GetEventSelectors`.
     pub selectors: Observed<TrailSelectors>,
+    /// The Insights types enabled (`GetInsightSelectors`: `ApiCallRateInsight`,
+    /// `ApiErrorRateInsight`); `Absent` when Insights is not enabled
+    /// (`InsightNotEnabledException`).
+    #[serde(default = "Observed::not_recorded")]
+    pub insight_selectors: Observed<Vec<String>>,
 }
 
 /// Whether a trail is logging.

@@ -249,6 +249,20 @@ pub struct Instance {
     pub security_groups: Vec<String>,
     /// Launched.
     pub launch_time: Option<DateTime<Utc>>,
+    /// Detailed CloudWatch monitoring (`Monitoring.State`: `enabled`, `disabled`,
+    /// `pending`, `disabling`).
+    #[serde(default)]
+    pub monitoring_state: Option<String>,
+    /// `EbsOptimized`.
+    #[serde(default)]
+    pub ebs_optimized: Option<bool>,
+    /// `StateTransitionReason`, e.g. `User initiated (2026-01-02 03:04:05 GMT)`.
+    #[serde(default)]
+    pub state_transition_reason: Option<String>,
+    /// The secret scan of the instance's user data (`DescribeInstanceAttribute userData`);
+    /// `Absent` for terminated instances, which are not read.
+    #[serde(default = "Observed::not_recorded")]
+    pub user_data: Observed<UserDataScan>,
 }
 
 /// The region's EBS encryption-by-default setting.
@@ -264,4 +278,157 @@ pub struct EbsEncryptionByDefault {
 pub struct EbsSnapshotBlockPublicAccess {
     /// `block-all-sharing`, `block-new-sharing` or `unblocked`.
     pub state: Observed<String>,
+}
+
+/// What the collector's secret scan found in a piece of EC2 user data. The user data itself
+/// is never stored: only its size, whether it could be scanned, and redacted findings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserDataScan {
+    /// Size of the decoded user data in bytes (0 = none).
+    pub size_bytes: u64,
+    /// Whether the content was scanned: `false` when it is gzip-compressed or not UTF-8
+    /// text, so the scan could not read it.
+    pub scanned: bool,
+    /// The encoding when it could not be scanned (`gzip`, `binary`).
+    pub unscanned_encoding: Option<String>,
+    /// Suspected secrets, in line order.
+    pub findings: Vec<SecretFinding>,
+}
+
+/// One suspected secret in user data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretFinding {
+    /// The pattern that matched (`aws_access_key_id`, `private_key`, `credential_assignment`,
+    /// `url_credentials`, `github_token`, `slack_token`).
+    pub pattern: String,
+    /// 1-based line number in the decoded user data.
+    pub line: u32,
+    /// The match with its secret part masked (`password=****(12 chars)`).
+    pub excerpt: String,
+}
+
+/// One launch template version's relevant settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchTemplateVersion {
+    /// Version number.
+    pub version_number: i64,
+    /// This is the template's default version.
+    pub is_default: bool,
+    /// `MetadataOptions.HttpTokens` (`None` = not set: the account default or AMI decides).
+    pub metadata_http_tokens: Option<String>,
+    /// `MetadataOptions.HttpEndpoint`.
+    pub metadata_http_endpoint: Option<String>,
+    /// The secret scan of the version's user data.
+    pub user_data: UserDataScan,
+}
+
+/// An EC2 launch template, with its default and latest versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchTemplate {
+    /// Template id.
+    pub launch_template_id: String,
+    /// Template name.
+    pub name: String,
+    /// Default version number.
+    pub default_version_number: Option<i64>,
+    /// Latest version number.
+    pub latest_version_number: Option<i64>,
+    /// The default and latest versions (one entry when they are the same), from
+    /// `DescribeLaunchTemplateVersions` with `$Default` and `$Latest`.
+    pub versions: Observed<Vec<LaunchTemplateVersion>>,
+}
+
+/// The region's instance metadata defaults for new instances
+/// (`GetInstanceMetadataDefaults`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceMetadataDefaults {
+    /// The account-level defaults.
+    pub defaults: Observed<ImdsDefaults>,
+}
+
+/// Account-level instance metadata defaults; `None` fields are "no preference".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImdsDefaults {
+    /// `HttpTokens` (`required` = IMDSv2 only).
+    pub http_tokens: Option<String>,
+    /// `HttpEndpoint`.
+    pub http_endpoint: Option<String>,
+    /// `HttpPutResponseHopLimit`.
+    pub http_put_response_hop_limit: Option<i32>,
+}
+
+/// An AMI owned by the account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    /// Image id.
+    pub image_id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// `Public`: launch permission granted to everyone.
+    pub public: bool,
+    /// State.
+    pub state: Option<String>,
+    /// Created.
+    pub creation_date: Option<String>,
+}
+
+/// An internet gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InternetGateway {
+    /// Gateway id.
+    pub internet_gateway_id: String,
+    /// Attachments: (VPC id, state).
+    pub attachments: Vec<IgwAttachment>,
+}
+
+/// An internet gateway attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IgwAttachment {
+    /// VPC id.
+    pub vpc_id: String,
+    /// `attached`, `attaching`, `detaching`, `detached` (or `available`).
+    pub state: Option<String>,
+}
+
+/// A VPC endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VpcEndpoint {
+    /// Endpoint id.
+    pub vpc_endpoint_id: String,
+    /// VPC id.
+    pub vpc_id: String,
+    /// Service name, e.g. `com.amazonaws.us-east-1.s3`.
+    pub service_name: String,
+    /// `Gateway`, `Interface`, `GatewayLoadBalancer`, ...
+    pub endpoint_type: Option<String>,
+    /// State (`available`, `pending`, ...).
+    pub state: Option<String>,
+}
+
+/// A Site-to-Site VPN connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VpnConnection {
+    /// Connection id.
+    pub vpn_connection_id: String,
+    /// State (`pending`, `available`, `deleting`, `deleted`).
+    pub state: Option<String>,
+    /// Virtual private gateway.
+    pub vpn_gateway_id: Option<String>,
+    /// Transit gateway.
+    pub transit_gateway_id: Option<String>,
+    /// Tunnel telemetry (`VgwTelemetry`), one entry per tunnel.
+    pub tunnels: Vec<VpnTunnel>,
+}
+
+/// One VPN tunnel's telemetry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VpnTunnel {
+    /// Outside IP address.
+    pub outside_ip_address: Option<String>,
+    /// `UP` or `DOWN`.
+    pub status: Option<String>,
+    /// Status message.
+    pub status_message: Option<String>,
+    /// Last status change.
+    pub last_status_change: Option<DateTime<Utc>>,
 }

@@ -134,6 +134,34 @@ pub struct PasswordPolicy {
 pub struct IamAccountSummary {
     /// The summary map; `AccountMFAEnabled` and `AccountAccessKeysPresent` describe root.
     pub summary: Observed<BTreeMap<String, i32>>,
+    /// The virtual MFA devices assigned to a user or to root
+    /// (`ListVirtualMFADevices` with `AssignmentStatus=Assigned`).
+    #[serde(default = "Observed::not_recorded")]
+    pub virtual_mfa_devices: Observed<Vec<VirtualMfaDevice>>,
+}
+
+/// A virtual MFA device assigned to an identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualMfaDevice {
+    /// Serial number (an ARN, `arn:aws:iam::ACCOUNT:mfa/NAME`).
+    pub serial_number: String,
+    /// ARN of the user it is assigned to (`arn:aws:iam::ACCOUNT:root` for root).
+    pub user_arn: Option<String>,
+}
+
+/// A server certificate stored in IAM (`ListServerCertificates`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamServerCertificate {
+    /// Certificate name.
+    pub name: String,
+    /// Path.
+    pub path: String,
+    /// Certificate id.
+    pub id: String,
+    /// When it was uploaded.
+    pub upload_date: Option<DateTime<Utc>>,
+    /// When it expires.
+    pub expiration: Option<DateTime<Utc>>,
 }
 
 /// The IAM credential report.

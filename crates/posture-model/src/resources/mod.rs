@@ -4,8 +4,16 @@
 //! Settings with no ARN of their own get an ARN of the usual shape, documented on each
 //! [`ResourceKind`] variant, so that findings, waivers and drift can name them.
 
+mod acm;
+mod backup;
 mod cloudtrail;
+mod cloudwatch;
+#[cfg(test)]
+mod compat;
+mod detect;
 mod ec2;
+mod efs;
+mod elb;
 mod iam;
 mod kms;
 mod rds;
@@ -15,8 +23,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use acm::*;
+pub use backup::*;
 pub use cloudtrail::*;
+pub use cloudwatch::*;
+pub use detect::*;
 pub use ec2::*;
+pub use efs::*;
+pub use elb::*;
 pub use iam::*;
 pub use kms::*;
 pub use rds::*;
@@ -121,6 +135,8 @@ kinds! {
     /// The account-level S3 Block Public Access setting,
     /// ARN `arn:aws:s3::ACCOUNT:account-public-access-block`.
     S3AccountPublicAccessBlock(S3AccountPublicAccessBlock) => "aws_s3_account_public_access_block",
+    /// An S3 access point, ARN `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`.
+    S3AccessPoint(S3AccessPoint) => "aws_s3_access_point",
     /// An RDS DB instance.
     RdsInstance(RdsInstance) => "aws_rds_db_instance",
     /// An RDS/Aurora DB cluster.
@@ -143,6 +159,9 @@ kinds! {
     IamAccountSummary(IamAccountSummary) => "aws_iam_account_summary",
     /// The IAM credential report, ARN `arn:aws:iam::ACCOUNT:credential-report`.
     IamCredentialReport(IamCredentialReport) => "aws_iam_credential_report",
+    /// A server certificate stored in IAM, ARN
+    /// `arn:aws:iam::ACCOUNT:server-certificate/PATH/NAME`.
+    IamServerCertificate(IamServerCertificate) => "aws_iam_server_certificate",
     /// A VPC.
     Vpc(Vpc) => "aws_ec2_vpc",
     /// A subnet.
@@ -167,10 +186,61 @@ kinds! {
     /// The region's EBS snapshot Block Public Access setting,
     /// ARN `arn:aws:ec2:REGION:ACCOUNT:snapshot-block-public-access`.
     EbsSnapshotBlockPublicAccess(EbsSnapshotBlockPublicAccess) => "aws_ec2_snapshot_block_public_access",
+    /// An EC2 launch template.
+    LaunchTemplate(LaunchTemplate) => "aws_ec2_launch_template",
+    /// The region's instance metadata defaults,
+    /// ARN `arn:aws:ec2:REGION:ACCOUNT:instance-metadata-defaults`.
+    InstanceMetadataDefaults(InstanceMetadataDefaults) => "aws_ec2_instance_metadata_defaults",
+    /// An AMI owned by the account.
+    Image(Image) => "aws_ec2_image",
+    /// An internet gateway.
+    InternetGateway(InternetGateway) => "aws_ec2_internet_gateway",
+    /// A VPC endpoint.
+    VpcEndpoint(VpcEndpoint) => "aws_ec2_vpc_endpoint",
+    /// A Site-to-Site VPN connection.
+    VpnConnection(VpnConnection) => "aws_ec2_vpn_connection",
+    /// An RDS event subscription.
+    RdsEventSubscription(RdsEventSubscription) => "aws_rds_event_subscription",
     /// A KMS key.
     KmsKey(KmsKey) => "aws_kms_key",
     /// A CloudTrail trail.
     Trail(Trail) => "aws_cloudtrail_trail",
+    /// A CloudWatch Logs log group, with its metric filters.
+    LogGroup(LogGroup) => "aws_logs_log_group",
+    /// A CloudWatch metric alarm.
+    MetricAlarm(MetricAlarm) => "aws_cloudwatch_alarm",
+    /// A region's SNS subscriptions summarised by topic,
+    /// ARN `arn:aws:sns:REGION:ACCOUNT:subscriptions/summary`.
+    SnsSubscriptions(SnsSubscriptions) => "aws_sns_subscriptions",
+    /// A GuardDuty detector.
+    GuardDutyDetector(GuardDutyDetector) => "aws_guardduty_detector",
+    /// An AWS Config configuration recorder.
+    ConfigRecorder(ConfigRecorder) => "aws_config_recorder",
+    /// A Secrets Manager secret.
+    Secret(Secret) => "aws_secretsmanager_secret",
+    /// An IAM Access Analyzer analyzer.
+    AccessAnalyzer(AccessAnalyzer) => "aws_accessanalyzer_analyzer",
+    /// The region's Security Hub subscription, ARN `arn:aws:securityhub:REGION:ACCOUNT:hub/default`.
+    SecurityHub(SecurityHub) => "aws_securityhub_hub",
+    /// An EC2 Auto Scaling launch configuration.
+    LaunchConfiguration(LaunchConfiguration) => "aws_autoscaling_launch_configuration",
+    /// What Systems Manager knows of the region's instances,
+    /// ARN `arn:aws:ssm:REGION:ACCOUNT:managed-instance-inventory`.
+    SsmFleet(SsmFleet) => "aws_ssm_fleet",
+    /// An EFS file system.
+    EfsFileSystem(EfsFileSystem) => "aws_efs_file_system",
+    /// An AWS Backup plan.
+    BackupPlan(BackupPlan) => "aws_backup_plan",
+    /// An AWS Backup vault.
+    BackupVault(BackupVault) => "aws_backup_vault",
+    /// An AWS Backup recovery point.
+    BackupRecoveryPoint(BackupRecoveryPoint) => "aws_backup_recovery_point",
+    /// An Elastic Load Balancing load balancer of any type (Classic, Application, Network,
+    /// Gateway) with its listeners, ARN
+    /// `arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/NAME` for Classic ones.
+    LoadBalancer(LoadBalancer) => "aws_elb_load_balancer",
+    /// An ACM certificate.
+    AcmCertificate(AcmCertificate) => "aws_acm_certificate",
 }
 
 impl ResourceKind {
@@ -179,18 +249,22 @@ impl ResourceKind {
     pub fn service(self) -> &'static str {
         match self {
             ResourceKind::Account | ResourceKind::Region => "posture",
-            ResourceKind::S3Bucket | ResourceKind::S3AccountPublicAccessBlock => "s3",
+            ResourceKind::S3Bucket
+            | ResourceKind::S3AccountPublicAccessBlock
+            | ResourceKind::S3AccessPoint => "s3",
             ResourceKind::RdsInstance
             | ResourceKind::RdsCluster
             | ResourceKind::RdsSnapshot
-            | ResourceKind::RdsParameterGroup => "rds",
+            | ResourceKind::RdsParameterGroup
+            | ResourceKind::RdsEventSubscription => "rds",
             ResourceKind::IamUser
             | ResourceKind::IamGroup
             | ResourceKind::IamRole
             | ResourceKind::IamPolicy
             | ResourceKind::IamPasswordPolicy
             | ResourceKind::IamAccountSummary
-            | ResourceKind::IamCredentialReport => "iam",
+            | ResourceKind::IamCredentialReport
+            | ResourceKind::IamServerCertificate => "iam",
             ResourceKind::Vpc
             | ResourceKind::Subnet
             | ResourceKind::RouteTable
@@ -201,9 +275,31 @@ impl ResourceKind {
             | ResourceKind::EbsSnapshot
             | ResourceKind::Instance
             | ResourceKind::EbsEncryptionByDefault
-            | ResourceKind::EbsSnapshotBlockPublicAccess => "ec2",
+            | ResourceKind::EbsSnapshotBlockPublicAccess
+            | ResourceKind::LaunchTemplate
+            | ResourceKind::InstanceMetadataDefaults
+            | ResourceKind::Image
+            | ResourceKind::InternetGateway
+            | ResourceKind::VpcEndpoint
+            | ResourceKind::VpnConnection => "ec2",
             ResourceKind::KmsKey => "kms",
             ResourceKind::Trail => "cloudtrail",
+            ResourceKind::LogGroup | ResourceKind::MetricAlarm | ResourceKind::SnsSubscriptions => {
+                "cloudwatch"
+            }
+            ResourceKind::GuardDutyDetector => "guardduty",
+            ResourceKind::ConfigRecorder => "config",
+            ResourceKind::Secret => "secretsmanager",
+            ResourceKind::AccessAnalyzer => "accessanalyzer",
+            ResourceKind::SecurityHub => "securityhub",
+            ResourceKind::LaunchConfiguration => "autoscaling",
+            ResourceKind::SsmFleet => "ssm",
+            ResourceKind::EfsFileSystem => "efs",
+            ResourceKind::BackupPlan
+            | ResourceKind::BackupVault
+            | ResourceKind::BackupRecoveryPoint => "backup",
+            ResourceKind::LoadBalancer => "elb",
+            ResourceKind::AcmCertificate => "acm",
         }
     }
 }

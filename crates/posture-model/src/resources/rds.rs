@@ -50,6 +50,49 @@ pub struct RdsInstance {
     pub ca_certificate_identifier: Option<String>,
     /// When the instance was created.
     pub created_at: Option<DateTime<Utc>>,
+    /// The subnets of its DB subnet group (`DBSubnetGroup.Subnets`); empty when the
+    /// instance has no subnet group (not in a VPC).
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    /// Expiry of the instance's server certificate (`CertificateDetails.ValidTill`).
+    #[serde(default)]
+    pub server_certificate_valid_till: Option<DateTime<Utc>>,
+    /// The CA named by `ca_certificate_identifier`, from `DescribeCertificates`; `Absent`
+    /// when the instance names no CA or the region's list does not include it.
+    #[serde(default = "Observed::not_recorded")]
+    pub ca_certificate: Observed<RdsCaCertificate>,
+}
+
+/// An RDS certificate authority (`DescribeCertificates`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RdsCaCertificate {
+    /// Identifier, e.g. `rds-ca-rsa2048-g1`.
+    pub identifier: String,
+    /// Type, e.g. `CA`.
+    pub certificate_type: Option<String>,
+    /// Valid from.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Valid until.
+    pub valid_till: Option<DateTime<Utc>>,
+}
+
+/// An RDS event notification subscription (`DescribeEventSubscriptions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RdsEventSubscription {
+    /// `CustSubscriptionId`.
+    pub name: String,
+    /// `Enabled`.
+    pub enabled: bool,
+    /// `Status` (`active`, `no-permission`, `topic-not-exist`, ...).
+    pub status: Option<String>,
+    /// The SNS topic notified.
+    pub sns_topic_arn: Option<String>,
+    /// Source type (`db-instance`, `db-cluster`, ...); `None` = all sources.
+    pub source_type: Option<String>,
+    /// Source identifiers; empty = every source of the type.
+    pub source_ids: Vec<String>,
+    /// Event categories; empty = every category.
+    pub event_categories: Vec<String>,
 }
 
 /// An RDS or Aurora DB cluster.

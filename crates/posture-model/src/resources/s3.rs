@@ -28,6 +28,55 @@ pub struct S3Bucket {
     pub logging: Observed<BucketLogging>,
     /// Replication (`GetBucketReplication`); `Absent` when not configured.
     pub replication: Observed<BucketReplication>,
+    /// Object Ownership (`GetBucketOwnershipControls`): `BucketOwnerEnforced` (ACLs
+    /// disabled), `BucketOwnerPreferred` or `ObjectWriter`; `Absent` when the bucket has no
+    /// ownership controls (`OwnershipControlsNotFoundError`: ACLs are in effect).
+    #[serde(default = "Observed::not_recorded")]
+    pub object_ownership: Observed<String>,
+    /// Lifecycle rules (`GetBucketLifecycleConfiguration`); `Absent` when the bucket has
+    /// none (`NoSuchLifecycleConfiguration`).
+    #[serde(default = "Observed::not_recorded")]
+    pub lifecycle: Observed<Vec<LifecycleRule>>,
+    /// Event notification destinations (`GetBucketNotificationConfiguration`).
+    #[serde(default = "Observed::not_recorded")]
+    pub notifications: Observed<BucketNotifications>,
+}
+
+/// One lifecycle rule of a bucket, reduced to what the rules read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleRule {
+    /// Rule id.
+    pub id: Option<String>,
+    /// `Enabled` or `Disabled`.
+    pub status: String,
+    /// `NoncurrentVersionExpiration` `NoncurrentDays`, when the rule expires noncurrent
+    /// versions.
+    pub noncurrent_expiration_days: Option<i32>,
+    /// `NoncurrentVersionTransitions` as (`NoncurrentDays`, storage class).
+    pub noncurrent_transitions: Vec<(Option<i32>, String)>,
+}
+
+/// Where a bucket sends event notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketNotifications {
+    /// SNS topic ARNs.
+    pub topics: Vec<String>,
+    /// SQS queue ARNs.
+    pub queues: Vec<String>,
+    /// Lambda function ARNs.
+    pub lambda_functions: Vec<String>,
+    /// Whether events also go to Amazon EventBridge.
+    pub event_bridge: bool,
+}
+
+impl BucketNotifications {
+    /// Whether any destination is configured.
+    pub fn any(&self) -> bool {
+        self.event_bridge
+            || !self.topics.is_empty()
+            || !self.queues.is_empty()
+            || !self.lambda_functions.is_empty()
+    }
 }
 
 /// One default-encryption rule of a bucket.
@@ -149,6 +198,21 @@ pub struct ReplicationRule {
     pub status: String,
     /// Destination bucket ARN.
     pub destination_bucket: String,
+}
+
+/// An S3 access point (S3 Control `ListAccessPoints`, then `GetAccessPoint` for its
+/// Block Public Access flags), ARN `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct S3AccessPoint {
+    /// Access point name.
+    pub name: String,
+    /// The bucket it serves.
+    pub bucket: String,
+    /// `Internet` or `VPC`.
+    pub network_origin: Option<String>,
+    /// The access point's own Block Public Access flags (`GetAccessPoint`); a flag AWS did
+    /// not return counts as `false`.
+    pub public_access_block: Observed<PublicAccessBlock>,
 }
 
 /// The account-level S3 Block Public Access setting (S3 Control `GetPublicAccessBlock`).

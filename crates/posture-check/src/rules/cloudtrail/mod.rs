@@ -2,9 +2,12 @@
 
 use crate::Rule;
 
+mod cloudtrail_bedrock_data_events;
 mod cloudtrail_cloudwatch_logs;
+mod cloudtrail_insights;
 mod cloudtrail_kms_encryption;
 mod cloudtrail_log_bucket_access_logging;
+mod cloudtrail_log_bucket_mfa_delete;
 mod cloudtrail_log_bucket_not_public;
 mod cloudtrail_log_file_validation;
 mod cloudtrail_management_events_rw;
@@ -15,9 +18,12 @@ mod cloudtrail_trail_logging_in_region;
 
 /// The CLOUDTRAIL rules.
 pub const RULES: &[&dyn Rule] = &[
+    &cloudtrail_bedrock_data_events::CloudtrailBedrockDataEvents,
     &cloudtrail_cloudwatch_logs::CloudtrailCloudwatchLogs,
+    &cloudtrail_insights::CloudtrailInsights,
     &cloudtrail_kms_encryption::CloudtrailKmsEncryption,
     &cloudtrail_log_bucket_access_logging::CloudtrailLogBucketAccessLogging,
+    &cloudtrail_log_bucket_mfa_delete::CloudtrailLogBucketMfaDelete,
     &cloudtrail_log_bucket_not_public::CloudtrailLogBucketNotPublic,
     &cloudtrail_log_file_validation::CloudtrailLogFileValidation,
     &cloudtrail_management_events_rw::CloudtrailManagementEventsRw,
@@ -280,6 +286,75 @@ pub(crate) mod trails {
             .with("trails", considered)
     }
 
+    /// Whether `Known` for a collected value, `Unknown` when it could not be collected.
+    pub(crate) fn known<T>(
+        value: &Observed<T>,
+        test: impl FnOnce(Option<&T>) -> bool,
+    ) -> Known<'_> {
+        match value.get() {
+            Ok(v) => Known::from_bool(test(v)),
+            Err(u) => Known::Unknown(u),
+        }
+    }
+
+    /// The outcome of "some logging trail in `subject`'s account `does` (what `test` checks)"
+    /// (subject: the account). `key` names `test`'s answer in each trail's evidence; `what`
+    /// names the data `test` reads, for the `Error` when it could not be collected. A failed
+    /// `DescribeTrails` is an `Error` unless a compliant trail was seen anyway.
+    pub(crate) fn some_logging_trail<'a>(
+        subject: &Resource,
+        ctx: &Ctx<'a>,
+        key: &str,
+        does: &str,
+        what: &str,
+        test: impl Fn(&'a Trail) -> Known<'a>,
+    ) -> Outcome {
+        let ResourceBody::Account(_) = &subject.body else {
+            return Outcome::not_applicable("not an account");
+        };
+        let all = in_account(ctx, &subject.account);
+        let considered: Vec<Value> = all
+            .iter()
+            .map(|(r, t)| {
+                let mut v = summary(r, t);
+                v[key] = test(t).evidence();
+                v
+            })
+            .collect();
+        let mut unknown = None;
+        for (_, trail) in &all {
+            match logging(trail).and(test(trail)) {
+                Known::Yes => {
+                    return Outcome::pass(format!("trail {} is logging and {does}", trail.name))
+                        .with("compliant_trail", &trail.name)
+                        .with("trails", considered);
+                }
+                Known::Unknown(why) => {
+                    unknown.get_or_insert((trail.name.as_str(), why));
+                }
+                Known::No => {}
+            }
+        }
+        if let Some(gap) = describe_gap(ctx, &subject.account) {
+            return gap_error(gap).with("trails", considered);
+        }
+        if let Some((name, why)) = unknown {
+            return Outcome::unavailable(&format!("the status or {what} of trail {name}"), why)
+                .with("trails", considered);
+        }
+        let reason = if all.is_empty() {
+            "the account has no CloudTrail trail".to_owned()
+        } else {
+            format!(
+                "none of the account's {} trail(s) is logging and {does}",
+                all.len()
+            )
+        };
+        Outcome::fail(reason)
+            .with("compliant_trail", None::<&str>)
+            .with("trails", considered)
+    }
+
     /// One trail as evidence.
     pub(crate) fn summary(resource: &Resource, trail: &Trail) -> Value {
         json!({
@@ -338,6 +413,7 @@ pub(crate) mod fixtures {
                 basic: vec![],
                 advanced: vec![],
             }),
+            insight_selectors: Observed::Absent,
         }
     }
 

@@ -11,11 +11,19 @@ mod ebs_snapshot_block_public_access;
 mod ebs_snapshot_encrypted;
 mod ebs_snapshot_not_public;
 mod ebs_volume_encrypted;
+mod ec2_account_imdsv2_default;
+mod ec2_ami_not_public;
+mod ec2_detailed_monitoring;
+mod ec2_instance_ebs_optimized;
 mod ec2_instance_imdsv2_required;
 mod ec2_instance_in_vpc;
 mod ec2_instance_max_age;
 mod ec2_instance_no_public_ip;
 mod ec2_instance_profile_attached;
+mod ec2_launch_template_imdsv2;
+mod ec2_stopped_instance_age;
+mod ec2_user_data_no_secrets;
+mod igw_authorized_vpc_only;
 mod nacl_no_world_ingress_all_ports;
 mod nacl_no_world_remote_admin;
 mod route_table_no_unrestricted_igw_route;
@@ -28,6 +36,8 @@ mod subnet_no_auto_public_ip;
 mod vpc_default_sg_closed;
 mod vpc_flow_logs_enabled;
 mod vpc_peering_least_privilege_routes;
+mod vpc_uses_endpoints;
+mod vpn_both_tunnels_up;
 
 /// The EC2 rules, sorted by id.
 pub const RULES: &[&dyn Rule] = &[
@@ -36,11 +46,19 @@ pub const RULES: &[&dyn Rule] = &[
     &ebs_snapshot_encrypted::EbsSnapshotEncrypted,
     &ebs_snapshot_not_public::EbsSnapshotNotPublic,
     &ebs_volume_encrypted::EbsVolumeEncrypted,
+    &ec2_account_imdsv2_default::Ec2AccountImdsv2Default,
+    &ec2_ami_not_public::Ec2AmiNotPublic,
+    &ec2_detailed_monitoring::Ec2DetailedMonitoring,
+    &ec2_instance_ebs_optimized::Ec2InstanceEbsOptimized,
     &ec2_instance_imdsv2_required::Ec2InstanceImdsv2Required,
     &ec2_instance_in_vpc::Ec2InstanceInVpc,
     &ec2_instance_max_age::Ec2InstanceMaxAge,
     &ec2_instance_no_public_ip::Ec2InstanceNoPublicIp,
     &ec2_instance_profile_attached::Ec2InstanceProfileAttached,
+    &ec2_launch_template_imdsv2::Ec2LaunchTemplateImdsv2,
+    &ec2_stopped_instance_age::Ec2StoppedInstanceAge,
+    &ec2_user_data_no_secrets::Ec2UserDataNoSecrets,
+    &igw_authorized_vpc_only::IgwAuthorizedVpcOnly,
     &nacl_no_world_ingress_all_ports::NaclNoWorldIngressAllPorts,
     &nacl_no_world_remote_admin::NaclNoWorldRemoteAdmin,
     &route_table_no_unrestricted_igw_route::RouteTableNoUnrestrictedIgwRoute,
@@ -53,6 +71,8 @@ pub const RULES: &[&dyn Rule] = &[
     &vpc_default_sg_closed::VpcDefaultSgClosed,
     &vpc_flow_logs_enabled::VpcFlowLogsEnabled,
     &vpc_peering_least_privilege_routes::VpcPeeringLeastPrivilegeRoutes,
+    &vpc_uses_endpoints::VpcUsesEndpoints,
+    &vpn_both_tunnels_up::VpnBothTunnelsUp,
 ];
 
 /// Instance states in which an instance no longer runs and never will again.
@@ -325,6 +345,15 @@ pub(crate) mod fixtures {
             metadata_http_endpoint: Some("enabled".into()),
             security_groups: vec!["sg-1".into()],
             launch_time: None,
+            monitoring_state: Some("enabled".into()),
+            ebs_optimized: Some(true),
+            state_transition_reason: None,
+            user_data: Observed::Collected(UserDataScan {
+                size_bytes: 0,
+                scanned: true,
+                unscanned_encoding: None,
+                findings: vec![],
+            }),
         }
     }
 
@@ -334,6 +363,36 @@ pub(crate) mod fixtures {
             &format!("{EC2_ARN}:instance/{}", i.instance_id),
             region(),
             ResourceBody::Instance(i),
+        )
+    }
+
+    /// Launch template `phi-lt` (`lt-1`) whose default version 1 sets `tokens` and has
+    /// `user_data` (none when `None`).
+    pub(crate) fn launch_template_resource(
+        tokens: Option<&str>,
+        user_data: Option<UserDataScan>,
+    ) -> Resource {
+        resource(
+            &format!("{EC2_ARN}:launch-template/lt-1"),
+            region(),
+            ResourceBody::LaunchTemplate(LaunchTemplate {
+                launch_template_id: "lt-1".into(),
+                name: "phi-lt".into(),
+                default_version_number: Some(1),
+                latest_version_number: Some(1),
+                versions: Observed::Collected(vec![LaunchTemplateVersion {
+                    version_number: 1,
+                    is_default: true,
+                    metadata_http_tokens: tokens.map(str::to_owned),
+                    metadata_http_endpoint: None,
+                    user_data: user_data.unwrap_or(UserDataScan {
+                        size_bytes: 0,
+                        scanned: true,
+                        unscanned_encoding: None,
+                        findings: vec![],
+                    }),
+                }]),
+            }),
         )
     }
 

@@ -8,18 +8,24 @@ mod iam_group_not_empty;
 mod iam_inline_policy_blocked_kms_actions;
 mod iam_no_admin_inline_policy;
 mod iam_no_admin_managed_policy;
+mod iam_no_expired_server_certificates;
 mod iam_no_full_service_wildcard;
 mod iam_no_inline_policies;
+mod iam_no_privilege_escalation;
+mod iam_no_wildcard_marketplace_subscribe;
 mod iam_password_policy_complexity;
 mod iam_password_policy_length_14;
 mod iam_password_policy_max_age_90;
 mod iam_password_policy_reuse_24;
+mod iam_root_hardware_mfa;
 mod iam_root_mfa;
 mod iam_root_no_access_keys;
+mod iam_root_not_used;
 mod iam_unused_access_keys_disabled;
 mod iam_unused_console_password_disabled;
 mod iam_user_console_mfa;
 mod iam_user_in_group;
+mod iam_user_mfa_all;
 mod iam_user_no_direct_policies;
 
 /// The IAM rules.
@@ -30,18 +36,24 @@ pub const RULES: &[&dyn Rule] = &[
     &iam_inline_policy_blocked_kms_actions::IamInlinePolicyBlockedKmsActions,
     &iam_no_admin_inline_policy::IamNoAdminInlinePolicy,
     &iam_no_admin_managed_policy::IamNoAdminManagedPolicy,
+    &iam_no_expired_server_certificates::IamNoExpiredServerCertificates,
     &iam_no_full_service_wildcard::IamNoFullServiceWildcard,
     &iam_no_inline_policies::IamNoInlinePolicies,
+    &iam_no_privilege_escalation::IamNoPrivilegeEscalation,
+    &iam_no_wildcard_marketplace_subscribe::IamNoWildcardMarketplaceSubscribe,
     &iam_password_policy_complexity::IamPasswordPolicyComplexity,
     &iam_password_policy_length_14::IamPasswordPolicyLength14,
     &iam_password_policy_max_age_90::IamPasswordPolicyMaxAge90,
     &iam_password_policy_reuse_24::IamPasswordPolicyReuse24,
+    &iam_root_hardware_mfa::IamRootHardwareMfa,
     &iam_root_mfa::IamRootMfa,
     &iam_root_no_access_keys::IamRootNoAccessKeys,
+    &iam_root_not_used::IamRootNotUsed,
     &iam_unused_access_keys_disabled::IamUnusedAccessKeysDisabled,
     &iam_unused_console_password_disabled::IamUnusedConsolePasswordDisabled,
     &iam_user_console_mfa::IamUserConsoleMfa,
     &iam_user_in_group::IamUserInGroup,
+    &iam_user_mfa_all::IamUserMfaAll,
     &iam_user_no_direct_policies::IamUserNoDirectPolicies,
 ];
 
@@ -225,7 +237,10 @@ pub(crate) mod fixtures {
         resource(
             "arn:aws:iam::111122223333:account-summary",
             Region::global(),
-            ResourceBody::IamAccountSummary(IamAccountSummary { summary }),
+            ResourceBody::IamAccountSummary(IamAccountSummary {
+                summary,
+                virtual_mfa_devices: Observed::Collected(vec![]),
+            }),
         )
     }
 }

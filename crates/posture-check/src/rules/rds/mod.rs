@@ -4,13 +4,16 @@ use crate::Rule;
 
 mod rds_auto_minor_version_upgrade;
 mod rds_backup_enabled;
+mod rds_ca_certificate_valid;
 mod rds_cluster_deletion_protection;
 mod rds_cluster_iam_authentication;
 mod rds_cluster_log_exports_enabled;
 mod rds_cluster_multi_az;
 mod rds_cluster_storage_encrypted;
 mod rds_enhanced_monitoring;
+mod rds_event_subscription;
 mod rds_iam_authentication;
+mod rds_in_private_subnets;
 mod rds_instance_deletion_protection;
 mod rds_instance_multi_az;
 mod rds_instance_not_public;
@@ -24,13 +27,16 @@ mod rds_transport_encryption_enforced;
 pub const RULES: &[&dyn Rule] = &[
     &rds_auto_minor_version_upgrade::RdsAutoMinorVersionUpgrade,
     &rds_backup_enabled::RdsBackupEnabled,
+    &rds_ca_certificate_valid::RdsCaCertificateValid,
     &rds_cluster_deletion_protection::RdsClusterDeletionProtection,
     &rds_cluster_iam_authentication::RdsClusterIamAuthentication,
     &rds_cluster_log_exports_enabled::RdsClusterLogExportsEnabled,
     &rds_cluster_multi_az::RdsClusterMultiAz,
     &rds_cluster_storage_encrypted::RdsClusterStorageEncrypted,
     &rds_enhanced_monitoring::RdsEnhancedMonitoring,
+    &rds_event_subscription::RdsEventSubscriptionRule,
     &rds_iam_authentication::RdsIamAuthentication,
+    &rds_in_private_subnets::RdsInPrivateSubnets,
     &rds_instance_deletion_protection::RdsInstanceDeletionProtection,
     &rds_instance_multi_az::RdsInstanceMultiAz,
     &rds_instance_not_public::RdsInstanceNotPublic,
@@ -77,6 +83,9 @@ pub(crate) mod fixtures {
             monitoring_interval: None,
             ca_certificate_identifier: None,
             created_at: None,
+            subnet_ids: vec![],
+            server_certificate_valid_till: None,
+            ca_certificate: Observed::Absent,
         }
     }
 

@@ -2,34 +2,44 @@
 
 use crate::Rule;
 
+mod s3_access_point_public_access_block;
 mod s3_account_public_access_block_all;
+mod s3_bucket_acls_disabled;
 mod s3_bucket_default_encryption;
+mod s3_bucket_event_notifications;
 mod s3_bucket_mfa_delete;
 mod s3_bucket_no_cross_account_access;
 mod s3_bucket_no_public_read;
 mod s3_bucket_no_public_write;
 mod s3_bucket_object_lock;
+mod s3_bucket_policy_no_public_principal;
 mod s3_bucket_public_access_block;
 mod s3_bucket_replication;
 mod s3_bucket_server_access_logging;
 mod s3_bucket_sse_kms;
 mod s3_bucket_tls_only;
+mod s3_bucket_versioned_lifecycle;
 mod s3_bucket_versioning;
 
 /// The S3 rules.
 pub const RULES: &[&dyn Rule] = &[
+    &s3_access_point_public_access_block::S3AccessPointPublicAccessBlock,
     &s3_account_public_access_block_all::S3AccountPublicAccessBlockAll,
+    &s3_bucket_acls_disabled::S3BucketAclsDisabled,
     &s3_bucket_default_encryption::S3BucketDefaultEncryption,
+    &s3_bucket_event_notifications::S3BucketEventNotifications,
     &s3_bucket_mfa_delete::S3BucketMfaDelete,
     &s3_bucket_no_cross_account_access::S3BucketNoCrossAccountAccess,
     &s3_bucket_no_public_read::S3BucketNoPublicRead,
     &s3_bucket_no_public_write::S3BucketNoPublicWrite,
     &s3_bucket_object_lock::S3BucketObjectLock,
+    &s3_bucket_policy_no_public_principal::S3BucketPolicyNoPublicPrincipal,
     &s3_bucket_public_access_block::S3BucketPublicAccessBlock,
     &s3_bucket_replication::S3BucketReplication,
     &s3_bucket_server_access_logging::S3BucketServerAccessLogging,
     &s3_bucket_sse_kms::S3BucketSseKms,
     &s3_bucket_tls_only::S3BucketTlsOnly,
+    &s3_bucket_versioned_lifecycle::S3BucketVersionedLifecycle,
     &s3_bucket_versioning::S3BucketVersioning,
 ];
 
@@ -270,13 +280,31 @@ pub(crate) mod public_access {
 
     /// What the bucket policy grants to anyone, as evidence.
     #[derive(Debug, Default)]
-    struct PolicyStatements {
+    pub(crate) struct PolicyStatements {
         /// Statements granting `access` to anyone.
-        public: Vec<Value>,
+        pub public: Vec<Value>,
         /// Statements to anyone restricted by a condition on who can call.
-        limited: Vec<Value>,
+        pub limited: Vec<Value>,
         /// Statements to anyone that an explicit Deny cancels.
-        denied: Vec<Value>,
+        pub denied: Vec<Value>,
+    }
+
+    /// Any S3 action on the bucket or on its objects.
+    const ANY_ACTION: &[(&str, Level)] = &[("s3:*", Level::Bucket), ("s3:*", Level::Objects)];
+
+    /// What the bucket policy grants to anyone at all (any S3 action on the bucket or its
+    /// objects), read as the public-read and public-write rules read it: `Principal "*"`
+    /// limited by a condition on who can call (`aws:PrincipalOrgID`, `aws:SourceVpce`, ...)
+    /// is not public, and an explicit Deny wins. `Err` is the `Error` outcome when the
+    /// policy could not be collected or is not a policy document.
+    pub(crate) fn policy_exposure(
+        subject: &Resource,
+        bucket: &S3Bucket,
+    ) -> Result<PolicyStatements, Outcome> {
+        statements_for(subject, bucket, ANY_ACTION).map_err(|u| {
+            u.outcome("bucket policy")
+                .with("policy_public_statements", u.evidence())
+        })
     }
 
     /// Reads the bucket policy with the evaluator: which statements grant `access` to
@@ -287,14 +315,22 @@ pub(crate) mod public_access {
         bucket: &'a S3Bucket,
         access: Access,
     ) -> Result<PolicyStatements, Unreadable<'a>> {
+        statements_for(subject, bucket, access.actions())
+    }
+
+    /// [`public_statements`] for any list of (action, level) targets.
+    fn statements_for<'a>(
+        subject: &Resource,
+        bucket: &'a S3Bucket,
+        actions: &[(&str, Level)],
+    ) -> Result<PolicyStatements, Unreadable<'a>> {
         let Some(document) = bucket.policy.get().map_err(Unreadable::Unavailable)? else {
             return Ok(PolicyStatements::default());
         };
         let policy = Policy::parse(document).map_err(Unreadable::Malformed)?;
         let bucket_arn = subject.arn.as_str();
         let objects_arn = format!("{bucket_arn}/*");
-        let targets: Vec<Target<'_>> = access
-            .actions()
+        let targets: Vec<Target<'_>> = actions
             .iter()
             .map(|&(action, level)| match level {
                 Level::Bucket => Target::new(action, bucket_arn),

@@ -1,0 +1,77 @@
+//! `alarm_cloudtrail_config_changes`: a metric filter on the log group a multi-region trail delivers to
+//! matches CloudTrail configuration changes, and an alarm on its metric notifies a subscribed SNS topic.
+
+use posture_model::{Resource, ResourceKind, Severity};
+
+use super::metric_alarm::{self, AlarmSpec};
+use super::pattern::Requirement;
+use crate::{Ctx, Outcome, Rule, RuleMeta};
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct AlarmCloudtrailConfigChanges;
+
+static META: RuleMeta = RuleMeta {
+    id: "alarm_cloudtrail_config_changes",
+    title: "A metric filter and alarm notify on CloudTrail configuration changes",
+    severity: Severity::High,
+    subject: ResourceKind::Account,
+    rationale: "Stopping, deleting or changing a trail silences the audit record of \
+                activity on ePHI; an alarm makes it a security event before the gap \
+                grows (164.308(a)(6)(i), 164.312(b)).",
+    remediation: "Send a multi-region trail's events to a CloudWatch Logs log group \
+                  (UpdateTrail --cloud-watch-logs-log-group-arn), add a metric filter \
+                  on that group with the pattern `{ ($.eventName = CreateTrail) || \
+                  ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || \
+                  ($.eventName = StartLogging) || ($.eventName = StopLogging) }` \
+                  (PutMetricFilter), create a metric alarm on the filter's metric \
+                  whose alarm action is an SNS topic (PutMetricAlarm --alarm-actions), \
+                  and subscribe a monitored endpoint to the topic and confirm the \
+                  subscription.",
+    api_calls: metric_alarm::API_CALLS,
+    params: &[],
+};
+
+/// What the metric filter must match.
+pub(crate) static SPEC: AlarmSpec = AlarmSpec {
+    what: "CloudTrail configuration changes",
+    requirement: Requirement {
+        required: &[],
+        any_of: &[
+            "$.eventName = CreateTrail",
+            "$.eventName = UpdateTrail",
+            "$.eventName = DeleteTrail",
+            "$.eventName = StartLogging",
+            "$.eventName = StopLogging",
+        ],
+        optional: &["$.eventSource = cloudtrail.amazonaws.com"],
+    },
+};
+
+impl Rule for AlarmCloudtrailConfigChanges {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome {
+        metric_alarm::check(&SPEC, subject, ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::cloudwatch::metric_alarm::fixtures::standard_cases;
+
+    /// The CIS Benchmark's pattern.
+    const PATTERN: &str = "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }";
+
+    #[test]
+    fn pass_fail_error_and_not_applicable() {
+        standard_cases(
+            &AlarmCloudtrailConfigChanges,
+            PATTERN,
+            "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) }",
+        );
+    }
+}

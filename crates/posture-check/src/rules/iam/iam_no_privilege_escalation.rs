@@ -1,0 +1,558 @@
+//! `iam_no_privilege_escalation`: no IAM user or role (other than administrators, who have
+//! nothing to escalate to) is allowed a known privilege-escalation combination of actions.
+//!
+//! Subject: the account. Each identity's effective identity policy is the union of its
+//! inline policies, its attached managed policies and, for a user, its groups' inline and
+//! attached policies, read together with [`crate::policy`] (an explicit `Deny` in any of
+//! them wins). A combination counts when every one of its actions is allowed on some
+//! resource ([`COMBOS`]; for the actions on other users' credentials, a grant limited to
+//! `${aws:username}`, the self-service pattern, does not count). Identities whose policies
+//! make them administrators, even only under conditions (MFA, source IP), are listed, not
+//! failed: they have nothing to escalate to, and `iam_no_admin_*` report them;
+//! service-linked roles are skipped (AWS maintains them). A managed policy that was not
+//! collected or a document that cannot be read makes the result `Error` unless another
+//! identity already fails. The list follows Rhino Security Labs' catalogue of IAM
+//! privilege-escalation methods.
+
+use std::collections::BTreeMap;
+
+use posture_model::resources::{IamGroup, IamPolicy, InlinePolicy};
+use posture_model::{Observed, Region, Resource, ResourceBody, ResourceKind, Severity};
+use serde_json::{Value, json};
+
+use crate::policy::{Caller, Policy, Request, Selection};
+use crate::{Ctx, Outcome, Rule, RuleMeta};
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct IamNoPrivilegeEscalation;
+
+static META: RuleMeta = RuleMeta {
+    id: "iam_no_privilege_escalation",
+    title: "No IAM identity is allowed a known privilege-escalation path",
+    severity: Severity::High,
+    subject: ResourceKind::Account,
+    rationale: "An identity that may rewrite or attach policies, mint credentials for other \
+                users, or pass a more privileged role to compute it controls can grant itself \
+                any permission, including access to every store of ePHI, so the access it was \
+                authorized for is not the access it has (164.308(a)(4)(ii)(B) access \
+                authorization, 164.312(a)(1) access control).",
+    remediation: "Remove the listed actions from the identity's policies, or limit them: \
+                  iam:PassRole to the specific roles the workload needs (with \
+                  iam:PassedToService), policy-management and credential actions to an \
+                  administrators' role, ideally behind a permissions boundary; then re-run \
+                  the scan.",
+    api_calls: &["iam:GetAccountAuthorizationDetails"],
+    params: &[],
+};
+
+/// A known privilege-escalation method: its name, and the actions it needs together.
+pub(crate) const COMBOS: &[(&str, &[&str])] = &[
+    (
+        "create a new default version of a managed policy",
+        &["iam:CreatePolicyVersion"],
+    ),
+    (
+        "switch a managed policy to another version",
+        &["iam:SetDefaultPolicyVersion"],
+    ),
+    (
+        "attach a managed policy to a user",
+        &["iam:AttachUserPolicy"],
+    ),
+    (
+        "attach a managed policy to a group",
+        &["iam:AttachGroupPolicy"],
+    ),
+    (
+        "attach a managed policy to a role",
+        &["iam:AttachRolePolicy"],
+    ),
+    ("write an inline policy on a user", &["iam:PutUserPolicy"]),
+    ("write an inline policy on a group", &["iam:PutGroupPolicy"]),
+    ("write an inline policy on a role", &["iam:PutRolePolicy"]),
+    (
+        "add a user to a more privileged group",
+        &["iam:AddUserToGroup"],
+    ),
+    (
+        "rewrite a role's trust policy and assume it",
+        &["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"],
+    ),
+    (
+        "create access keys for another user",
+        &["iam:CreateAccessKey"],
+    ),
+    (
+        "create a console password for another user",
+        &["iam:CreateLoginProfile"],
+    ),
+    (
+        "change another user's console password",
+        &["iam:UpdateLoginProfile"],
+    ),
+    (
+        "pass a role to a new EC2 instance",
+        &["iam:PassRole", "ec2:RunInstances"],
+    ),
+    (
+        "pass a role to a new Lambda function and invoke it",
+        &[
+            "iam:PassRole",
+            "lambda:CreateFunction",
+            "lambda:InvokeFunction",
+        ],
+    ),
+    (
+        "pass a role to a new Lambda function triggered by an event source",
+        &[
+            "iam:PassRole",
+            "lambda:CreateFunction",
+            "lambda:CreateEventSourceMapping",
+        ],
+    ),
+    (
+        "replace the code of an existing Lambda function",
+        &["lambda:UpdateFunctionCode"],
+    ),
+    (
+        "pass a role to a new CloudFormation stack",
+        &["iam:PassRole", "cloudformation:CreateStack"],
+    ),
+    (
+        "pass a role to a new Glue development endpoint",
+        &["iam:PassRole", "glue:CreateDevEndpoint"],
+    ),
+    (
+        "take over an existing Glue development endpoint",
+        &["glue:UpdateDevEndpoint"],
+    ),
+    (
+        "pass a role to a new Data Pipeline",
+        &[
+            "iam:PassRole",
+            "datapipeline:CreatePipeline",
+            "datapipeline:PutPipelineDefinition",
+        ],
+    ),
+    (
+        "pass a role to a new SageMaker notebook and open it",
+        &[
+            "iam:PassRole",
+            "sagemaker:CreateNotebookInstance",
+            "sagemaker:CreatePresignedNotebookInstanceUrl",
+        ],
+    ),
+];
+
+/// Actions on other users' credentials: a grant only on `${aws:username}` is self-service.
+const ON_OTHERS: &[&str] = &[
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+];
+
+/// An identity, its policy documents (named), and why some could not be found.
+type Identity<'a> = (&'a Resource, Vec<(String, Value)>, Vec<String>);
+
+/// One identity's policies, merged; or why they could not be.
+enum Merged {
+    Policy(Policy),
+    Unknown(String),
+}
+
+/// The statements of `docs` as one document; each statement's `Sid` is prefixed with the
+/// name of the policy it came from, so evidence says where a grant is.
+fn merge(docs: &[(String, &Value)]) -> Merged {
+    let mut statements = Vec::new();
+    for (name, doc) in docs {
+        let list = match doc.get("Statement") {
+            Some(Value::Array(a)) => a.clone(),
+            Some(s @ Value::Object(_)) => vec![s.clone()],
+            _ => return Merged::Unknown(format!("{name}: not a policy document")),
+        };
+        for (i, mut s) in list.into_iter().enumerate() {
+            let sid = s
+                .get("Sid")
+                .and_then(Value::as_str)
+                .filter(|x| !x.is_empty())
+                .map_or_else(|| format!("Statement[{i}]"), str::to_owned);
+            if let Value::Object(map) = &mut s {
+                map.insert("Sid".into(), json!(format!("{name}/{sid}")));
+            }
+            statements.push(s);
+        }
+    }
+    match Policy::parse(&json!({"Version": "2012-10-17", "Statement": statements})) {
+        Ok(p) => Merged::Policy(p),
+        Err(why) => Merged::Unknown(why.to_string()),
+    }
+}
+
+/// The escalation methods `policy` allows, as evidence.
+fn escalations(policy: &Policy) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (method, actions) in COMBOS {
+        let mut statements = Vec::new();
+        let all = actions.iter().all(|action| {
+            let d = policy.allows(&Request::new(Caller::Holder, action, "*"));
+            let counted: Vec<String> = d
+                .grants
+                .iter()
+                .filter(|g| {
+                    !(ON_OTHERS.contains(action)
+                        && g.statement.resources.selection == Selection::Only
+                        && g.statement
+                            .resources
+                            .patterns
+                            .iter()
+                            .all(|p| p.contains("${aws:username}")))
+                })
+                .map(|g| g.statement.label())
+                .collect();
+            let allowed = !counted.is_empty();
+            statements.extend(counted);
+            allowed
+        });
+        if all {
+            statements.sort();
+            statements.dedup();
+            out.push(json!({"method": method, "actions": actions, "statements": statements}));
+        }
+    }
+    out
+}
+
+impl Rule for IamNoPrivilegeEscalation {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome {
+        let ResourceBody::Account(_) = &subject.body else {
+            return Outcome::not_applicable("not an account");
+        };
+        let account = &subject.account;
+        let global = Region::global();
+        // Looked up once: an account can have thousands of roles and policies.
+        let policies: BTreeMap<&str, &IamPolicy> = ctx
+            .resources(ResourceKind::IamPolicy, account, &global)
+            .filter_map(|r| match &r.body {
+                ResourceBody::IamPolicy(p) => Some((r.arn.as_str(), p)),
+                _ => None,
+            })
+            .collect();
+        let groups: BTreeMap<&str, &IamGroup> = ctx
+            .resources(ResourceKind::IamGroup, account, &global)
+            .filter_map(|r| match &r.body {
+                ResourceBody::IamGroup(g) => Some((g.name.as_str(), g)),
+                _ => None,
+            })
+            .collect();
+        let managed = |arn: &str| -> Result<(String, &Value), String> {
+            match policies.get(arn) {
+                Some(p) => match &p.document {
+                    Observed::Collected(d) => Ok((p.name.clone(), d)),
+                    _ => Err(format!(
+                        "the document of managed policy {arn} was not collected"
+                    )),
+                },
+                _ => Err(format!("managed policy {arn} was not collected")),
+            }
+        };
+        let inline = |owner: &str, list: &'_ [InlinePolicy]| -> Vec<(String, Value)> {
+            list.iter()
+                .map(|p| (format!("{owner}:{}", p.name), p.document.clone()))
+                .collect()
+        };
+
+        let mut identities: Vec<Identity<'_>> = Vec::new();
+        for r in ctx.resources(ResourceKind::IamUser, account, &global) {
+            let ResourceBody::IamUser(u) = &r.body else {
+                continue;
+            };
+            let mut docs = inline("inline", &u.inline_policies);
+            let mut attached = u.attached_policies.clone();
+            let mut problems = Vec::new();
+            for g in &u.groups {
+                match groups.get(g.as_str()) {
+                    Some(group) => {
+                        docs.extend(inline(&format!("group {g}"), &group.inline_policies));
+                        attached.extend(group.attached_policies.iter().cloned());
+                    }
+                    None => problems.push(format!("group {g} was not collected")),
+                }
+            }
+            for arn in attached {
+                match managed(&arn) {
+                    Ok((name, d)) => docs.push((name, d.clone())),
+                    Err(e) => problems.push(e),
+                }
+            }
+            identities.push((r, docs, problems));
+        }
+        for r in ctx.resources(ResourceKind::IamRole, account, &global) {
+            let ResourceBody::IamRole(role) = &r.body else {
+                continue;
+            };
+            if role.path.starts_with("/aws-service-role/") {
+                continue;
+            }
+            let mut docs = inline("inline", &role.inline_policies);
+            let mut problems = Vec::new();
+            for arn in &role.attached_policies {
+                match managed(arn) {
+                    Ok((name, d)) => docs.push((name, d.clone())),
+                    Err(e) => problems.push(e),
+                }
+            }
+            identities.push((r, docs, problems));
+        }
+        identities.sort_by(|a, b| a.0.arn.cmp(&b.0.arn));
+
+        let mut escalating = Vec::new();
+        let mut administrators = Vec::new();
+        let mut unknown = Vec::new();
+        for (r, docs, problems) in &identities {
+            let refs: Vec<(String, &Value)> = docs.iter().map(|(n, d)| (n.clone(), d)).collect();
+            let policy = match merge(&refs) {
+                Merged::Policy(p) => p,
+                Merged::Unknown(why) => {
+                    unknown.push(json!({"identity": r.arn, "why": why}));
+                    continue;
+                }
+            };
+            let admin = policy.admin_access();
+            if admin.is_admin() || !admin.conditional.is_empty() {
+                administrators.push(r.arn.as_str().to_owned());
+                continue;
+            }
+            let found = escalations(&policy);
+            if !found.is_empty() {
+                escalating.push(json!({"identity": r.arn, "escalations": found}));
+            } else if !problems.is_empty() {
+                unknown.push(json!({"identity": r.arn, "why": problems.join("; ")}));
+            }
+        }
+        let outcome = if !escalating.is_empty() {
+            Outcome::fail(format!(
+                "{} identit{} can escalate privileges: {}",
+                escalating.len(),
+                if escalating.len() == 1 { "y" } else { "ies" },
+                escalating
+                    .iter()
+                    .filter_map(|e| e["identity"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        } else if !unknown.is_empty() {
+            Outcome::error(format!(
+                "the policies of {} identit{} could not all be read, so whether they can \
+                 escalate privileges is unknown",
+                unknown.len(),
+                if unknown.len() == 1 { "y" } else { "ies" }
+            ))
+        } else {
+            Outcome::pass(format!(
+                "none of the {} non-administrator identities is allowed a known \
+                 privilege-escalation method",
+                identities.len() - administrators.len()
+            ))
+        };
+        outcome
+            .with("escalating_identities", escalating)
+            .with("administrators", administrators)
+            .with("unreadable", unknown)
+            .with("identities_checked", identities.len())
+            .with("methods_checked", COMBOS.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use posture_model::{Region, Status};
+
+    use super::*;
+    use crate::rules::iam::fixtures::*;
+    use crate::testing::*;
+
+    fn account() -> Resource {
+        crate::rules::s3::fixtures::not_a_bucket()
+    }
+
+    fn doc(statements: Value) -> Value {
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    fn role_with(name: &str, statements: Value) -> Resource {
+        role_resource(role(name, &[("p", doc(statements))]))
+    }
+
+    #[test]
+    fn pass_for_scoped_roles_and_administrators() {
+        let o = expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &account(),
+                &[
+                    role_resource(role("reader", &[("p", narrow_document())])),
+                    role_resource(role("admin", &[("p", admin_document())])),
+                    role_with(
+                        "break-glass",
+                        json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+                            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]),
+                    ),
+                    // Self-service keys are not escalation.
+                    role_with(
+                        "self",
+                        json!([{"Effect": "Allow", "Action": "iam:CreateAccessKey",
+                            "Resource": "arn:aws:iam::*:user/${aws:username}"}]),
+                    ),
+                    // PassRole without a service to pass it to is not enough.
+                    role_with(
+                        "passer",
+                        json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]),
+                    ),
+                ],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.evidence["administrators"],
+            json!([
+                "arn:aws:iam::111122223333:role/admin",
+                "arn:aws:iam::111122223333:role/break-glass"
+            ])
+        );
+        assert_eq!(o.evidence["identities_checked"], 5);
+    }
+
+    #[test]
+    fn fail_for_pass_role_and_run_instances_across_policies() {
+        let mut r = role("launcher", &[]);
+        r.inline_policies = vec![
+            InlinePolicy {
+                name: "pass".into(),
+                document: doc(json!([{"Sid": "Pass", "Effect": "Allow",
+                    "Action": "iam:PassRole", "Resource": "*"}])),
+            },
+            InlinePolicy {
+                name: "ec2".into(),
+                document: doc(json!([{"Effect": "Allow", "Action": "ec2:*",
+                    "Resource": "*"}])),
+            },
+        ];
+        let o = expect(
+            run(&IamNoPrivilegeEscalation, &account(), &[role_resource(r)]),
+            Status::Fail,
+        );
+        let e = &o.evidence["escalating_identities"][0];
+        assert_eq!(e["identity"], "arn:aws:iam::111122223333:role/launcher");
+        assert_eq!(
+            e["escalations"][0]["method"],
+            "pass a role to a new EC2 instance"
+        );
+        assert_eq!(
+            e["escalations"][0]["statements"],
+            json!(["inline:ec2/Statement[0]", "inline:pass/Pass"])
+        );
+    }
+
+    #[test]
+    fn fail_for_a_user_through_its_group_and_a_managed_policy() {
+        let mut u = user("dev");
+        u.groups = vec!["devs".into()];
+        let group = resource(
+            "arn:aws:iam::111122223333:group/devs",
+            Region::global(),
+            ResourceBody::IamGroup(IamGroup {
+                name: "devs".into(),
+                attached_policies: vec!["arn:aws:iam::111122223333:policy/PolicyAdmin".into()],
+                inline_policies: vec![],
+            }),
+        );
+        let managed = policy_resource(policy(
+            "PolicyAdmin",
+            doc(
+                json!([{"Effect": "Allow", "Action": "iam:CreatePolicyVersion",
+                "Resource": "*"}]),
+            ),
+        ));
+        let o = expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &account(),
+                &[user_resource(u), group, managed],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["escalating_identities"][0]["escalations"][0]["statements"],
+            json!(["PolicyAdmin/Statement[0]"])
+        );
+    }
+
+    #[test]
+    fn pass_for_identities_without_policies() {
+        let o = expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &account(),
+                &[
+                    role_resource(role("bare", &[])),
+                    user_resource(user("nobody")),
+                ],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["identities_checked"], 2);
+        assert_eq!(o.evidence["unreadable"], json!([]));
+    }
+
+    #[test]
+    fn explicit_deny_wins() {
+        expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &account(),
+                &[role_with(
+                    "guarded",
+                    json!([
+                        {"Effect": "Allow", "Action": "iam:Put*", "Resource": "*"},
+                        {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}
+                    ]),
+                )],
+            ),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn error_when_a_managed_policy_is_missing() {
+        let mut r = role("app", &[]);
+        r.attached_policies = vec!["arn:aws:iam::111122223333:policy/Gone".into()];
+        let o = expect(
+            run(&IamNoPrivilegeEscalation, &account(), &[role_resource(r)]),
+            Status::Error,
+        );
+        assert!(
+            o.evidence["unreadable"][0]["why"]
+                .as_str()
+                .is_some_and(|w| w.contains("Gone")),
+            "{:?}",
+            o.evidence
+        );
+    }
+
+    #[test]
+    fn not_applicable_to_other_kinds() {
+        expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &user_resource(user("alice")),
+                &[],
+            ),
+            Status::NotApplicable,
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! `rds_ca_certificate_valid`: a DB instance's certificate authority (and, when reported,
+//! its server certificate) stays valid for at least `min_days_valid` more days.
+
+use chrono::{DateTime, Utc};
+use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
+
+use crate::{Ctx, Outcome, ParamSpec, ParamType, Rule, RuleMeta, try_observed};
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct RdsCaCertificateValid;
+
+static META: RuleMeta = RuleMeta {
+    id: "rds_ca_certificate_valid",
+    title: "RDS DB instance's CA certificate is not expiring soon",
+    severity: Severity::Medium,
+    subject: ResourceKind::RdsInstance,
+    rationale: "When the CA behind a DB instance's TLS certificate expires, clients that verify \
+                the server can no longer connect over TLS, and the pressure is to turn \
+                verification off, exposing ePHI in transit (164.312(e)(1)).",
+    remediation: "Rotate the instance to a current CA (aws rds modify-db-instance \
+                  --db-instance-identifier ID --ca-certificate-identifier rds-ca-rsa2048-g1 \
+                  --apply-immediately, or in the next maintenance window) after adding the new \
+                  CA bundle to the clients' trust stores.",
+    api_calls: &["rds:DescribeDBInstances", "rds:DescribeCertificates"],
+    params: &[ParamSpec {
+        name: "min_days_valid",
+        ty: ParamType::Integer,
+        default: "30",
+        doc: "How many more days the CA (and server certificate) must stay valid.",
+    }],
+};
+
+impl Rule for RdsCaCertificateValid {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome {
+        let ResourceBody::RdsInstance(db) = &subject.body else {
+            return Outcome::not_applicable("not an RDS DB instance");
+        };
+        let id = &db.identifier;
+        let Some(ca_id) = db.ca_certificate_identifier.as_deref() else {
+            return Outcome::error(format!("{id} reports no CA certificate identifier"));
+        };
+        let ca = try_observed!(db.ca_certificate, "the CA certificate list");
+        let Some(ca) = ca else {
+            return Outcome::error(format!(
+                "{id} uses CA {ca_id}, which DescribeCertificates did not list, so its validity \
+                 is unknown"
+            ))
+            .with("ca_certificate_identifier", ca_id);
+        };
+        let Some(ca_till) = ca.valid_till else {
+            return Outcome::error(format!("CA {ca_id} was listed without a ValidTill date"))
+                .with("ca_certificate_identifier", ca_id);
+        };
+        let min = ctx.int("min_days_valid");
+        let days = |t: DateTime<Utc>| (t - ctx.now).num_days();
+        let mut expiring = Vec::new();
+        if days(ca_till) < min {
+            expiring.push(format!(
+                "CA {ca_id} {} on {}",
+                if ca_till <= ctx.now {
+                    "expired"
+                } else {
+                    "expires"
+                },
+                ca_till.format("%Y-%m-%d")
+            ));
+        }
+        if let Some(server_till) = db.server_certificate_valid_till
+            && days(server_till) < min
+        {
+            expiring.push(format!(
+                "the server certificate {} on {}",
+                if server_till <= ctx.now {
+                    "expired"
+                } else {
+                    "expires"
+                },
+                server_till.format("%Y-%m-%d")
+            ));
+        }
+        let outcome = if expiring.is_empty() {
+            Outcome::pass(format!(
+                "{id}'s CA {ca_id} is valid until {} ({} days, at least {min} required)",
+                ca_till.format("%Y-%m-%d"),
+                days(ca_till)
+            ))
+        } else {
+            Outcome::fail(format!(
+                "{id}: {} (at least {min} days of validity required)",
+                expiring.join("; ")
+            ))
+        };
+        outcome
+            .with("ca_certificate_identifier", ca_id)
+            .with("ca_valid_till", ca_till)
+            .with("ca_days_left", days(ca_till))
+            .with(
+                "server_certificate_valid_till",
+                db.server_certificate_valid_till,
+            )
+            .with("min_days_valid", min)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use posture_model::resources::RdsCaCertificate;
+    use posture_model::{Observed, Status};
+
+    use super::*;
+    use crate::rules::rds::fixtures::*;
+    use crate::testing::*;
+
+    fn db(valid_till_days: i64, server_days: Option<i64>) -> Resource {
+        let mut i = instance("db1");
+        i.ca_certificate_identifier = Some("rds-ca-rsa2048-g1".into());
+        i.ca_certificate = Observed::Collected(RdsCaCertificate {
+            identifier: "rds-ca-rsa2048-g1".into(),
+            certificate_type: Some("CA".into()),
+            valid_from: None,
+            valid_till: Some(days_ago(-valid_till_days)),
+        });
+        i.server_certificate_valid_till = server_days.map(|d| days_ago(-d));
+        instance_resource(i)
+    }
+
+    #[test]
+    fn pass_when_valid_long_enough() {
+        let o = expect(
+            run(&RdsCaCertificateValid, &db(400, Some(300)), &[]),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["ca_days_left"], 400);
+    }
+
+    #[test]
+    fn fail_when_ca_expires_soon_or_expired() {
+        let o = expect(
+            run(&RdsCaCertificateValid, &db(10, None), &[]),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("expires on"), "{}", o.reason);
+        let o = expect(
+            run(&RdsCaCertificateValid, &db(-100, None), &[]),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("expired on"), "{}", o.reason);
+    }
+
+    #[test]
+    fn fail_when_server_certificate_expires_soon() {
+        let o = expect(
+            run(&RdsCaCertificateValid, &db(400, Some(5)), &[]),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("server certificate"), "{}", o.reason);
+    }
+
+    #[test]
+    fn error_when_certificates_unavailable_or_unlisted() {
+        let mut i = instance("db1");
+        i.ca_certificate_identifier = Some("rds-ca-2019".into());
+        i.ca_certificate = denied("rds:DescribeCertificates");
+        let o = expect(
+            run(&RdsCaCertificateValid, &instance_resource(i.clone()), &[]),
+            Status::Error,
+        );
+        assert!(
+            o.reason.contains("rds:DescribeCertificates"),
+            "{}",
+            o.reason
+        );
+        i.ca_certificate = Observed::Absent;
+        let o = expect(
+            run(&RdsCaCertificateValid, &instance_resource(i), &[]),
+            Status::Error,
+        );
+        assert_eq!(o.evidence["ca_certificate_identifier"], "rds-ca-2019");
+    }
+
+    #[test]
+    fn not_applicable_to_other_kinds() {
+        expect(
+            run(&RdsCaCertificateValid, &not_rds(), &[]),
+            Status::NotApplicable,
+        );
+    }
+}

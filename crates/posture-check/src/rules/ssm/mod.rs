@@ -1,0 +1,162 @@
+//! Systems Manager rules: instances are managed, patched and in their associations' state.
+
+use posture_model::resources::{Instance, SsmCompliance, SsmFleet};
+use posture_model::{Resource, ResourceBody, ResourceKind};
+
+use crate::{Ctx, Outcome, Rule};
+
+mod ec2_instance_association_compliant;
+mod ec2_instance_patch_compliant;
+mod ec2_instance_ssm_managed;
+
+/// The Systems Manager rules.
+pub const RULES: &[&dyn Rule] = &[
+    &ec2_instance_association_compliant::Ec2InstanceAssociationCompliant,
+    &ec2_instance_patch_compliant::Ec2InstancePatchCompliant,
+    &ec2_instance_ssm_managed::Ec2InstanceSsmManaged,
+];
+
+/// The instance a rule looks at, if it is running (stopped instances cannot check in or be
+/// patched, and terminated ones are gone): `Err` is the outcome to report instead.
+fn running_instance(subject: &Resource) -> Result<&Instance, Outcome> {
+    let ResourceBody::Instance(instance) = &subject.body else {
+        return Err(Outcome::not_applicable("not an EC2 instance"));
+    };
+    match instance.state.as_deref() {
+        Some("running") => Ok(instance),
+        other => Err(Outcome::not_applicable(format!(
+            "instance {} is {}, not running",
+            instance.instance_id,
+            other.unwrap_or("in an unknown state")
+        ))
+        .with("instance_id", &instance.instance_id)
+        .with("state", other)),
+    }
+}
+
+/// The region's Systems Manager fleet record, or the `Error` when it was not collected.
+fn fleet_of<'a>(subject: &Resource, ctx: &Ctx<'a>) -> Result<&'a SsmFleet, Outcome> {
+    ctx.index
+        .in_scope(ResourceKind::SsmFleet, &subject.account, &subject.region)
+        .find_map(|r| match &r.body {
+            ResourceBody::SsmFleet(f) => Some(f),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Outcome::error(format!(
+                "Systems Manager was not collected in {}; include ssm in the scan",
+                subject.region
+            ))
+        })
+}
+
+/// Shared body of the two compliance rules: the instance's summary of `compliance_type`.
+fn compliance_outcome(subject: &Resource, ctx: &Ctx<'_>, compliance_type: &str) -> Outcome {
+    let instance = match running_instance(subject) {
+        Ok(i) => i,
+        Err(o) => return o,
+    };
+    let fleet = match fleet_of(subject, ctx) {
+        Ok(f) => f,
+        Err(o) => return o.with("instance_id", &instance.instance_id),
+    };
+    let all = match fleet.compliance.get() {
+        Ok(all) => all,
+        Err(why) => {
+            return Outcome::unavailable("Systems Manager compliance", why)
+                .with("instance_id", &instance.instance_id);
+        }
+    };
+    let summary: Option<&SsmCompliance> = all
+        .and_then(|m| m.get(&instance.instance_id))
+        .and_then(|m| m.get(compliance_type));
+    let Some(summary) = summary else {
+        return Outcome::fail(format!(
+            "Systems Manager has no {compliance_type} compliance for instance {}: it is not \
+             managed, or no {} has run on it",
+            instance.instance_id,
+            if compliance_type == "Patch" {
+                "patch scan"
+            } else {
+                "association"
+            }
+        ))
+        .with("instance_id", &instance.instance_id)
+        .with("compliance_type", compliance_type)
+        .with("status", "none recorded");
+    };
+    let outcome = if summary.status == "COMPLIANT" {
+        Outcome::pass(format!(
+            "instance {} is {compliance_type} compliant",
+            instance.instance_id
+        ))
+    } else {
+        Outcome::fail(format!(
+            "instance {} is {compliance_type} {}: {} non-compliant item(s), highest severity {}",
+            instance.instance_id,
+            summary.status,
+            summary.non_compliant_count,
+            summary.overall_severity.as_deref().unwrap_or("unspecified")
+        ))
+    };
+    outcome
+        .with("instance_id", &instance.instance_id)
+        .with("compliance_type", compliance_type)
+        .with("status", &summary.status)
+        .with("non_compliant_count", summary.non_compliant_count)
+        .with("overall_severity", &summary.overall_severity)
+        .with("execution_time", summary.execution_time)
+}
+
+/// Fixtures shared by the Systems Manager rule tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::collections::BTreeMap;
+
+    use posture_model::resources::{SsmCompliance, SsmFleet, SsmManagedInstance};
+    use posture_model::{Observed, Resource, ResourceBody};
+
+    use crate::testing::{region, resource};
+
+    /// A fleet where instance `i-1` (the EC2 fixture instance) is managed and online, and
+    /// compliant for patches and associations.
+    pub(crate) fn fleet() -> SsmFleet {
+        SsmFleet {
+            managed: Observed::Collected(BTreeMap::from([(
+                "i-1".to_owned(),
+                SsmManagedInstance {
+                    ping_status: Some("Online".into()),
+                    agent_version: Some("3.3.0.0".into()),
+                    platform_type: Some("Linux".into()),
+                    last_ping: None,
+                },
+            )])),
+            compliance: Observed::Collected(BTreeMap::from([(
+                "i-1".to_owned(),
+                BTreeMap::from([
+                    ("Patch".to_owned(), compliance("COMPLIANT", 0)),
+                    ("Association".to_owned(), compliance("COMPLIANT", 0)),
+                ]),
+            )])),
+        }
+    }
+
+    /// A compliance summary.
+    pub(crate) fn compliance(status: &str, non_compliant: i32) -> SsmCompliance {
+        SsmCompliance {
+            status: status.into(),
+            overall_severity: (non_compliant > 0).then(|| "CRITICAL".to_owned()),
+            non_compliant_count: non_compliant,
+            execution_time: None,
+        }
+    }
+
+    /// The fleet resource of the fixture region.
+    pub(crate) fn fleet_resource(f: SsmFleet) -> Resource {
+        resource(
+            "arn:aws:ssm:us-east-1:111122223333:managed-instance-inventory",
+            region(),
+            ResourceBody::SsmFleet(f),
+        )
+    }
+}
