@@ -365,6 +365,7 @@ fn expected_kind(arn: &str) -> Option<&'static str> {
         ("securityhub", r) if r.starts_with("hub/") => "aws_securityhub_hub",
         ("access-analyzer", r) if r.starts_with("analyzer/") => "aws_accessanalyzer_analyzer",
         ("ssm", "managed-instance-inventory") => "aws_ssm_fleet",
+        ("macie2", "session") => "aws_macie_session",
         _ => return None,
     };
     Some(kind)

@@ -75,7 +75,7 @@ pub struct LimitsConfig {
     /// organizations 5/5, sts 10/10, kms 50/50, s3 100/100, s3control 10/10,
     /// elasticfilesystem 8/10, backup 5/10, logs 4/5, cloudwatch 8/10, sns 20/30,
     /// elasticloadbalancing 8/10, acm 8/10, guardduty 8/10, config 4/5, secretsmanager 40/50,
-    /// access-analyzer 5/10, securityhub 5/10, autoscaling 10/20, ssm 5/10);
+    /// access-analyzer 5/10, securityhub 5/10, autoscaling 10/20, ssm 5/10, macie2 5/10);
     /// keys are the services' IAM action prefixes.
     #[serde(default)]
     pub services: std::collections::BTreeMap<String, RateLimitConfig>,

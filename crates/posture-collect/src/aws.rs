@@ -398,6 +398,7 @@ impl Clients {
     regional_client!(securityhub, aws_sdk_securityhub, "securityhub");
     regional_client!(autoscaling, aws_sdk_autoscaling, "autoscaling");
     regional_client!(ssm, aws_sdk_ssm, "ssm");
+    regional_client!(macie, aws_sdk_macie2, "macie2");
 
     /// An S3 client for buckets in `region`. With an endpoint override it uses path-style
     /// addressing, which emulators on `localhost` need.

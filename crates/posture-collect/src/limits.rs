@@ -66,6 +66,7 @@ impl Default for Limits {
         set("securityhub", 5, 10);
         set("autoscaling", 10, 20);
         set("ssm", 5, 10);
+        set("macie2", 5, 10);
         Self {
             max_in_flight: 64,
             services,

@@ -54,11 +54,13 @@ pub enum Service {
     AutoScaling,
     /// AWS Systems Manager (managed instances and their compliance).
     Ssm,
+    /// Amazon Macie (sensitive data discovery over S3).
+    Macie,
 }
 
 impl Service {
     /// Every service, in collection order.
-    pub const ALL: [Service; 18] = [
+    pub const ALL: [Service; 19] = [
         Service::Iam,
         Service::S3,
         Service::Ec2,
@@ -77,6 +79,7 @@ impl Service {
         Service::SecurityHub,
         Service::AutoScaling,
         Service::Ssm,
+        Service::Macie,
     ];
 
     /// The lowercase service name (`s3`, `cloudtrail`, `elb`, ...) used in configuration,
@@ -101,6 +104,7 @@ impl Service {
             Service::SecurityHub => "securityhub",
             Service::AutoScaling => "autoscaling",
             Service::Ssm => "ssm",
+            Service::Macie => "macie",
         }
     }
 }
@@ -559,6 +563,11 @@ async fn collect_account(
                 regions
                     .iter()
                     .map(|r| Box::pin(services::ssm::collect(&ctx, r)) as services::Job<'_>),
+            ),
+            Service::Macie => jobs.extend(
+                regions
+                    .iter()
+                    .map(|r| Box::pin(services::macie::collect(&ctx, r)) as services::Job<'_>),
             ),
         }
     }

@@ -30,7 +30,32 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
     launch_configurations(s).await?;
     security_hub(s).await?;
     access_analyzer(s);
+    macie(s);
     ssm(s).await
+}
+
+const MACIE: &str = "s3_phi_discovery_macie";
+
+/// moto answers `GetMacieSession` with timestamps that lack a UTC offset, which the SDK
+/// for Rust rejects: no session is seen, the call is a gap, and the region itself is an
+/// error for the Macie rule, never a pass.
+fn macie(s: &mut Seed) {
+    for region in [PRIMARY, SECONDARY] {
+        let subject = region_arn(s, region);
+        s.expect(
+            MACIE,
+            &subject,
+            Error,
+            "moto's GetMacieSession answer has timestamps without a UTC offset, which the SDK \
+             rejects: Macie's state is unknown",
+        );
+        s.exp.expect_gap(
+            "macie2:GetMacieSession",
+            Some(region),
+            None,
+            "moto's answer cannot be parsed (timestamps without a UTC offset)",
+        );
+    }
 }
 
 const LAUNCH_CONFIG: &str = "ec2_launch_config_no_public_ip";

@@ -383,6 +383,12 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
         "error and not applicable only: moto 5.2.5 does not implement \
          ListResourceComplianceSummaries (HTTP 500)",
     ),
+    (
+        "s3_phi_discovery_macie",
+        "error only: moto 5.2.5 answers GetMacieSession with timestamps that lack a UTC \
+         offset (the SDK rejects them), reports Macie enabled everywhere, and does not \
+         implement GetAutomatedDiscoveryConfiguration or ListClassificationJobs (HTTP 404)",
+    ),
 ];
 
 /// Seeds the account behind `sdk` (its credentials and endpoint; the region is replaced per

@@ -19,6 +19,7 @@ pub mod elb;
 pub mod guardduty;
 pub mod iam;
 pub mod kms;
+pub mod macie;
 pub mod rds;
 pub mod s3;
 pub mod secretsmanager;
@@ -42,6 +43,7 @@ pub static RULES: LazyLock<Vec<&'static dyn Rule>> = LazyLock::new(|| {
         autoscaling::RULES,
         securityhub::RULES,
         ssm::RULES,
+        macie::RULES,
         elb::RULES,
         acm::RULES,
         efs::RULES,

@@ -14,6 +14,7 @@ pub(crate) mod elb;
 pub(crate) mod guardduty;
 pub(crate) mod iam;
 pub(crate) mod kms;
+pub(crate) mod macie;
 pub(crate) mod rds;
 pub(crate) mod s3;
 pub(crate) mod secretsmanager;

@@ -262,3 +262,30 @@ pub struct SsmCompliance {
     /// When the compliance was last recorded.
     pub execution_time: Option<DateTime<Utc>>,
 }
+
+/// Amazon Macie in one region (`GetMacieSession`), with automated sensitive data discovery
+/// (`GetAutomatedDiscoveryConfiguration`) and classification jobs (`ListClassificationJobs`).
+/// ARN `arn:aws:macie2:REGION:ACCOUNT:session`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MacieSession {
+    /// `ENABLED`, `PAUSED`, or `DISABLED` when Macie is not enabled in the region.
+    pub status: String,
+    /// Automated sensitive data discovery: `ENABLED` or `DISABLED` (`Absent` when Macie is
+    /// off and the configuration was not read).
+    pub automated_discovery: Observed<String>,
+    /// Sensitive data discovery jobs (`Absent` when Macie is off).
+    pub classification_jobs: Observed<Vec<MacieJob>>,
+}
+
+/// One Macie classification job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MacieJob {
+    /// Job id.
+    pub job_id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// `ONE_TIME` or `SCHEDULED`.
+    pub job_type: Option<String>,
+    /// `RUNNING`, `PAUSED`, `CANCELLED`, `COMPLETE`, `IDLE` or `USER_PAUSED`.
+    pub status: Option<String>,
+}

@@ -227,6 +227,8 @@ kinds! {
     /// What Systems Manager knows of the region's instances,
     /// ARN `arn:aws:ssm:REGION:ACCOUNT:managed-instance-inventory`.
     SsmFleet(SsmFleet) => "aws_ssm_fleet",
+    /// Amazon Macie in a region, ARN `arn:aws:macie2:REGION:ACCOUNT:session`.
+    MacieSession(MacieSession) => "aws_macie_session",
     /// An EFS file system.
     EfsFileSystem(EfsFileSystem) => "aws_efs_file_system",
     /// An AWS Backup plan.
@@ -294,6 +296,7 @@ impl ResourceKind {
             ResourceKind::SecurityHub => "securityhub",
             ResourceKind::LaunchConfiguration => "autoscaling",
             ResourceKind::SsmFleet => "ssm",
+            ResourceKind::MacieSession => "macie",
             ResourceKind::EfsFileSystem => "efs",
             ResourceKind::BackupPlan
             | ResourceKind::BackupVault
