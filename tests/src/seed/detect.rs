@@ -59,6 +59,7 @@ fn macie(s: &mut Seed) {
 }
 
 const LAUNCH_CONFIG: &str = "ec2_launch_config_no_public_ip";
+const NITRO: &str = "ec2_nitro_enclave_host_hardening";
 const SECURITY_HUB: &str = "securityhub_enabled";
 const ACCESS_ANALYZER: &str = "iam_access_analyzer_enabled";
 const SSM_RULES: [&str; 3] = [
@@ -175,6 +176,13 @@ async fn ssm(s: &mut Seed) -> anyhow::Result<()> {
                 .and_then(|st| st.name())
                 .map(|n| n.as_str().to_owned())
                 .unwrap_or_default();
+            // moto neither stores nor reports EnclaveOptions: no instance is an enclave parent.
+            s.expect(
+                NITRO,
+                &arn,
+                NotApplicable,
+                format!("{id}: moto reports no EnclaveOptions"),
+            );
             for rule in SSM_RULES {
                 if state == "running" {
                     s.expect(

@@ -389,6 +389,11 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
          offset (the SDK rejects them), reports Macie enabled everywhere, and does not \
          implement GetAutomatedDiscoveryConfiguration or ListClassificationJobs (HTTP 404)",
     ),
+    (
+        "ec2_nitro_enclave_host_hardening",
+        "not applicable only: moto 5.2.5 ignores EnclaveOptions in RunInstances and reports \
+         none, so no instance is an enclave parent",
+    ),
 ];
 
 /// Seeds the account behind `sdk` (its credentials and endpoint; the region is replaced per

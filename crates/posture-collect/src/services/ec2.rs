@@ -473,6 +473,7 @@ async fn instances<'a>(
                     .state_transition_reason()
                     .filter(|r| !r.is_empty())
                     .map(str::to_owned),
+                enclave_enabled: i.enclave_options().and_then(|e| e.enabled()),
                 user_data: Observed::Absent,
             };
             let arn = ec2_arn(&sink, "instance", id);

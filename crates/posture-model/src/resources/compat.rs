@@ -32,6 +32,7 @@ fn instance_of_the_previous_version_loads() {
     };
     assert_eq!(i.monitoring_state, None);
     assert_eq!(i.ebs_optimized, None);
+    assert_eq!(i.enclave_enabled, None);
     not_recorded(&i.user_data);
 }
 

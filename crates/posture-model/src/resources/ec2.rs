@@ -259,6 +259,10 @@ pub struct Instance {
     /// `StateTransitionReason`, e.g. `User initiated (2026-01-02 03:04:05 GMT)`.
     #[serde(default)]
     pub state_transition_reason: Option<String>,
+    /// Nitro Enclaves enabled (`EnclaveOptions.Enabled`): the instance is the parent of a
+    /// confidential workload.
+    #[serde(default)]
+    pub enclave_enabled: Option<bool>,
     /// The secret scan of the instance's user data (`DescribeInstanceAttribute userData`);
     /// `Absent` for terminated instances, which are not read.
     #[serde(default = "Observed::not_recorded")]

@@ -21,6 +21,7 @@ mod ec2_instance_max_age;
 mod ec2_instance_no_public_ip;
 mod ec2_instance_profile_attached;
 mod ec2_launch_template_imdsv2;
+mod ec2_nitro_enclave_host_hardening;
 mod ec2_stopped_instance_age;
 mod ec2_user_data_no_secrets;
 mod igw_authorized_vpc_only;
@@ -56,6 +57,7 @@ pub const RULES: &[&dyn Rule] = &[
     &ec2_instance_no_public_ip::Ec2InstanceNoPublicIp,
     &ec2_instance_profile_attached::Ec2InstanceProfileAttached,
     &ec2_launch_template_imdsv2::Ec2LaunchTemplateImdsv2,
+    &ec2_nitro_enclave_host_hardening::Ec2NitroEnclaveHostHardening,
     &ec2_stopped_instance_age::Ec2StoppedInstanceAge,
     &ec2_user_data_no_secrets::Ec2UserDataNoSecrets,
     &igw_authorized_vpc_only::IgwAuthorizedVpcOnly,
@@ -348,6 +350,7 @@ pub(crate) mod fixtures {
             monitoring_state: Some("enabled".into()),
             ebs_optimized: Some(true),
             state_transition_reason: None,
+            enclave_enabled: Some(false),
             user_data: Observed::Collected(UserDataScan {
                 size_bytes: 0,
                 scanned: true,
