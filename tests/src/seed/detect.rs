@@ -31,7 +31,109 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
     security_hub(s).await?;
     access_analyzer(s);
     macie(s);
+    enclave_keys(s).await?;
     ssm(s).await
+}
+
+const ENCLAVE_KEY: &str = "kms_enclave_attestation_enforced";
+
+/// Two enclave keys in us-east-1 (one denies decryption without attestation, one only
+/// conditions an Allow), and the rule's not-applicable answer on every other key. Runs
+/// after every seed that creates keys.
+async fn enclave_keys(s: &mut Seed) -> anyhow::Result<()> {
+    let kms = aws_sdk_kms::Client::new(&s.config(PRIMARY));
+    let image = "4cd3c1a8f6a0b9e2d1c0ffee".repeat(4);
+    let mut mine = Vec::new();
+    for (name, guard) in [
+        ("phi-enclave-key-good-guarded", true),
+        ("phi-enclave-key-bad-bypassable", false),
+    ] {
+        let mut statements = vec![
+            serde_json::json!({"Sid": "Admin", "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{}:root", s.account)},
+                "Action": "kms:*", "Resource": "*"}),
+            serde_json::json!({"Sid": "EnclaveDecrypt", "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{}:role/enclave-parent", s.account)},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+                "Condition": {"StringEqualsIgnoreCase":
+                    {"kms:RecipientAttestation:ImageSha384": image}}}),
+        ];
+        if guard {
+            statements.push(serde_json::json!({"Sid": "DenyWithoutAttestation",
+                "Effect": "Deny", "Principal": "*",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DeriveSharedSecret"],
+                "Resource": "*",
+                "Condition": {"Null": {"kms:RecipientAttestation:ImageSha384": "true"}}}));
+        }
+        let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+        let out = kms
+            .create_key()
+            .description(name)
+            .policy(policy.to_string())
+            .send()
+            .await
+            .step(format!("kms CreateKey {name}"))?;
+        let meta = out
+            .key_metadata()
+            .ok_or_else(|| anyhow::anyhow!("CreateKey {name} returned no metadata"))?;
+        let arn = meta
+            .arn()
+            .ok_or_else(|| anyhow::anyhow!("CreateKey {name} returned no ARN"))?
+            .to_owned();
+        kms.enable_key_rotation()
+            .key_id(meta.key_id())
+            .send()
+            .await
+            .step(format!("kms EnableKeyRotation {name}"))?;
+        s.expect(
+            "kms_cmk_rotation",
+            &arn,
+            Pass,
+            format!("{name}: rotation enabled"),
+        );
+        s.expect(
+            "kms_cmk_not_pending_deletion",
+            &arn,
+            Pass,
+            format!("{name}: enabled"),
+        );
+        s.expect(
+            "kms_key_policy_not_public",
+            &arn,
+            Pass,
+            format!("{name}: allows only the account and one role; the \"*\" statement denies"),
+        );
+        let (status, why) = if guard {
+            (Pass, "denies decryption without an attestation document")
+        } else {
+            (
+                Fail,
+                "only an Allow is conditioned: the root statement is a bypass",
+            )
+        };
+        s.expect(ENCLAVE_KEY, &arn, status, format!("{name}: {why}"));
+        mine.push(arn);
+    }
+    for region in [PRIMARY, SECONDARY] {
+        let kms = aws_sdk_kms::Client::new(&s.config(region));
+        let out = kms
+            .list_keys()
+            .send()
+            .await
+            .step(format!("kms ListKeys in {region}"))?;
+        for key in out.keys() {
+            let Some(arn) = key.key_arn() else { continue };
+            if !mine.iter().any(|m| m == arn) {
+                s.expect(
+                    ENCLAVE_KEY,
+                    arn,
+                    NotApplicable,
+                    "no kms:RecipientAttestation condition and no enclave tag",
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 const MACIE: &str = "s3_phi_discovery_macie";

@@ -4,12 +4,14 @@ use crate::Rule;
 
 mod kms_cmk_not_pending_deletion;
 mod kms_cmk_rotation;
+mod kms_enclave_attestation_enforced;
 mod kms_key_policy_not_public;
 
 /// The KMS rules.
 pub const RULES: &[&dyn Rule] = &[
     &kms_cmk_not_pending_deletion::KmsCmkNotPendingDeletion,
     &kms_cmk_rotation::KmsCmkRotation,
+    &kms_enclave_attestation_enforced::KmsEnclaveAttestationEnforced,
     &kms_key_policy_not_public::KmsKeyPolicyNotPublic,
 ];
 
