@@ -1,15 +1,42 @@
-//! Evaluation speed: the whole baseline over a synthetic snapshot.
+//! Evaluation speed: the whole baseline over a large snapshot.
 //!
-//! `cargo bench -p posture-check --bench evaluate -- [--resources N]` (default 1,000,000)
-//! builds a snapshot of VPCs, subnets, security groups and volumes across two regions,
-//! evaluates every rule of the HIPAA baseline over it, and reports the time and the peak
-//! memory of the process.
+//! `cargo bench -p posture-check --bench evaluate -- [--resources N] [--estate seeded|synthetic]`
+//! (defaults 1,000,000 and `seeded`) evaluates every rule of the HIPAA baseline and reports
+//! the time and the peak memory of the process.
+//!
+//! `seeded` replicates `benches/seeded-account.jsonl` — the 161 resources of 49 kinds that a
+//! real scan collected from the end-to-end suite's seeded moto account (two regions) — into
+//! as many accounts as it takes to reach N resources, so every rule has subjects and the
+//! joins between resources (trails and their buckets, instances and their security groups,
+//! alarms and their log groups) are exercised per account. `synthetic` is the VPC / subnet /
+//! security group / volume estate of `posture_model::synthetic` that the drift and history
+//! benches use.
 
 use std::time::Instant;
 
 use chrono::Utc;
 use posture_check::{Baseline, Input, PhiScope, evaluate};
-use posture_model::{AccountId, Coverage, Region};
+use posture_model::{AccountId, Coverage, Region, Resource};
+
+/// The account id of the seeded templates.
+const SEEDED_ACCOUNT: &str = "123456789012";
+
+/// `n` resources: copies of the seeded account, each under its own account id.
+fn seeded(n: u64) -> Vec<Resource> {
+    let templates = include_str!("seeded-account.jsonl");
+    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    'copies: for copy in 0u64.. {
+        let account = format!("{:012}", 100_000_000_000 + copy);
+        for line in templates.lines() {
+            if out.len() as u64 >= n {
+                break 'copies;
+            }
+            let text = line.replace(SEEDED_ACCOUNT, &account);
+            out.push(serde_json::from_str(&text).expect("a template resource"));
+        }
+    }
+    out
+}
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -40,10 +67,15 @@ fn main() {
         Region::new("us-east-1").expect("valid"),
         Region::new("us-west-2").expect("valid"),
     ];
+    let estate = arg("--estate", "seeded");
     let t = Instant::now();
-    let resources: Vec<_> = (0..n)
-        .map(|i| posture_model::synthetic::resource(&account, &regions, i, 0))
-        .collect();
+    let resources: Vec<Resource> = match estate.as_str() {
+        "synthetic" => (0..n)
+            .map(|i| posture_model::synthetic::resource(&account, &regions, i, 0))
+            .collect(),
+        "seeded" => seeded(n),
+        other => panic!("--estate {other}: expected seeded or synthetic"),
+    };
     let built = t.elapsed().as_secs_f64();
     let baseline = Baseline::hipaa().expect("shipped baseline");
     let coverage = Coverage::default();
@@ -65,8 +97,14 @@ fn main() {
         findings = evaluation.findings.len();
     }
     times.sort_by(f64::total_cmp);
+    let kinds: std::collections::BTreeSet<_> = resources.iter().map(Resource::kind).collect();
+    let accounts: std::collections::BTreeSet<_> = resources.iter().map(|r| &r.account).collect();
     println!(
-        "resources: {n} (built in {built:.1} s); rules: {}; findings: {findings}",
+        "estate: {estate}; resources: {} of {} kinds in {} account(s) (built in {built:.1} s); \
+         rules: {}; findings: {findings}",
+        resources.len(),
+        kinds.len(),
+        accounts.len(),
         baseline.rules.len()
     );
     println!(

@@ -64,7 +64,9 @@ pub fn evaluate(input: &Input<'_>) -> Evaluation {
     let today = input.now.date_naive();
     let index = SnapshotIndex::new(input.resources, input.coverage);
     let mut ledger = Ledger::new(input.waivers, today);
-    let mut findings = Vec::new();
+    // One chunk of findings per rule id, each sorted by (account, region, ARN), joined in
+    // rule-id order: the same order as one global sort, at a fraction of its comparisons.
+    let mut chunks: Vec<(RuleId, Vec<Finding>)> = Vec::new();
     for entry in &input.baseline.rules {
         let meta = entry.rule.meta();
         // Rule ids are validated when the registry is built (see rules::tests); a bad one
@@ -87,7 +89,10 @@ pub fn evaluate(input: &Input<'_>) -> Evaluation {
             })
             .collect();
         let waivers = ledger.of_rule(meta.id);
+        // Account and region subjects already reported, so that a gap does not report them
+        // twice (gaps land on those ARNs).
         let mut seen = BTreeSet::new();
+        let mut findings = Vec::new();
         let mut push = |resource: ResourceRef, phi: bool, outcome: Outcome| {
             let mut finding = new_finding(&rule_id, meta, entry, resource, phi, outcome);
             ledger.apply(&waivers, &mut finding);
@@ -110,7 +115,9 @@ pub fn evaluate(input: &Input<'_>) -> Evaluation {
                 (_, _, Some(gap)) => gap_outcome(gap),
                 (_, _, None) => entry.rule.check(subject, &ctx),
             };
-            seen.insert(subject.arn.clone());
+            if matches!(subject.kind(), ResourceKind::Account | ResourceKind::Region) {
+                seen.insert(subject.arn.clone());
+            }
             push(resource_ref(subject), phi == PhiState::Phi, outcome);
         }
         for gap in gaps {
@@ -131,27 +138,31 @@ pub fn evaluate(input: &Input<'_>) -> Evaluation {
             };
             push(resource, false, gap_outcome(gap));
         }
+        chunks.push((rule_id, findings));
     }
-    findings.extend(manual::findings(
+    for finding in manual::findings(
         input.baseline,
         input.attestations,
         index.of_kind(ResourceKind::Account),
         today,
-    ));
-    findings.sort_by(|a, b| {
-        (
-            &a.rule_id,
-            &a.resource.account,
-            &a.resource.region,
-            &a.resource.arn,
-        )
-            .cmp(&(
-                &b.rule_id,
+    ) {
+        match chunks.iter_mut().find(|(id, _)| *id == finding.rule_id) {
+            Some((_, chunk)) => chunk.push(finding),
+            None => chunks.push((finding.rule_id.clone(), vec![finding])),
+        }
+    }
+    chunks.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut findings = Vec::with_capacity(chunks.iter().map(|(_, c)| c.len()).sum());
+    for (_, mut chunk) in chunks {
+        chunk.sort_by(|a, b| {
+            (&a.resource.account, &a.resource.region, &a.resource.arn).cmp(&(
                 &b.resource.account,
                 &b.resource.region,
                 &b.resource.arn,
             ))
-    });
+        });
+        findings.append(&mut chunk);
+    }
     Evaluation {
         findings,
         stale_waivers: ledger.stale(),

@@ -8,10 +8,13 @@ use posture_model::{AccountId, Coverage, Gap, Region, Resource, ResourceKind};
 
 type ScopeKey = (ResourceKind, AccountId, Region);
 
-/// Resources grouped by kind and by (kind, account, region).
+/// Resources grouped by kind, by (kind, account) and by (kind, account, region): rules look
+/// up related resources within an account, so a lookup costs the same whether the snapshot
+/// holds one account or thousands.
 #[derive(Debug)]
 pub struct SnapshotIndex<'a> {
     by_kind: HashMap<ResourceKind, Vec<&'a Resource>>,
+    by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>>,
     by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
     list_gaps: Vec<Gap>,
 }
@@ -20,9 +23,14 @@ impl<'a> SnapshotIndex<'a> {
     /// Indexes `resources`; `coverage` supplies the gaps.
     pub fn new(resources: &'a [Resource], coverage: &Coverage) -> Self {
         let mut by_kind: HashMap<ResourceKind, Vec<&'a Resource>> = HashMap::new();
+        let mut by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>> = HashMap::new();
         let mut by_scope: HashMap<ScopeKey, Vec<&'a Resource>> = HashMap::new();
         for r in resources {
             by_kind.entry(r.kind()).or_default().push(r);
+            by_account
+                .entry((r.kind(), r.account.clone()))
+                .or_default()
+                .push(r);
             by_scope
                 .entry((r.kind(), r.account.clone(), r.region.clone()))
                 .or_default()
@@ -36,6 +44,7 @@ impl<'a> SnapshotIndex<'a> {
             .collect();
         Self {
             by_kind,
+            by_account,
             by_scope,
             list_gaps,
         }
@@ -45,6 +54,31 @@ impl<'a> SnapshotIndex<'a> {
     pub fn of_kind(&self, kind: ResourceKind) -> &[&'a Resource] {
         self.by_kind
             .get(&kind)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Every resource of `kind` in `account`, in any region.
+    pub fn in_account(&self, kind: ResourceKind, account: &AccountId) -> &[&'a Resource] {
+        self.by_account
+            .get(&(kind, account.clone()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Resources of `kind` in the account and region given as text (as parsed from an ARN);
+    /// none when the text names no valid account or region.
+    pub fn in_scope_named(
+        &self,
+        kind: ResourceKind,
+        account: &str,
+        region: &str,
+    ) -> &[&'a Resource] {
+        let (Ok(account), Ok(region)) = (AccountId::new(account), Region::new(region)) else {
+            return &[];
+        };
+        self.by_scope
+            .get(&(kind, account, region))
             .map(Vec::as_slice)
             .unwrap_or_default()
     }

@@ -58,13 +58,10 @@ pub(crate) mod trails {
         };
         let found = ctx
             .index
-            .of_kind(ResourceKind::S3Bucket)
+            .in_account(ResourceKind::S3Bucket, &subject.account)
             .iter()
             .copied()
-            .find(|r| {
-                r.account == subject.account
-                    && matches!(&r.body, ResourceBody::S3Bucket(b) if b.name == name)
-            });
+            .find(|r| matches!(&r.body, ResourceBody::S3Bucket(b) if b.name == name));
         match found {
             Some(bucket) => Ok((name, bucket)),
             None => Err(Outcome::error(format!(
@@ -86,10 +83,9 @@ pub(crate) mod trails {
     ) -> Vec<(&'a Resource, &'a Trail)> {
         let mut trails: Vec<_> = ctx
             .index
-            .of_kind(ResourceKind::Trail)
+            .in_account(ResourceKind::Trail, account)
             .iter()
             .copied()
-            .filter(|r| &r.account == account)
             .filter_map(|r| match &r.body {
                 ResourceBody::Trail(t) => Some((r, t)),
                 _ => None,

@@ -232,10 +232,9 @@ fn walk(
 
     let alarms: Vec<(&Resource, &MetricAlarm)> = ctx
         .index
-        .of_kind(ResourceKind::MetricAlarm)
+        .in_scope_named(ResourceKind::MetricAlarm, account, region)
         .iter()
         .copied()
-        .filter(|r| r.account.as_str() == account && r.region.as_str() == region)
         .filter_map(|r| match &r.body {
             ResourceBody::MetricAlarm(a) => Some((r, a)),
             _ => None,
@@ -407,10 +406,9 @@ fn find_log_group<'a>(
     name: &str,
 ) -> Option<&'a LogGroup> {
     ctx.index
-        .of_kind(ResourceKind::LogGroup)
+        .in_scope_named(ResourceKind::LogGroup, account, region)
         .iter()
         .copied()
-        .filter(|r| r.account.as_str() == account && r.region.as_str() == region)
         .find_map(|r| match &r.body {
             ResourceBody::LogGroup(g) if g.name == name => Some(g),
             _ => None,
@@ -424,10 +422,9 @@ fn find_subscriptions<'a>(
     account: &str,
 ) -> Option<&'a SnsSubscriptions> {
     ctx.index
-        .of_kind(ResourceKind::SnsSubscriptions)
+        .in_scope_named(ResourceKind::SnsSubscriptions, account, region)
         .iter()
         .copied()
-        .filter(|r| r.account.as_str() == account && r.region.as_str() == region)
         .find_map(|r| match &r.body {
             ResourceBody::SnsSubscriptions(s) => Some(s),
             _ => None,
@@ -453,11 +450,10 @@ fn not_collected(
             g.message
         ));
     }
-    let scanned = ctx
+    let scanned = !ctx
         .index
-        .of_kind(ResourceKind::Region)
-        .iter()
-        .any(|r| r.account.as_str() == account && r.region.as_str() == region);
+        .in_scope_named(ResourceKind::Region, account, region)
+        .is_empty();
     if !scanned {
         let whose = if subject.account.as_str() == account {
             "the scan did not cover that region".to_owned()
