@@ -314,8 +314,9 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
     s.expect(
         "cloudtrail_insights",
         &format!("arn:aws:iam::{account}:root"),
-        Pass,
-        "phi-trail-east is logging and has ApiCallRateInsight",
+        Fail,
+        "only phi-trail-east has ApiCallRateInsight, and it is a single-region trail: \
+         Insights there cover us-east-1 alone",
     );
     s.expect(
         "cloudtrail_bedrock_data_events",

@@ -161,8 +161,9 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
     ),
     (
         "cloudtrail_insights",
-        "pass only: one subject per account; phi-trail-east is logging with \
-         ApiCallRateInsight (the fail state is covered by the rule's unit tests)",
+        "fail only: one subject per account; the only trail with Insights (phi-trail-east) \
+         is single-region, which covers one region, not the account (the pass state is \
+         covered by the rule's unit tests)",
     ),
     (
         "cloudtrail_bedrock_data_events",
@@ -391,8 +392,15 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
     ),
     (
         "ec2_nitro_enclave_host_hardening",
-        "not applicable only: moto 5.2.5 ignores EnclaveOptions in RunInstances and reports \
-         none, so no instance is an enclave parent",
+        "error (and not applicable for terminated instances) only: moto 5.2.5 ignores \
+         EnclaveOptions in RunInstances and reports none, which AWS always reports, so \
+         whether an instance hosts an enclave is unknown",
+    ),
+    (
+        "ec2_instance_ebs_optimized",
+        "pass (and not applicable) only: every seeded instance is a t3.micro, which is \
+         EBS-optimized by default even when its EbsOptimized attribute is false; the fail state \
+         (a type that supports optimization without defaulting to it) is covered by unit tests",
     ),
 ];
 

@@ -1,7 +1,7 @@
 //! EC2, VPC and EBS in one region: every describe is paginated and runs concurrently with
 //! the others; resources stream out page by page.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{InstanceAttributeName, SnapshotAttributeName};
 use posture_model::resources::{
@@ -12,7 +12,7 @@ use posture_model::resources::{
 };
 use posture_model::{Arn, Observed, Region, ResourceBody, Tags};
 
-use super::{Ctx, Sink, time};
+use super::{Ctx, GapLog, Sink, time};
 use crate::CollectError;
 use crate::classify::classify;
 
@@ -430,13 +430,31 @@ async fn instances<'a>(
     ec2: &aws_sdk_ec2::Client,
     mut sink: Sink<'a>,
 ) -> Result<Sink<'a>, CollectError> {
+    // EBS optimization support by instance type: one DescribeInstanceTypes call for the
+    // types a page of instances brings that earlier pages did not.
+    let mut type_support: BTreeMap<String, Observed<String>> = BTreeMap::new();
     let mut pages = ec2.describe_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
         let Some(page) = sink.list("ec2:DescribeInstances", page) else {
             break;
         };
+        let new_types: BTreeSet<String> = page
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| i.instance_type().map(|t| t.as_str().to_owned()))
+            .filter(|t| !type_support.contains_key(t))
+            .collect();
+        if !new_types.is_empty() {
+            instance_type_support(ec2, &mut sink, new_types, &mut type_support).await;
+        }
         for i in page.reservations().iter().flat_map(|r| r.instances()) {
             let id = i.instance_id().unwrap_or_default();
+            let instance_type = i.instance_type().map(|t| t.as_str().to_owned());
+            let ebs_optimized_support = instance_type
+                .as_ref()
+                .and_then(|t| type_support.get(t).cloned())
+                .unwrap_or(Observed::Absent);
             let body = Instance {
                 instance_id: id.to_owned(),
                 state: i
@@ -474,6 +492,8 @@ async fn instances<'a>(
                     .filter(|r| !r.is_empty())
                     .map(str::to_owned),
                 enclave_enabled: i.enclave_options().and_then(|e| e.enabled()),
+                instance_type,
+                ebs_optimized_support,
                 user_data: Observed::Absent,
             };
             let arn = ec2_arn(&sink, "instance", id);
@@ -498,6 +518,56 @@ async fn instances<'a>(
         }
     }
     Ok(sink)
+}
+
+/// Reads `EbsInfo.EbsOptimizedSupport` of `types` (100 per call) into `support`; a failed
+/// call makes those types `Unavailable` (one gap), a type AWS does not describe `Absent`.
+async fn instance_type_support(
+    ec2: &aws_sdk_ec2::Client,
+    sink: &mut Sink<'_>,
+    types: BTreeSet<String>,
+    support: &mut BTreeMap<String, Observed<String>>,
+) {
+    let types: Vec<String> = types.into_iter().collect();
+    for batch in types.chunks(100) {
+        let request = batch.iter().fold(ec2.describe_instance_types(), |r, t| {
+            r.instance_types(aws_sdk_ec2::types::InstanceType::from(t.as_str()))
+        });
+        let mut answered = BTreeMap::new();
+        let mut failed = None;
+        let mut pages = request.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    for t in page.instance_types() {
+                        if let Some(name) = t.instance_type() {
+                            let value = t
+                                .ebs_info()
+                                .and_then(|e| e.ebs_optimized_support())
+                                .map(|s| s.as_str().to_owned());
+                            answered.insert(name.as_str().to_owned(), value);
+                        }
+                    }
+                }
+                Err(e) => {
+                    let err = crate::classify::classify(&e);
+                    let mut log = GapLog::default();
+                    log.gap("ec2:DescribeInstanceTypes", &err, None);
+                    sink.absorb(log);
+                    failed = Some(err.unavailable("ec2:DescribeInstanceTypes"));
+                    break;
+                }
+            }
+        }
+        for t in batch {
+            let value = match (&failed, answered.remove(t)) {
+                (Some(u), _) => Observed::Unavailable(u.clone()),
+                (None, Some(Some(v))) => Observed::Collected(v),
+                (None, _) => Observed::Absent,
+            };
+            support.insert(t.clone(), value);
+        }
+    }
 }
 
 /// Internet gateways, VPC endpoints and Site-to-Site VPN connections.
@@ -690,7 +760,7 @@ async fn templates_and_images<'a>(
             let body = Image {
                 image_id: id.to_owned(),
                 name: i.name().map(str::to_owned),
-                public: i.public().unwrap_or(false),
+                public: i.public(),
                 state: i.state().map(|s| s.as_str().to_owned()),
                 creation_date: i.creation_date().map(str::to_owned),
             };

@@ -146,25 +146,27 @@ async fn access_points(ctx: &Ctx<'_>, sink: &mut Sink<'_>) -> Result<(), Collect
                     continue;
                 }
                 let name = ap.name().to_owned();
-                let public_access_block = sink
-                    .observe(
-                        "s3control:GetAccessPoint",
-                        &arn,
-                        client
-                            .get_access_point()
-                            .account_id(ctx.account.as_str())
-                            .name(&name)
-                            .customize()
-                            .config_override(in_region())
-                            .send()
-                            .await,
-                        &[],
-                    )
-                    .map(|o| {
-                        o.public_access_block_configuration()
-                            .map(pab_from_s3control)
-                            .unwrap_or(ALL_OFF)
-                    });
+                let public_access_block = match sink.observe(
+                    "s3control:GetAccessPoint",
+                    &arn,
+                    client
+                        .get_access_point()
+                        .account_id(ctx.account.as_str())
+                        .name(&name)
+                        .customize()
+                        .config_override(in_region())
+                        .send()
+                        .await,
+                    &[],
+                ) {
+                    // No configuration in the answer is "not configured", not "all off".
+                    Observed::Collected(o) => match o.public_access_block_configuration() {
+                        Some(c) => Observed::Collected(pab_from_s3control(c)),
+                        None => Observed::Absent,
+                    },
+                    Observed::Absent => Observed::Absent,
+                    Observed::Unavailable(u) => Observed::Unavailable(u),
+                };
                 let body = S3AccessPoint {
                     name,
                     bucket: ap.bucket().to_owned(),

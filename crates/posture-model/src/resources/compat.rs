@@ -33,6 +33,8 @@ fn instance_of_the_previous_version_loads() {
     assert_eq!(i.monitoring_state, None);
     assert_eq!(i.ebs_optimized, None);
     assert_eq!(i.enclave_enabled, None);
+    assert_eq!(i.instance_type, None);
+    not_recorded(&i.ebs_optimized_support);
     not_recorded(&i.user_data);
 }
 

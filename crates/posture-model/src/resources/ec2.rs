@@ -263,6 +263,14 @@ pub struct Instance {
     /// confidential workload.
     #[serde(default)]
     pub enclave_enabled: Option<bool>,
+    /// Instance type (`t3.micro`).
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    /// The type's EBS optimization (`DescribeInstanceTypes` `EbsInfo.EbsOptimizedSupport`):
+    /// `default` (always on, whatever `ebs_optimized` says), `supported` (on only when the
+    /// attribute is set) or `unsupported`.
+    #[serde(default = "Observed::not_recorded")]
+    pub ebs_optimized_support: Observed<String>,
     /// The secret scan of the instance's user data (`DescribeInstanceAttribute userData`);
     /// `Absent` for terminated instances, which are not read.
     #[serde(default = "Observed::not_recorded")]
@@ -368,8 +376,9 @@ pub struct Image {
     pub image_id: String,
     /// Name.
     pub name: Option<String>,
-    /// `Public`: launch permission granted to everyone.
-    pub public: bool,
+    /// `Public`: launch permission granted to everyone; `None` when DescribeImages did not
+    /// say (the rule then reports Error).
+    pub public: Option<bool>,
     /// State.
     pub state: Option<String>,
     /// Created.

@@ -95,6 +95,7 @@ mod tests {
 
     fn advanced(category: &str, ty: &str) -> Resource {
         let mut t = trail("ai");
+        t.is_multi_region = true;
         t.selectors = Observed::Collected(TrailSelectors {
             basic: vec![],
             advanced: vec![AdvancedEventSelector {
@@ -139,8 +140,28 @@ mod tests {
     }
 
     #[test]
+    fn fail_when_only_a_single_region_trail_records_them() {
+        let posture_model::ResourceBody::Trail(mut t) =
+            advanced("Data", "AWS::Bedrock::Model").body
+        else {
+            unreachable!()
+        };
+        t.is_multi_region = false;
+        let o = expect(
+            run(
+                &CloudtrailBedrockDataEvents,
+                &account_subject(),
+                &[trail_resource(t)],
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("multi-region"), "{}", o.reason);
+    }
+
+    #[test]
     fn error_when_selectors_unavailable() {
         let mut t = trail("main");
+        t.is_multi_region = true;
         t.selectors = denied("cloudtrail:GetEventSelectors");
         let o = expect(
             run(

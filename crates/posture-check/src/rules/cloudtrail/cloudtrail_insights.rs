@@ -64,6 +64,7 @@ mod tests {
 
     fn with_insights(name: &str, insights: Observed<Vec<String>>) -> Resource {
         let mut t = trail(name);
+        t.is_multi_region = true;
         t.insight_selectors = insights;
         trail_resource(t)
     }
@@ -106,6 +107,21 @@ mod tests {
             Status::Fail,
         );
         assert!(o.reason.contains("no CloudTrail trail"), "{}", o.reason);
+    }
+
+    #[test]
+    fn fail_when_only_a_single_region_trail_has_insights() {
+        let mut t = trail("regional");
+        t.insight_selectors = Observed::Collected(vec!["ApiCallRateInsight".into()]);
+        let o = expect(
+            run(
+                &CloudtrailInsights,
+                &account_subject(),
+                &[trail_resource(t)],
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("multi-region"), "{}", o.reason);
     }
 
     #[test]

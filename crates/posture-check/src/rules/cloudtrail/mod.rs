@@ -318,7 +318,12 @@ pub(crate) mod trails {
             })
             .collect();
         let mut unknown = None;
-        for (_, trail) in &all {
+        // Insights and data event selectors apply only to the regions a trail covers: only
+        // a multi-region (or organization) trail covers the account.
+        for (_, trail) in all
+            .iter()
+            .filter(|(_, t)| t.is_multi_region || t.is_organization_trail)
+        {
             match logging(trail).and(test(trail)) {
                 Known::Yes => {
                     return Outcome::pass(format!("trail {} is logging and {does}", trail.name))
@@ -342,7 +347,7 @@ pub(crate) mod trails {
             "the account has no CloudTrail trail".to_owned()
         } else {
             format!(
-                "none of the account's {} trail(s) is logging and {does}",
+                "none of the account's {} trail(s) is a logging multi-region trail that {does}",
                 all.len()
             )
         };

@@ -45,12 +45,14 @@ impl Rule for Ec2AmiNotPublic {
             return Outcome::not_applicable(format!("AMI {label} is deregistered"))
                 .with("state", &image.state);
         }
-        let outcome = if image.public {
-            Outcome::fail(format!(
+        let outcome = match image.public {
+            Some(true) => Outcome::fail(format!(
                 "AMI {label} is public: every AWS account can launch it"
-            ))
-        } else {
-            Outcome::pass(format!("AMI {label} is not public"))
+            )),
+            Some(false) => Outcome::pass(format!("AMI {label} is not public")),
+            None => Outcome::error(format!(
+                "DescribeImages did not say whether AMI {label} is public"
+            )),
         };
         outcome
             .with("public", image.public)
@@ -66,7 +68,8 @@ mod tests {
     use super::*;
     use crate::testing::*;
 
-    fn image(public: bool, state: &str) -> Resource {
+    fn image(public: impl Into<Option<bool>>, state: &str) -> Resource {
+        let public = public.into();
         resource(
             "arn:aws:ec2:us-east-1::image/ami-1",
             region(),
@@ -97,6 +100,15 @@ mod tests {
         );
         assert!(o.reason.contains("phi-golden"), "{}", o.reason);
         assert_eq!(o.evidence["public"], true);
+    }
+
+    #[test]
+    fn error_when_the_public_flag_is_missing() {
+        let o = expect(
+            run(&Ec2AmiNotPublic, &image(None, "available"), &[]),
+            Status::Error,
+        );
+        assert_eq!(o.evidence["public"], serde_json::Value::Null);
     }
 
     #[test]

@@ -22,7 +22,7 @@ static META: RuleMeta = RuleMeta {
                   --instance-id ID --ebs-optimized), or move to a current-generation instance \
                   type, which is EBS-optimized by default; set EbsOptimized=true in launch \
                   templates.",
-    api_calls: &["ec2:DescribeInstances"],
+    api_calls: &["ec2:DescribeInstances", "ec2:DescribeInstanceTypes"],
     params: &[],
 };
 
@@ -44,14 +44,37 @@ impl Rule for Ec2InstanceEbsOptimized {
             ))
             .with("state", state);
         }
-        let outcome = match instance.ebs_optimized {
-            Some(true) => Outcome::pass(format!("instance {id} is EBS-optimized")),
-            Some(false) => Outcome::fail(format!("instance {id} is not EBS-optimized")),
-            None => Outcome::error(format!(
-                "instance {id} reports no EbsOptimized attribute, so it is unknown"
+        let ty = instance
+            .instance_type
+            .as_deref()
+            .unwrap_or("of unknown type");
+        let support = instance.ebs_optimized_support.get();
+        let outcome = match (support, instance.ebs_optimized) {
+            // Current-generation types report EbsOptimized=false unless it was set at launch,
+            // yet are always EBS-optimized.
+            (Ok(Some(s)), _) if s == "default" => Outcome::pass(format!(
+                "instance {id} is a {ty}, which is always EBS-optimized"
+            )),
+            (Ok(Some(s)), _) if s == "unsupported" => {
+                Outcome::not_applicable(format!("{ty} instances cannot be EBS-optimized"))
+            }
+            (_, Some(true)) => Outcome::pass(format!("instance {id} is EBS-optimized")),
+            (Ok(Some(_)), Some(false)) => Outcome::fail(format!(
+                "instance {id} ({ty}) supports EBS optimization but it is off"
+            )),
+            (Err(why), _) => Outcome::unavailable("the EBS optimization support of its type", why),
+            (Ok(None), _) | (Ok(Some(_)), None) => Outcome::error(format!(
+                "whether instance {id} ({ty}) is EBS-optimized is unknown: its type's support \
+                 or its EbsOptimized attribute was not reported"
             )),
         };
-        outcome.with("ebs_optimized", instance.ebs_optimized)
+        outcome
+            .with("ebs_optimized", instance.ebs_optimized)
+            .with("instance_type", &instance.instance_type)
+            .with(
+                "ebs_optimized_support",
+                support.ok().flatten().map_or("unknown", String::as_str),
+            )
     }
 }
 
@@ -85,6 +108,49 @@ mod tests {
             Status::Fail,
         );
         assert_eq!(o.evidence["ebs_optimized"], false);
+    }
+
+    #[test]
+    fn pass_for_types_optimized_by_default_even_when_the_flag_is_false() {
+        // The false positive other tools report: a t3 says EbsOptimized=false unless set at
+        // launch, yet its EBS traffic is always dedicated.
+        let mut i = instance();
+        i.ebs_optimized = Some(false);
+        i.instance_type = Some("t3.micro".into());
+        i.ebs_optimized_support = posture_model::Observed::Collected("default".into());
+        let o = expect(
+            run(&Ec2InstanceEbsOptimized, &instance_resource(i), &[]),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["ebs_optimized_support"], "default");
+    }
+
+    #[test]
+    fn not_applicable_for_types_that_cannot_be_optimized() {
+        let mut i = instance();
+        i.ebs_optimized = Some(false);
+        i.instance_type = Some("t2.micro".into());
+        i.ebs_optimized_support = posture_model::Observed::Collected("unsupported".into());
+        expect(
+            run(&Ec2InstanceEbsOptimized, &instance_resource(i), &[]),
+            Status::NotApplicable,
+        );
+    }
+
+    #[test]
+    fn error_when_the_type_support_could_not_be_read() {
+        let mut i = instance();
+        i.ebs_optimized = Some(false);
+        i.ebs_optimized_support = denied("ec2:DescribeInstanceTypes");
+        let o = expect(
+            run(&Ec2InstanceEbsOptimized, &instance_resource(i), &[]),
+            Status::Error,
+        );
+        assert!(
+            o.reason.contains("ec2:DescribeInstanceTypes"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]

@@ -48,17 +48,29 @@ impl Rule for Ec2NitroEnclaveHostHardening {
             return Outcome::not_applicable("not an EC2 instance");
         };
         let id = &instance.instance_id;
-        if instance.enclave_enabled != Some(true) {
-            return Outcome::not_applicable(format!("instance {id} has no Nitro Enclave"))
-                .with("instance_id", id)
-                .with("enclave_enabled", instance.enclave_enabled);
-        }
         if matches!(
             instance.state.as_deref(),
             Some("terminated" | "shutting-down")
         ) {
             return Outcome::not_applicable(format!("instance {id} is terminated"))
                 .with("instance_id", id);
+        }
+        match instance.enclave_enabled {
+            Some(true) => {}
+            Some(false) => {
+                return Outcome::not_applicable(format!("instance {id} has no Nitro Enclave"))
+                    .with("instance_id", id)
+                    .with("enclave_enabled", false);
+            }
+            // AWS always reports EnclaveOptions: not knowing is not "no enclave".
+            None => {
+                return Outcome::error(format!(
+                    "DescribeInstances reported no EnclaveOptions for instance {id}, so whether \
+                     it hosts an enclave is unknown"
+                ))
+                .with("instance_id", id)
+                .with("enclave_enabled", "not reported");
+            }
         }
         let allowed = ctx.ints("allowed_world_ports");
         let mut problems: Vec<String> = Vec::new();
@@ -209,6 +221,17 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("sg-1"), "{}", o.reason);
+    }
+
+    #[test]
+    fn error_when_enclave_options_were_not_reported() {
+        let mut i = instance();
+        i.enclave_enabled = None;
+        let o = expect(
+            run(&Ec2NitroEnclaveHostHardening, &instance_resource(i), &[]),
+            Status::Error,
+        );
+        assert_eq!(o.evidence["enclave_enabled"], "not reported");
     }
 
     #[test]

@@ -351,6 +351,8 @@ pub(crate) mod fixtures {
             ebs_optimized: Some(true),
             state_transition_reason: None,
             enclave_enabled: Some(false),
+            instance_type: Some("m4.large".into()),
+            ebs_optimized_support: Observed::Collected("supported".into()),
             user_data: Observed::Collected(UserDataScan {
                 size_bytes: 0,
                 scanned: true,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
 
-use crate::{Ctx, Outcome, ParamSpec, ParamType, Rule, RuleMeta, try_observed};
+use crate::{Ctx, Outcome, ParamSpec, ParamType, Rule, RuleMeta};
 
 /// See the module docs.
 #[derive(Debug)]
@@ -41,23 +41,53 @@ impl Rule for RdsCaCertificateValid {
             return Outcome::not_applicable("not an RDS DB instance");
         };
         let id = &db.identifier;
-        let Some(ca_id) = db.ca_certificate_identifier.as_deref() else {
-            return Outcome::error(format!("{id} reports no CA certificate identifier"));
-        };
-        let ca = try_observed!(db.ca_certificate, "the CA certificate list");
-        let Some(ca) = ca else {
-            return Outcome::error(format!(
-                "{id} uses CA {ca_id}, which DescribeCertificates did not list, so its validity \
-                 is unknown"
-            ))
-            .with("ca_certificate_identifier", ca_id);
-        };
-        let Some(ca_till) = ca.valid_till else {
-            return Outcome::error(format!("CA {ca_id} was listed without a ValidTill date"))
-                .with("ca_certificate_identifier", ca_id);
-        };
         let min = ctx.int("min_days_valid");
         let days = |t: DateTime<Utc>| (t - ctx.now).num_days();
+        // The instance's own server certificate can prove a failure even when its CA's
+        // validity is unknown (a retired CA that DescribeCertificates no longer lists).
+        let server_failure = || {
+            db.server_certificate_valid_till
+                .filter(|t| days(*t) < min)
+                .map(|t| {
+                    Outcome::fail(format!(
+                        "the server certificate of {id} {} on {}",
+                        if t <= ctx.now { "expired" } else { "expires" },
+                        t.format("%Y-%m-%d")
+                    ))
+                    .with("server_certificate_valid_till", t)
+                    .with("ca_certificate_identifier", &db.ca_certificate_identifier)
+                    .with("min_days_valid", min)
+                })
+        };
+        let Some(ca_id) = db.ca_certificate_identifier.as_deref() else {
+            return server_failure().unwrap_or_else(|| {
+                Outcome::error(format!("{id} reports no CA certificate identifier"))
+            });
+        };
+        let ca = match db.ca_certificate.get() {
+            Ok(ca) => ca,
+            Err(why) => {
+                return server_failure().unwrap_or_else(|| {
+                    Outcome::unavailable("the CA certificate list", why)
+                        .with("ca_certificate_identifier", ca_id)
+                });
+            }
+        };
+        let Some(ca) = ca else {
+            return server_failure().unwrap_or_else(|| {
+                Outcome::error(format!(
+                    "{id} uses CA {ca_id}, which DescribeCertificates did not list, so its \
+                     validity is unknown"
+                ))
+                .with("ca_certificate_identifier", ca_id)
+            });
+        };
+        let Some(ca_till) = ca.valid_till else {
+            return server_failure().unwrap_or_else(|| {
+                Outcome::error(format!("CA {ca_id} was listed without a ValidTill date"))
+                    .with("ca_certificate_identifier", ca_id)
+            });
+        };
         let mut expiring = Vec::new();
         if days(ca_till) < min {
             expiring.push(format!(
@@ -181,6 +211,23 @@ mod tests {
             Status::Error,
         );
         assert_eq!(o.evidence["ca_certificate_identifier"], "rds-ca-2019");
+    }
+
+    #[test]
+    fn fail_on_an_expiring_server_certificate_even_when_the_ca_is_unlisted() {
+        let mut i = instance("db1");
+        i.ca_certificate_identifier = Some("rds-ca-2019".into());
+        i.ca_certificate = Observed::Absent;
+        i.server_certificate_valid_till = Some(days_ago(-5));
+        let o = expect(
+            run(&RdsCaCertificateValid, &instance_resource(i), &[]),
+            Status::Fail,
+        );
+        assert!(
+            o.reason.contains("server certificate of db1 expires"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]
