@@ -5,8 +5,12 @@
 //! inline policies, its attached managed policies and, for a user, its groups' inline and
 //! attached policies, read together with [`crate::policy`] (an explicit `Deny` in any of
 //! them wins). A combination counts when every one of its actions is allowed on some
-//! resource ([`COMBOS`]; for the actions on other users' credentials, a grant limited to
-//! `${aws:username}`, the self-service pattern, does not count). Identities whose policies
+//! resource matched by a wildcard ([`COMBOS`]). A grant whose `Resource` names exact ARNs
+//! (passing one application role, versioning one policy) does not count: it is not a path to
+//! every privilege, and the evidence of the other rules shows what that resource can do. Nor
+//! does a grant on other users' credentials limited to `${aws:username}` (self-service).
+//! Permissions boundaries are not read: an identity whose boundary removes these actions
+//! still fails, which errs towards review, never towards a pass. Identities whose policies
 //! make them administrators, even only under conditions (MFA, source IP), are listed, not
 //! failed: they have nothing to escalate to, and `iam_no_admin_*` report them;
 //! service-linked roles are skipped (AWS maintains them). A managed policy that was not
@@ -20,6 +24,7 @@ use posture_model::resources::{IamGroup, IamPolicy, InlinePolicy};
 use posture_model::{Observed, Region, Resource, ResourceBody, ResourceKind, Severity};
 use serde_json::{Value, json};
 
+use crate::policy::glob;
 use crate::policy::{Caller, Policy, Request, Selection};
 use crate::{Ctx, Outcome, Rule, RuleMeta};
 
@@ -200,13 +205,16 @@ fn escalations(policy: &Policy) -> Vec<Value> {
                 .grants
                 .iter()
                 .filter(|g| {
-                    !(ON_OTHERS.contains(action)
-                        && g.statement.resources.selection == Selection::Only
-                        && g.statement
-                            .resources
-                            .patterns
-                            .iter()
-                            .all(|p| p.contains("${aws:username}")))
+                    let only = g.statement.resources.selection == Selection::Only;
+                    let patterns = &g.statement.resources.patterns;
+                    // A grant on the caller's own user is self-service, not escalation.
+                    let own_user = ON_OTHERS.contains(action)
+                        && only
+                        && patterns.iter().all(|p| p.contains("${aws:username}"));
+                    // A grant naming exact resources (one role to pass, one policy to
+                    // version) is not a path to every privilege: only wildcards are counted.
+                    let exact = only && patterns.iter().all(|p| !glob::has_wildcard(p));
+                    !own_user && !exact
                 })
                 .map(|g| g.statement.label())
                 .collect();
@@ -408,6 +416,15 @@ mod tests {
                         json!([{"Effect": "Allow", "Action": "iam:CreateAccessKey",
                             "Resource": "arn:aws:iam::*:user/${aws:username}"}]),
                     ),
+                    // PassRole of one named role, with the service to pass it to, names its
+                    // resource exactly: not a path to every privilege.
+                    role_with(
+                        "deployer",
+                        json!([{"Effect": "Allow", "Action": "iam:PassRole",
+                                "Resource": "arn:aws:iam::111122223333:role/app-runtime"},
+                               {"Effect": "Allow", "Action": "ec2:RunInstances",
+                                "Resource": "*"}]),
+                    ),
                     // PassRole without a service to pass it to is not enough.
                     role_with(
                         "passer",
@@ -424,7 +441,7 @@ mod tests {
                 "arn:aws:iam::111122223333:role/break-glass"
             ])
         );
-        assert_eq!(o.evidence["identities_checked"], 5);
+        assert_eq!(o.evidence["identities_checked"], 6);
     }
 
     #[test]
