@@ -17,6 +17,10 @@ pub struct SnapshotIndex<'a> {
     by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>>,
     by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
     list_gaps: Vec<Gap>,
+    /// (account, region, service) of every collection that ran; `None` when the coverage
+    /// carries no collection records at all (fixtures and benchmarks evaluate bare
+    /// resources), in which case everything counts as collected.
+    collected: Option<std::collections::HashSet<(AccountId, Region, String)>>,
 }
 
 impl<'a> SnapshotIndex<'a> {
@@ -42,11 +46,19 @@ impl<'a> SnapshotIndex<'a> {
             .filter(|g| g.resource.is_none())
             .cloned()
             .collect();
+        let collected = (!coverage.collected.is_empty()).then(|| {
+            coverage
+                .collected
+                .iter()
+                .map(|c| (c.account.clone(), c.region.clone(), c.service.clone()))
+                .collect()
+        });
         Self {
             by_kind,
             by_account,
             by_scope,
             list_gaps,
+            collected,
         }
     }
 
@@ -96,6 +108,14 @@ impl<'a> SnapshotIndex<'a> {
             .unwrap_or_default()
             .iter()
             .copied()
+    }
+
+    /// Whether `service`'s collector ran in `account` and `region` (a service left out of
+    /// `scan.services` did not: finding nothing there proves nothing).
+    pub fn was_collected(&self, account: &AccountId, region: &Region, service: &str) -> bool {
+        self.collected
+            .as_ref()
+            .is_none_or(|set| set.contains(&(account.clone(), region.clone(), service.to_owned())))
     }
 
     /// Failed list calls (gaps with no resource).

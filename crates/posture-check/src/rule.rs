@@ -174,6 +174,27 @@ impl Ctx<'_> {
         self.index.in_scope(kind, account, region)
     }
 
+    /// `Err` with an `Error` outcome when `service`'s collector did not run in the subject's
+    /// account and `region` (left out of `scan.services`): a rule that would otherwise
+    /// conclude from finding nothing must not.
+    pub fn require_collected(
+        &self,
+        subject: &Resource,
+        region: &Region,
+        service: &str,
+    ) -> Result<(), Outcome> {
+        if self.index.was_collected(&subject.account, region, service) {
+            Ok(())
+        } else {
+            Err(Outcome::error(format!(
+                "{service} was not collected in {}/{region} (not in scan.services), so its \
+                 absence there proves nothing",
+                subject.account
+            ))
+            .with("not_collected", service))
+        }
+    }
+
     /// List-level gaps for `operation` anywhere in `account`.
     pub fn gaps_in_account<'r>(
         &'r self,

@@ -11,9 +11,9 @@ use posture_model::resources::{
     BackupPlan, BackupRecoveryPoint, BackupRule, BackupSelection, BackupSelectionEntry,
     BackupVault, SelectionCondition, TagCondition,
 };
-use posture_model::{Arn, Observed, Region, ResourceBody, Tags};
+use posture_model::{Arn, Observed, Region, ResourceBody};
 
-use super::{Ctx, GapLog, Sink, arn, malformed, parse_policy, time};
+use super::{Ctx, GapLog, Sink, arn, malformed, parse_policy, tags_not_read, time};
 use crate::CollectError;
 
 const CONCURRENCY: usize = 4;
@@ -65,7 +65,7 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
         sink.absorb(log);
         sink.emit(
             a,
-            Observed::Collected(Tags::new()),
+            tags_not_read("backup:ListTags"),
             ResourceBody::BackupPlan(plan),
         )
         .await?;
@@ -112,14 +112,14 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
         sink.absorb(log);
         sink.emit(
             a,
-            Observed::Collected(Tags::new()),
+            tags_not_read("backup:ListTags"),
             ResourceBody::BackupVault(vault),
         )
         .await?;
         for (point_arn, point) in points {
             sink.emit(
                 point_arn,
-                Observed::Collected(Tags::new()),
+                tags_not_read("backup:ListTags"),
                 ResourceBody::BackupRecoveryPoint(point),
             )
             .await?;

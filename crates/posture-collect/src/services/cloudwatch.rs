@@ -13,7 +13,7 @@ use posture_model::resources::{
 };
 use posture_model::{Arn, Observed, Region, ResourceBody, Unavailable};
 
-use super::{Ctx, Sink, arn};
+use super::{Ctx, Sink, arn, tags_not_read};
 use crate::CollectError;
 
 /// `SubscriptionArn` of a subscription that has not been confirmed yet.
@@ -114,8 +114,12 @@ async fn collect_logs(
                     .and_then(chrono::DateTime::from_timestamp_millis),
                 metric_filters,
             };
-            sink.emit(resource_arn, Observed::Absent, ResourceBody::LogGroup(body))
-                .await?;
+            sink.emit(
+                resource_arn,
+                tags_not_read("logs:ListTagsForResource"),
+                ResourceBody::LogGroup(body),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -170,8 +174,12 @@ async fn collect_alarms(
                 ctx.account.as_str(),
                 &format!("alarm:{name}"),
             );
-            sink.emit(alarm_arn, Observed::Absent, ResourceBody::MetricAlarm(body))
-                .await?;
+            sink.emit(
+                alarm_arn,
+                tags_not_read("cloudwatch:ListTagsForResource"),
+                ResourceBody::MetricAlarm(body),
+            )
+            .await?;
         }
     }
     Ok(())

@@ -256,6 +256,18 @@ impl<'a> Sink<'a> {
     }
 }
 
+/// Tags of a kind whose collector does not read them (one more call per resource, and no
+/// rule needs them): recorded as not collected, so that a rule scoped to PHI resources
+/// reports `Error` for the resource instead of taking it for untagged.
+pub(crate) fn tags_not_read(operation: &str) -> Observed<Tags> {
+    Observed::Unavailable(posture_model::Unavailable {
+        kind: posture_model::UnavailableKind::NotCollected,
+        operation: operation.to_owned(),
+        code: None,
+        message: "the collector does not read this kind's tags".to_owned(),
+    })
+}
+
 /// Converts an SDK timestamp.
 pub(crate) fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))

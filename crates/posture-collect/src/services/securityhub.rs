@@ -2,9 +2,9 @@
 //! is off, and no hub resource is recorded) and, when on, `GetEnabledStandards`.
 
 use posture_model::resources::{SecurityHub, SecurityHubStandard};
-use posture_model::{Arn, Observed, Region, ResourceBody, Tags};
+use posture_model::{Arn, Observed, Region, ResourceBody};
 
-use super::{Ctx, GapLog, Sink, arn};
+use super::{Ctx, GapLog, Sink, arn, tags_not_read};
 use crate::CollectError;
 use crate::classify::classify;
 
@@ -64,7 +64,7 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
     };
     sink.emit(
         hub_arn,
-        Observed::Collected(Tags::new()),
+        tags_not_read("securityhub:ListTagsForResource"),
         ResourceBody::SecurityHub(SecurityHub {
             subscribed_at: hub.subscribed_at().map(str::to_owned),
             auto_enable_controls: hub.auto_enable_controls(),

@@ -58,6 +58,19 @@ pub(crate) enum Membership {
 
 /// Whether `target` is assigned to a backup plan of its account and region.
 pub(crate) fn membership(ctx: &Ctx<'_>, target: &Resource) -> Membership {
+    if !ctx
+        .index
+        .was_collected(&target.account, &target.region, "backup")
+    {
+        return Membership::Unknown {
+            reason: format!(
+                "AWS Backup was not collected in {}/{} (not in scan.services), so the plans \
+                 that may assign it are unknown",
+                target.account, target.region
+            ),
+            unavailable: None,
+        };
+    }
     let mut plans = Vec::new();
     let mut unknown: Option<(String, Option<Value>)> = None;
     for r in ctx.resources(ResourceKind::BackupPlan, &target.account, &target.region) {

@@ -464,6 +464,15 @@ fn not_collected(
             "{region} of account {account} was not collected ({whose})"
         ));
     }
+    if let (Ok(a), Ok(r)) = (
+        posture_model::AccountId::new(account),
+        posture_model::Region::new(region),
+    ) && !ctx.index.was_collected(&a, &r, "cloudwatch")
+    {
+        return Some(format!(
+            "cloudwatch was not collected in {account}/{region} (not in scan.services)"
+        ));
+    }
     None
 }
 

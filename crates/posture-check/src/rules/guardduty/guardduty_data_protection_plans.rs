@@ -69,14 +69,28 @@ impl Rule for GuarddutyDataProtectionPlans {
                 detector.detector_id, details.status
             )));
         }
-        let off: Vec<&str> = PLANS
+        // A plan GetDetector does not list is not offered in the region (RDS Protection is
+        // not available everywhere): nothing to enable there.
+        let offered: Vec<&(&str, &str)> = PLANS
+            .iter()
+            .filter(|(feature, _)| details.features.contains_key(*feature))
+            .collect();
+        if offered.is_empty() {
+            return described(Outcome::error(format!(
+                "detector {} lists no S3 or RDS protection plan, so their state is unknown",
+                detector.detector_id
+            )));
+        }
+        let off: Vec<&str> = offered
             .iter()
             .filter(|(feature, _)| !details.feature_enabled(feature))
             .map(|(_, name)| *name)
             .collect();
         if off.is_empty() {
+            let names: Vec<&str> = offered.iter().map(|(_, name)| *name).collect();
             described(Outcome::pass(format!(
-                "S3 Protection and RDS Protection are enabled on detector {}",
+                "{} enabled on detector {}",
+                names.join(" and "),
                 detector.detector_id
             )))
         } else {
@@ -140,16 +154,16 @@ mod tests {
     }
 
     #[test]
-    fn fail_when_a_plan_is_not_reported() {
+    fn pass_when_a_plan_is_not_offered_in_the_region() {
         let o = expect(
             run(
                 &GuarddutyDataProtectionPlans,
-                &with_feature("S3_DATA_EVENTS", None),
+                &with_feature("RDS_LOGIN_EVENTS", None),
                 &[],
             ),
-            Status::Fail,
+            Status::Pass,
         );
-        assert_eq!(o.evidence["plans"]["S3_DATA_EVENTS"], "not reported");
+        assert_eq!(o.evidence["plans"]["RDS_LOGIN_EVENTS"], "not reported");
     }
 
     #[test]

@@ -47,6 +47,9 @@ impl Rule for GuarddutyEnabled {
         let ResourceBody::Region(info) = &subject.body else {
             return Outcome::not_applicable("not a region");
         };
+        if let Err(o) = ctx.require_collected(subject, &info.name, "guardduty") {
+            return o;
+        }
         let region = info.name.as_str();
         let detectors: Vec<(&Resource, &GuardDutyDetector)> = ctx
             .resources(
@@ -103,6 +106,18 @@ impl Rule for GuarddutyEnabled {
             detector.administrator,
             "the detector's GuardDuty administrator"
         ) {
+            // Invited, Removed, Resigned...: nobody manages the detector.
+            Some(admin) if admin.relationship_status.as_deref() != Some("Enabled") => {
+                described(Outcome::fail(format!(
+                    "GuardDuty detector {} in {region} names administrator {} but the \
+                     relationship is {}",
+                    detector.detector_id,
+                    admin.account_id,
+                    admin.relationship_status.as_deref().unwrap_or("unknown")
+                )))
+                .with("administrator", &admin.account_id)
+                .with("relationship_status", &admin.relationship_status)
+            }
             Some(admin) => described(Outcome::pass(format!(
                 "GuardDuty detector {} is enabled in {region} and managed by administrator \
                  account {}",
@@ -204,6 +219,30 @@ mod tests {
     }
 
     #[test]
+    fn error_not_fail_when_guardduty_was_left_out_of_the_scan() {
+        // The scan collected EC2 in the region but not GuardDuty: no detector proves nothing.
+        let region = region_subject("us-east-1");
+        let coverage = posture_model::Coverage {
+            collected: vec![posture_model::CollectionRecord {
+                account: account(),
+                region: region.region.clone(),
+                service: "ec2".into(),
+                resources: 3,
+                complete: true,
+            }],
+            ..Default::default()
+        };
+        let findings = evaluate(&[region], &coverage, &baseline_of(&GuarddutyEnabled), now());
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].status, Status::Error, "{findings:?}");
+        assert!(
+            findings[0].reason.contains("guardduty was not collected"),
+            "{}",
+            findings[0].reason
+        );
+    }
+
+    #[test]
     fn administrator_required_when_configured() {
         let mut params = crate::Params::defaults(&GuarddutyEnabled);
         params.set("require_administrator", ParamValue::Boolean(true));
@@ -233,6 +272,22 @@ mod tests {
             Status::Pass,
         );
         assert_eq!(o.evidence["administrator"], "999988887777");
+
+        let mut removed = detector();
+        removed.administrator = Observed::Collected(GuardDutyAdministrator {
+            account_id: "999988887777".into(),
+            relationship_status: Some("Removed".into()),
+        });
+        let o = expect(
+            run_with(
+                &GuarddutyEnabled,
+                &region_subject("us-east-1"),
+                &[detector_resource(removed)],
+                &params,
+            ),
+            Status::Fail,
+        );
+        assert_eq!(o.evidence["relationship_status"], "Removed");
     }
 
     #[test]

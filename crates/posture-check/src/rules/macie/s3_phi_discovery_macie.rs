@@ -44,6 +44,21 @@ impl Rule for S3PhiDiscoveryMacie {
             return Outcome::not_applicable("not a Macie session");
         };
         let region = subject.region.as_str();
+        // Buckets are listed once per account (region `global`): without that listing, "no
+        // bucket here" is unknown.
+        if let Err(o) = ctx.require_collected(subject, &posture_model::Region::global(), "s3") {
+            return o;
+        }
+        if let Some(gap) = ctx
+            .gaps_in_account(&subject.account, "s3:ListBuckets")
+            .next()
+        {
+            return Outcome::error(format!(
+                "s3:ListBuckets failed in account {}: {}",
+                subject.account, gap.message
+            ))
+            .with("region", region);
+        }
         let buckets = ctx
             .resources(ResourceKind::S3Bucket, &subject.account, &subject.region)
             .count();
