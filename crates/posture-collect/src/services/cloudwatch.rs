@@ -6,7 +6,7 @@
 //! and `ListSubscriptions` (region-wide, not per topic). No rule reads these resources'
 //! tags, so they are not collected (`Absent`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use posture_model::resources::{
     LogGroup, MetricAlarm, MetricFilter, MetricName, SnsSubscriptions, TopicSubscriptions,
@@ -22,8 +22,8 @@ const PENDING: &str = "PendingConfirmation";
 pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), CollectError> {
     let mut sink = Sink::new(ctx, region.clone(), "cloudwatch");
     collect_logs(ctx, region, &mut sink).await?;
-    collect_alarms(ctx, region, &mut sink).await?;
-    collect_subscriptions(ctx, region, &mut sink).await?;
+    let topics = collect_alarms(ctx, region, &mut sink).await?;
+    collect_subscriptions(ctx, region, &mut sink, topics).await?;
     sink.finish().await
 }
 
@@ -125,11 +125,13 @@ async fn collect_logs(
     Ok(())
 }
 
+/// Emits the region's metric alarms; returns the SNS topics they notify.
 async fn collect_alarms(
     ctx: &Ctx<'_>,
     region: &Region,
     sink: &mut Sink<'_>,
-) -> Result<(), CollectError> {
+) -> Result<BTreeSet<String>, CollectError> {
+    let mut topics = BTreeSet::new();
     let cw = ctx.clients.cloudwatch(region.as_str());
     let mut pages = cw.describe_alarms().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -167,6 +169,14 @@ async fn collect_alarms(
                 ok_actions: a.ok_actions().to_vec(),
                 insufficient_data_actions: a.insufficient_data_actions().to_vec(),
             };
+            topics.extend(
+                body.alarm_actions
+                    .iter()
+                    .chain(&body.ok_actions)
+                    .chain(&body.insufficient_data_actions)
+                    .filter(|a| a.split(':').nth(2) == Some("sns"))
+                    .cloned(),
+            );
             let alarm_arn = arn(
                 a.alarm_arn(),
                 "cloudwatch",
@@ -182,37 +192,50 @@ async fn collect_alarms(
             .await?;
         }
     }
-    Ok(())
+    Ok(topics)
 }
 
+/// The subscriptions of the topics the region's alarms notify, from
+/// `ListSubscriptionsByTopic`: the topic owner sees every subscription, including those a
+/// central security account made (`ListSubscriptions` lists only the caller's own).
 async fn collect_subscriptions(
     ctx: &Ctx<'_>,
     region: &Region,
     sink: &mut Sink<'_>,
+    alarm_topics: BTreeSet<String>,
 ) -> Result<(), CollectError> {
     let sns = ctx.clients.sns(region.as_str());
     let mut topics: BTreeMap<String, TopicSubscriptions> = BTreeMap::new();
-    let mut pages = sns.list_subscriptions().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let Some(page) = sink.list("sns:ListSubscriptions", page) else {
-            // A partial list could hide a topic's confirmed subscription: emit nothing, so
-            // the rules report the gap instead of a failure.
-            return Ok(());
-        };
-        for s in page.subscriptions() {
-            let Some(topic) = s.topic_arn() else {
-                continue;
-            };
-            let entry = topics.entry(topic.to_owned()).or_default();
-            match s.subscription_arn() {
-                Some(a) if a != PENDING && a.starts_with("arn:") => {
-                    entry.confirmed += 1;
-                    if let Some(p) = s.protocol() {
-                        entry.protocols.push(p.to_owned());
-                    }
+    for topic in alarm_topics {
+        let entry = topics.entry(topic.clone()).or_default();
+        let mut pages = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(&topic)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                // A deleted topic notifies nobody.
+                Err(e) if crate::classify::classify(&e).is(&["NotFound"]) => break,
+                Err(e) => {
+                    // A partial list could hide a topic's confirmed subscription: emit
+                    // nothing, so the rules report the gap instead of a failure.
+                    sink.list::<(), _>("sns:ListSubscriptionsByTopic", Err(e));
+                    return Ok(());
                 }
-                // `PendingConfirmation` (or, on some answers, `Deleted` / nothing).
-                _ => entry.pending += 1,
+            };
+            for s in page.subscriptions() {
+                match s.subscription_arn() {
+                    Some(a) if a != PENDING && a.starts_with("arn:") => {
+                        entry.confirmed += 1;
+                        if let Some(p) = s.protocol() {
+                            entry.protocols.push(p.to_owned());
+                        }
+                    }
+                    // `PendingConfirmation` (or, on some answers, `Deleted` / nothing).
+                    _ => entry.pending += 1,
+                }
             }
         }
     }

@@ -64,12 +64,13 @@ pub struct MetricAlarm {
     pub insufficient_data_actions: Vec<String>,
 }
 
-/// The SNS subscriptions of one region, summarised by topic (from one paginated
-/// `ListSubscriptions`). ARN `arn:aws:sns:REGION:ACCOUNT:subscriptions/summary` (a `/`
+/// The SNS subscriptions of the topics the region's alarms notify, summarised by topic
+/// (`ListSubscriptionsByTopic` per topic: the topic owner sees every subscription, also those
+/// other accounts made). ARN `arn:aws:sns:REGION:ACCOUNT:subscriptions/summary` (a `/`
 /// cannot appear in a topic name, so it names no topic).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnsSubscriptions {
-    /// Topic ARN → its subscriptions. Topics with no subscription are not listed.
+    /// Topic ARN → its subscriptions, for every topic an alarm of the region notifies.
     pub topics: BTreeMap<String, TopicSubscriptions>,
 }
 

@@ -24,7 +24,7 @@ pub(crate) const API_CALLS: &[&str] = &[
     "logs:DescribeLogGroups",
     "logs:DescribeMetricFilters",
     "cloudwatch:DescribeAlarms",
-    "sns:ListSubscriptions",
+    "sns:ListSubscriptionsByTopic",
 ];
 
 /// One monitoring rule's target.
@@ -356,8 +356,14 @@ fn alarm_notifies(
                 }
             }
             None => {
-                let why = not_collected(ctx, subject, account, region, "sns:ListSubscriptions")
-                    .unwrap_or_else(|| "its region's subscriptions were not collected".to_owned());
+                let why = not_collected(
+                    ctx,
+                    subject,
+                    account,
+                    region,
+                    "sns:ListSubscriptionsByTopic",
+                )
+                .unwrap_or_else(|| "its region's subscriptions were not collected".to_owned());
                 unknown.get_or_insert(format!("the subscriptions of SNS topic {topic}: {why}"));
             }
         }
@@ -674,9 +680,13 @@ pub(crate) mod fixtures {
         // Error: the subscriptions could not be listed (no summary, a ListSubscriptions gap).
         let mut r = chain(pattern);
         r.retain(|x| !matches!(x.body, ResourceBody::SnsSubscriptions(_)));
-        let f = finding_with_gap(rule, &r, "sns:ListSubscriptions");
+        let f = finding_with_gap(rule, &r, "sns:ListSubscriptionsByTopic");
         assert_eq!(f.status, Status::Error, "{f:?}");
-        assert!(f.reason.contains("sns:ListSubscriptions"), "{}", f.reason);
+        assert!(
+            f.reason.contains("sns:ListSubscriptionsByTopic"),
+            "{}",
+            f.reason
+        );
 
         // Error: the trail's status could not be read.
         let mut r = chain(pattern);
