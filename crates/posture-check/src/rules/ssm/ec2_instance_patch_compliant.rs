@@ -40,93 +40,26 @@ impl Rule for Ec2InstancePatchCompliant {
 
 #[cfg(test)]
 mod tests {
-    use posture_model::{Observed, Status};
-
     use super::*;
-    use crate::rules::ec2::fixtures::{instance, instance_resource};
-    use crate::rules::ssm::fixtures::*;
-    use crate::testing::*;
-
-    fn with_patch(status: &str, missing: i32) -> Resource {
-        let mut f = fleet();
-        if let Observed::Collected(c) = &mut f.compliance {
-            c.get_mut("i-1")
-                .expect("fixture")
-                .insert("Patch".into(), compliance(status, missing));
-        }
-        fleet_resource(f)
-    }
+    use crate::rules::ssm::fixtures::compliance_cases;
 
     #[test]
     fn pass_when_compliant() {
-        let o = expect(
-            run(
-                &Ec2InstancePatchCompliant,
-                &instance_resource(instance()),
-                &[with_patch("COMPLIANT", 0)],
-            ),
-            Status::Pass,
-        );
-        assert_eq!(o.evidence["compliance_type"], "Patch");
+        compliance_cases::pass(&Ec2InstancePatchCompliant, "Patch");
     }
 
     #[test]
     fn fail_when_patches_are_missing_or_never_scanned() {
-        let o = expect(
-            run(
-                &Ec2InstancePatchCompliant,
-                &instance_resource(instance()),
-                &[with_patch("NON_COMPLIANT", 3)],
-            ),
-            Status::Fail,
-        );
-        assert_eq!(o.evidence["non_compliant_count"], 3);
-        assert_eq!(o.evidence["overall_severity"], "CRITICAL");
-
-        let mut i = instance();
-        i.instance_id = "i-unmanaged".into();
-        let o = expect(
-            run(
-                &Ec2InstancePatchCompliant,
-                &instance_resource(i),
-                &[fleet_resource(fleet())],
-            ),
-            Status::Fail,
-        );
-        assert_eq!(o.evidence["status"], "none recorded");
+        compliance_cases::fail(&Ec2InstancePatchCompliant, "Patch");
     }
 
     #[test]
     fn error_when_compliance_was_not_read() {
-        let mut f = fleet();
-        f.compliance = denied("ssm:ListResourceComplianceSummaries");
-        let o = expect(
-            run(
-                &Ec2InstancePatchCompliant,
-                &instance_resource(instance()),
-                &[fleet_resource(f)],
-            ),
-            Status::Error,
-        );
-        assert!(
-            o.reason.contains("ssm:ListResourceComplianceSummaries"),
-            "{}",
-            o.reason
-        );
+        compliance_cases::error(&Ec2InstancePatchCompliant);
     }
 
     #[test]
     fn not_applicable_to_stopped_instances() {
-        let mut i = instance();
-        i.state = Some("stopped".into());
-        let o = expect(
-            run(
-                &Ec2InstancePatchCompliant,
-                &instance_resource(i),
-                &[fleet_resource(fleet())],
-            ),
-            Status::NotApplicable,
-        );
-        assert_eq!(o.evidence["state"], "stopped");
+        compliance_cases::not_applicable(&Ec2InstancePatchCompliant);
     }
 }

@@ -151,6 +151,85 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// The four cases of a compliance rule over `compliance_type`: compliant passes;
+    /// non-compliant or never recorded fails; unreadable compliance is an error; a stopped
+    /// instance is not applicable.
+    pub(crate) mod compliance_cases {
+        use posture_model::resources::SsmFleet;
+        use posture_model::{Observed, Resource, Status};
+
+        use super::{compliance, fleet, fleet_resource};
+        use crate::Rule;
+        use crate::rules::ec2::fixtures::{instance, instance_resource};
+        use crate::testing::{denied, expect, run};
+
+        fn with(compliance_type: &str, status: &str, missing: i32) -> Resource {
+            let mut f: SsmFleet = fleet();
+            if let Observed::Collected(c) = &mut f.compliance {
+                c.get_mut("i-1")
+                    .expect("fixture")
+                    .insert(compliance_type.into(), compliance(status, missing));
+            }
+            fleet_resource(f)
+        }
+
+        pub(crate) fn pass(rule: &dyn Rule, compliance_type: &str) {
+            let o = expect(
+                run(
+                    rule,
+                    &instance_resource(instance()),
+                    &[with(compliance_type, "COMPLIANT", 0)],
+                ),
+                Status::Pass,
+            );
+            assert_eq!(o.evidence["compliance_type"], compliance_type);
+        }
+
+        pub(crate) fn fail(rule: &dyn Rule, compliance_type: &str) {
+            let o = expect(
+                run(
+                    rule,
+                    &instance_resource(instance()),
+                    &[with(compliance_type, "NON_COMPLIANT", 3)],
+                ),
+                Status::Fail,
+            );
+            assert_eq!(o.evidence["non_compliant_count"], 3);
+            assert_eq!(o.evidence["overall_severity"], "CRITICAL");
+            let mut i = instance();
+            i.instance_id = "i-unmanaged".into();
+            let o = expect(
+                run(rule, &instance_resource(i), &[fleet_resource(fleet())]),
+                Status::Fail,
+            );
+            assert_eq!(o.evidence["status"], "none recorded");
+        }
+
+        pub(crate) fn error(rule: &dyn Rule) {
+            let mut f = fleet();
+            f.compliance = denied("ssm:ListResourceComplianceSummaries");
+            let o = expect(
+                run(rule, &instance_resource(instance()), &[fleet_resource(f)]),
+                Status::Error,
+            );
+            assert!(
+                o.reason.contains("ssm:ListResourceComplianceSummaries"),
+                "{}",
+                o.reason
+            );
+        }
+
+        pub(crate) fn not_applicable(rule: &dyn Rule) {
+            let mut i = instance();
+            i.state = Some("stopped".into());
+            let o = expect(
+                run(rule, &instance_resource(i), &[fleet_resource(fleet())]),
+                Status::NotApplicable,
+            );
+            assert_eq!(o.evidence["state"], "stopped");
+        }
+    }
+
     /// The fleet resource of the fixture region.
     pub(crate) fn fleet_resource(f: SsmFleet) -> Resource {
         resource(
