@@ -446,6 +446,7 @@ async fn read_bucket(
             o.rules()
                 .iter()
                 .map(|r| LifecycleRule {
+                    filter: lifecycle_filter(r),
                     id: r.id().map(str::to_owned),
                     status: r.status().as_str().to_owned(),
                     noncurrent_expiration_days: r
@@ -503,4 +504,93 @@ async fn read_bucket(
         notifications,
     };
     Some((arn, region, tags, bucket, log))
+}
+
+/// What a lifecycle rule applies to, described; `None` for the whole bucket (no filter, or
+/// an empty prefix).
+fn lifecycle_filter(rule: &aws_sdk_s3::types::LifecycleRule) -> Option<String> {
+    let mut parts = Vec::new();
+    #[allow(
+        deprecated,
+        reason = "rules written before Filter existed carry a bare Prefix"
+    )]
+    if let Some(p) = rule.prefix().filter(|p| !p.is_empty()) {
+        parts.push(format!("prefix {p}"));
+    }
+    if let Some(f) = rule.filter() {
+        let and = f.and();
+        if let Some(p) = f
+            .prefix()
+            .or_else(|| and.and_then(|a| a.prefix()))
+            .filter(|p| !p.is_empty())
+        {
+            parts.push(format!("prefix {p}"));
+        }
+        let tags = f
+            .tag()
+            .into_iter()
+            .chain(and.map(|a| a.tags()).unwrap_or_default());
+        for t in tags {
+            parts.push(format!("tag {}={}", t.key(), t.value()));
+        }
+        if let Some(n) = f
+            .object_size_greater_than()
+            .or_else(|| and.and_then(|a| a.object_size_greater_than()))
+        {
+            parts.push(format!("size > {n}"));
+        }
+        if let Some(n) = f
+            .object_size_less_than()
+            .or_else(|| and.and_then(|a| a.object_size_less_than()))
+        {
+            parts.push(format!("size < {n}"));
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(" and "))
+}
+
+#[cfg(test)]
+mod lifecycle_filter_tests {
+    use aws_sdk_s3::types::{
+        ExpirationStatus, LifecycleRule, LifecycleRuleAndOperator, LifecycleRuleFilter, Tag,
+    };
+
+    use super::lifecycle_filter;
+
+    fn rule(filter: Option<LifecycleRuleFilter>) -> LifecycleRule {
+        LifecycleRule::builder()
+            .status(ExpirationStatus::Enabled)
+            .set_filter(filter)
+            .build()
+            .expect("a valid rule")
+    }
+
+    #[test]
+    fn whole_bucket_rules_have_no_filter() {
+        assert_eq!(lifecycle_filter(&rule(None)), None);
+        let empty = LifecycleRuleFilter::builder().prefix("").build();
+        assert_eq!(lifecycle_filter(&rule(Some(empty))), None);
+    }
+
+    #[test]
+    fn filters_are_described() {
+        let prefix = LifecycleRuleFilter::builder().prefix("logs/").build();
+        assert_eq!(
+            lifecycle_filter(&rule(Some(prefix))).as_deref(),
+            Some("prefix logs/")
+        );
+        let and = LifecycleRuleFilter::builder()
+            .and(
+                LifecycleRuleAndOperator::builder()
+                    .prefix("exports/")
+                    .tags(Tag::builder().key("env").value("dev").build().expect("tag"))
+                    .object_size_greater_than(1024)
+                    .build(),
+            )
+            .build();
+        assert_eq!(
+            lifecycle_filter(&rule(Some(and))).as_deref(),
+            Some("prefix exports/ and tag env=dev and size > 1024")
+        );
+    }
 }

@@ -54,6 +54,10 @@ pub struct LifecycleRule {
     pub noncurrent_expiration_days: Option<i32>,
     /// `NoncurrentVersionTransitions` as (`NoncurrentDays`, storage class).
     pub noncurrent_transitions: Vec<(Option<i32>, String)>,
+    /// The objects the rule applies to, described (`prefix logs/`, `tag env=dev`,
+    /// `size > 1024`, joined by `and`); `None` when it applies to the whole bucket.
+    #[serde(default)]
+    pub filter: Option<String>,
 }
 
 /// Where a bucket sends event notifications.

@@ -52,26 +52,43 @@ impl Rule for S3BucketVersionedLifecycle {
         };
         let rules = try_observed!(bucket.lifecycle, "the bucket's lifecycle configuration");
         let rules = rules.map(Vec::as_slice).unwrap_or_default();
-        let managing: Vec<_> = rules
+        let managing_rules: Vec<_> = rules
             .iter()
             .filter(|r| {
                 r.status == "Enabled"
                     && (r.noncurrent_expiration_days.is_some()
                         || !r.noncurrent_transitions.is_empty())
             })
+            .collect();
+        let managing: Vec<_> = managing_rules
+            .iter()
             .map(|r| {
                 json!({
                     "id": r.id,
+                    "filter": r.filter,
                     "noncurrent_expiration_days": r.noncurrent_expiration_days,
                     "noncurrent_transitions": r.noncurrent_transitions,
                 })
             })
             .collect();
-        let outcome = if !managing.is_empty() {
+        // A rule with a filter (prefix, tags, size) leaves the rest of the bucket's
+        // noncurrent versions to pile up.
+        let whole_bucket = managing_rules.iter().any(|r| r.filter.is_none());
+        let outcome = if whole_bucket {
             Outcome::pass(format!(
                 "versioning is {status} and {} enabled lifecycle rule(s) manage noncurrent \
                  versions",
                 managing.len()
+            ))
+        } else if !managing_rules.is_empty() {
+            let filters: Vec<&str> = managing_rules
+                .iter()
+                .filter_map(|r| r.filter.as_deref())
+                .collect();
+            Outcome::fail(format!(
+                "versioning is {status} but noncurrent versions are managed only for part of \
+                 the bucket ({})",
+                filters.join("; ")
             ))
         } else if rules.is_empty() {
             Outcome::fail(format!(
@@ -116,7 +133,32 @@ mod tests {
             status: status.into(),
             noncurrent_expiration_days: expire,
             noncurrent_transitions: vec![],
+            filter: None,
         }
+    }
+
+    #[test]
+    fn fail_when_only_a_prefix_is_managed() {
+        let mut r = rule("Enabled", Some(30));
+        r.filter = Some("prefix logs/".into());
+        let o = expect(
+            run(
+                &S3BucketVersionedLifecycle,
+                &versioned(Some("Enabled"), Observed::Collected(vec![r])),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert!(
+            o.reason
+                .contains("only for part of the bucket (prefix logs/)"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(
+            o.evidence["noncurrent_version_rules"][0]["filter"],
+            "prefix logs/"
+        );
     }
 
     #[test]
