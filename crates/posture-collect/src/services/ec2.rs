@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{InstanceAttributeName, SnapshotAttributeName};
+use futures::StreamExt;
 use posture_model::resources::{
     EbsEncryptionByDefault, EbsSnapshot, EbsSnapshotBlockPublicAccess, FlowLog, IgwAttachment,
     Image, ImdsDefaults, Instance, InstanceMetadataDefaults, InternetGateway, LaunchTemplate,
@@ -448,6 +449,7 @@ async fn instances<'a>(
         if !new_types.is_empty() {
             instance_type_support(ec2, &mut sink, new_types, &mut type_support).await;
         }
+        let mut listed = Vec::new();
         for i in page.reservations().iter().flat_map(|r| r.instances()) {
             let id = i.instance_id().unwrap_or_default();
             let instance_type = i.instance_type().map(|t| t.as_str().to_owned());
@@ -497,28 +499,43 @@ async fn instances<'a>(
                 user_data: Observed::Absent,
             };
             let arn = ec2_arn(&sink, "instance", id);
-            let gone = matches!(body.state.as_deref(), Some("terminated" | "shutting-down"));
-            let user_data = if gone {
-                Observed::Absent
-            } else {
-                let out = ec2
-                    .describe_instance_attribute()
-                    .instance_id(id)
-                    .attribute(InstanceAttributeName::UserData)
-                    .send()
-                    .await;
-                sink.observe("ec2:DescribeInstanceAttribute", &arn, out, &[])
-                    .map(|o| {
-                        secrets::scan_base64(o.user_data().and_then(|v| v.value()).unwrap_or(""))
-                    })
-            };
-            let body = Instance { user_data, ..body };
-            sink.emit(arn, tags(i.tags()), ResourceBody::Instance(body))
+            listed.push((arn, tags(i.tags()), body));
+        }
+        // The user data of a page's instances, read a few at a time (one call each).
+        let mut reads = futures::stream::iter(listed)
+            .map(|(arn, instance_tags, body)| async move {
+                let mut log = GapLog::default();
+                let gone = matches!(body.state.as_deref(), Some("terminated" | "shutting-down"));
+                let user_data = if gone {
+                    Observed::Absent
+                } else {
+                    let out = ec2
+                        .describe_instance_attribute()
+                        .instance_id(&body.instance_id)
+                        .attribute(InstanceAttributeName::UserData)
+                        .send()
+                        .await;
+                    log.observe("ec2:DescribeInstanceAttribute", &arn, out, &[])
+                        .map(|o| {
+                            secrets::scan_base64(
+                                o.user_data().and_then(|v| v.value()).unwrap_or(""),
+                            )
+                        })
+                };
+                (arn, instance_tags, Instance { user_data, ..body }, log)
+            })
+            .buffer_unordered(USER_DATA_CONCURRENCY);
+        while let Some((arn, instance_tags, body, log)) = reads.next().await {
+            sink.absorb(log);
+            sink.emit(arn, instance_tags, ResourceBody::Instance(body))
                 .await?;
         }
     }
     Ok(sink)
 }
+
+/// User-data reads in flight at once per region (each waits for the EC2 budget as well).
+const USER_DATA_CONCURRENCY: usize = 8;
 
 /// Reads `EbsInfo.EbsOptimizedSupport` of `types` (100 per call) into `support`; a failed
 /// call makes those types `Unavailable` (one gap), a type AWS does not describe `Absent`.
