@@ -616,8 +616,9 @@ fn check_report(report: &Value, exp: &Expectations) -> Vec<String> {
     let failed = coverage["failed"].as_array().cloned().unwrap_or_default();
     let mut matched = vec![false; failed.len()];
     for g in &exp.gaps {
-        let hit = failed.iter().enumerate().find(|(_, f)| {
-            f["operation"].as_str() == Some(g.operation.as_str())
+        let hit = failed.iter().enumerate().find(|(i, f)| {
+            !matched[*i]
+                && f["operation"].as_str() == Some(g.operation.as_str())
                 && f["resource"].as_str() == g.resource.as_deref()
                 && g.region
                     .as_deref()

@@ -99,12 +99,10 @@ async fn account_public_access_block(
 /// The access points of every scanned region (S3 Control is regional: one
 /// `ListAccessPoints` per region, each answer kept only for access points of that region),
 /// each with its Block Public Access flags (`GetAccessPoint`). The S3 collection is
-/// account-wide (region `global`), so a failed `ListAccessPoints` is one gap there: the
-/// first failure is recorded (it turns the rule into `Error` for the account); a later
-/// region's failure only goes to the log.
+/// account-wide (region `global`), so each region's failed `ListAccessPoints` is a gap there
+/// whose message names the region (any one turns the rule into `Error` for the account).
 async fn access_points(ctx: &Ctx<'_>, sink: &mut Sink<'_>) -> Result<(), CollectError> {
     let client = ctx.clients.s3control();
-    let mut list_failed = false;
     for region in ctx.regions {
         let in_region = || {
             aws_sdk_s3control::config::Builder::default().region(
@@ -123,17 +121,12 @@ async fn access_points(ctx: &Ctx<'_>, sink: &mut Sink<'_>) -> Result<(), Collect
                 .await;
             let page = match out {
                 Ok(page) => page,
-                Err(e) if list_failed => {
-                    tracing::warn!(
-                        region = region.as_str(),
-                        error = %aws_smithy_types::error::display::DisplayErrorContext(&e),
-                        "s3control:ListAccessPoints failed again (gap already recorded)"
-                    );
-                    break;
-                }
                 Err(e) => {
-                    list_failed = true;
-                    let _ = sink.list("s3control:ListAccessPoints", Err::<(), _>(e));
+                    let mut err = crate::classify::classify(&e);
+                    err.message = format!("in {region}: {}", err.message);
+                    let mut log = GapLog::default();
+                    log.gap("s3control:ListAccessPoints", &err, None);
+                    sink.absorb(log);
                     break;
                 }
             };
