@@ -227,6 +227,7 @@ async fn read_classic(
                     .map(str::to_owned)
                     .into_iter()
                     .collect(),
+                sni_certificates: Observed::Absent,
                 security_policy,
                 default_actions: Vec::new(),
                 rules: Observed::Unavailable(skipped(
@@ -469,6 +470,11 @@ async fn read_listener(
         .unwrap_or_default();
     let default_actions = ordered_actions(l.default_actions());
     let tls = matches!(protocol.as_str(), "HTTPS" | "TLS");
+    let default_certificates: Vec<String> = l
+        .certificates()
+        .iter()
+        .filter_map(|c| c.certificate_arn().map(str::to_owned))
+        .collect();
     let security_policy = match l.ssl_policy() {
         Some(p) if tls => Observed::Collected(SecurityPolicy {
             name: p.to_owned(),
@@ -520,18 +526,58 @@ async fn read_listener(
              not already serve plain HTTP",
         )),
     };
+    let sni_certificates = match (tls, l.listener_arn()) {
+        (true, Some(listener_arn)) => {
+            sni_certificates(elb, lb_arn, listener_arn, &default_certificates, log).await
+        }
+        _ => Observed::Absent,
+    };
     Listener {
+        sni_certificates,
         arn: l.listener_arn().map(str::to_owned),
         port: l.port(),
         protocol,
         instance_protocol: None,
-        certificates: l
-            .certificates()
-            .iter()
-            .filter_map(|c| c.certificate_arn().map(str::to_owned))
-            .collect(),
+        certificates: default_certificates,
         security_policy,
         default_actions,
         rules,
     }
+}
+
+/// The certificates of a v2 listener besides its default ones (SNI), paginated.
+async fn sni_certificates(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    lb_arn: &Arn,
+    listener_arn: &str,
+    defaults: &[String],
+    log: &mut GapLog,
+) -> Observed<Vec<String>> {
+    let mut out = Vec::new();
+    let mut pages = elb
+        .describe_listener_certificates()
+        .listener_arn(listener_arn)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match log.observe(
+            "elasticloadbalancing:DescribeListenerCertificates",
+            lb_arn,
+            page,
+            &[],
+        ) {
+            Observed::Collected(p) => out.extend(
+                p.certificates()
+                    .iter()
+                    .filter_map(|c| c.certificate_arn())
+                    .filter(|c| !defaults.iter().any(|d| d == c))
+                    .map(str::to_owned),
+            ),
+            Observed::Absent => break,
+            Observed::Unavailable(u) => return Observed::Unavailable(u),
+        }
+    }
+    out.sort();
+    out.dedup();
+    Observed::Collected(out)
 }

@@ -53,8 +53,12 @@ pub struct Listener {
     /// The back-end protocol (Classic only).
     pub instance_protocol: Option<String>,
     /// Server certificate ARNs (ACM or IAM): Classic's `SSLCertificateId`, or the v2
-    /// listener's default certificate (additional SNI certificates are not read).
+    /// listener's default certificate.
     pub certificates: Vec<String>,
+    /// A v2 HTTPS/TLS listener's additional (SNI) certificates, from
+    /// `DescribeListenerCertificates`; `Absent` for other listeners.
+    #[serde(default = "Observed::not_recorded")]
+    pub sni_certificates: Observed<Vec<String>>,
     /// The TLS negotiation policy of an HTTPS/SSL/TLS listener; `Absent` when the listener
     /// has none (plain protocols, or a Classic listener with no SSL negotiation policy).
     pub security_policy: Observed<SecurityPolicy>,

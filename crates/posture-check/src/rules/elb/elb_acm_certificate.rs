@@ -1,8 +1,8 @@
 //! `elb_acm_certificate`: the certificates of a load balancer's HTTPS/SSL/TLS listeners are
 //! managed by ACM (not uploaded to IAM), so that AWS renews them and tracks their use.
 //!
-//! For v2 listeners the certificate read is the listener's default one, which
-//! `DescribeListeners` returns; additional SNI certificates are not checked.
+//! For v2 listeners both the default certificate (`DescribeListeners`) and the additional
+//! SNI certificates (`DescribeListenerCertificates`) are checked.
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
 use serde_json::json;
@@ -31,6 +31,7 @@ static META: RuleMeta = RuleMeta {
     api_calls: &[
         "elasticloadbalancing:DescribeLoadBalancers",
         "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeListenerCertificates",
     ],
     params: &[],
 };
@@ -59,15 +60,35 @@ impl Rule for ElbAcmCertificate {
         }
         let mut seen = Vec::new();
         let mut bad = Vec::new();
+        let mut unknown = None;
         for l in tls {
             let name = label(l);
             if l.certificates.is_empty() {
                 bad.push(format!("{name} reports no certificate"));
             }
-            for c in l.certificates.iter().filter(|c| !is_acm(c)) {
+            let sni: &[String] = match l.sni_certificates.get() {
+                Ok(s) => s.map(Vec::as_slice).unwrap_or_default(),
+                Err(why) => {
+                    unknown.get_or_insert((name.clone(), why));
+                    &[]
+                }
+            };
+            for c in l.certificates.iter().chain(sni).filter(|c| !is_acm(c)) {
                 bad.push(format!("{name} uses {c}"));
             }
-            seen.push(json!({"listener": name, "certificates": l.certificates}));
+            seen.push(json!({
+                "listener": name,
+                "certificates": l.certificates,
+                "sni_certificates": sni,
+            }));
+        }
+        // A known non-ACM certificate fails; otherwise unread SNI certificates are unknown.
+        if bad.is_empty()
+            && let Some((name, why)) = unknown
+        {
+            return Outcome::unavailable(&format!("the SNI certificates of {name}"), why)
+                .with("lb_type", &lb.lb_type)
+                .with("tls_listeners", seen);
         }
         let outcome = if bad.is_empty() {
             Outcome::pass("every TLS listener uses an ACM certificate")
@@ -112,6 +133,41 @@ mod tests {
             o.reason
         );
         assert_eq!(o.evidence["lb_type"], "classic");
+    }
+
+    #[test]
+    fn fail_with_an_iam_certificate_served_by_sni() {
+        let mut lb = alb();
+        let tls = listeners(&mut lb)
+            .iter_mut()
+            .find(|l| l.is_tls())
+            .expect("the ALB fixture has an HTTPS listener");
+        tls.sni_certificates = posture_model::Observed::Collected(vec![IAM_CERT.into()]);
+        let o = expect(run(&ElbAcmCertificate, &lb_resource(lb), &[]), Status::Fail);
+        assert!(
+            o.reason.contains("server-certificate/legacy"),
+            "{}",
+            o.reason
+        );
+    }
+
+    #[test]
+    fn error_when_sni_certificates_could_not_be_read() {
+        let mut lb = alb();
+        let tls = listeners(&mut lb)
+            .iter_mut()
+            .find(|l| l.is_tls())
+            .expect("the ALB fixture has an HTTPS listener");
+        tls.sni_certificates = denied("elasticloadbalancing:DescribeListenerCertificates");
+        let o = expect(
+            run(&ElbAcmCertificate, &lb_resource(lb), &[]),
+            Status::Error,
+        );
+        assert!(
+            o.reason.contains("DescribeListenerCertificates"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]
