@@ -210,7 +210,7 @@ pub struct SecurityHubStandard {
 }
 
 /// An EC2 Auto Scaling launch configuration (`DescribeLaunchConfigurations`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LaunchConfiguration {
     /// Name.
     pub name: String,
@@ -224,6 +224,19 @@ pub struct LaunchConfiguration {
     pub http_tokens: Option<String>,
     /// Created.
     pub created: Option<DateTime<Utc>>,
+    /// The Auto Scaling groups that launch from it (`DescribeAutoScalingGroups`), with their
+    /// subnets: where `associate_public_ip_address` is unset, those subnets decide.
+    #[serde(default = "Observed::not_recorded")]
+    pub used_by: Observed<Vec<AutoScalingGroupRef>>,
+}
+
+/// An Auto Scaling group, as a launch configuration's user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoScalingGroupRef {
+    /// Group name.
+    pub name: String,
+    /// Subnet ids (`VPCZoneIdentifier`).
+    pub subnets: Vec<String>,
 }
 
 /// What Systems Manager knows of the region's instances: which are managed
