@@ -1,5 +1,9 @@
 //! `iam_access_analyzer_enabled`: an active IAM Access Analyzer external-access analyzer
 //! (account or organization zone of trust) exists in every scanned region.
+//!
+//! An active ORGANIZATION analyzer of another scanned account in the same region (the
+//! management or delegated administrator account) covers member accounts, which do not list
+//! it themselves.
 
 use posture_model::resources::AccessAnalyzer;
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
@@ -28,6 +32,27 @@ static META: RuleMeta = RuleMeta {
 
 /// Analyzer types that look for external access (the unused-access types do not).
 const EXTERNAL_ACCESS: &[&str] = &["ACCOUNT", "ORGANIZATION"];
+
+/// An active ORGANIZATION analyzer in `region` of another scanned account: it lives only in
+/// the management or delegated administrator account, and member accounts do not list it.
+fn organization_analyzer<'a>(
+    ctx: &Ctx<'a>,
+    subject: &Resource,
+    region: &posture_model::Region,
+) -> Option<(&'a str, &'a AccessAnalyzer)> {
+    ctx.index
+        .of_kind(ResourceKind::AccessAnalyzer)
+        .iter()
+        .filter(|r| &r.region == region && r.account != subject.account)
+        .find_map(|r| match &r.body {
+            ResourceBody::AccessAnalyzer(a)
+                if a.analyzer_type == "ORGANIZATION" && a.status == "ACTIVE" =>
+            {
+                Some((r.account.as_str(), a))
+            }
+            _ => None,
+        })
+}
 
 impl Rule for IamAccessAnalyzerEnabled {
     fn meta(&self) -> &'static RuleMeta {
@@ -63,6 +88,16 @@ impl Rule for IamAccessAnalyzerEnabled {
             ))
             .with("region", region)
             .with("analyzers", listed),
+            None if let Some((account, a)) = organization_analyzer(ctx, subject, &info.name) => {
+                Outcome::pass(format!(
+                    "organization analyzer {} of account {account} is active in {region} and \
+                     covers the organization's accounts",
+                    a.name
+                ))
+                .with("region", region)
+                .with("organization_analyzer_account", account)
+                .with("analyzers", listed)
+            }
             None => Outcome::fail(if analyzers.is_empty() {
                 format!("no IAM Access Analyzer analyzer exists in {region}")
             } else {
@@ -139,6 +174,24 @@ mod tests {
                 &region_subject(),
                 &[analyzer("ACCOUNT_UNUSED_ACCESS", "ACTIVE")],
             ),
+            Status::Fail,
+        );
+    }
+
+    #[test]
+    fn pass_in_a_member_account_covered_by_the_organization_analyzer() {
+        let mut admin = analyzer("ORGANIZATION", "ACTIVE");
+        admin.account = posture_model::AccountId::new("999988887777").expect("valid");
+        let o = expect(
+            run(&IamAccessAnalyzerEnabled, &region_subject(), &[admin]),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["organization_analyzer_account"], "999988887777");
+        // Another account's ACCOUNT analyzer covers only that account.
+        let mut other = analyzer("ACCOUNT", "ACTIVE");
+        other.account = posture_model::AccountId::new("999988887777").expect("valid");
+        expect(
+            run(&IamAccessAnalyzerEnabled, &region_subject(), &[other]),
             Status::Fail,
         );
     }
