@@ -148,7 +148,13 @@ mod tests {
     fn error_when_policy_unreadable() {
         let mut f = fs();
         f.policy = denied("elasticfilesystem:DescribeFileSystemPolicy");
-        expect(run(&EfsNotPublic, &fs_resource(f), &[]), Status::Error);
+        let o = expect(run(&EfsNotPublic, &fs_resource(f), &[]), Status::Error);
+        assert!(
+            o.reason
+                .contains("elasticfilesystem:DescribeFileSystemPolicy"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]

@@ -163,9 +163,13 @@ mod tests {
             rule("5", act("redirect", Some("HTTPS"))),
             rule("default", act("fixed-response", None)),
         ]);
-        expect(
+        let o = expect(
             run(&AlbHttpToHttpsRedirect, &lb_resource(lb), &[]),
             Status::Pass,
+        );
+        assert_eq!(
+            o.evidence["http_listeners"][0]["default_actions"],
+            serde_json::json!(["fixed-response"])
         );
     }
 

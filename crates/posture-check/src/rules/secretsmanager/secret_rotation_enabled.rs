@@ -220,10 +220,17 @@ mod tests {
         let mut s = secret();
         s.last_rotated = None;
         s.created = None;
-        expect(
+        let o = expect(
             run(&SecretRotationEnabled, &secret_resource(s), &[]),
             Status::Error,
         );
+        assert!(
+            o.reason
+                .contains("neither a last rotation nor a creation date"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(o.evidence["rotation_enabled"], true);
     }
 
     #[test]
