@@ -80,6 +80,13 @@ async fn seed_plans(s: &mut Seed) -> anyhow::Result<()> {
             format!("{name}: {NO_SELECTIONS}"),
         );
     }
+    // Read once in a region with plans; moto does not implement it.
+    s.exp.expect_gap(
+        "backup:DescribeRegionSettings",
+        Some(PRIMARY),
+        None,
+        "moto answers DescribeRegionSettings with an HTML 404 (not implemented)",
+    );
     Ok(())
 }
 

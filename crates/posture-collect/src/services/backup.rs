@@ -51,9 +51,33 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                     version_id: p.version_id().map(str::to_owned),
                     rules: Observed::Absent,
                     selections: Observed::Absent,
+                    resource_type_opt_in: Observed::Absent,
                 },
             ));
         }
+    }
+    // Opt-in decides whether assignments take effect at all; read once, and only where
+    // there are plans to assign anything.
+    let opt_in = if plans.is_empty() {
+        Observed::Absent
+    } else {
+        match backup.describe_region_settings().send().await {
+            Ok(out) => Observed::Collected(
+                out.resource_type_opt_in_preference()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+                    .unwrap_or_default(),
+            ),
+            Err(e) => {
+                let err = crate::classify::classify(&e);
+                let mut log = GapLog::default();
+                log.gap("backup:DescribeRegionSettings", &err, None);
+                sink.absorb(log);
+                Observed::Unavailable(err.unavailable("backup:DescribeRegionSettings"))
+            }
+        }
+    };
+    for (_, plan) in &mut plans {
+        plan.resource_type_opt_in = opt_in.clone();
     }
     let mut reads = futures::stream::iter(plans)
         .map(|(a, p)| {

@@ -19,6 +19,11 @@ pub struct BackupPlan {
     pub rules: Observed<Vec<BackupRule>>,
     /// The plan's resource assignments, from `ListBackupSelections`.
     pub selections: Observed<Vec<BackupSelectionEntry>>,
+    /// The region's resource-type opt-in (`DescribeRegionSettings`
+    /// `ResourceTypeOptInPreference`: `EBS`, `EC2`, `RDS`, `Aurora`, `EFS`, ... → opted in):
+    /// AWS Backup backs up no resource of a type that is opted out, whatever assigns it.
+    #[serde(default = "Observed::not_recorded")]
+    pub resource_type_opt_in: Observed<std::collections::BTreeMap<String, bool>>,
 }
 
 /// One rule of a backup plan: when backups run and how long they are kept.

@@ -76,7 +76,8 @@ impl Rule for EbsVolumeInBackupPlan {
                 } => {
                     unknown.get_or_insert((reason, unavailable));
                 }
-                Membership::NotIn { .. } => {}
+                // An instance backup in a region opted out of EC2 backs up none of its volumes.
+                Membership::NotIn { .. } | Membership::OptedOut { .. } => {}
             }
         }
         let attached = volume.attached_to.clone();

@@ -42,6 +42,13 @@ pub(crate) struct Assignment {
 pub(crate) enum Membership {
     /// Assigned to a plan.
     In(Assignment),
+    /// Assigned, but the region has its resource type opted out of AWS Backup.
+    OptedOut {
+        /// AWS Backup's name of the type (`EBS`).
+        resource_type: &'static str,
+        /// The assignment that does not take effect.
+        assignment: Assignment,
+    },
     /// No selection of the region's plans assigns it.
     NotIn {
         /// The plans checked (names).
@@ -110,12 +117,13 @@ pub(crate) fn membership(ctx: &Ctx<'_>, target: &Resource) -> Membership {
             };
             match selects(selection, target.arn.as_str(), &target.tags) {
                 Ok(Some(because)) => {
-                    return Membership::In(Assignment {
+                    let assignment = Assignment {
                         plan_arn: r.arn.as_str().to_owned(),
                         plan: name,
                         selection: label,
                         because,
-                    });
+                    };
+                    return opted_in(plan, target, assignment);
                 }
                 Ok(None) => {}
                 Err(why) => {
@@ -136,11 +144,57 @@ pub(crate) fn membership(ctx: &Ctx<'_>, target: &Resource) -> Membership {
     }
 }
 
+/// AWS Backup's name for the resource type of `target` in the opt-in settings.
+fn backup_resource_type(target: &Resource) -> Option<&'static str> {
+    match &target.body {
+        ResourceBody::Volume(_) => Some("EBS"),
+        ResourceBody::Instance(_) => Some("EC2"),
+        ResourceBody::RdsInstance(_) => Some("RDS"),
+        ResourceBody::RdsCluster(c) if c.engine.starts_with("aurora") => Some("Aurora"),
+        ResourceBody::RdsCluster(_) => Some("RDS"),
+        ResourceBody::EfsFileSystem(_) => Some("EFS"),
+        _ => None,
+    }
+}
+
+/// An assignment takes effect only when the region has the resource type opted in.
+fn opted_in(plan: &BackupPlan, target: &Resource, assignment: Assignment) -> Membership {
+    let Some(ty) = backup_resource_type(target) else {
+        return Membership::In(assignment);
+    };
+    match plan.resource_type_opt_in.get() {
+        Ok(Some(types)) if types.get(ty) == Some(&false) => Membership::OptedOut {
+            resource_type: ty,
+            assignment,
+        },
+        Ok(_) => Membership::In(assignment),
+        Err(u) => Membership::Unknown {
+            reason: format!(
+                "assigned by selection {} of plan {}, but whether AWS Backup is opted in for \
+                 {ty} in the region is unknown: {u}",
+                assignment.selection, assignment.plan
+            ),
+            unavailable: serde_json::to_value(u).ok(),
+        },
+    }
+}
+
 /// The outcome for a rule whose subject must be in a plan. `what` names the subject
 /// (`EBS volume`).
 pub(crate) fn outcome(m: Membership, what: &str) -> Outcome {
     match m {
         Membership::In(a) => assigned(a, what),
+        Membership::OptedOut {
+            resource_type,
+            assignment,
+        } => Outcome::fail(format!(
+            "the {what} is assigned to backup plan {} but AWS Backup is opted out of \
+             {resource_type} in the region, so it is never backed up",
+            assignment.plan
+        ))
+        .with("backup_plan", &assignment.plan)
+        .with("selection", &assignment.selection)
+        .with("resource_type_opted_out", resource_type),
         Membership::NotIn { plans } => not_in(plans, what),
         Membership::Unknown {
             reason,

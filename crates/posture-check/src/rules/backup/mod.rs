@@ -100,6 +100,12 @@ pub(crate) mod fixtures {
                     })
                     .collect(),
             ),
+            resource_type_opt_in: Observed::Collected(
+                ["EBS", "EC2", "RDS", "Aurora", "EFS"]
+                    .into_iter()
+                    .map(|t| (t.to_owned(), true))
+                    .collect(),
+            ),
         }
     }
 

@@ -88,6 +88,37 @@ mod tests {
     }
 
     #[test]
+    fn fail_when_assigned_but_rds_is_opted_out_of_backup() {
+        let mut p = plan("db", vec![selection(&["arn:aws:rds:*:*:db:*"])]);
+        p.resource_type_opt_in =
+            posture_model::Observed::Collected([("RDS".to_owned(), false)].into());
+        let o = expect(
+            run(
+                &RdsInstanceInBackupPlan,
+                &instance_resource(instance("phi")),
+                &[plan_resource(p)],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(o.evidence["resource_type_opted_out"], "RDS");
+    }
+
+    #[test]
+    fn error_when_assigned_but_opt_in_unknown() {
+        let mut p = plan("db", vec![selection(&["arn:aws:rds:*:*:db:*"])]);
+        p.resource_type_opt_in = denied("backup:DescribeRegionSettings");
+        let o = expect(
+            run(
+                &RdsInstanceInBackupPlan,
+                &instance_resource(instance("phi")),
+                &[plan_resource(p)],
+            ),
+            Status::Error,
+        );
+        assert!(o.reason.contains("opted in"), "{}", o.reason);
+    }
+
+    #[test]
     fn error_when_selections_unreadable() {
         let mut p = plan("p", vec![]);
         p.selections = denied("backup:ListBackupSelections");
