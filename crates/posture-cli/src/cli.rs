@@ -77,7 +77,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Only these services (comma-separated: s3, rds, iam, ec2, kms, cloudtrail, efs, backup,
-    /// cloudwatch, elb, acm, guardduty, config, secretsmanager).
+    /// cloudwatch, elb, acm, guardduty, config, secretsmanager, accessanalyzer, securityhub,
+    /// autoscaling, ssm, macie).
     #[arg(long, value_delimiter = ',', value_name = "SERVICE")]
     pub services: Vec<String>,
     /// Store: a SQLite file or a postgres:// URL (default: posture.sqlite in the user's data directory).

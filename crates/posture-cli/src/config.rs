@@ -150,7 +150,7 @@ pub struct CheckConfig {
 pub struct ScanConfig {
     /// Services to collect (`POSTURE_SCAN_SERVICES`, comma-separated); default: all of
     /// s3, rds, iam, ec2, kms, cloudtrail, efs, backup, cloudwatch, elb, acm, guardduty, config,
-    /// secretsmanager.
+    /// secretsmanager, accessanalyzer, securityhub, autoscaling, ssm, macie.
     #[serde(default)]
     pub services: Vec<String>,
     /// Lowest severity whose failure makes `posture scan` exit 1 (`POSTURE_SCAN_FAIL_ON`);
