@@ -178,6 +178,10 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
                         .map(|p| (p.policy_name(), p.policy_document())),
                 ),
                 credentials,
+                permissions_boundary: u
+                    .permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn())
+                    .map(str::to_owned),
             };
             let arn = arn(u.arn(), "iam", "", &account, &format!("user/{name}"));
             sink.emit(arn, iam_tags(u.tags()), ResourceBody::IamUser(body))
@@ -218,6 +222,10 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
                         .map(|p| (p.policy_name(), p.policy_document())),
                 ),
                 last_used: r.role_last_used().and_then(|l| time(l.last_used_date())),
+                permissions_boundary: r
+                    .permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn())
+                    .map(str::to_owned),
             };
             let arn = arn(r.arn(), "iam", "", &account, &format!("role/{name}"));
             sink.emit(arn, iam_tags(r.tags()), ResourceBody::IamRole(body))
@@ -227,8 +235,12 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
             let policy_arn = p.arn().unwrap_or_default();
             let aws_managed = policy_arn.starts_with("arn:aws:iam::aws:");
             let attachment_count = p.attachment_count().unwrap_or(0);
-            if aws_managed && attachment_count == 0 {
-                // Hundreds of AWS-managed policies exist; only attached ones grant anything.
+            if aws_managed
+                && attachment_count == 0
+                && p.permissions_boundary_usage_count().unwrap_or(0) == 0
+            {
+                // Hundreds of AWS-managed policies exist; only attached ones grant anything
+                // (or, as permissions boundaries, limit something).
                 continue;
             }
             let name = p.policy_name().unwrap_or_default().to_owned();

@@ -90,3 +90,15 @@ fn bucket_trail_summary_and_db_instance_of_the_previous_version_load() {
     assert!(db.subnet_ids.is_empty());
     not_recorded(&db.ca_certificate);
 }
+
+#[test]
+fn iam_role_of_the_previous_version_loads() {
+    let ResourceBody::IamRole(r) = load(
+        "aws_iam_role",
+        r#"{"name": "app", "path": "/", "assume_role_policy": null,
+            "attached_policies": [], "inline_policies": [], "last_used": null}"#,
+    ) else {
+        panic!("not a role")
+    };
+    assert_eq!(r.permissions_boundary, None);
+}

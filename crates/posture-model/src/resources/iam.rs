@@ -34,6 +34,10 @@ pub struct IamUser {
     /// Credentials from the credential report; `Unavailable` when the report could not be
     /// read or has no row for the user.
     pub credentials: Observed<UserCredentials>,
+    /// The permissions boundary (a managed policy ARN): the most the identity's own
+    /// policies can grant.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
 }
 
 /// A user's credentials, as the credential report states them.
@@ -88,6 +92,10 @@ pub struct IamRole {
     pub inline_policies: Vec<InlinePolicy>,
     /// Last time the role was used.
     pub last_used: Option<DateTime<Utc>>,
+    /// The permissions boundary (a managed policy ARN): the most the identity's own
+    /// policies can grant.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
 }
 
 /// A managed policy: customer-managed, or AWS-managed and attached to something.

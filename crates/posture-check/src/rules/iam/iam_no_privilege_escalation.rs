@@ -9,8 +9,9 @@
 //! (passing one application role, versioning one policy) does not count: it is not a path to
 //! every privilege, and the evidence of the other rules shows what that resource can do. Nor
 //! does a grant on other users' credentials limited to `${aws:username}` (self-service).
-//! Permissions boundaries are not read: an identity whose boundary removes these actions
-//! still fails, which errs towards review, never towards a pass. Identities whose policies
+//! A permissions boundary limits what counts: an action the identity's boundary does not
+//! allow is not granted (a boundary policy that was not collected limits nothing, which
+//! errs towards review, never towards a pass). Identities whose policies
 //! make them administrators, even only under conditions (MFA, source IP), are listed, not
 //! failed: they have nothing to escalate to, and `iam_no_admin_*` report them;
 //! service-linked roles are skipped (AWS maintains them). A managed policy that was not
@@ -157,8 +158,14 @@ const ON_OTHERS: &[&str] = &[
     "iam:UpdateLoginProfile",
 ];
 
-/// An identity, its policy documents (named), and why some could not be found.
-type Identity<'a> = (&'a Resource, Vec<(String, Value)>, Vec<String>);
+/// An identity, its policy documents (named), why some could not be found, and its
+/// permissions boundary's ARN.
+type Identity<'a> = (
+    &'a Resource,
+    Vec<(String, Value)>,
+    Vec<String>,
+    Option<&'a str>,
+);
 
 /// One identity's policies, merged; or why they could not be.
 enum Merged {
@@ -194,13 +201,18 @@ fn merge(docs: &[(String, &Value)]) -> Merged {
     }
 }
 
-/// The escalation methods `policy` allows, as evidence.
-fn escalations(policy: &Policy) -> Vec<Value> {
+/// The escalation methods `policy` allows (within `boundary`, when the identity has one),
+/// as evidence.
+fn escalations(policy: &Policy, boundary: Option<&Policy>) -> Vec<Value> {
     let mut out = Vec::new();
     for (method, actions) in COMBOS {
         let mut statements = Vec::new();
         let all = actions.iter().all(|action| {
-            let d = policy.allows(&Request::new(Caller::Holder, action, "*"));
+            let request = Request::new(Caller::Holder, action, "*");
+            if boundary.is_some_and(|b| !b.allows(&request).is_allowed()) {
+                return false;
+            }
+            let d = policy.allows(&request);
             let counted: Vec<String> = d
                 .grants
                 .iter()
@@ -297,7 +309,7 @@ impl Rule for IamNoPrivilegeEscalation {
                     Err(e) => problems.push(e),
                 }
             }
-            identities.push((r, docs, problems));
+            identities.push((r, docs, problems, u.permissions_boundary.as_deref()));
         }
         for r in ctx.resources(ResourceKind::IamRole, account, &global) {
             let ResourceBody::IamRole(role) = &r.body else {
@@ -314,14 +326,14 @@ impl Rule for IamNoPrivilegeEscalation {
                     Err(e) => problems.push(e),
                 }
             }
-            identities.push((r, docs, problems));
+            identities.push((r, docs, problems, role.permissions_boundary.as_deref()));
         }
         identities.sort_by(|a, b| a.0.arn.cmp(&b.0.arn));
 
         let mut escalating = Vec::new();
         let mut administrators = Vec::new();
         let mut unknown = Vec::new();
-        for (r, docs, problems) in &identities {
+        for (r, docs, problems, boundary_arn) in &identities {
             let refs: Vec<(String, &Value)> = docs.iter().map(|(n, d)| (n.clone(), d)).collect();
             let policy = match merge(&refs) {
                 Merged::Policy(p) => p,
@@ -335,7 +347,16 @@ impl Rule for IamNoPrivilegeEscalation {
                 administrators.push(r.arn.as_str().to_owned());
                 continue;
             }
-            let found = escalations(&policy);
+            // A boundary limits what the identity's policies grant; one that was not
+            // collected limits nothing here (which errs towards review, never a pass).
+            let boundary = boundary_arn.and_then(|arn| {
+                let (name, doc) = managed(arn).ok()?;
+                match merge(&[(format!("boundary {name}"), doc)]) {
+                    Merged::Policy(p) => Some(p),
+                    Merged::Unknown(_) => None,
+                }
+            });
+            let found = escalations(&policy, boundary.as_ref());
             if !found.is_empty() {
                 escalating.push(json!({"identity": r.arn, "escalations": found}));
             } else if !problems.is_empty() {
@@ -472,6 +493,36 @@ mod tests {
         assert_eq!(
             e["escalations"][0]["statements"],
             json!(["inline:ec2/Statement[0]", "inline:pass/Pass"])
+        );
+    }
+
+    #[test]
+    fn pass_when_a_permissions_boundary_removes_the_method() {
+        let escalating = json!([{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"],
+                                 "Resource": "*"}]);
+        let mut r = role("bounded", &[("p", doc(escalating.clone()))]);
+        r.permissions_boundary = Some("arn:aws:iam::111122223333:policy/s3-only".into());
+        let boundary = policy_resource(policy(
+            "s3-only",
+            doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])),
+        ));
+        let o = expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &account(),
+                &[role_resource(r.clone()), boundary],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["escalating_identities"], json!([]));
+        // A boundary that was not collected limits nothing: the method still counts.
+        let o = expect(
+            run(&IamNoPrivilegeEscalation, &account(), &[role_resource(r)]),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["escalating_identities"][0]["identity"],
+            "arn:aws:iam::111122223333:role/bounded"
         );
     }
 

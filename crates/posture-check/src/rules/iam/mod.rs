@@ -143,6 +143,7 @@ pub(crate) mod fixtures {
                 mfa_active: false,
                 access_keys: vec![],
             }),
+            permissions_boundary: None,
         }
     }
 
@@ -170,6 +171,7 @@ pub(crate) mod fixtures {
                 })
                 .collect(),
             last_used: None,
+            permissions_boundary: None,
         }
     }
 
