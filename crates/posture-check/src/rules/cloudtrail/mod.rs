@@ -15,6 +15,8 @@ mod cloudtrail_multi_region_trail;
 mod cloudtrail_s3_data_events_read;
 mod cloudtrail_s3_data_events_write;
 mod cloudtrail_trail_logging_in_region;
+#[cfg(test)]
+mod data_event_cases;
 
 /// The CLOUDTRAIL rules.
 pub const RULES: &[&dyn Rule] = &[
