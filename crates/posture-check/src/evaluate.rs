@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use posture_model::resources::{account_arn, region_arn};
 use posture_model::{
-    Coverage, Finding, Gap, Resource, ResourceKind, ResourceRef, RuleId, Status, Tags,
+    AccountId, Coverage, Finding, Gap, Resource, ResourceKind, ResourceRef, RuleId, Status, Tags,
 };
 use serde::Serialize;
 
+use crate::index::{CoverageIndex, Want};
 use crate::manual::{self, Attestations};
 use crate::phi::{PhiScope, PhiState};
 use crate::waiver::{ExpiredWaiver, Ledger, StaleWaiver, Waivers};
@@ -60,113 +61,277 @@ pub struct Evaluation {
 ///   [`crate::waiver`]).
 /// - Each manual control gives one `Manual` finding per scanned account (each `aws_account`
 ///   resource), attested, missing or expired.
+///
+/// Findings are sorted by (account, rule, region, ARN): the order in which an
+/// [`Evaluator`] fed one account at a time, in account order, produces them.
 pub fn evaluate(input: &Input<'_>) -> Evaluation {
-    let today = input.now.date_naive();
     let index = SnapshotIndex::new(input.resources, input.coverage);
-    let mut ledger = Ledger::new(input.waivers, today);
-    // One chunk of findings per rule id, each sorted by (account, region, ARN), joined in
-    // rule-id order: the same order as one global sort, at a fraction of its comparisons.
-    let mut chunks: Vec<(RuleId, Vec<Finding>)> = Vec::new();
-    for entry in &input.baseline.rules {
-        let meta = entry.rule.meta();
-        // Rule ids are validated when the registry is built (see rules::tests); a bad one
-        // would be a programming error caught by the test suite, so skip rather than panic.
-        let Ok(rule_id) = RuleId::new(meta.id) else {
-            continue;
-        };
-        let ctx = Ctx {
-            index: &index,
-            params: &entry.params,
-            now: input.now,
-        };
-        let gaps: Vec<&Gap> = index
-            .list_gaps()
-            .iter()
-            .filter(|g| {
-                // An account that could not be entered hides every rule's data there.
-                g.operation == posture_model::ACCOUNT_UNREACHABLE_OPERATION
-                    || meta.api_calls.contains(&g.operation.as_str())
-            })
-            .collect();
-        let waivers = ledger.of_rule(meta.id);
-        // Account and region subjects already reported, so that a gap does not report them
-        // twice (gaps land on those ARNs).
-        let mut seen = BTreeSet::new();
-        let mut findings = Vec::new();
-        let mut push = |resource: ResourceRef, phi: bool, outcome: Outcome| {
-            let mut finding = new_finding(&rule_id, meta, entry, resource, phi, outcome);
-            ledger.apply(&waivers, &mut finding);
-            findings.push(finding);
-        };
-        for subject in index.of_kind(meta.subject) {
-            let phi = input.phi.classify(&subject.tags);
-            let blocking = gaps
-                .iter()
-                .find(|g| g.account == subject.account && g.region == subject.region);
-            let outcome = match (entry.scope, phi, blocking) {
-                (RuleScope::PhiOnly, PhiState::Unknown(why), _) => Outcome::unavailable(
-                    "the tags that say whether the resource holds PHI (the rule applies to \
-                     PHI resources only)",
-                    why,
-                ),
-                (RuleScope::PhiOnly, PhiState::NotPhi, _) => {
-                    Outcome::not_applicable("not tagged as holding PHI").with("phi_only", true)
-                }
-                (_, _, Some(gap)) => gap_outcome(gap),
-                (_, _, None) => entry.rule.check(subject, &ctx),
-            };
-            if matches!(subject.kind(), ResourceKind::Account | ResourceKind::Region) {
-                seen.insert(subject.arn.clone());
-            }
-            push(resource_ref(subject), phi == PhiState::Phi, outcome);
-        }
-        for gap in gaps {
-            let (arn, kind) = if gap.region.is_global() {
-                (account_arn(&gap.account), ResourceKind::Account)
-            } else {
-                (region_arn(&gap.account, &gap.region), ResourceKind::Region)
-            };
-            if !seen.insert(arn.clone()) {
-                continue;
-            }
-            let resource = ResourceRef {
-                arn,
-                kind,
-                account: gap.account.clone(),
-                region: gap.region.clone(),
-                tags: Tags::new(),
-            };
-            push(resource, false, gap_outcome(gap));
-        }
-        chunks.push((rule_id, findings));
-    }
-    for finding in manual::findings(
-        input.baseline,
-        input.attestations,
-        index.of_kind(ResourceKind::Account),
-        today,
-    ) {
-        match chunks.iter_mut().find(|(id, _)| *id == finding.rule_id) {
-            Some((_, chunk)) => chunk.push(finding),
-            None => chunks.push((finding.rule_id.clone(), vec![finding])),
-        }
-    }
-    chunks.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut findings = Vec::with_capacity(chunks.iter().map(|(_, c)| c.len()).sum());
-    for (_, mut chunk) in chunks {
-        chunk.sort_by(|a, b| {
-            (&a.resource.account, &a.resource.region, &a.resource.arn).cmp(&(
-                &b.resource.account,
-                &b.resource.region,
-                &b.resource.arn,
-            ))
-        });
-        findings.append(&mut chunk);
-    }
+    let mut evaluator = Evaluator::new(Settings {
+        baseline: input.baseline,
+        waivers: input.waivers,
+        attestations: input.attestations,
+        phi: input.phi,
+        now: input.now,
+    });
+    let mut findings = match evaluator.evaluate(&index) {
+        Ok(findings) => findings,
+        // A whole-snapshot index has every account's data and wants nothing.
+        Err(_) => unreachable!("a whole-snapshot index wants no other data"),
+    };
+    findings.sort_by(|a, b| finding_order(a).cmp(&finding_order(b)));
+    let (stale_waivers, expired_waivers) = evaluator.finish();
     Evaluation {
         findings,
-        stale_waivers: ledger.stale(),
-        expired_waivers: ledger.expired(),
+        stale_waivers,
+        expired_waivers,
+    }
+}
+
+/// The order of findings: (account, rule, region, ARN).
+fn finding_order(
+    f: &Finding,
+) -> (
+    &posture_model::AccountId,
+    &RuleId,
+    &posture_model::Region,
+    &posture_model::Arn,
+) {
+    (
+        &f.resource.account,
+        &f.rule_id,
+        &f.resource.region,
+        &f.resource.arn,
+    )
+}
+
+/// Data of other accounts loaded while evaluating accounts one at a time, kept for the next
+/// accounts (they usually want the same: the organization's trail log group, its analyzers).
+#[derive(Debug, Default)]
+pub struct Foreign {
+    resources: Vec<Resource>,
+    loaded: Vec<Want>,
+}
+
+impl Foreign {
+    /// What has been loaded.
+    pub fn loaded(&self) -> &[Want] {
+        &self.loaded
+    }
+
+    /// Resources held.
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+}
+
+/// Everything an evaluation reads besides the resources and coverage.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// The rules, their parameters and scope, and the manual controls.
+    pub baseline: &'a Baseline,
+    /// Reviewed acceptances of known failures; `None` when there is no waiver file.
+    pub waivers: Option<&'a Waivers>,
+    /// Attestations of the manual controls; `None` when there is no attestation file.
+    pub attestations: Option<&'a Attestations>,
+    /// Which tags mark a resource as holding PHI.
+    pub phi: &'a PhiScope,
+    /// The evaluation time.
+    pub now: DateTime<Utc>,
+}
+
+/// Evaluates a snapshot piecewise, one account at a time (see
+/// [`SnapshotIndex::for_account`]), keeping the waiver counts across accounts so that
+/// stale and expired waivers are reported for the whole snapshot.
+#[derive(Debug)]
+pub struct Evaluator<'a> {
+    settings: Settings<'a>,
+    ledger: Ledger<'a>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator with nothing evaluated yet.
+    pub fn new(settings: Settings<'a>) -> Self {
+        Self {
+            ledger: Ledger::new(settings.waivers, settings.now.date_naive()),
+            settings,
+        }
+    }
+
+    /// Evaluates the index's subjects (one account's, or every one): rules and manual
+    /// controls, then waivers. Findings are sorted by (rule, account, region, ARN).
+    ///
+    /// `Err` lists the data of other accounts that rules looked up and the index does not
+    /// hold: nothing was counted; load it and evaluate the account again.
+    pub fn evaluate(&mut self, index: &SnapshotIndex<'_>) -> Result<Vec<Finding>, Vec<Want>> {
+        let s = self.settings;
+        let today = s.now.date_naive();
+        let local = index.local_account();
+        let mut findings = Vec::new();
+        for entry in &s.baseline.rules {
+            let meta = entry.rule.meta();
+            // Rule ids are validated when the registry is built (see rules::tests); a bad one
+            // would be a programming error caught by the test suite, so skip rather than panic.
+            let Ok(rule_id) = RuleId::new(meta.id) else {
+                continue;
+            };
+            let ctx = Ctx {
+                index,
+                params: &entry.params,
+                now: s.now,
+            };
+            let gaps: Vec<&Gap> = index
+                .list_gaps()
+                .iter()
+                .filter(|g| local.is_none_or(|a| &g.account == a))
+                .filter(|g| {
+                    // An account that could not be entered hides every rule's data there.
+                    g.operation == posture_model::ACCOUNT_UNREACHABLE_OPERATION
+                        || meta.api_calls.contains(&g.operation.as_str())
+                })
+                .collect();
+            // Account and region subjects already reported, so that a gap does not report
+            // them twice (gaps land on those ARNs).
+            let mut seen = BTreeSet::new();
+            let mut chunk = Vec::new();
+            for subject in index.subjects(meta.subject) {
+                let phi = s.phi.classify(&subject.tags);
+                let blocking = gaps
+                    .iter()
+                    .find(|g| g.account == subject.account && g.region == subject.region);
+                let outcome = match (entry.scope, phi, blocking) {
+                    (RuleScope::PhiOnly, PhiState::Unknown(why), _) => Outcome::unavailable(
+                        "the tags that say whether the resource holds PHI (the rule applies to \
+                         PHI resources only)",
+                        why,
+                    ),
+                    (RuleScope::PhiOnly, PhiState::NotPhi, _) => {
+                        Outcome::not_applicable("not tagged as holding PHI").with("phi_only", true)
+                    }
+                    (_, _, Some(gap)) => gap_outcome(gap),
+                    (_, _, None) => entry.rule.check(subject, &ctx),
+                };
+                if matches!(subject.kind(), ResourceKind::Account | ResourceKind::Region) {
+                    seen.insert(subject.arn.clone());
+                }
+                chunk.push(new_finding(
+                    &rule_id,
+                    meta,
+                    entry,
+                    resource_ref(subject),
+                    phi == PhiState::Phi,
+                    outcome,
+                ));
+            }
+            for gap in gaps {
+                let (arn, kind) = if gap.region.is_global() {
+                    (account_arn(&gap.account), ResourceKind::Account)
+                } else {
+                    (region_arn(&gap.account, &gap.region), ResourceKind::Region)
+                };
+                if !seen.insert(arn.clone()) {
+                    continue;
+                }
+                let resource = ResourceRef {
+                    arn,
+                    kind,
+                    account: gap.account.clone(),
+                    region: gap.region.clone(),
+                    tags: Tags::new(),
+                };
+                chunk.push(new_finding(
+                    &rule_id,
+                    meta,
+                    entry,
+                    resource,
+                    false,
+                    gap_outcome(gap),
+                ));
+            }
+            findings.push((rule_id, chunk));
+        }
+        let wanted = index.wanted();
+        if !wanted.is_empty() {
+            return Err(wanted);
+        }
+        // Waivers only once the account's results are final, so nothing is counted twice.
+        for (rule_id, chunk) in &mut findings {
+            let waivers = self.ledger.of_rule(rule_id.as_str());
+            for finding in chunk.iter_mut() {
+                self.ledger.apply(&waivers, finding);
+            }
+        }
+        let manual = manual::findings(
+            s.baseline,
+            s.attestations,
+            index.subjects(ResourceKind::Account),
+            today,
+        );
+        for finding in manual {
+            match findings.iter_mut().find(|(id, _)| *id == finding.rule_id) {
+                Some((_, chunk)) => chunk.push(finding),
+                None => findings.push((finding.rule_id.clone(), vec![finding])),
+            }
+        }
+        // One chunk per rule id, each sorted by (account, region, ARN), joined in rule-id
+        // order: the same order as one global sort, at a fraction of its comparisons.
+        findings.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out = Vec::with_capacity(findings.iter().map(|(_, c)| c.len()).sum());
+        for (_, mut chunk) in findings {
+            chunk.sort_by(|a, b| {
+                (&a.resource.account, &a.resource.region, &a.resource.arn).cmp(&(
+                    &b.resource.account,
+                    &b.resource.region,
+                    &b.resource.arn,
+                ))
+            });
+            out.append(&mut chunk);
+        }
+        Ok(out)
+    }
+
+    /// Evaluates one account from its own `resources`, loading the data of other accounts
+    /// that rules look up through `load` (kept in `foreign` for the accounts after it) and
+    /// evaluating again until nothing is missing. The findings are exactly those a
+    /// whole-snapshot evaluation gives the account's subjects, in the same order.
+    pub fn evaluate_account<E>(
+        &mut self,
+        account: &AccountId,
+        resources: &[Resource],
+        coverage: &CoverageIndex,
+        foreign: &mut Foreign,
+        mut load: impl FnMut(&Want) -> Result<Vec<Resource>, E>,
+    ) -> Result<Vec<Finding>, E> {
+        loop {
+            let index = SnapshotIndex::for_account(
+                account,
+                resources,
+                &foreign.resources,
+                &foreign.loaded,
+                coverage,
+            );
+            match self.evaluate(&index) {
+                Ok(findings) => return Ok(findings),
+                Err(wanted) => {
+                    // Each round loads at least one want that was not loaded, and there
+                    // are finitely many: the loop ends.
+                    for want in wanted {
+                        foreign.resources.extend(load(&want)?);
+                        foreign.loaded.push(want);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Live waivers that covered nothing, and expired waivers with the failures they no
+    /// longer cover, over everything evaluated.
+    pub fn finish(self) -> (Vec<StaleWaiver>, Vec<ExpiredWaiver>) {
+        (self.ledger.stale(), self.ledger.expired())
     }
 }
 

@@ -1,45 +1,68 @@
 //! An index over one snapshot's resources, built once per evaluation so rules can look up
 //! related resources (a bucket's account setting, a VPC's flow logs) without scanning the
 //! whole estate each time.
+//!
+//! An index covers either the whole snapshot ([`SnapshotIndex::new`]) or one account
+//! ([`SnapshotIndex::for_account`]): a scan evaluates an organization one account at a time
+//! so that memory follows the largest account, not the estate. Rules join within an account
+//! almost always; the few lookups that reach into another account (an organization trail's
+//! log group in the management account, an organization Access Analyzer) are recorded as
+//! [`Want`]s when that account's data is not loaded. The evaluator then reports the account
+//! as incomplete, the caller loads what was wanted and evaluates the account again, so the
+//! result is exactly that of evaluating the whole snapshot at once.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use posture_model::{AccountId, Coverage, Gap, Region, Resource, ResourceKind};
 
 type ScopeKey = (ResourceKind, AccountId, Region);
 
-/// Resources grouped by kind, by (kind, account) and by (kind, account, region): rules look
-/// up related resources within an account, so a lookup costs the same whether the snapshot
-/// holds one account or thousands.
-#[derive(Debug)]
-pub struct SnapshotIndex<'a> {
-    by_kind: HashMap<ResourceKind, Vec<&'a Resource>>,
-    by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>>,
-    by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
+/// Data of another account that a rule looked up while an account was evaluated on its
+/// own: the caller loads it and evaluates again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Want {
+    /// Every resource of a kind, in every account.
+    Kind(ResourceKind),
+    /// Every resource of a kind in one account, in any region.
+    Account(ResourceKind, AccountId),
+    /// Resources of a kind in one account and region.
+    Scope(ResourceKind, AccountId, Region),
+}
+
+impl Want {
+    /// The kind wanted.
+    pub fn kind(&self) -> ResourceKind {
+        match self {
+            Want::Kind(k) | Want::Account(k, _) | Want::Scope(k, _, _) => *k,
+        }
+    }
+
+    /// Whether `resource` is part of what is wanted.
+    pub fn covers(&self, resource: &Resource) -> bool {
+        match self {
+            Want::Kind(k) => resource.kind() == *k,
+            Want::Account(k, a) => resource.kind() == *k && &resource.account == a,
+            Want::Scope(k, a, r) => {
+                resource.kind() == *k && &resource.account == a && &resource.region == r
+            }
+        }
+    }
+}
+
+/// What the coverage says, indexed once per snapshot and shared by every account's index.
+#[derive(Debug, Clone)]
+pub struct CoverageIndex {
     list_gaps: Vec<Gap>,
     /// (account, region, service) of every collection that ran; `None` when the coverage
     /// carries no collection records at all (fixtures and benchmarks evaluate bare
     /// resources), in which case everything counts as collected.
-    collected: Option<std::collections::HashSet<(AccountId, Region, String)>>,
+    collected: Option<HashSet<(AccountId, Region, String)>>,
 }
 
-impl<'a> SnapshotIndex<'a> {
-    /// Indexes `resources`; `coverage` supplies the gaps.
-    pub fn new(resources: &'a [Resource], coverage: &Coverage) -> Self {
-        let mut by_kind: HashMap<ResourceKind, Vec<&'a Resource>> = HashMap::new();
-        let mut by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>> = HashMap::new();
-        let mut by_scope: HashMap<ScopeKey, Vec<&'a Resource>> = HashMap::new();
-        for r in resources {
-            by_kind.entry(r.kind()).or_default().push(r);
-            by_account
-                .entry((r.kind(), r.account.clone()))
-                .or_default()
-                .push(r);
-            by_scope
-                .entry((r.kind(), r.account.clone(), r.region.clone()))
-                .or_default()
-                .push(r);
-        }
+impl CoverageIndex {
+    /// Indexes the gaps and collections of `coverage`.
+    pub fn new(coverage: &Coverage) -> Self {
         let list_gaps = coverage
             .failed
             .iter()
@@ -54,16 +77,125 @@ impl<'a> SnapshotIndex<'a> {
                 .collect()
         });
         Self {
-            by_kind,
-            by_account,
-            by_scope,
             list_gaps,
             collected,
         }
     }
 
-    /// Every resource of `kind`.
-    pub fn of_kind(&self, kind: ResourceKind) -> &[&'a Resource] {
+    /// Every account that has a list-level gap (an account that could not be entered has
+    /// one and no resources).
+    pub fn gap_accounts(&self) -> BTreeSet<&AccountId> {
+        self.list_gaps.iter().map(|g| &g.account).collect()
+    }
+}
+
+/// The coverage index, owned or shared.
+#[derive(Debug)]
+enum CoverageRef<'a> {
+    Owned(CoverageIndex),
+    Shared(&'a CoverageIndex),
+}
+
+impl CoverageRef<'_> {
+    fn get(&self) -> &CoverageIndex {
+        match self {
+            CoverageRef::Owned(c) => c,
+            CoverageRef::Shared(c) => c,
+        }
+    }
+}
+
+/// Resources grouped by kind, by (kind, account) and by (kind, account, region): rules look
+/// up related resources within an account, so a lookup costs the same whether the snapshot
+/// holds one account or thousands.
+#[derive(Debug)]
+pub struct SnapshotIndex<'a> {
+    by_kind: HashMap<ResourceKind, Vec<&'a Resource>>,
+    by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>>,
+    by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
+    coverage: CoverageRef<'a>,
+    /// The account being evaluated; `None` when the index holds the whole snapshot.
+    local: Option<AccountId>,
+    /// Data of other accounts that is loaded.
+    loaded: HashSet<Want>,
+    /// Data of other accounts that rules looked up and that is not loaded.
+    wanted: RefCell<BTreeSet<Want>>,
+}
+
+impl<'a> SnapshotIndex<'a> {
+    /// Indexes a whole snapshot: `resources` is everything, `coverage` supplies the gaps.
+    pub fn new(resources: &'a [Resource], coverage: &Coverage) -> Self {
+        let mut index = Self::empty(CoverageRef::Owned(CoverageIndex::new(coverage)), None);
+        for r in resources {
+            index.add(r);
+        }
+        index
+    }
+
+    /// Indexes one account: `resources` are the account's own (its subjects), `foreign` the
+    /// data of other accounts loaded for earlier [`Want`]s, and `loaded` those wants.
+    /// Foreign resources of `account` itself are ignored (its own are all in `resources`).
+    pub fn for_account(
+        account: &AccountId,
+        resources: &'a [Resource],
+        foreign: &'a [Resource],
+        loaded: &[Want],
+        coverage: &'a CoverageIndex,
+    ) -> Self {
+        let mut index = Self::empty(CoverageRef::Shared(coverage), Some(account.clone()));
+        for r in resources.iter().filter(|r| &r.account == account) {
+            index.add(r);
+        }
+        for r in foreign.iter().filter(|r| &r.account != account) {
+            index.add(r);
+        }
+        index.loaded = loaded.iter().cloned().collect();
+        index
+    }
+
+    fn empty(coverage: CoverageRef<'a>, local: Option<AccountId>) -> Self {
+        Self {
+            by_kind: HashMap::new(),
+            by_account: HashMap::new(),
+            by_scope: HashMap::new(),
+            coverage,
+            local,
+            loaded: HashSet::new(),
+            wanted: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    fn add(&mut self, r: &'a Resource) {
+        self.by_kind.entry(r.kind()).or_default().push(r);
+        self.by_account
+            .entry((r.kind(), r.account.clone()))
+            .or_default()
+            .push(r);
+        self.by_scope
+            .entry((r.kind(), r.account.clone(), r.region.clone()))
+            .or_default()
+            .push(r);
+    }
+
+    /// The account this index evaluates, when it covers one account.
+    pub fn local_account(&self) -> Option<&AccountId> {
+        self.local.as_ref()
+    }
+
+    /// The resources of `kind` to evaluate: every one for a whole-snapshot index, the
+    /// account's own for a one-account index.
+    pub fn subjects(&self, kind: ResourceKind) -> &[&'a Resource] {
+        let found = match &self.local {
+            None => self.by_kind.get(&kind),
+            Some(account) => self.by_account.get(&(kind, account.clone())),
+        };
+        found.map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Every resource of `kind` in every account. On a one-account index this wants the
+    /// kind from every account; use it only where a rule must look across accounts.
+    pub fn everywhere(&self, kind: ResourceKind) -> &[&'a Resource] {
+        self.note(|| Want::Kind(kind), |_| false);
         self.by_kind
             .get(&kind)
             .map(Vec::as_slice)
@@ -72,6 +204,7 @@ impl<'a> SnapshotIndex<'a> {
 
     /// Every resource of `kind` in `account`, in any region.
     pub fn in_account(&self, kind: ResourceKind, account: &AccountId) -> &[&'a Resource] {
+        self.foreign_lookup(kind, account, None);
         self.by_account
             .get(&(kind, account.clone()))
             .map(Vec::as_slice)
@@ -89,6 +222,7 @@ impl<'a> SnapshotIndex<'a> {
         let (Ok(account), Ok(region)) = (AccountId::new(account), Region::new(region)) else {
             return &[];
         };
+        self.foreign_lookup(kind, &account, Some(&region));
         self.by_scope
             .get(&(kind, account, region))
             .map(Vec::as_slice)
@@ -102,6 +236,7 @@ impl<'a> SnapshotIndex<'a> {
         account: &AccountId,
         region: &Region,
     ) -> impl Iterator<Item = &'a Resource> + '_ {
+        self.foreign_lookup(kind, account, Some(region));
         self.by_scope
             .get(&(kind, account.clone(), region.clone()))
             .map(Vec::as_slice)
@@ -110,16 +245,144 @@ impl<'a> SnapshotIndex<'a> {
             .copied()
     }
 
+    /// Notes a lookup into another account whose data is not loaded.
+    fn foreign_lookup(&self, kind: ResourceKind, account: &AccountId, region: Option<&Region>) {
+        self.note(
+            || match region {
+                Some(r) => Want::Scope(kind, account.clone(), r.clone()),
+                None => Want::Account(kind, account.clone()),
+            },
+            |local| local == account,
+        );
+    }
+
+    /// Records `want()` unless the index covers the whole snapshot, the lookup is `local`,
+    /// or the data is loaded (by this want or a wider one).
+    fn note(&self, want: impl FnOnce() -> Want, is_local: impl FnOnce(&AccountId) -> bool) {
+        let Some(local) = &self.local else {
+            return;
+        };
+        if is_local(local) {
+            return;
+        }
+        let want = want();
+        let loaded = |w: &Want| self.loaded.contains(w);
+        let covered = loaded(&Want::Kind(want.kind()))
+            || match &want {
+                Want::Kind(_) => false,
+                Want::Account(..) => loaded(&want),
+                Want::Scope(k, a, _) => loaded(&want) || loaded(&Want::Account(*k, a.clone())),
+            };
+        if !covered {
+            self.wanted.borrow_mut().insert(want);
+        }
+    }
+
+    /// Data of other accounts that rules looked up and that is not loaded: when not empty,
+    /// results computed with this index may be wrong and must be computed again with it.
+    pub fn wanted(&self) -> Vec<Want> {
+        self.wanted.borrow().iter().cloned().collect()
+    }
+
     /// Whether `service`'s collector ran in `account` and `region` (a service left out of
     /// `scan.services` did not: finding nothing there proves nothing).
     pub fn was_collected(&self, account: &AccountId, region: &Region, service: &str) -> bool {
-        self.collected
+        self.coverage
+            .get()
+            .collected
             .as_ref()
             .is_none_or(|set| set.contains(&(account.clone(), region.clone(), service.to_owned())))
     }
 
-    /// Failed list calls (gaps with no resource).
+    /// Failed list calls (gaps with no resource), in every account.
     pub fn list_gaps(&self) -> &[Gap] {
-        &self.list_gaps
+        &self.coverage.get().list_gaps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posture_model::synthetic;
+
+    fn account(n: u64) -> AccountId {
+        AccountId::new(format!("{:012}", 100_000_000_000 + n)).expect("valid")
+    }
+
+    #[test]
+    fn a_one_account_index_evaluates_only_its_account_and_wants_what_it_lacks() {
+        let regions = [Region::new("us-east-1").expect("valid")];
+        let a: Vec<Resource> = (0..8)
+            .map(|i| synthetic::resource(&account(1), &regions, i, 0))
+            .collect();
+        let b: Vec<Resource> = (0..8)
+            .map(|i| synthetic::resource(&account(2), &regions, i, 0))
+            .collect();
+        let coverage = CoverageIndex::new(&Coverage::default());
+        let kind = a[0].kind();
+        let index = SnapshotIndex::for_account(&account(1), &a, &[], &[], &coverage);
+        assert!(index.subjects(kind).iter().all(|r| r.account == account(1)));
+        assert!(!index.subjects(kind).is_empty());
+        // Local lookups want nothing.
+        assert!(!index.in_account(kind, &account(1)).is_empty());
+        assert!(index.wanted().is_empty());
+        // A lookup into another account finds nothing yet and is wanted.
+        assert!(
+            index
+                .in_scope(kind, &account(2), &regions[0])
+                .next()
+                .is_none()
+        );
+        assert!(
+            index
+                .everywhere(kind)
+                .iter()
+                .all(|r| r.account == account(1))
+        );
+        assert_eq!(
+            index.wanted(),
+            vec![
+                Want::Kind(kind),
+                Want::Scope(kind, account(2), regions[0].clone())
+            ]
+        );
+
+        // Loaded, the same lookups find the other account's resources and want nothing;
+        // the other account's resources are not subjects.
+        let wants = [Want::Kind(kind)];
+        let foreign: Vec<Resource> = b
+            .iter()
+            .chain(&a)
+            .filter(|r| wants.iter().any(|w| w.covers(r)))
+            .cloned()
+            .collect();
+        let index = SnapshotIndex::for_account(&account(1), &a, &foreign, &wants, &coverage);
+        assert!(
+            index
+                .in_scope(kind, &account(2), &regions[0])
+                .next()
+                .is_some()
+        );
+        assert_eq!(
+            index.everywhere(kind).len(),
+            a.iter().chain(&b).filter(|r| r.kind() == kind).count(),
+            "each resource once, though the account's own were loaded twice"
+        );
+        assert!(index.subjects(kind).iter().all(|r| r.account == account(1)));
+        assert!(index.wanted().is_empty());
+    }
+
+    #[test]
+    fn a_whole_snapshot_index_wants_nothing() {
+        let regions = [Region::new("us-east-1").expect("valid")];
+        let all: Vec<Resource> = (0..8)
+            .map(|i| synthetic::resource(&account(i % 2), &regions, i, 0))
+            .collect();
+        let index = SnapshotIndex::new(&all, &Coverage::default());
+        let kind = all[0].kind();
+        let _ = index.everywhere(kind);
+        let _ = index.in_account(kind, &account(1));
+        assert!(index.wanted().is_empty());
+        assert_eq!(index.subjects(kind), index.everywhere(kind));
     }
 }

@@ -9,7 +9,9 @@
 //!   field, or a failed list call (a coverage gap) for an operation a rule needs, yields
 //!   `Error` with the reason; an `Error` is never waived;
 //! - a manual control is never `Pass`: it is `Manual`, attested, missing or expired;
-//! - output is sorted by (rule, account, region, ARN).
+//! - output is sorted by (account, rule, region, ARN), so a snapshot evaluated one account
+//!   at a time ([`Evaluator`]) yields the same findings in the same order as one evaluated
+//!   whole.
 
 mod baseline;
 mod evaluate;
@@ -28,8 +30,8 @@ pub use baseline::{
     Baseline, BaselineError, BaselineRule, CitationEntry, ManualControl, ParamValue, Params,
     RuleScope,
 };
-pub use evaluate::{Evaluation, Input, evaluate};
-pub use index::SnapshotIndex;
+pub use evaluate::{Evaluation, Evaluator, Foreign, Input, Settings, evaluate};
+pub use index::{CoverageIndex, SnapshotIndex, Want};
 pub use load::LoadError;
 pub use manual::{Attestation, AttestationState, Attestations};
 pub use phi::{PhiScope, PhiScopeError, PhiState};

@@ -573,3 +573,128 @@ fn an_account_that_could_not_be_entered_reports_every_rule_as_error() {
         assert!(f.reason.contains("AccessDenied"), "{}", f.reason);
     }
 }
+
+/// The seeded account (a real scan of the end-to-end suite's moto account) copied into
+/// `accounts` accounts.
+fn seeded_estate(accounts: u64) -> Vec<Resource> {
+    let templates = include_str!("../../benches/seeded-account.jsonl");
+    let mut out = Vec::new();
+    for copy in 0..accounts {
+        let id = format!("{:012}", 100_000_000_000 + copy);
+        for line in templates.lines() {
+            let text = line.replace("123456789012", &id);
+            out.push(serde_json::from_str(&text).expect("a template resource"));
+        }
+    }
+    out
+}
+
+#[test]
+fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
+    let mut estate = seeded_estate(3);
+    let [a0, a1, a2] = ["100000000000", "100000000001", "100000000002"]
+        .map(|id| AccountId::new(id).expect("valid"));
+    let east = posture_model::Region::new("us-east-1").expect("valid");
+    // Two lookups that cross accounts: an organization analyzer in the first account covers
+    // the others, and the third account's trail (as an organization trail appears in a
+    // member account) delivers to a log group of the first.
+    estate.push(Resource {
+        arn: posture_model::Arn::new(format!(
+            "arn:aws:access-analyzer:us-east-1:{a0}:analyzer/org"
+        ))
+        .expect("valid"),
+        account: a0.clone(),
+        region: east.clone(),
+        tags: Observed::Absent,
+        body: ResourceBody::AccessAnalyzer(posture_model::resources::AccessAnalyzer {
+            name: "org".into(),
+            analyzer_type: "ORGANIZATION".into(),
+            status: "ACTIVE".into(),
+        }),
+    });
+    let mut redirected = 0;
+    for r in estate.iter_mut().filter(|r| r.account == a2) {
+        if let ResourceBody::Trail(t) = &mut r.body
+            && let Some(arn) = &mut t.cloudwatch_logs_log_group_arn
+        {
+            *arn = arn.replace(a2.as_str(), a0.as_str());
+            redirected += 1;
+        }
+    }
+    assert!(
+        redirected > 0,
+        "the seeded account has a trail with a log group"
+    );
+
+    let baseline = Baseline::hipaa().expect("shipped baseline");
+    let coverage = Coverage::default();
+    let phi = PhiScope::default();
+    let whole = evaluate(&Input {
+        resources: &estate,
+        coverage: &coverage,
+        baseline: &baseline,
+        waivers: None,
+        attestations: None,
+        phi: &phi,
+        now: now(),
+    });
+
+    let mut evaluator = Evaluator::new(Settings {
+        baseline: &baseline,
+        waivers: None,
+        attestations: None,
+        phi: &phi,
+        now: now(),
+    });
+    let coverage_index = CoverageIndex::new(&coverage);
+    let mut foreign = Foreign::default();
+    let mut loads = Vec::new();
+    let mut piecewise = Vec::new();
+    for account in [&a0, &a1, &a2] {
+        let own: Vec<Resource> = estate
+            .iter()
+            .filter(|r| &r.account == account)
+            .cloned()
+            .collect();
+        let findings = evaluator
+            .evaluate_account(account, &own, &coverage_index, &mut foreign, |want| {
+                loads.push((account.clone(), want.clone()));
+                Ok::<_, ()>(estate.iter().filter(|r| want.covers(r)).cloned().collect())
+            })
+            .expect("loading cannot fail here");
+        assert!(findings.iter().all(|f| &f.resource.account == account));
+        piecewise.extend(findings);
+    }
+    assert_eq!(piecewise.len(), whole.findings.len());
+    assert!(
+        piecewise == whole.findings,
+        "same findings in the same order"
+    );
+
+    // The cross-account lookups happened and were loaded once, for the first account that
+    // needed them.
+    assert!(
+        loads.contains(&(a0.clone(), crate::Want::Kind(ResourceKind::AccessAnalyzer))),
+        "{loads:?}"
+    );
+    assert!(
+        loads
+            .iter()
+            .any(|(who, w)| who == &a2 && w.kind() == ResourceKind::LogGroup),
+        "{loads:?}"
+    );
+    let analyzer_in_a1 = piecewise
+        .iter()
+        .find(|f| {
+            f.rule_id.as_str() == "iam_access_analyzer_enabled"
+                && f.resource.account == a1
+                && f.resource.region == east
+        })
+        .expect("the rule ran on the second account's region");
+    assert_eq!(
+        analyzer_in_a1.status,
+        Status::Pass,
+        "{}",
+        analyzer_in_a1.reason
+    );
+}

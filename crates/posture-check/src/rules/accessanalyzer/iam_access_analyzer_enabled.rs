@@ -41,7 +41,7 @@ fn organization_analyzer<'a>(
     region: &posture_model::Region,
 ) -> Option<(&'a str, &'a AccessAnalyzer)> {
     ctx.index
-        .of_kind(ResourceKind::AccessAnalyzer)
+        .everywhere(ResourceKind::AccessAnalyzer)
         .iter()
         .filter(|r| &r.region == region && r.account != subject.account)
         .find_map(|r| match &r.body {
