@@ -1,59 +1,24 @@
 //! Rendering results for people (tables) and programs (JSON).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use posture_model::{Finding, SnapshotMeta, Status};
+use posture::pipeline::Drift;
+use posture_model::{Finding, SnapshotId, SnapshotMeta, Status};
+use posture_store::Store;
 use serde::Serialize;
 
-/// What changed since the previous snapshot.
-#[derive(Serialize)]
-pub struct Drift {
-    /// The previous snapshot's id.
-    pub since: String,
-    /// Resources added, removed or modified.
-    pub resources: Vec<posture_drift::ResourceChange>,
-    /// Finding transitions.
-    pub findings: Vec<posture_drift::FindingTransition>,
-}
+/// Findings read back from the store are fetched this many at a time.
+const PAGE: usize = 2_000;
 
-impl Drift {
-    /// The events stored with the snapshot: every resource change and every finding
-    /// transition except "still failing" (a state, not a change; `posture diff` shows it).
-    pub fn events(&self) -> Vec<(String, Option<String>, String, serde_json::Value)> {
-        let mut out = Vec::new();
-        for c in &self.resources {
-            let event = match c.change {
-                posture_drift::Change::Added => "resource_added",
-                posture_drift::Change::Removed => "resource_removed",
-                posture_drift::Change::Modified => "resource_modified",
-            };
-            out.push((
-                event.to_owned(),
-                None,
-                c.arn.clone(),
-                serde_json::to_value(c).unwrap_or_default(),
-            ));
-        }
-        for t in self
-            .findings
-            .iter()
-            .filter(|t| t.transition != posture_drift::Transition::StillFailing)
-        {
-            out.push((
-                t.transition.as_str().to_owned(),
-                Some(t.rule_id.to_string()),
-                t.resource.arn.to_string(),
-                serde_json::to_value(t).unwrap_or_default(),
-            ));
-        }
-        out
-    }
-
-    fn count(&self, t: posture_drift::Transition) -> usize {
-        self.findings.iter().filter(|f| f.transition == t).count()
-    }
+/// What the scan reports besides the findings, which are read back from the store.
+pub struct Report<'a> {
+    pub meta: &'a SnapshotMeta,
+    pub counts: &'a BTreeMap<&'static str, usize>,
+    pub drift: Option<&'a Drift>,
+    pub stats: &'a Stats,
 }
 
 /// The JSON document `posture scan --format json` prints.
@@ -65,10 +30,59 @@ struct ScanReport<'a> {
     accounts: &'a [posture_model::AccountId],
     regions: &'a [posture_model::Region],
     coverage: &'a posture_model::Coverage,
-    summary: BTreeMap<&'static str, usize>,
-    findings: Vec<FindingJson<'a>>,
+    summary: &'a BTreeMap<&'static str, usize>,
+    findings: StoredFindings<'a>,
     drift: Option<&'a Drift>,
     stats: &'a Stats,
+}
+
+/// A snapshot's findings, serialised as they are read from the store a page at a time.
+struct StoredFindings<'a> {
+    store: RefCell<&'a mut Store>,
+    id: &'a SnapshotId,
+}
+
+impl Serialize for StoredFindings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .borrow_mut()
+                .findings_page(self.id, after, PAGE)
+                .map_err(S::Error::custom)?;
+            let Some((last, _)) = page.last() else {
+                break;
+            };
+            after = Some(*last);
+            for (_, finding) in &page {
+                seq.serialize_element(&FindingJson {
+                    finding,
+                    snapshot_id: self.id.as_str(),
+                })?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// Calls `each` with every finding of the snapshot, in stored order, a page at a time.
+fn each_finding(
+    store: &mut Store,
+    id: &SnapshotId,
+    mut each: impl FnMut(Finding),
+) -> anyhow::Result<()> {
+    let mut after = None;
+    loop {
+        let page = store.findings_page(id, after, PAGE)?;
+        let Some((last, _)) = page.last() else {
+            return Ok(());
+        };
+        after = Some(*last);
+        page.into_iter().for_each(|(_, f)| each(f));
+    }
 }
 
 /// How the scan went, for operators and benchmarks.
@@ -108,75 +122,73 @@ struct FindingJson<'a> {
     snapshot_id: &'a str,
 }
 
-fn summary(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
-    let mut counts = BTreeMap::new();
-    for f in findings {
-        *counts.entry(f.status.as_str()).or_default() += 1;
-    }
-    counts
-}
-
-pub fn print_scan_json(
-    meta: &SnapshotMeta,
-    findings: &[Finding],
-    drift: Option<&Drift>,
-    stats: &Stats,
-) -> anyhow::Result<()> {
-    let report = ScanReport {
+pub fn print_scan_json(store: &mut Store, report: &Report<'_>) -> anyhow::Result<()> {
+    let meta = report.meta;
+    let document = ScanReport {
         snapshot_id: meta.id.as_str(),
         started_at: meta.started_at.to_rfc3339(),
         finished_at: meta.finished_at.to_rfc3339(),
         accounts: &meta.accounts,
         regions: &meta.regions,
         coverage: &meta.coverage,
-        summary: summary(findings),
-        findings: findings
-            .iter()
-            .map(|finding| FindingJson {
-                finding,
-                snapshot_id: meta.id.as_str(),
-            })
-            .collect(),
-        drift,
-        stats,
+        summary: report.counts,
+        findings: StoredFindings {
+            store: RefCell::new(store),
+            id: &meta.id,
+        },
+        drift: report.drift,
+        stats: report.stats,
     };
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &report)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, &document)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
+/// One row of the findings table.
+struct Row {
+    status: Status,
+    severity: posture_model::Severity,
+    rule: String,
+    arn: String,
+    region: String,
+    reason: String,
+}
+
 pub fn print_scan_table(
-    meta: &SnapshotMeta,
-    findings: &[Finding],
+    store: &mut Store,
+    report: &Report<'_>,
     all: bool,
-    drift: Option<&Drift>,
-    stats: &Stats,
-    store: &str,
+    location: &str,
 ) -> anyhow::Result<()> {
-    let mut shown: Vec<&Finding> = findings
-        .iter()
-        .filter(|f| all || matches!(f.status, Status::Fail | Status::Error))
-        .collect();
+    let (meta, stats) = (report.meta, report.stats);
+    let mut shown = Vec::new();
+    each_finding(store, &meta.id, |f| {
+        if all || matches!(f.status, Status::Fail | Status::Error) {
+            shown.push(Row {
+                status: f.status,
+                severity: f.severity,
+                rule: f.rule_id.to_string(),
+                arn: f.resource.arn.to_string(),
+                region: f.resource.region.to_string(),
+                reason: short(&f.reason),
+            });
+        }
+    })?;
     // Failures first, most severe first; then errors; stable within by rule and resource.
+    let rank = |r: &Row| match r.status {
+        Status::Fail => 0,
+        Status::Error => 1,
+        _ => 2,
+    };
     shown.sort_by(|a, b| {
-        let rank = |f: &Finding| match f.status {
-            Status::Fail => 0,
-            Status::Error => 1,
-            _ => 2,
-        };
-        (
-            rank(a),
-            std::cmp::Reverse(a.severity),
-            &a.rule_id,
-            &a.resource.arn,
-        )
-            .cmp(&(
-                rank(b),
-                std::cmp::Reverse(b.severity),
-                &b.rule_id,
-                &b.resource.arn,
-            ))
+        (rank(a), std::cmp::Reverse(a.severity), &a.rule, &a.arn).cmp(&(
+            rank(b),
+            std::cmp::Reverse(b.severity),
+            &b.rule,
+            &b.arn,
+        ))
     });
     let mut out = std::io::stdout().lock();
     if !shown.is_empty() {
@@ -185,20 +197,19 @@ pub fn print_scan_table(
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(["status", "severity", "rule", "resource", "region", "reason"]);
-        for f in &shown {
+        for r in &shown {
             table.add_row([
-                f.status.as_str(),
-                f.severity.as_str(),
-                f.rule_id.as_str(),
-                f.resource.arn.as_str(),
-                f.resource.region.as_str(),
-                short(&f.reason).as_str(),
+                r.status.as_str(),
+                r.severity.as_str(),
+                r.rule.as_str(),
+                r.arn.as_str(),
+                r.region.as_str(),
+                r.reason.as_str(),
             ]);
         }
         writeln!(out, "{table}")?;
     }
-    let counts = summary(findings);
-    let count = |s: Status| counts.get(s.as_str()).copied().unwrap_or(0);
+    let count = |s: Status| report.counts.get(s.as_str()).copied().unwrap_or(0);
     writeln!(
         out,
         "snapshot {} ({} resources, accounts {}, regions {}): {} pass, {} fail, {} error, {} not applicable",
@@ -241,7 +252,7 @@ pub fn print_scan_table(
             writeln!(out, "  {op} in {region}: {} x{n}", code.unwrap_or("error"))?;
         }
     }
-    if let Some(d) = drift {
+    if let Some(d) = report.drift {
         use posture_drift::Transition as T;
         writeln!(
             out,
@@ -254,7 +265,7 @@ pub fn print_scan_table(
             d.count(T::NewError),
         )?;
     }
-    writeln!(out, "stored in {store}")?;
+    writeln!(out, "stored in {location}")?;
     Ok(())
 }
 

@@ -1,20 +1,21 @@
 //! `posture scan`: collect → store → check → report.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use posture_collect::{AwsOptions, Clients, Event, ScanPlan, collect};
-use posture_drift as drift;
-use posture_model::{Coverage, Status};
+use posture_model::Coverage;
+use posture_store::Store;
 use tokio::sync::mpsc;
 
 use crate::cli::{Format, ScanArgs, load_check_inputs};
 use crate::config::Config;
 use crate::output;
-use crate::store_thread::{CommitRequest, StoreWriter};
+use crate::store_thread::{FinishRequest, StoreWriter};
 
 /// Events buffered between the collectors and the store writer.
 const EVENT_BUFFER: usize = 1024;
@@ -24,9 +25,9 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let fail_on = config.fail_on()?;
     let services = config.services()?;
     let mut regions = config.regions()?;
-    let check = load_check_inputs(config)?;
-    let baseline = &check.baseline;
+    let check = Arc::new(load_check_inputs(config)?);
     let store_location = config.store_location()?;
+    let store_for_output = store_location.clone();
     let retention_days = config.retention_days()?;
     let accounts_plan = config.account_plan()?;
     let exclude_regions = config.exclude_regions()?;
@@ -54,6 +55,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
 
     let started_at = Utc::now();
     let store = StoreWriter::start(store_location, started_at).await?;
+    let location = store.location().to_owned();
 
     let plan = ScanPlan {
         accounts: accounts_plan.source,
@@ -73,7 +75,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         async move { collect(&clients, &plan, tx).await }
     });
 
-    let mut resources = Vec::new();
+    let mut resources: u64 = 0;
     let mut coverage = Coverage::default();
     let interrupted = shutdown_signal();
     tokio::pin!(interrupted);
@@ -81,14 +83,14 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         tokio::select! {
             event = rx.recv() => match event {
                 Some(Event::Resource(r)) => {
-                    store.put((*r).clone()).await?;
-                    resources.push(*r);
-                    progress.set_message(format!("{} resources", resources.len()));
+                    store.put(*r).await?;
+                    resources += 1;
+                    progress.set_message(format!("{resources} resources"));
                 }
                 Some(Event::Gap(g)) => coverage.failed.push(g),
                 Some(Event::Collected(c)) => {
                     progress.inc(1);
-                    progress.set_message(format!("{} resources; {} {} done", resources.len(), c.service, c.region));
+                    progress.set_message(format!("{resources} resources; {} {} done", c.service, c.region));
                     coverage.collected.push(c);
                 }
                 None => break,
@@ -117,60 +119,43 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     coverage.collected.sort();
     coverage.failed.sort();
     let finished_at = Utc::now();
-    let evaluation = posture_check::evaluate(&posture_check::Input {
-        resources: &resources,
-        coverage: &coverage,
-        baseline,
-        waivers: check.waivers.as_ref(),
-        attestations: check.attestations.as_ref(),
-        phi: &check.phi,
-        now: finished_at,
-    });
-    for w in &evaluation.expired_waivers {
+    let accounts = outcome.accounts.clone();
+    let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();
+
+    // Evaluation, drift and commit run on the store's thread, one account at a time.
+    let evaluating = evaluation_bar();
+    let committed = store
+        .finish(FinishRequest {
+            finished_at,
+            accounts,
+            regions,
+            services: service_names,
+            coverage,
+            check: Arc::clone(&check),
+            retention_days,
+            progress: Box::new({
+                let bar = evaluating.clone();
+                move |done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                }
+            }),
+        })
+        .await?;
+    evaluating.finish_and_clear();
+    let evaluated = &committed.evaluated;
+    for w in &evaluated.expired_waivers {
         eprintln!(
             "warning: {} expired on {}; the failures it covered are open again",
             w.waiver, w.waiver.expires
         );
     }
-    for w in &evaluation.stale_waivers {
+    for w in &evaluated.stale_waivers {
         eprintln!(
             "warning: {} matches no failing finding; remove it or fix its selector",
             w.waiver
         );
     }
-    let findings = evaluation.findings;
-    let accounts = outcome.accounts.clone();
-    let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();
-
-    // Drift against the previous snapshot, within the scope both scans covered.
-    let previous = store.previous().await?;
-    let drift = previous.as_ref().map(|prev| {
-        let scope = drift::Scope::new(&prev.meta.accounts, &prev.meta.regions, &prev.meta.services)
-            .intersect(&drift::Scope::new(&accounts, &regions, &service_names));
-        output::Drift {
-            since: prev.meta.id.to_string(),
-            resources: drift::diff_resources(&prev.resources, &resources, &scope),
-            findings: drift::diff_findings(&prev.findings, &findings, &scope, finished_at),
-        }
-    });
-    drop(previous);
-    let location = store.location().to_owned();
-    let committed = store
-        .commit(CommitRequest {
-            finished_at,
-            accounts,
-            regions: regions.clone(),
-            services: service_names,
-            coverage,
-            baseline: (baseline.name.clone(), baseline.version.clone()),
-            findings,
-            drift: drift
-                .as_ref()
-                .map(output::Drift::events)
-                .unwrap_or_default(),
-            retention_days,
-        })
-        .await?;
     if let Some(p) = committed.pruned.as_ref().filter(|p| p.snapshots > 0) {
         tracing::info!(
             snapshots = p.snapshots,
@@ -178,8 +163,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             "pruned snapshots past the retention period"
         );
     }
-    let (meta, findings) = (committed.meta, committed.findings);
-
+    let meta = &committed.meta;
     let stats = output::Stats {
         wall_seconds: (Utc::now() - started_at).num_milliseconds() as f64 / 1000.0,
         api_calls: meta.coverage.api_calls.values().sum(),
@@ -188,25 +172,40 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         resources: meta.resource_count,
         peak_memory_mib: output::peak_memory_mib(),
     };
-    match args.format {
-        Format::Json => output::print_scan_json(&meta, &findings, drift.as_ref(), &stats)?,
-        Format::Table => output::print_scan_table(
-            &meta,
-            &findings,
-            args.all,
-            drift.as_ref(),
-            &stats,
-            &location,
-        )?,
-    }
-    let failed = findings
-        .iter()
-        .any(|f| f.status == Status::Fail && f.severity >= fail_on);
+    // The findings are read back from the store a page at a time, on a blocking thread.
+    let failed = evaluated.worst_failure.is_some_and(|s| s >= fail_on);
+    let format = args.format;
+    let all = args.all;
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut reader = Store::open(&store_for_output)?;
+        let report = output::Report {
+            meta: &committed.meta,
+            counts: &committed.evaluated.counts,
+            drift: committed.evaluated.drift.as_ref(),
+            stats: &stats,
+        };
+        match format {
+            Format::Json => output::print_scan_json(&mut reader, &report),
+            Format::Table => output::print_scan_table(&mut reader, &report, all, &location),
+        }
+    })
+    .await
+    .context("printing the report failed")??;
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn evaluation_bar() -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} evaluating: {pos}/{len} accounts ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
 }
 
 fn progress_bar() -> ProgressBar {

@@ -2,47 +2,44 @@
 //! runs its own small runtime, which may not be nested in Tokio's). The scan talks to it
 //! through a bounded channel; dropping the handle without committing rolls the snapshot back.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use posture_model::{AccountId, Coverage, Finding, Region, Resource, SnapshotMeta};
-use posture_store::{PruneReport, SnapshotSummary, Store, StoreLocation};
+use posture::pipeline::{self, Evaluated};
+use posture_check::Settings;
+use posture_model::{AccountId, Coverage, Region, Resource, SnapshotMeta};
+use posture_store::{PruneReport, SnapshotSummary, SnapshotWriter, Store, StoreLocation};
+
+use crate::cli::CheckInputs;
 use tokio::sync::{mpsc, oneshot};
 
 /// Resources buffered between the scan and the store thread.
 const BUFFER: usize = 1024;
 
-/// The snapshot before this one, for drift.
-pub struct Previous {
-    pub meta: SnapshotMeta,
-    pub resources: Vec<Resource>,
-    pub findings: Vec<Finding>,
-}
-
-/// What the scan hands over at the end.
-pub struct CommitRequest {
+/// What the scan hands over when collection is over.
+pub struct FinishRequest {
     pub finished_at: DateTime<Utc>,
     pub accounts: Vec<AccountId>,
     pub regions: Vec<Region>,
     pub services: Vec<String>,
     pub coverage: Coverage,
-    pub baseline: (String, String),
-    pub findings: Vec<Finding>,
-    pub drift: Vec<(String, Option<String>, String, serde_json::Value)>,
+    pub check: Arc<CheckInputs>,
     pub retention_days: Option<u32>,
+    /// Told (accounts evaluated, accounts in all).
+    pub progress: Box<dyn FnMut(usize, usize) + Send>,
 }
 
-/// What the store says after committing.
+/// What the store says after evaluating and committing.
 pub struct Committed {
     pub meta: SnapshotMeta,
-    /// The findings with `first_seen` filled in from the history.
-    pub findings: Vec<Finding>,
+    pub evaluated: Evaluated,
     pub pruned: Option<PruneReport>,
 }
 
 enum Cmd {
     Put(Box<Resource>),
-    Previous(oneshot::Sender<anyhow::Result<Option<Previous>>>),
-    Commit(
-        Box<CommitRequest>,
+    Finish(
+        Box<FinishRequest>,
         oneshot::Sender<anyhow::Result<Committed>>,
     ),
 }
@@ -86,21 +83,12 @@ impl StoreWriter {
             .map_err(|_| self.gone())
     }
 
-    /// The newest committed snapshot with its resources and findings.
-    pub async fn previous(&self) -> anyhow::Result<Option<Previous>> {
+    /// Evaluates the snapshot from the store one account at a time, records drift,
+    /// commits, and applies retention.
+    pub async fn finish(self, request: FinishRequest) -> anyhow::Result<Committed> {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send(Cmd::Previous(tx))
-            .await
-            .map_err(|_| self.gone())?;
-        rx.await.map_err(|_| self.gone())?
-    }
-
-    /// Commits the snapshot and applies retention.
-    pub async fn commit(self, request: CommitRequest) -> anyhow::Result<Committed> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Cmd::Commit(Box::new(request), tx))
+            .send(Cmd::Finish(Box::new(request), tx))
             .await
             .map_err(|_| self.gone())?;
         let result = rx.await.map_err(|_| self.gone())?;
@@ -140,7 +128,13 @@ fn serve(
     };
     let shown = store.location().to_owned();
     // Read before the snapshot's transaction begins.
-    let previous = read_previous(&mut store);
+    let previous = match store.latest_snapshot() {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = ready.send(Err(e.into())); // see above
+            return;
+        }
+    };
     let mut writer = match store.begin_snapshot(started_at) {
         Ok(w) => w,
         Err(e) => {
@@ -151,7 +145,6 @@ fn serve(
     if ready.send(Ok(shown)).is_err() {
         return; // the scan was abandoned; dropping the writer rolls back
     }
-    let mut previous = Some(previous);
     let mut failure: Option<anyhow::Error> = None;
     while let Some(cmd) = rx.blocking_recv() {
         match cmd {
@@ -162,53 +155,28 @@ fn serve(
                     failure = Some(e.into());
                 }
             }
-            Cmd::Previous(reply) => {
-                let answer = previous
-                    .take()
-                    .unwrap_or_else(|| Err(anyhow::anyhow!("previous snapshot already taken")));
-                let _ = reply.send(answer); // the scan is waiting for it; if not, it was abandoned
-            }
-            Cmd::Commit(request, reply) => {
+            Cmd::Finish(request, reply) => {
                 if let Some(e) = failure.take() {
                     let _ = reply.send(Err(e)); // see above
                     return;
                 }
-                let request = *request;
-                let mut findings = request.findings;
-                let committed = writer.commit(SnapshotSummary {
-                    finished_at: request.finished_at,
-                    accounts: request.accounts,
-                    regions: request.regions,
-                    services: request.services,
-                    coverage: request.coverage,
-                    baseline: request.baseline,
-                    findings: &mut findings,
-                    drift: request.drift,
-                });
-                let answer = match committed {
-                    Ok(meta) => {
-                        let pruned = match request.retention_days {
-                            Some(days) => {
-                                let before =
-                                    request.finished_at - chrono::Duration::days(i64::from(days));
-                                match store.prune(before) {
-                                    Ok(report) => Some(report),
-                                    Err(e) => {
-                                        tracing::warn!(error = %e, "retention pruning failed; the snapshot is stored");
-                                        None
-                                    }
-                                }
+                let answer = finish(writer, previous.as_ref(), *request).map(|(meta, evaluated, retention)| {
+                    let pruned = retention.and_then(|days| {
+                        let before = meta.finished_at - chrono::Duration::days(i64::from(days));
+                        match store.prune(before) {
+                            Ok(report) => Some(report),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "retention pruning failed; the snapshot is stored");
+                                None
                             }
-                            None => None,
-                        };
-                        Ok(Committed {
-                            meta,
-                            findings,
-                            pruned,
-                        })
+                        }
+                    });
+                    Committed {
+                        meta,
+                        evaluated,
+                        pruned,
                     }
-                    Err(e) => Err(e.into()),
-                };
+                });
                 let _ = reply.send(answer); // see above
                 return;
             }
@@ -218,15 +186,37 @@ fn serve(
     // writer rolls the snapshot back.
 }
 
-fn read_previous(store: &mut Store) -> anyhow::Result<Option<Previous>> {
-    let Some(meta) = store.latest_snapshot()? else {
-        return Ok(None);
+/// Evaluates, records drift and commits; the writer is consumed (dropped on error, which
+/// rolls the snapshot back).
+fn finish(
+    mut writer: SnapshotWriter<'_>,
+    previous: Option<&SnapshotMeta>,
+    mut request: FinishRequest,
+) -> anyhow::Result<(SnapshotMeta, Evaluated, Option<u32>)> {
+    let check = Arc::clone(&request.check);
+    let job = pipeline::Job {
+        settings: Settings {
+            baseline: &check.baseline,
+            waivers: check.waivers.as_ref(),
+            attestations: check.attestations.as_ref(),
+            phi: &check.phi,
+            now: request.finished_at,
+        },
+        coverage: &request.coverage,
+        accounts: &request.accounts,
+        regions: &request.regions,
+        services: &request.services,
+        previous,
+        finished_at: request.finished_at,
     };
-    let resources = store.resources(&meta.id)?;
-    let findings = store.findings(&meta.id)?;
-    Ok(Some(Previous {
-        meta,
-        resources,
-        findings,
-    }))
+    let evaluated = pipeline::evaluate(&mut writer, &job, &mut *request.progress)?;
+    let meta = writer.commit(SnapshotSummary {
+        finished_at: request.finished_at,
+        accounts: request.accounts,
+        regions: request.regions,
+        services: request.services,
+        coverage: request.coverage,
+        baseline: (check.baseline.name.clone(), check.baseline.version.clone()),
+    })?;
+    Ok((meta, evaluated, request.retention_days))
 }

@@ -58,6 +58,11 @@ impl Scope {
         }
     }
 
+    /// Whether the scope includes `account` at all.
+    pub fn has_account(&self, account: &AccountId) -> bool {
+        self.accounts.contains(account)
+    }
+
     fn contains(&self, account: &AccountId, region: &Region, kind: ResourceKind) -> bool {
         self.accounts.contains(account)
             && self.regions.contains(region)

@@ -62,7 +62,6 @@ fn main() {
             let r = posture_model::synthetic::resource(&account, &regions, i, versions[i as usize]);
             w.put_resource(&r).expect("put");
         }
-        let mut findings = Vec::new();
         w.commit(SnapshotSummary {
             finished_at: t0 + chrono::Duration::days(day as i64) + chrono::Duration::minutes(5),
             accounts: vec![account.clone()],
@@ -70,8 +69,6 @@ fn main() {
             services: vec!["ec2".into()],
             coverage: Coverage::default(),
             baseline: ("bench".into(), "1".into()),
-            findings: &mut findings,
-            drift: vec![],
         })
         .expect("commit");
         let secs = t.elapsed().as_secs_f64();

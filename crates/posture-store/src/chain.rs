@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use posture_model::{AccountId, Region};
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Db, Val};
+use sha2::{Digest, Sha256};
+
+use crate::db::{Db, Dialect, Val};
 use crate::{Store, StoreError, q, sha256_hex};
 
 /// What a snapshot covered: rows outside it are neither confirmed nor retired by it.
@@ -162,54 +164,78 @@ pub(crate) fn advance_versions(db: &mut dyn Db, seq: i64, scope: &Scope) -> Resu
     Ok(())
 }
 
-/// The (kind, ARN, body hash) rows of snapshot `seq`, sorted bytewise.
-pub(crate) fn membership(
-    db: &mut dyn Db,
-    seq: i64,
-    scope: &Scope,
-) -> Result<Vec<(String, String, String)>, StoreError> {
-    let (pred, mut params) = scope.predicate(2);
-    params.insert(0, Val::Int(seq));
-    let rows = db
-        .query(
-            &format!(
-                "SELECT kind, arn, hash FROM resource_versions \
-                 WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to >= $1) AND {pred}"
-            ),
-            &params,
-        )
-        .map_err(q("read snapshot membership"))?;
-    let mut out: Vec<_> = rows
-        .into_iter()
-        .map(|r| {
-            (
-                r[0].text().to_owned(),
-                r[1].text().to_owned(),
-                r[2].text().to_owned(),
-            )
+/// `ORDER BY` over text columns in byte order, whatever the database's collation: SQLite
+/// compares text bytewise (BINARY) by default; PostgreSQL's "C" collation is bytewise.
+/// Digests depend on the order, so it must not depend on the backend.
+pub(crate) fn bytewise(db: &dyn Db, columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| match db.dialect() {
+            Dialect::Sqlite => (*c).to_owned(),
+            Dialect::Postgres => format!("{c} COLLATE \"C\""),
         })
-        .collect();
-    // Sorted here, not in SQL: PostgreSQL's collation may order text differently from
-    // SQLite's, and the digest must not depend on the backend.
-    out.sort();
-    Ok(out)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// Count and digest of a snapshot's membership.
+/// SHA-256 over newline-terminated lines fed one at a time: the digest [`lines_digest`]
+/// gives for the same lines, without holding them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LinesDigest {
+    hasher: Sha256,
+    count: i64,
+}
+
+impl LinesDigest {
+    pub(crate) fn push(&mut self, line: &str) {
+        self.hasher.update(line.as_bytes());
+        self.hasher.update(b"\n");
+        self.count += 1;
+    }
+
+    pub(crate) fn count(&self) -> i64 {
+        self.count
+    }
+
+    pub(crate) fn hex(self) -> String {
+        self.hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// Count and digest of snapshot `seq`'s membership: `kind TAB arn TAB body-hash` lines in
+/// byte order, streamed from the database (sorted there, never held in memory).
 pub(crate) fn membership_digest(
     db: &mut dyn Db,
     seq: i64,
     scope: &Scope,
 ) -> Result<(i64, String), StoreError> {
-    let rows = membership(db, seq, scope)?;
-    let lines: Vec<String> = rows
-        .iter()
-        .map(|(k, a, h)| format!("{k}\t{a}\t{h}"))
-        .collect();
-    Ok((
-        i64::try_from(lines.len()).unwrap_or(i64::MAX),
-        lines_digest(&lines),
-    ))
+    let (pred, mut params) = scope.predicate(2);
+    params.insert(0, Val::Int(seq));
+    let order = bytewise(db, &["kind", "arn"]);
+    let mut digest = LinesDigest::default();
+    db.query_each(
+        &format!(
+            "SELECT kind, arn, hash FROM resource_versions \
+             WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to >= $1) AND {pred} \
+             ORDER BY {order}"
+        ),
+        &params,
+        &mut |r| {
+            digest.push(&format!(
+                "{}\t{}\t{}",
+                r[0].text(),
+                r[1].text(),
+                r[2].text()
+            ));
+            Ok(())
+        },
+    )
+    .map_err(q("read snapshot membership"))?;
+    Ok((digest.count(), digest.hex()))
 }
 
 /// One thing `verify` found wrong.

@@ -100,7 +100,23 @@ pub trait Db: Send {
     /// Runs one statement; returns the rows changed.
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, DbError>;
     /// Runs a query; returns every row.
-    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, DbError>;
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, DbError> {
+        let mut out = Vec::new();
+        self.query_each(sql, params, &mut |row| {
+            out.push(row);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+    /// Runs a query and hands each row to `each` as it is read, without holding the result
+    /// set in memory (PostgreSQL streams it through a portal). `each` may stop the query
+    /// with an error.
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        each: &mut dyn FnMut(Vec<Val>) -> Result<(), DbError>,
+    ) -> Result<(), DbError>;
 }
 
 /// SQLite through rusqlite.
@@ -162,13 +178,17 @@ impl Db for SqliteDb {
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
-    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, DbError> {
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        each: &mut dyn FnMut(Vec<Val>) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
         let mut stmt = self.0.prepare_cached(&numbered(sql)).map_err(lite)?;
         let width = stmt.column_count();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params.iter()))
             .map_err(lite)?;
-        let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(lite)? {
             let mut vals = Vec::with_capacity(width);
             for i in 0..width {
@@ -182,9 +202,9 @@ impl Db for SqliteDb {
                     }
                 });
             }
-            out.push(vals);
+            each(vals)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -298,17 +318,20 @@ impl Db for PostgresDb {
             .map_err(|e| DbError(pg_message(&e)))
     }
 
-    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, DbError> {
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+        each: &mut dyn FnMut(Vec<Val>) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        use postgres::fallible_iterator::FallibleIterator;
         use postgres::types::Type;
         let stmt = self.prepare(sql)?;
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            params.iter().map(|p| p as _).collect();
-        let rows = self
+        let mut rows = self
             .client
-            .query(&stmt, &refs)
+            .query_raw(&stmt, params.iter())
             .map_err(|e| DbError(pg_message(&e)))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+        while let Some(row) = rows.next().map_err(|e| DbError(pg_message(&e)))? {
             let mut vals = Vec::with_capacity(row.len());
             for (i, col) in row.columns().iter().enumerate() {
                 let v = match *col.type_() {
@@ -320,9 +343,9 @@ impl Db for PostgresDb {
                 };
                 vals.push(v.map_err(|e| DbError(pg_message(&e)))?);
             }
-            out.push(vals);
+            each(vals)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 pub use chain::{PruneReport, VerifyProblem, VerifyReport};
 pub use read::{DriftRecord, FailureEpisode};
-pub use write::{SnapshotSummary, SnapshotWriter};
+pub use write::{DriftEvent, SnapshotSummary, SnapshotWriter};
 
 use crate::db::{Db, PostgresDb, SqliteDb};
 

@@ -1,11 +1,11 @@
 //! Reading the history back.
 
 use chrono::{DateTime, Utc};
-use posture_model::{Finding, Resource, SnapshotId, SnapshotMeta};
+use posture_model::{AccountId, Finding, Resource, SnapshotId, SnapshotMeta};
 use serde::Serialize;
 
 use crate::chain::Scope;
-use crate::db::Val;
+use crate::db::{Db, Val};
 use crate::{Store, StoreError, corrupt, q};
 
 /// A stored drift event.
@@ -119,63 +119,41 @@ impl Store {
 
     /// The resources of a snapshot, sorted by (kind, ARN).
     pub fn resources(&mut self, id: &SnapshotId) -> Result<Vec<Resource>, StoreError> {
-        let rows = self
-            .db
-            .query(
-                "SELECT seq, accounts, regions, services FROM snapshots WHERE id = $1",
-                &[id.as_str().into()],
-            )
-            .map_err(q("read snapshot"))?;
-        let Some(r) = rows.first() else {
-            return Err(StoreError::NoSuchSnapshot(id.to_string()));
-        };
-        let seq = r[0].int();
-        let scope = Scope::from_json(r[1].text(), r[2].text(), r[3].text())?;
-        let (pred, mut params) = scope.predicate(2);
-        params.insert(0, Val::Int(seq));
-        let pred = pred
-            .replace("account IN", "rv.account IN")
-            .replace("region IN", "rv.region IN")
-            .replace("service IN", "rv.service IN");
-        let rows = self
-            .db
-            .query(
-                &format!(
-                    "SELECT rv.kind, rv.arn, b.body FROM resource_versions rv JOIN bodies b ON b.hash = rv.hash \
-                     WHERE rv.valid_from <= $1 AND (rv.valid_to IS NULL OR rv.valid_to >= $1) AND {pred}"
-                ),
-                &params,
-            )
-            .map_err(q("read resources"))?;
-        let mut keyed: Vec<(String, String, String)> = rows
-            .into_iter()
-            .map(|r| {
-                (
-                    r[0].text().to_owned(),
-                    r[1].text().to_owned(),
-                    r[2].text().to_owned(),
-                )
-            })
-            .collect();
-        keyed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-        let mut out = Vec::with_capacity(keyed.len());
-        for (_, _, text) in keyed {
-            out.push(serde_json::from_str(&text).map_err(corrupt("resource"))?);
-        }
-        Ok(out)
+        resources_in(self.db.as_mut(), id, None)
     }
 
     /// The findings of a snapshot, in the checker's order.
     pub fn findings(&mut self, id: &SnapshotId) -> Result<Vec<Finding>, StoreError> {
+        findings_in(self.db.as_mut(), id, None)
+    }
+
+    /// Up to `limit` findings of a snapshot after position `after` (`None`: from the
+    /// first), in the checker's order, each with its position: a large evaluation is read
+    /// a page at a time.
+    pub fn findings_page(
+        &mut self,
+        id: &SnapshotId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, Finding)>, StoreError> {
         let rows = self
             .db
             .query(
-                "SELECT body FROM findings WHERE snapshot_id = $1 ORDER BY seq",
-                &[id.as_str().into()],
+                "SELECT seq, body FROM findings WHERE snapshot_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[
+                    id.as_str().into(),
+                    Val::Int(after.unwrap_or(-1)),
+                    Val::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+                ],
             )
             .map_err(q("read findings"))?;
         rows.iter()
-            .map(|r| serde_json::from_str(r[0].text()).map_err(corrupt("finding")))
+            .map(|r| {
+                Ok((
+                    r[0].int(),
+                    serde_json::from_str(r[1].text()).map_err(corrupt("finding"))?,
+                ))
+            })
             .collect()
     }
 
@@ -247,5 +225,89 @@ impl Store {
     #[doc(hidden)]
     pub fn execute_raw(&mut self, sql: &str) -> Result<(), StoreError> {
         self.db.batch(sql).map_err(q("raw statement"))
+    }
+}
+
+/// The resources of snapshot `id` (in `account` only, when given), sorted by (kind, ARN).
+pub(crate) fn resources_in(
+    db: &mut dyn Db,
+    id: &SnapshotId,
+    account: Option<&AccountId>,
+) -> Result<Vec<Resource>, StoreError> {
+    let rows = db
+        .query(
+            "SELECT seq, accounts, regions, services FROM snapshots WHERE id = $1",
+            &[id.as_str().into()],
+        )
+        .map_err(q("read snapshot"))?;
+    let Some(r) = rows.first() else {
+        return Err(StoreError::NoSuchSnapshot(id.to_string()));
+    };
+    let seq = r[0].int();
+    let scope = Scope::from_json(r[1].text(), r[2].text(), r[3].text())?;
+    let (pred, mut params) = scope.predicate(2);
+    params.insert(0, Val::Int(seq));
+    let mut pred = pred
+        .replace("account IN", "rv.account IN")
+        .replace("region IN", "rv.region IN")
+        .replace("service IN", "rv.service IN");
+    if let Some(account) = account {
+        params.push(account.as_str().into());
+        pred = format!("{pred} AND rv.account = ${}", params.len());
+    }
+    let order = crate::chain::bytewise(db, &["rv.kind", "rv.arn"]);
+    let mut out = Vec::new();
+    let mut bad = None;
+    db.query_each(
+        &format!(
+            "SELECT b.body FROM resource_versions rv JOIN bodies b ON b.hash = rv.hash \
+             WHERE rv.valid_from <= $1 AND (rv.valid_to IS NULL OR rv.valid_to >= $1) AND {pred} \
+             ORDER BY {order}"
+        ),
+        &params,
+        &mut |r| {
+            match serde_json::from_str(r[0].text()) {
+                Ok(resource) => out.push(resource),
+                Err(e) => bad = Some(e),
+            }
+            Ok(())
+        },
+    )
+    .map_err(q("read resources"))?;
+    match bad {
+        Some(e) => Err(corrupt("resource")(e)),
+        None => Ok(out),
+    }
+}
+
+/// The findings of snapshot `id` (in `account` only, when given), in the checker's order.
+pub(crate) fn findings_in(
+    db: &mut dyn Db,
+    id: &SnapshotId,
+    account: Option<&AccountId>,
+) -> Result<Vec<Finding>, StoreError> {
+    let mut params: Vec<Val> = vec![id.as_str().into()];
+    let mut filter = String::new();
+    if let Some(account) = account {
+        params.push(account.as_str().into());
+        filter = " AND account = $2".to_owned();
+    }
+    let mut out = Vec::new();
+    let mut bad = None;
+    db.query_each(
+        &format!("SELECT body FROM findings WHERE snapshot_id = $1{filter} ORDER BY seq"),
+        &params,
+        &mut |r| {
+            match serde_json::from_str(r[0].text()) {
+                Ok(f) => out.push(f),
+                Err(e) => bad = Some(e),
+            }
+            Ok(())
+        },
+    )
+    .map_err(q("read findings"))?;
+    match bad {
+        Some(e) => Err(corrupt("finding")(e)),
+        None => Ok(out),
     }
 }

@@ -115,6 +115,10 @@ const MIGRATIONS: &[&str] = &[
         pruned_at          TEXT NOT NULL,
         snapshots_pruned   BIGINT NOT NULL
      );",
+    // 3: findings carry their account, so a scan reads the previous snapshot's findings one
+    //    account at a time (filled in for existing rows by `backfill_finding_accounts`).
+    "ALTER TABLE findings ADD COLUMN account TEXT;
+     CREATE INDEX findings_by_account ON findings (snapshot_id, account);",
 ];
 
 /// The schema version this build writes.
@@ -159,6 +163,9 @@ pub(crate) fn migrate(db: &mut dyn Db, location: &str) -> Result<(), StoreError>
             if version == 2 {
                 chain::backfill_v1(db)?;
             }
+            if version == 3 {
+                backfill_finding_accounts(db)?;
+            }
             db.exec(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                 &[
@@ -182,6 +189,21 @@ pub(crate) fn migrate(db: &mut dyn Db, location: &str) -> Result<(), StoreError>
             }
         }
     }
+    Ok(())
+}
+
+/// Fills `findings.account` from each finding's body (`resource.account`).
+fn backfill_finding_accounts(db: &mut dyn Db) -> Result<(), StoreError> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            "UPDATE findings SET account = json_extract(body, '$.resource.account') WHERE account IS NULL"
+        }
+        Dialect::Postgres => {
+            "UPDATE findings SET account = (body::jsonb -> 'resource' ->> 'account') WHERE account IS NULL"
+        }
+    };
+    db.exec(sql, &[])
+        .map_err(q("fill in the accounts of findings"))?;
     Ok(())
 }
 

@@ -1,14 +1,17 @@
-//! Writing one snapshot: resources stream in during collection; the header, findings, drift
-//! and the chain link are written at commit, all in one transaction.
+//! Writing one snapshot, all in one transaction: resources stream in during collection;
+//! the evaluation reads them back one account at a time and streams findings and drift in;
+//! the header and the chain link are written at commit. Nothing of the snapshot is held in
+//! memory beyond one batch: staging tables hold it until commit, and the manifest's digests
+//! are computed as rows stream past.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use posture_model::{
     AccountId, Coverage, Finding, Region, Resource, SnapshotId, SnapshotMeta, Status,
 };
 
-use crate::chain::{self, Scope};
+use crate::chain::{self, LinesDigest, Scope};
 use crate::db::{Db, Dialect, Val};
-use crate::{StoreError, content_hash, q};
+use crate::{StoreError, content_hash, corrupt, q};
 
 /// Timestamps are stored as RFC 3339 text with microseconds, UTC.
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
@@ -22,6 +25,12 @@ pub struct SnapshotWriter<'a> {
     started_at: DateTime<Utc>,
     open: bool,
     pending: Vec<Staged>,
+    /// Findings staged so far, with their digest.
+    findings: LinesDigest,
+    /// Drift events staged so far, with their digest.
+    drift: LinesDigest,
+    /// Whether the history is locked against other writers (PostgreSQL).
+    locked: bool,
 }
 
 /// Resources written per round trip.
@@ -48,7 +57,7 @@ impl std::fmt::Debug for SnapshotWriter<'_> {
 
 /// What is known about a snapshot only once collection and evaluation have finished.
 #[derive(Debug)]
-pub struct SnapshotSummary<'f> {
+pub struct SnapshotSummary {
     /// When collection finished.
     pub finished_at: DateTime<Utc>,
     /// Accounts scanned.
@@ -61,11 +70,10 @@ pub struct SnapshotSummary<'f> {
     pub coverage: Coverage,
     /// The baseline's name and version.
     pub baseline: (String, String),
-    /// Findings of the evaluation, sorted by the checker. `first_seen` is filled in by commit.
-    pub findings: &'f mut [Finding],
-    /// Drift events against the previous snapshot, as (event, rule id, ARN, JSON body).
-    pub drift: Vec<(String, Option<String>, String, serde_json::Value)>,
 }
+
+/// A drift event against the previous snapshot: (event, rule id, ARN, JSON body).
+pub type DriftEvent = (String, Option<String>, String, serde_json::Value);
 
 impl<'a> SnapshotWriter<'a> {
     pub(crate) fn begin(db: &'a mut dyn Db, started_at: DateTime<Utc>) -> Result<Self, StoreError> {
@@ -81,22 +89,36 @@ impl<'a> SnapshotWriter<'a> {
             Dialect::Postgres => "BEGIN",
         })
         .map_err(q("begin snapshot"))?;
-        let w = Self {
+        let mut w = Self {
             db,
             id,
             started_at,
             open: true,
             pending: Vec::new(),
+            findings: LinesDigest::default(),
+            drift: LinesDigest::default(),
+            locked: false,
         };
         w.db
             .batch(
                 "CREATE TEMP TABLE IF NOT EXISTS staged_resources (
                     kind TEXT NOT NULL, arn TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
-                    service TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (kind, arn))",
+                    service TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (kind, arn));
+                 CREATE TEMP TABLE IF NOT EXISTS staged_findings (
+                    seq BIGINT PRIMARY KEY, rule_id TEXT NOT NULL, arn TEXT NOT NULL,
+                    account TEXT NOT NULL, status TEXT NOT NULL, severity TEXT NOT NULL,
+                    body TEXT NOT NULL);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_waivers (
+                    rule_id TEXT NOT NULL, arn TEXT NOT NULL, waiver TEXT NOT NULL,
+                    PRIMARY KEY (rule_id, arn));
+                 CREATE TEMP TABLE IF NOT EXISTS staged_drift (
+                    seq BIGINT PRIMARY KEY, event TEXT NOT NULL, rule_id TEXT, arn TEXT NOT NULL,
+                    body TEXT NOT NULL);
+                 CREATE INDEX IF NOT EXISTS staged_resources_by_account
+                    ON staged_resources (account, kind);",
             )
-            .map_err(q("create staging table"))?;
-        w.db.exec("DELETE FROM staged_resources", &[])
-            .map_err(q("clear staging table"))?;
+            .map_err(q("create staging tables"))?;
+        w.clear_staging()?;
         Ok(w)
     }
 
@@ -145,16 +167,6 @@ impl<'a> SnapshotWriter<'a> {
                 bodies.push(p);
             }
         }
-        let marks = |rows: usize, width: usize| -> String {
-            (0..rows)
-                .map(|r| {
-                    let cols: Vec<String> =
-                        (1..=width).map(|c| format!("${}", r * width + c)).collect();
-                    format!("({})", cols.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let params: Vec<Val> = bodies
             .iter()
             .flat_map(|p| [Val::Text(p.hash.clone()), Val::Text(p.body.clone())])
@@ -194,35 +206,202 @@ impl<'a> SnapshotWriter<'a> {
         Ok(())
     }
 
-    /// Links the snapshot into the chain, records findings (filling `first_seen`), history
-    /// and drift, and commits: the snapshot becomes visible.
-    pub fn commit(mut self, summary: SnapshotSummary<'_>) -> Result<SnapshotMeta, StoreError> {
+    fn clear_staging(&mut self) -> Result<(), StoreError> {
+        self.db
+            .batch(
+                "DELETE FROM staged_resources; DELETE FROM staged_findings; \
+                 DELETE FROM staged_waivers; DELETE FROM staged_drift;",
+            )
+            .map_err(q("clear staging tables"))
+    }
+
+    /// The accounts that have resources in this snapshot so far, sorted.
+    pub fn staged_accounts(&mut self) -> Result<Vec<AccountId>, StoreError> {
         self.flush()?;
-        let finished = summary.finished_at;
-        let scope = Scope::new(&summary.accounts, &summary.regions, &summary.services);
-        if self.db.dialect() == Dialect::Postgres {
-            // Writers on several replicas serialise here, not for the whole scan.
+        let rows = self
+            .db
+            .query("SELECT DISTINCT account FROM staged_resources", &[])
+            .map_err(q("read staged accounts"))?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                AccountId::new(r[0].text()).map_err(|e| StoreError::Corrupt {
+                    what: "staged account",
+                    message: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// This snapshot's resources so far whose kind is `kind` (any when `None`), in `account`
+    /// (any when `None`) and `region` (any when `None`), sorted by (kind, ARN).
+    pub fn staged_resources(
+        &mut self,
+        kind: Option<&str>,
+        account: Option<&AccountId>,
+        region: Option<&Region>,
+    ) -> Result<Vec<Resource>, StoreError> {
+        self.flush()?;
+        let mut conditions = vec!["1 = 1".to_owned()];
+        let mut params = Vec::new();
+        for (column, value) in [
+            ("s.kind", kind.map(str::to_owned)),
+            ("s.account", account.map(ToString::to_string)),
+            ("s.region", region.map(ToString::to_string)),
+        ] {
+            if let Some(v) = value {
+                params.push(Val::Text(v));
+                conditions.push(format!("{column} = ${}", params.len()));
+            }
+        }
+        let order = chain::bytewise(self.db, &["s.kind", "s.arn"]);
+        let mut out = Vec::new();
+        self.db
+            .query_each(
+                &format!(
+                    "SELECT b.body FROM staged_resources s JOIN bodies b ON b.hash = s.hash \
+                     WHERE {} ORDER BY {order}",
+                    conditions.join(" AND ")
+                ),
+                &params,
+                &mut |r| {
+                    out.push(r[0].text().to_owned());
+                    Ok(())
+                },
+            )
+            .map_err(q("read staged resources"))?;
+        out.iter()
+            .map(|text| serde_json::from_str(text).map_err(corrupt("staged resource")))
+            .collect()
+    }
+
+    /// The resources of committed snapshot `id` in `account`, sorted by (kind, ARN).
+    pub fn snapshot_resources(
+        &mut self,
+        id: &SnapshotId,
+        account: &AccountId,
+    ) -> Result<Vec<Resource>, StoreError> {
+        crate::read::resources_in(self.db, id, Some(account))
+    }
+
+    /// The findings of committed snapshot `id` in `account`, in stored order.
+    pub fn snapshot_findings(
+        &mut self,
+        id: &SnapshotId,
+        account: &AccountId,
+    ) -> Result<Vec<Finding>, StoreError> {
+        crate::read::findings_in(self.db, id, Some(account))
+    }
+
+    /// Serialises writers of the history (PostgreSQL replicas sharing one store) from here
+    /// to commit: the finding history is read and written in between.
+    fn lock(&mut self) -> Result<(), StoreError> {
+        if !self.locked && self.db.dialect() == Dialect::Postgres {
             self.db
                 .batch("LOCK TABLE snapshots IN SHARE ROW EXCLUSIVE MODE")
                 .map_err(q("lock snapshots"))?;
         }
+        self.locked = true;
+        Ok(())
+    }
+
+    /// Adds findings of the evaluation, in the order they are to be stored (the checker's:
+    /// one account at a time, in account order). Records their history (`finding_status`,
+    /// failure episodes) as of `at` (when collection finished; pass the same time to
+    /// [`SnapshotWriter::commit`]) and fills each finding's `first_seen` from it.
+    pub fn put_findings(
+        &mut self,
+        findings: &mut [Finding],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.lock()?;
+        let now = at;
+        for chunk in findings.chunks_mut(BATCH) {
+            let mut rows = Vec::with_capacity(chunk.len() * 7);
+            let mut waivers = Vec::new();
+            for f in chunk.iter_mut() {
+                self.record_status(f, now)?;
+                let text = serde_json::to_string(f).unwrap_or_default();
+                self.findings.push(&text);
+                rows.extend([
+                    Val::Int(self.findings.count() - 1),
+                    f.rule_id.as_str().into(),
+                    f.resource.arn.as_str().into(),
+                    f.resource.account.as_str().into(),
+                    f.status.as_str().into(),
+                    f.severity.as_str().into(),
+                    text.into(),
+                ]);
+                if let Some(waiver) = &f.waiver {
+                    waivers.extend([
+                        f.rule_id.as_str().into(),
+                        f.resource.arn.as_str().into(),
+                        Val::Text(serde_json::to_string(waiver).unwrap_or_default()),
+                    ]);
+                }
+            }
+            self.db
+                .exec(
+                    &format!(
+                        "INSERT INTO staged_findings (seq, rule_id, arn, account, status, severity, body) VALUES {}",
+                        marks(chunk.len(), 7)
+                    ),
+                    &rows,
+                )
+                .map_err(q("stage findings"))?;
+            if !waivers.is_empty() {
+                self.db
+                    .exec(
+                        &format!(
+                            "INSERT INTO staged_waivers (rule_id, arn, waiver) VALUES {} \
+                             ON CONFLICT (rule_id, arn) DO NOTHING",
+                            marks(waivers.len() / 3, 3)
+                        ),
+                        &waivers,
+                    )
+                    .map_err(q("stage waiver history"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds drift events against the previous snapshot, in the order they are to be stored.
+    pub fn put_drift(&mut self, events: Vec<DriftEvent>) -> Result<(), StoreError> {
+        for (event, rule, arn, body) in events {
+            let text = serde_json::to_string(&body).unwrap_or_default();
+            self.drift.push(&text);
+            self.db
+                .exec(
+                    "INSERT INTO staged_drift (seq, event, rule_id, arn, body) VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        Val::Int(self.drift.count() - 1),
+                        event.into(),
+                        rule.into(),
+                        arn.into(),
+                        text.into(),
+                    ],
+                )
+                .map_err(q("stage drift event"))?;
+        }
+        Ok(())
+    }
+
+    /// Links the snapshot into the chain, closes the history of findings that are gone, and
+    /// commits: the snapshot becomes visible.
+    pub fn commit(mut self, summary: SnapshotSummary) -> Result<SnapshotMeta, StoreError> {
+        self.flush()?;
+        self.lock()?;
+        let finished = summary.finished_at;
+        let scope = Scope::new(&summary.accounts, &summary.regions, &summary.services);
         let (prev_seq, prev_hash) = chain::head(self.db)?;
         let seq = prev_seq + 1;
         chain::advance_versions(self.db, seq, &scope)?;
         let (resource_count, resources_sha256) = chain::membership_digest(self.db, seq, &scope)?;
-
-        self.record_history(summary.findings, &scope, finished)?;
-        let findings_text: Vec<String> = summary
-            .findings
-            .iter()
-            .map(|f| serde_json::to_string(f).unwrap_or_default())
-            .collect();
+        self.forget_vanished(&scope, finished)?;
         let coverage_text = serde_json::to_string(&summary.coverage).unwrap_or_default();
-        let drift_text: Vec<String> = summary
-            .drift
-            .iter()
-            .map(|(_, _, _, body)| serde_json::to_string(body).unwrap_or_default())
-            .collect();
+        let finding_count = self.findings.count();
         let manifest = chain::Manifest {
             format: 1,
             id: self.id.to_string(),
@@ -235,8 +414,8 @@ impl<'a> SnapshotWriter<'a> {
             resource_count,
             resources_sha256,
             coverage_sha256: crate::sha256_hex(coverage_text.as_bytes()),
-            findings_sha256: chain::lines_digest(&findings_text),
-            drift_sha256: chain::lines_digest(&drift_text),
+            findings_sha256: std::mem::take(&mut self.findings).hex(),
+            drift_sha256: std::mem::take(&mut self.drift).hex(),
             baseline: summary.baseline.0.clone(),
             baseline_version: summary.baseline.1.clone(),
             prev_manifest_sha256: prev_hash,
@@ -272,59 +451,33 @@ impl<'a> SnapshotWriter<'a> {
                     summary.baseline.0.clone().into(),
                     summary.baseline.1.clone().into(),
                     ts(finished).into(),
-                    Val::Int(i64::try_from(summary.findings.len()).unwrap_or(i64::MAX)),
+                    Val::Int(finding_count),
                 ],
             )
             .map_err(q("write evaluation"))?;
-        for (i, (f, text)) in summary.findings.iter().zip(&findings_text).enumerate() {
-            self.db
-                .exec(
-                    "INSERT INTO findings (snapshot_id, seq, rule_id, arn, status, severity, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    &[
-                        self.id.as_str().into(),
-                        Val::Int(i64::try_from(i).unwrap_or(i64::MAX)),
-                        f.rule_id.as_str().into(),
-                        f.resource.arn.as_str().into(),
-                        f.status.as_str().into(),
-                        f.severity.as_str().into(),
-                        text.clone().into(),
-                    ],
-                )
-                .map_err(q("write finding"))?;
-        }
-        for f in summary.findings.iter() {
-            if let Some(waiver) = &f.waiver {
-                self.db
-                    .exec(
-                        "INSERT INTO waiver_history (snapshot_id, rule_id, arn, waiver) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (snapshot_id, rule_id, arn) DO NOTHING",
-                        &[
-                            self.id.as_str().into(),
-                            f.rule_id.as_str().into(),
-                            f.resource.arn.as_str().into(),
-                            serde_json::to_string(waiver).unwrap_or_default().into(),
-                        ],
-                    )
-                    .map_err(q("write waiver history"))?;
-            }
-        }
-        for (i, ((event, rule, arn, _), text)) in summary.drift.iter().zip(&drift_text).enumerate()
-        {
-            self.db
-                .exec(
-                    "INSERT INTO drift_events (snapshot_id, seq, event, rule_id, arn, body) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[
-                        self.id.as_str().into(),
-                        Val::Int(i64::try_from(i).unwrap_or(i64::MAX)),
-                        event.clone().into(),
-                        rule.clone().into(),
-                        arn.clone().into(),
-                        text.clone().into(),
-                    ],
-                )
-                .map_err(q("write drift event"))?;
-        }
+        let id: Val = self.id.as_str().into();
+        self.db
+            .exec(
+                "INSERT INTO findings (snapshot_id, seq, rule_id, arn, status, severity, body, account) \
+                 SELECT $1, seq, rule_id, arn, status, severity, body, account FROM staged_findings",
+                std::slice::from_ref(&id),
+            )
+            .map_err(q("write findings"))?;
+        self.db
+            .exec(
+                "INSERT INTO waiver_history (snapshot_id, rule_id, arn, waiver) \
+                 SELECT $1, rule_id, arn, waiver FROM staged_waivers",
+                std::slice::from_ref(&id),
+            )
+            .map_err(q("write waiver history"))?;
+        self.db
+            .exec(
+                "INSERT INTO drift_events (snapshot_id, seq, event, rule_id, arn, body) \
+                 SELECT $1, seq, event, rule_id, arn, body FROM staged_drift",
+                std::slice::from_ref(&id),
+            )
+            .map_err(q("write drift events"))?;
+        self.clear_staging()?;
         self.db.batch("COMMIT").map_err(q("commit snapshot"))?;
         self.open = false;
         Ok(SnapshotMeta {
@@ -339,98 +492,97 @@ impl<'a> SnapshotWriter<'a> {
         })
     }
 
-    /// Updates `finding_status` and `failure_episodes`, and fills each finding's `first_seen`.
-    fn record_history(
-        &mut self,
-        findings: &mut [Finding],
-        scope: &Scope,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    /// Updates `finding_status` and `failure_episodes` for one finding, and fills its
+    /// `first_seen`.
+    fn record_status(&mut self, f: &mut Finding, now: DateTime<Utc>) -> Result<(), StoreError> {
         let now_text = ts(now);
         let id = self.id.to_string();
-        let mut seen = std::collections::BTreeSet::new();
-        for f in findings.iter_mut() {
-            let key = (f.rule_id.to_string(), f.resource.arn.to_string());
-            seen.insert(key.clone());
-            let prev = self
-                .db
-                .query(
-                    "SELECT status, since FROM finding_status WHERE rule_id = $1 AND arn = $2",
-                    &[key.0.clone().into(), key.1.clone().into()],
-                )
-                .map_err(q("read finding status"))?;
-            let prev = prev
-                .first()
-                .map(|r| (r[0].text().to_owned(), r[1].text().to_owned()));
-            let status = f.status.as_str();
-            let since = match &prev {
-                Some((s, since)) if s == status => since.clone(),
-                _ => now_text.clone(),
-            };
-            f.first_seen = Some(
-                DateTime::parse_from_rfc3339(&since)
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or(now),
-            );
+        let key = (f.rule_id.to_string(), f.resource.arn.to_string());
+        let prev = self
+            .db
+            .query(
+                "SELECT status, since FROM finding_status WHERE rule_id = $1 AND arn = $2",
+                &[key.0.clone().into(), key.1.clone().into()],
+            )
+            .map_err(q("read finding status"))?;
+        let prev = prev
+            .first()
+            .map(|r| (r[0].text().to_owned(), r[1].text().to_owned()));
+        let status = f.status.as_str();
+        let since = match &prev {
+            Some((s, since)) if s == status => since.clone(),
+            _ => now_text.clone(),
+        };
+        f.first_seen = Some(
+            DateTime::parse_from_rfc3339(&since)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(now),
+        );
+        self.db
+            .exec(
+                "INSERT INTO finding_status (rule_id, arn, account, region, service, status, since, since_snapshot, \
+                 last_seen, last_snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (rule_id, arn) DO UPDATE SET status = excluded.status, since = excluded.since, \
+                 since_snapshot = CASE WHEN finding_status.status = excluded.status \
+                                       THEN finding_status.since_snapshot ELSE excluded.since_snapshot END, \
+                 last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot",
+                &[
+                    key.0.clone().into(),
+                    key.1.clone().into(),
+                    f.resource.account.as_str().into(),
+                    f.resource.region.as_str().into(),
+                    f.resource.kind.service().into(),
+                    status.into(),
+                    since.clone().into(),
+                    id.clone().into(),
+                    now_text.clone().into(),
+                    id.clone().into(),
+                ],
+            )
+            .map_err(q("write finding status"))?;
+        let was_failing = prev
+            .as_ref()
+            .is_some_and(|(s, _)| s == Status::Fail.as_str());
+        let failing = f.status == Status::Fail;
+        if failing && !was_failing {
             self.db
                 .exec(
-                    "INSERT INTO finding_status (rule_id, arn, account, region, service, status, since, since_snapshot, \
-                     last_seen, last_snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                     ON CONFLICT (rule_id, arn) DO UPDATE SET status = excluded.status, since = excluded.since, \
-                     since_snapshot = CASE WHEN finding_status.status = excluded.status \
-                                           THEN finding_status.since_snapshot ELSE excluded.since_snapshot END, \
-                     last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot",
-                    &[
-                        key.0.clone().into(),
-                        key.1.clone().into(),
-                        f.resource.account.as_str().into(),
-                        f.resource.region.as_str().into(),
-                        f.resource.kind.service().into(),
-                        status.into(),
-                        since.clone().into(),
-                        id.clone().into(),
-                        now_text.clone().into(),
-                        id.clone().into(),
-                    ],
+                    "INSERT INTO failure_episodes (rule_id, arn, opened_at, opened_snapshot, last_seen) \
+                     VALUES ($1, $2, $3, $4, $3)",
+                    &[key.0.clone().into(), key.1.clone().into(), now_text.clone().into(), id.clone().into()],
                 )
-                .map_err(q("write finding status"))?;
-            let was_failing = prev
-                .as_ref()
-                .is_some_and(|(s, _)| s == Status::Fail.as_str());
-            let failing = f.status == Status::Fail;
-            if failing && !was_failing {
-                self.db
-                    .exec(
-                        "INSERT INTO failure_episodes (rule_id, arn, opened_at, opened_snapshot, last_seen) \
-                         VALUES ($1, $2, $3, $4, $3)",
-                        &[key.0.clone().into(), key.1.clone().into(), now_text.clone().into(), id.clone().into()],
-                    )
-                    .map_err(q("open failure episode"))?;
-            } else if failing {
-                self.db
-                    .exec(
-                        "UPDATE failure_episodes SET last_seen = $3 WHERE rule_id = $1 AND arn = $2 AND resolved_at IS NULL",
-                        &[key.0.clone().into(), key.1.clone().into(), now_text.clone().into()],
-                    )
-                    .map_err(q("extend failure episode"))?;
-            } else if was_failing {
-                self.resolve(&key.0, &key.1, &now_text, &id)?;
-            }
+                .map_err(q("open failure episode"))?;
+        } else if failing {
+            self.db
+                .exec(
+                    "UPDATE failure_episodes SET last_seen = $3 WHERE rule_id = $1 AND arn = $2 AND resolved_at IS NULL",
+                    &[key.0.clone().into(), key.1.clone().into(), now_text.clone().into()],
+                )
+                .map_err(q("extend failure episode"))?;
+        } else if was_failing {
+            self.resolve(&key.0, &key.1, &now_text, &id)?;
         }
-        // Findings that were in scope before and are gone now: their resource was deleted.
-        let (pred, params) = scope.predicate(1);
+        Ok(())
+    }
+
+    /// Findings that were in scope before and that this snapshot did not report (their
+    /// resource was deleted): resolves their failure episodes and forgets their status.
+    fn forget_vanished(&mut self, scope: &Scope, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let now_text = ts(now);
+        let id = self.id.to_string();
+        let (pred, mut params) = scope.predicate(2);
+        params.insert(0, Val::Text(id.clone()));
         let rows = self
             .db
             .query(
-                &format!("SELECT rule_id, arn, status FROM finding_status WHERE {pred}"),
+                &format!(
+                    "SELECT rule_id, arn, status FROM finding_status WHERE last_snapshot <> $1 AND {pred}"
+                ),
                 &params,
             )
             .map_err(q("read finding status"))?;
         for r in rows {
             let key = (r[0].text().to_owned(), r[1].text().to_owned());
-            if seen.contains(&key) {
-                continue;
-            }
             if r[2].text() == Status::Fail.as_str() {
                 self.resolve(&key.0, &key.1, &now_text, &id)?;
             }
@@ -467,6 +619,17 @@ impl Drop for SnapshotWriter<'_> {
             }
         }
     }
+}
+
+/// `($1, $2), ($3, $4)`: placeholders for a multi-row insert.
+fn marks(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// JSON text for a JSON column; the values stored always serialise.

@@ -150,16 +150,17 @@ fn scan(store: &mut Store, s: Scan<'_>) -> (SnapshotMeta, Vec<Finding>) {
         w.put_resource(r).unwrap();
     }
     let mut findings = s.findings;
+    let finished_at = t(s.at) + chrono::Duration::seconds(30);
+    w.put_findings(&mut findings, finished_at).unwrap();
+    w.put_drift(s.drift).unwrap();
     let meta = w
         .commit(SnapshotSummary {
-            finished_at: t(s.at) + chrono::Duration::seconds(30),
+            finished_at,
             accounts: vec![account()],
             regions: s.regions.iter().map(|r| Region::new(*r).unwrap()).collect(),
             services: vec!["ec2".into()],
             coverage: Coverage::default(),
             baseline: ("test baseline".into(), "1".into()),
-            findings: &mut findings,
-            drift: s.drift,
         })
         .unwrap();
     (meta, findings)

@@ -1,0 +1,199 @@
+//! After collection: the snapshot is evaluated one account at a time from the resources
+//! staged in the store, compared with the previous snapshot one account at a time, and its
+//! findings and drift stream into the store. Memory follows the largest account (plus the
+//! few resources of other accounts that rules look up, such as an organization trail's log
+//! group), not the estate.
+//!
+//! Runs on the store's thread: it reads and writes through the open [`SnapshotWriter`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use posture_check::{
+    CoverageIndex, Evaluator, ExpiredWaiver, Foreign, Settings, StaleWaiver, Want,
+};
+use posture_drift as drift;
+use posture_model::{AccountId, Coverage, Region, Resource, Severity, SnapshotMeta, Status};
+use posture_store::{DriftEvent, SnapshotWriter, StoreError};
+use serde::Serialize;
+
+/// What the evaluation needs besides the staged resources.
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    /// Baseline, waivers, attestations, PHI scope and time.
+    pub settings: Settings<'a>,
+    /// What the scan could and could not collect, in every account.
+    pub coverage: &'a Coverage,
+    /// The accounts scanned (entered).
+    pub accounts: &'a [AccountId],
+    /// The regions scanned.
+    pub regions: &'a [Region],
+    /// The services collected.
+    pub services: &'a [String],
+    /// The snapshot before this one, for drift.
+    pub previous: Option<&'a SnapshotMeta>,
+    /// When collection finished: the time the finding history records.
+    pub finished_at: DateTime<Utc>,
+}
+
+/// What changed since the previous snapshot.
+#[derive(Debug, Serialize)]
+pub struct Drift {
+    /// The previous snapshot's id.
+    pub since: String,
+    /// Resources added, removed or modified.
+    pub resources: Vec<drift::ResourceChange>,
+    /// Finding transitions, except "still failing" (a state, not a change: it is counted in
+    /// `still_failing`, and `posture diff` lists it).
+    pub findings: Vec<drift::FindingTransition>,
+    /// Findings that failed before and still fail.
+    pub still_failing: usize,
+}
+
+impl Drift {
+    /// How many finding transitions of kind `t` there were.
+    pub fn count(&self, t: drift::Transition) -> usize {
+        if t == drift::Transition::StillFailing {
+            return self.still_failing;
+        }
+        self.findings.iter().filter(|f| f.transition == t).count()
+    }
+}
+
+/// The drift events stored with the snapshot: every resource change and every finding
+/// transition except "still failing".
+fn events(
+    resources: &[drift::ResourceChange],
+    findings: &[drift::FindingTransition],
+) -> Vec<DriftEvent> {
+    let mut out = Vec::new();
+    for c in resources {
+        let event = match c.change {
+            drift::Change::Added => "resource_added",
+            drift::Change::Removed => "resource_removed",
+            drift::Change::Modified => "resource_modified",
+        };
+        out.push((
+            event.to_owned(),
+            None,
+            c.arn.clone(),
+            serde_json::to_value(c).unwrap_or_default(),
+        ));
+    }
+    for t in findings {
+        out.push((
+            t.transition.as_str().to_owned(),
+            Some(t.rule_id.to_string()),
+            t.resource.arn.to_string(),
+            serde_json::to_value(t).unwrap_or_default(),
+        ));
+    }
+    out
+}
+
+/// The result of the evaluation, without the findings (they are in the store).
+#[derive(Debug)]
+pub struct Evaluated {
+    /// Findings per status.
+    pub counts: BTreeMap<&'static str, usize>,
+    /// The highest severity among failing findings.
+    pub worst_failure: Option<Severity>,
+    /// Drift against the previous snapshot, when there is one.
+    pub drift: Option<Drift>,
+    /// Live waivers that matched no failing or undecided finding.
+    pub stale_waivers: Vec<StaleWaiver>,
+    /// Waivers past their expiry.
+    pub expired_waivers: Vec<ExpiredWaiver>,
+    /// Accounts evaluated.
+    pub accounts: usize,
+    /// Resources of other accounts loaded for cross-account lookups.
+    pub foreign_resources: usize,
+}
+
+/// Evaluates the staged snapshot account by account and streams findings and drift into
+/// `writer`; `progress` is told (accounts done, accounts in all) after each account.
+pub fn evaluate(
+    writer: &mut SnapshotWriter<'_>,
+    job: &Job<'_>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Evaluated, StoreError> {
+    let coverage = CoverageIndex::new(job.coverage);
+    // Every account with resources, every account with a gap (one that could not be
+    // entered has only that), and every account scanned.
+    let mut accounts: BTreeSet<AccountId> = writer.staged_accounts()?.into_iter().collect();
+    accounts.extend(coverage.gap_accounts().into_iter().cloned());
+    accounts.extend(job.accounts.iter().cloned());
+    let total = accounts.len();
+
+    let scope = job.previous.map(|prev| {
+        drift::Scope::new(&prev.accounts, &prev.regions, &prev.services)
+            .intersect(&drift::Scope::new(job.accounts, job.regions, job.services))
+    });
+    let mut drift = job.previous.map(|prev| Drift {
+        since: prev.id.to_string(),
+        resources: Vec::new(),
+        findings: Vec::new(),
+        still_failing: 0,
+    });
+
+    let mut evaluator = Evaluator::new(job.settings);
+    let mut foreign = Foreign::default();
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut worst_failure = None;
+    for (done, account) in accounts.iter().enumerate() {
+        let own = writer.staged_resources(None, Some(account), None)?;
+        let mut findings =
+            evaluator.evaluate_account(account, &own, &coverage, &mut foreign, |want| {
+                load(writer, want)
+            })?;
+        writer.put_findings(&mut findings, job.finished_at)?;
+        for f in &findings {
+            *counts.entry(f.status.as_str()).or_default() += 1;
+            if f.status == Status::Fail {
+                worst_failure = worst_failure.max(Some(f.severity));
+            }
+        }
+        if let (Some(prev), Some(scope), Some(drift)) = (job.previous, &scope, &mut drift)
+            && scope.has_account(account)
+        {
+            let before = writer.snapshot_resources(&prev.id, account)?;
+            let resources = drift::diff_resources(&before, &own, scope);
+            drop(before);
+            let before = writer.snapshot_findings(&prev.id, account)?;
+            let mut transitions = drift::diff_findings(&before, &findings, scope, job.finished_at);
+            drop(before);
+            let still = transitions
+                .iter()
+                .filter(|t| t.transition == drift::Transition::StillFailing)
+                .count();
+            transitions.retain(|t| t.transition != drift::Transition::StillFailing);
+            writer.put_drift(events(&resources, &transitions))?;
+            drift.still_failing += still;
+            drift.resources.extend(resources);
+            drift.findings.extend(transitions);
+        }
+        progress(done + 1, total);
+    }
+    let (stale_waivers, expired_waivers) = evaluator.finish();
+    Ok(Evaluated {
+        counts,
+        worst_failure,
+        drift,
+        stale_waivers,
+        expired_waivers,
+        accounts: total,
+        foreign_resources: foreign.len(),
+    })
+}
+
+/// The staged resources a cross-account lookup wants.
+fn load(writer: &mut SnapshotWriter<'_>, want: &Want) -> Result<Vec<Resource>, StoreError> {
+    let kind = want.kind().as_str();
+    match want {
+        Want::Kind(_) => writer.staged_resources(Some(kind), None, None),
+        Want::Account(_, account) => writer.staged_resources(Some(kind), Some(account), None),
+        Want::Scope(_, account, region) => {
+            writer.staged_resources(Some(kind), Some(account), Some(region))
+        }
+    }
+}
