@@ -64,6 +64,10 @@ const CASES: &[(&str, Case)] = &[
         "drift_events_are_stored_with_their_snapshot",
         drift_events_are_stored_with_their_snapshot,
     ),
+    (
+        "an_open_snapshot_is_read_back_one_account_at_a_time",
+        an_open_snapshot_is_read_back_one_account_at_a_time,
+    ),
 ];
 
 #[test]
@@ -508,4 +512,104 @@ fn drift_events_are_stored_with_their_snapshot(loc: &StoreLocation) {
         "{:?}",
         report.problems
     );
+}
+
+/// A VPC of `account`.
+fn vpc_of(account: &str, region: &str, id: &str) -> Resource {
+    let mut r = vpc(region, id, "10.0.0.0/16");
+    r.account = AccountId::new(account).unwrap();
+    r.arn = Arn::new(format!("arn:aws:ec2:{region}:{account}:vpc/{id}")).unwrap();
+    r
+}
+
+fn an_open_snapshot_is_read_back_one_account_at_a_time(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let (a, b) = ("111122223333", "444455556666");
+    // Upper case sorts before lower case bytewise, whatever the database's collation.
+    let a_east_lower = vpc_of(a, "us-east-1", "vpc-a");
+    let a_east_upper = vpc_of(a, "us-east-1", "vpc-B");
+    let a_west = vpc_of(a, "us-west-2", "vpc-c");
+    let b_east = vpc_of(b, "us-east-1", "vpc-d");
+    let accounts = [AccountId::new(a).unwrap(), AccountId::new(b).unwrap()];
+    let east = Region::new("us-east-1").unwrap();
+    let regions = vec![east.clone(), Region::new("us-west-2").unwrap()];
+    let summary = |at: i64| SnapshotSummary {
+        finished_at: t(at) + chrono::Duration::seconds(30),
+        accounts: accounts.to_vec(),
+        regions: regions.clone(),
+        services: vec!["ec2".into()],
+        coverage: Coverage::default(),
+        baseline: ("test baseline".into(), "1".into()),
+    };
+
+    let mut w = store.begin_snapshot(t(0)).unwrap();
+    for r in [&b_east, &a_west, &a_east_lower, &a_east_upper] {
+        w.put_resource(r).unwrap();
+    }
+    assert_eq!(w.staged_accounts().unwrap(), accounts.to_vec());
+    assert_eq!(
+        w.staged_resources(None, Some(&accounts[0]), None).unwrap(),
+        vec![a_east_upper.clone(), a_east_lower.clone(), a_west.clone()],
+        "one account's resources, sorted by (kind, ARN) in byte order"
+    );
+    assert_eq!(
+        w.staged_resources(Some("aws_ec2_vpc"), None, Some(&east))
+            .unwrap(),
+        vec![a_east_upper.clone(), a_east_lower.clone(), b_east.clone()]
+    );
+    assert!(
+        w.staged_resources(Some("aws_s3_bucket"), None, None)
+            .unwrap()
+            .is_empty()
+    );
+    // Findings arrive one account at a time and keep that order.
+    let mut of_a = vec![
+        finding(&a_east_upper, Status::Fail),
+        finding(&a_west, Status::Pass),
+    ];
+    let mut of_b = vec![finding(&b_east, Status::Fail)];
+    let at = t(0) + chrono::Duration::seconds(30);
+    w.put_findings(&mut of_a, at).unwrap();
+    w.put_findings(&mut of_b, at).unwrap();
+    let first = w.commit(summary(0)).unwrap();
+    let all: Vec<Finding> = of_a.iter().chain(&of_b).cloned().collect();
+    assert_eq!(store.findings(&first.id).unwrap(), all);
+    let page = store.findings_page(&first.id, None, 2).unwrap();
+    assert_eq!(page.len(), 2);
+    assert_eq!(page[1].1, all[1]);
+    let rest = store.findings_page(&first.id, Some(page[1].0), 2).unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].1, all[2]);
+    assert!(
+        store
+            .findings_page(&first.id, Some(rest[0].0), 2)
+            .unwrap()
+            .is_empty()
+    );
+
+    // The next scan reads the previous snapshot one account at a time.
+    let mut w = store.begin_snapshot(t(60)).unwrap();
+    assert_eq!(
+        w.snapshot_resources(&first.id, &accounts[1]).unwrap(),
+        vec![b_east.clone()]
+    );
+    assert_eq!(w.snapshot_findings(&first.id, &accounts[0]).unwrap(), of_a);
+    // The second scan no longer sees account B's VPC: its failure is resolved.
+    w.put_resource(&a_east_upper).unwrap();
+    let mut again = vec![finding(&a_east_upper, Status::Fail)];
+    w.put_findings(&mut again, t(60) + chrono::Duration::seconds(30))
+        .unwrap();
+    assert_eq!(
+        again[0].first_seen,
+        Some(at),
+        "still failing since the first scan"
+    );
+    w.commit(summary(60)).unwrap();
+    let episodes = store
+        .failure_episodes("vpc_flow_logs_enabled", b_east.arn.as_str())
+        .unwrap();
+    assert_eq!(episodes.len(), 1);
+    assert!(episodes[0].resolved_at.is_some(), "{episodes:?}");
+    let report = store.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }

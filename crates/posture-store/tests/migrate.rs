@@ -57,6 +57,15 @@ fn a_schema_1_store_is_upgraded_in_place_and_verifies() {
                 rusqlite::params![id, hash],
             )
             .unwrap();
+            // Schema 1 findings had no account column; schema 3 fills it from the body.
+            conn.execute(
+                "INSERT INTO findings VALUES (?1, 0, 'vpc_flow_logs_enabled', 'arn:aws:ec2:us-east-1:111122223333:vpc/vpc-1', 'fail', 'medium', ?2)",
+                rusqlite::params![
+                    id,
+                    r#"{"rule_id":"vpc_flow_logs_enabled","resource":{"arn":"arn:aws:ec2:us-east-1:111122223333:vpc/vpc-1","account":"111122223333"}}"#
+                ],
+            )
+            .unwrap();
         }
     }
     let mut store = Store::open(&StoreLocation::Sqlite(path.clone())).unwrap();
@@ -75,6 +84,13 @@ fn a_schema_1_store_is_upgraded_in_place_and_verifies() {
         serde_json::to_string(&r[0])
             .unwrap()
             .contains("10.1.0.0/16")
+    );
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM findings WHERE account = '111122223333'")
+            .unwrap(),
+        3,
+        "every finding has its account"
     );
     let report = store.verify().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);

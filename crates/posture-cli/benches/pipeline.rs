@@ -1,0 +1,138 @@
+//! Memory of a scan after collection: does it follow the largest account or the estate?
+//!
+//! `cargo bench -p posture --bench pipeline -- [--accounts N] [--scans S]` (defaults 100
+//! and 2) stages N copies of the seeded account (`posture-check/benches/seeded-account.jsonl`,
+//! the 161 resources of 49 kinds a real scan collected from the end-to-end suite's moto
+//! account, each copy under its own account id) into a SQLite store exactly as `posture
+//! scan` does, then runs the same code the scan runs after collection
+//! (`posture::pipeline::evaluate` and the commit): evaluation one account at a time from
+//! the store, drift against the previous snapshot, findings and drift streamed into the
+//! store. With `--scans 2` the second snapshot changes one resource per account, so drift
+//! is computed and stored. It reports the time of each phase and the peak memory of the
+//! process; run it with several N to see whether memory grows with the estate.
+
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+use posture::pipeline::{self, Job};
+use posture_check::{Baseline, PhiScope, Settings};
+use posture_model::{AccountId, Coverage, Region, Resource, ResourceBody};
+use posture_store::{SnapshotSummary, Store, StoreLocation};
+
+const SEEDED_ACCOUNT: &str = "123456789012";
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    let accounts: u64 = arg("--accounts", "100").parse().expect("--accounts N");
+    let scans: u64 = arg("--scans", "2").parse().expect("--scans S");
+    let templates: Vec<&str> = include_str!("../../posture-check/benches/seeded-account.jsonl")
+        .lines()
+        .collect();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let location = StoreLocation::Sqlite(dir.path().join("posture.sqlite"));
+    let mut store = Store::open(&location).expect("open the store");
+    let baseline = Baseline::hipaa().expect("the shipped baseline");
+    let phi = PhiScope::default();
+    let regions = [
+        Region::new("us-east-1").expect("valid"),
+        Region::new("us-west-2").expect("valid"),
+    ];
+    let services: Vec<String> = posture_collect::Service::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .collect();
+    let ids: Vec<AccountId> = (0..accounts)
+        .map(|i| AccountId::new(format!("{:012}", 100_000_000_000 + i)).expect("valid"))
+        .collect();
+    let t0 = Utc::now() - Duration::days(1);
+    for scan in 0..scans {
+        let started = t0 + Duration::hours(i64::try_from(scan).unwrap_or(0));
+        let previous = store.latest_snapshot().expect("read the latest snapshot");
+        let t = Instant::now();
+        let mut writer = store.begin_snapshot(started).expect("begin");
+        let mut staged = 0u64;
+        for id in &ids {
+            for (i, line) in templates.iter().enumerate() {
+                let mut r: Resource =
+                    serde_json::from_str(&line.replace(SEEDED_ACCOUNT, id.as_str()))
+                        .expect("a template resource");
+                // Later scans change one resource per account, so there is drift.
+                if scan > 0 && i == 0 {
+                    if let ResourceBody::Account(a) = &mut r.body {
+                        a.scanned_as = format!("{}-scan-{scan}", a.scanned_as);
+                    }
+                }
+                writer.put_resource(&r).expect("stage a resource");
+                staged += 1;
+            }
+        }
+        let staging = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let finished_at = started + Duration::minutes(5);
+        let coverage = Coverage::default();
+        let job = Job {
+            settings: Settings {
+                baseline: &baseline,
+                waivers: None,
+                attestations: None,
+                phi: &phi,
+                now: finished_at,
+            },
+            coverage: &coverage,
+            accounts: &ids,
+            regions: &regions,
+            services: &services,
+            previous: previous.as_ref(),
+            finished_at,
+        };
+        let evaluated = pipeline::evaluate(&mut writer, &job, &mut |_, _| {}).expect("evaluate");
+        let evaluating = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let meta = writer
+            .commit(SnapshotSummary {
+                finished_at,
+                accounts: ids.clone(),
+                regions: regions.to_vec(),
+                services: services.clone(),
+                coverage,
+                baseline: (baseline.name.clone(), baseline.version.clone()),
+            })
+            .expect("commit");
+        let committing = t.elapsed().as_secs_f64();
+        let findings: usize = evaluated.counts.values().sum();
+        println!(
+            "scan {}: {accounts} accounts, {staged} resources staged ({} stored), {findings} findings, \
+             {} drift events; staging {staging:.1} s, evaluation and drift {evaluating:.1} s, \
+             commit {committing:.1} s; {} foreign resources loaded",
+            scan + 1,
+            meta.resource_count,
+            evaluated
+                .drift
+                .as_ref()
+                .map_or(0, |d| d.resources.len() + d.findings.len()),
+            evaluated.foreign_resources,
+        );
+    }
+    if let Some(peak) = peak_rss_mib() {
+        println!("peak memory of the process: {peak:.0} MiB");
+    }
+}
