@@ -76,10 +76,11 @@ fn main() {
                     serde_json::from_str(&line.replace(SEEDED_ACCOUNT, id.as_str()))
                         .expect("a template resource");
                 // Later scans change one resource per account, so there is drift.
-                if scan > 0 && i == 0 {
-                    if let ResourceBody::Account(a) = &mut r.body {
-                        a.scanned_as = format!("{}-scan-{scan}", a.scanned_as);
-                    }
+                if scan > 0
+                    && i == 0
+                    && let ResourceBody::Account(a) = &mut r.body
+                {
+                    a.scanned_as = format!("{}-scan-{scan}", a.scanned_as);
                 }
                 writer.put_resource(&r).expect("stage a resource");
                 staged += 1;
