@@ -29,18 +29,6 @@ fn arg(name: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
-}
-
 fn main() {
     let accounts: u64 = arg("--accounts", "100").parse().expect("--accounts N");
     let scans: u64 = arg("--scans", "2").parse().expect("--scans S");
@@ -133,7 +121,7 @@ fn main() {
             evaluated.foreign_resources,
         );
     }
-    if let Some(peak) = peak_rss_mib() {
+    if let Some(peak) = posture::peak_memory_mib() {
         println!("peak memory of the process: {peak:.0} MiB");
     }
 }

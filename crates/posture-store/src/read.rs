@@ -256,26 +256,42 @@ pub(crate) fn resources_in(
         pred = format!("{pred} AND rv.account = ${}", params.len());
     }
     let order = crate::chain::bytewise(db, &["rv.kind", "rv.arn"]);
-    let mut out = Vec::new();
-    let mut bad = None;
-    db.query_each(
+    query_json(
+        db,
         &format!(
             "SELECT b.body FROM resource_versions rv JOIN bodies b ON b.hash = rv.hash \
              WHERE rv.valid_from <= $1 AND (rv.valid_to IS NULL OR rv.valid_to >= $1) AND {pred} \
              ORDER BY {order}"
         ),
         &params,
-        &mut |r| {
-            match serde_json::from_str(r[0].text()) {
-                Ok(resource) => out.push(resource),
-                Err(e) => bad = Some(e),
-            }
-            Ok(())
-        },
+        "resource",
     )
-    .map_err(q("read resources"))?;
+}
+
+/// Runs a query whose first column is JSON and decodes each row as it streams past.
+pub(crate) fn query_json<T: serde::de::DeserializeOwned>(
+    db: &mut dyn Db,
+    sql: &str,
+    params: &[Val],
+    what: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    let mut bad = None;
+    db.query_each(sql, params, &mut |r| {
+        match serde_json::from_str(r[0].text()) {
+            Ok(value) => out.push(value),
+            Err(e) => {
+                bad.get_or_insert(e);
+            }
+        }
+        Ok(())
+    })
+    .map_err(|source| StoreError::Query {
+        operation: what,
+        source,
+    })?;
     match bad {
-        Some(e) => Err(corrupt("resource")(e)),
+        Some(e) => Err(corrupt(what)(e)),
         None => Ok(out),
     }
 }
@@ -292,22 +308,10 @@ pub(crate) fn findings_in(
         params.push(account.as_str().into());
         filter = " AND account = $2".to_owned();
     }
-    let mut out = Vec::new();
-    let mut bad = None;
-    db.query_each(
+    query_json(
+        db,
         &format!("SELECT body FROM findings WHERE snapshot_id = $1{filter} ORDER BY seq"),
         &params,
-        &mut |r| {
-            match serde_json::from_str(r[0].text()) {
-                Ok(f) => out.push(f),
-                Err(e) => bad = Some(e),
-            }
-            Ok(())
-        },
+        "finding",
     )
-    .map_err(q("read findings"))?;
-    match bad {
-        Some(e) => Err(corrupt("finding")(e)),
-        None => Ok(out),
-    }
 }

@@ -11,7 +11,7 @@ use posture_model::{
 
 use crate::chain::{self, LinesDigest, Scope};
 use crate::db::{Db, Dialect, Val};
-use crate::{StoreError, content_hash, corrupt, q};
+use crate::{StoreError, content_hash, q};
 
 /// Timestamps are stored as RFC 3339 text with microseconds, UTC.
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
@@ -257,24 +257,16 @@ impl<'a> SnapshotWriter<'a> {
             }
         }
         let order = chain::bytewise(self.db, &["s.kind", "s.arn"]);
-        let mut out = Vec::new();
-        self.db
-            .query_each(
-                &format!(
-                    "SELECT b.body FROM staged_resources s JOIN bodies b ON b.hash = s.hash \
-                     WHERE {} ORDER BY {order}",
-                    conditions.join(" AND ")
-                ),
-                &params,
-                &mut |r| {
-                    out.push(r[0].text().to_owned());
-                    Ok(())
-                },
-            )
-            .map_err(q("read staged resources"))?;
-        out.iter()
-            .map(|text| serde_json::from_str(text).map_err(corrupt("staged resource")))
-            .collect()
+        crate::read::query_json(
+            self.db,
+            &format!(
+                "SELECT b.body FROM staged_resources s JOIN bodies b ON b.hash = s.hash \
+                 WHERE {} ORDER BY {order}",
+                conditions.join(" AND ")
+            ),
+            &params,
+            "staged resource",
+        )
     }
 
     /// The resources of committed snapshot `id` in `account`, sorted by (kind, ARN).
