@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use posture::pipeline::Drift;
 use posture_model::{Finding, SnapshotId, SnapshotMeta, Status};
+use posture_pipeline::Drift;
 use posture_store::Store;
 use serde::Serialize;
 

@@ -170,7 +170,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         attempts: clients.counter().attempts(),
         throttled: clients.counter().throttled(),
         resources: meta.resource_count,
-        peak_memory_mib: posture::peak_memory_mib(),
+        peak_memory_mib: posture_pipeline::peak_memory_mib(),
     };
     // The findings are read back from the store a page at a time, on a blocking thread.
     let failed = evaluated.worst_failure.is_some_and(|s| s >= fail_on);

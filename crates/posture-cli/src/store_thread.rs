@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use posture::pipeline::{self, Evaluated};
 use posture_check::Settings;
 use posture_model::{AccountId, Coverage, Region, Resource, SnapshotMeta};
+use posture_pipeline::{self as pipeline, Evaluated};
 use posture_store::{PruneReport, SnapshotSummary, SnapshotWriter, Store, StoreLocation};
 
 use crate::cli::CheckInputs;

@@ -116,9 +116,11 @@ const MIGRATIONS: &[&str] = &[
         snapshots_pruned   BIGINT NOT NULL
      );",
     // 3: findings carry their account, so a scan reads the previous snapshot's findings one
-    //    account at a time (filled in for existing rows by `backfill_finding_accounts`).
+    //    account at a time (filled in for existing rows by `backfill_finding_accounts`);
+    //    resource versions and finding status are indexed by account for the same reason.
     "ALTER TABLE findings ADD COLUMN account TEXT;
-     CREATE INDEX findings_by_account ON findings (snapshot_id, account);",
+     CREATE INDEX findings_by_account ON findings (snapshot_id, account);
+     CREATE INDEX resource_versions_by_account ON resource_versions (account, valid_from);",
 ];
 
 /// The schema version this build writes.

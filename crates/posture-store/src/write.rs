@@ -115,7 +115,9 @@ impl<'a> SnapshotWriter<'a> {
                     seq BIGINT PRIMARY KEY, event TEXT NOT NULL, rule_id TEXT, arn TEXT NOT NULL,
                     body TEXT NOT NULL);
                  CREATE INDEX IF NOT EXISTS staged_resources_by_account
-                    ON staged_resources (account, kind);",
+                    ON staged_resources (account, kind);
+                 CREATE INDEX IF NOT EXISTS staged_findings_by_key
+                    ON staged_findings (rule_id, arn);",
             )
             .map_err(q("create staging tables"))?;
         w.clear_staging()?;
@@ -311,10 +313,10 @@ impl<'a> SnapshotWriter<'a> {
         self.lock()?;
         let now = at;
         for chunk in findings.chunks_mut(BATCH) {
+            self.record_statuses(chunk, now)?;
             let mut rows = Vec::with_capacity(chunk.len() * 7);
             let mut waivers = Vec::new();
-            for f in chunk.iter_mut() {
-                self.record_status(f, now)?;
+            for f in chunk.iter() {
                 let text = serde_json::to_string(f).unwrap_or_default();
                 self.findings.push(&text);
                 rows.extend([
@@ -392,6 +394,15 @@ impl<'a> SnapshotWriter<'a> {
         chain::advance_versions(self.db, seq, &scope)?;
         let (resource_count, resources_sha256) = chain::membership_digest(self.db, seq, &scope)?;
         self.forget_vanished(&scope, finished)?;
+        // Failures that go on: their episodes were last seen now.
+        self.db
+            .exec(
+                "UPDATE failure_episodes SET last_seen = $1 WHERE resolved_at IS NULL AND EXISTS \
+                 (SELECT 1 FROM staged_findings s WHERE s.status = $2 \
+                  AND s.rule_id = failure_episodes.rule_id AND s.arn = failure_episodes.arn)",
+                &[ts(finished).into(), Status::Fail.as_str().into()],
+            )
+            .map_err(q("extend failure episodes"))?;
         let coverage_text = serde_json::to_string(&summary.coverage).unwrap_or_default();
         let finding_count = self.findings.count();
         let manifest = chain::Manifest {
@@ -484,75 +495,115 @@ impl<'a> SnapshotWriter<'a> {
         })
     }
 
-    /// Updates `finding_status` and `failure_episodes` for one finding, and fills its
-    /// `first_seen`.
-    fn record_status(&mut self, f: &mut Finding, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Updates `finding_status` and `failure_episodes` for a batch of findings (a few
+    /// statements per batch, not per finding), and fills each one's `first_seen`. Failure
+    /// episodes that go on are extended at commit, in one statement.
+    fn record_statuses(
+        &mut self,
+        batch: &mut [Finding],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let now_text = ts(now);
         let id = self.id.to_string();
-        let key = (f.rule_id.to_string(), f.resource.arn.to_string());
-        let prev = self
+        // The status each (rule, ARN) had before.
+        let mut keys = Vec::with_capacity(batch.len() * 2);
+        for f in batch.iter() {
+            keys.push(Val::from(f.rule_id.as_str()));
+            keys.push(Val::from(f.resource.arn.as_str()));
+        }
+        let rows = self
             .db
             .query(
-                "SELECT status, since FROM finding_status WHERE rule_id = $1 AND arn = $2",
-                &[key.0.clone().into(), key.1.clone().into()],
+                &format!(
+                    "SELECT rule_id, arn, status, since FROM finding_status WHERE (rule_id, arn) IN (VALUES {})",
+                    marks(batch.len(), 2)
+                ),
+                &keys,
             )
             .map_err(q("read finding status"))?;
-        let prev = prev
-            .first()
-            .map(|r| (r[0].text().to_owned(), r[1].text().to_owned()));
-        let status = f.status.as_str();
-        let since = match &prev {
-            Some((s, since)) if s == status => since.clone(),
-            _ => now_text.clone(),
-        };
-        f.first_seen = Some(
-            DateTime::parse_from_rfc3339(&since)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or(now),
-        );
-        self.db
-            .exec(
-                "INSERT INTO finding_status (rule_id, arn, account, region, service, status, since, since_snapshot, \
-                 last_seen, last_snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (rule_id, arn) DO UPDATE SET status = excluded.status, since = excluded.since, \
-                 since_snapshot = CASE WHEN finding_status.status = excluded.status \
-                                       THEN finding_status.since_snapshot ELSE excluded.since_snapshot END, \
-                 last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot",
-                &[
-                    key.0.clone().into(),
+        let before: std::collections::HashMap<(String, String), (String, String)> = rows
+            .into_iter()
+            .map(|r| {
+                (
+                    (r[0].text().to_owned(), r[1].text().to_owned()),
+                    (r[2].text().to_owned(), r[3].text().to_owned()),
+                )
+            })
+            .collect();
+        let mut upserts = Vec::with_capacity(batch.len() * 10);
+        let mut upserted = std::collections::HashSet::new();
+        let mut opened = Vec::new();
+        let mut resolved = Vec::new();
+        // Last occurrence wins, as one statement may not touch a row twice.
+        for f in batch.iter_mut().rev() {
+            let key = (f.rule_id.to_string(), f.resource.arn.to_string());
+            let prev = before.get(&key);
+            let status = f.status.as_str();
+            let since = match prev {
+                Some((s, since)) if s == status => since.clone(),
+                _ => now_text.clone(),
+            };
+            f.first_seen = Some(
+                DateTime::parse_from_rfc3339(&since)
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or(now),
+            );
+            if !upserted.insert(key.clone()) {
+                continue;
+            }
+            let was_failing = prev.is_some_and(|(s, _)| s == Status::Fail.as_str());
+            let failing = f.status == Status::Fail;
+            if failing && !was_failing {
+                opened.extend([
+                    Val::from(key.0.clone()),
                     key.1.clone().into(),
-                    f.resource.account.as_str().into(),
-                    f.resource.region.as_str().into(),
-                    f.resource.kind.service().into(),
-                    status.into(),
-                    since.clone().into(),
-                    id.clone().into(),
                     now_text.clone().into(),
                     id.clone().into(),
-                ],
+                    now_text.clone().into(),
+                ]);
+            } else if was_failing && !failing {
+                resolved.push(key.clone());
+            }
+            upserts.extend([
+                Val::from(key.0),
+                key.1.into(),
+                f.resource.account.as_str().into(),
+                f.resource.region.as_str().into(),
+                f.resource.kind.service().into(),
+                status.into(),
+                since.into(),
+                id.clone().into(),
+                now_text.clone().into(),
+                id.clone().into(),
+            ]);
+        }
+        self.db
+            .exec(
+                &format!(
+                    "INSERT INTO finding_status (rule_id, arn, account, region, service, status, since, since_snapshot, \
+                     last_seen, last_snapshot) VALUES {} \
+                     ON CONFLICT (rule_id, arn) DO UPDATE SET status = excluded.status, since = excluded.since, \
+                     since_snapshot = CASE WHEN finding_status.status = excluded.status \
+                                           THEN finding_status.since_snapshot ELSE excluded.since_snapshot END, \
+                     last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot",
+                    marks(upserts.len() / 10, 10)
+                ),
+                &upserts,
             )
             .map_err(q("write finding status"))?;
-        let was_failing = prev
-            .as_ref()
-            .is_some_and(|(s, _)| s == Status::Fail.as_str());
-        let failing = f.status == Status::Fail;
-        if failing && !was_failing {
+        if !opened.is_empty() {
             self.db
                 .exec(
-                    "INSERT INTO failure_episodes (rule_id, arn, opened_at, opened_snapshot, last_seen) \
-                     VALUES ($1, $2, $3, $4, $3)",
-                    &[key.0.clone().into(), key.1.clone().into(), now_text.clone().into(), id.clone().into()],
+                    &format!(
+                        "INSERT INTO failure_episodes (rule_id, arn, opened_at, opened_snapshot, last_seen) VALUES {}",
+                        marks(opened.len() / 5, 5)
+                    ),
+                    &opened,
                 )
-                .map_err(q("open failure episode"))?;
-        } else if failing {
-            self.db
-                .exec(
-                    "UPDATE failure_episodes SET last_seen = $3 WHERE rule_id = $1 AND arn = $2 AND resolved_at IS NULL",
-                    &[key.0.clone().into(), key.1.clone().into(), now_text.clone().into()],
-                )
-                .map_err(q("extend failure episode"))?;
-        } else if was_failing {
-            self.resolve(&key.0, &key.1, &now_text, &id)?;
+                .map_err(q("open failure episodes"))?;
+        }
+        for (rule, arn) in resolved {
+            self.resolve(&rule, &arn, &now_text, &id)?;
         }
         Ok(())
     }

@@ -1,11 +1,11 @@
 //! Memory of a scan after collection: does it follow the largest account or the estate?
 //!
-//! `cargo bench -p posture --bench pipeline -- [--accounts N] [--scans S]` (defaults 100
+//! `cargo bench -p posture-pipeline --bench pipeline -- [--accounts N] [--scans S]` (defaults 100
 //! and 2) stages N copies of the seeded account (`posture-check/benches/seeded-account.jsonl`,
 //! the 161 resources of 49 kinds a real scan collected from the end-to-end suite's moto
 //! account, each copy under its own account id) into a SQLite store exactly as `posture
 //! scan` does, then runs the same code the scan runs after collection
-//! (`posture::pipeline::evaluate` and the commit): evaluation one account at a time from
+//! (`posture_pipeline::evaluate` and the commit): evaluation one account at a time from
 //! the store, drift against the previous snapshot, findings and drift streamed into the
 //! store. With `--scans 2` the second snapshot changes one resource per account, so drift
 //! is computed and stored. It reports the time of each phase and the peak memory of the
@@ -14,9 +14,9 @@
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
-use posture::pipeline::{self, Job};
 use posture_check::{Baseline, PhiScope, Settings};
 use posture_model::{AccountId, Coverage, Region, Resource, ResourceBody};
+use posture_pipeline::{self as pipeline, Job};
 use posture_store::{SnapshotSummary, Store, StoreLocation};
 
 const SEEDED_ACCOUNT: &str = "123456789012";
@@ -44,9 +44,15 @@ fn main() {
         Region::new("us-east-1").expect("valid"),
         Region::new("us-west-2").expect("valid"),
     ];
-    let services: Vec<String> = posture_collect::Service::ALL
+    // Every service the templates' resources belong to, as a scan of all of them records.
+    let services: Vec<String> = templates
         .iter()
-        .map(|s| s.as_str().to_owned())
+        .map(|line| {
+            let r: Resource = serde_json::from_str(line).expect("a template resource");
+            r.kind().service().to_owned()
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
     let ids: Vec<AccountId> = (0..accounts)
         .map(|i| AccountId::new(format!("{:012}", 100_000_000_000 + i)).expect("valid"))
@@ -121,7 +127,7 @@ fn main() {
             evaluated.foreign_resources,
         );
     }
-    if let Some(peak) = posture::peak_memory_mib() {
+    if let Some(peak) = posture_pipeline::peak_memory_mib() {
         println!("peak memory of the process: {peak:.0} MiB");
     }
 }
