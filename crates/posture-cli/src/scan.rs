@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -124,24 +125,44 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
 
     // Evaluation, drift and commit run on the store's thread, one account at a time.
     let evaluating = evaluation_bar();
-    let committed = store
-        .finish(FinishRequest {
-            finished_at,
-            accounts,
-            regions,
-            services: service_names,
-            coverage,
-            check: Arc::clone(&check),
-            retention_days,
-            progress: Box::new({
-                let bar = evaluating.clone();
-                move |done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let finishing = store.finish(FinishRequest {
+        finished_at,
+        accounts,
+        regions,
+        services: service_names,
+        coverage,
+        check: Arc::clone(&check),
+        retention_days,
+        progress: Box::new({
+            let bar = evaluating.clone();
+            move |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+        }),
+        cancel: Arc::clone(&cancel),
+    });
+    tokio::pin!(finishing);
+    let committed = tokio::select! {
+        committed = &mut finishing => committed?,
+        signal = &mut interrupted => {
+            // Stop between accounts; the store thread rolls back unless it was already
+            // committing, and is waited for either way.
+            cancel.store(true, Ordering::Relaxed);
+            evaluating.finish_and_clear();
+            return Ok(match finishing.await {
+                Ok(c) => {
+                    eprintln!("interrupted by {signal} as the snapshot was being committed: snapshot {} is stored", c.meta.id);
+                    ExitCode::from(130)
                 }
-            }),
-        })
-        .await?;
+                Err(_) => {
+                    eprintln!("interrupted by {signal}: the scan was stopped and no snapshot was stored");
+                    ExitCode::from(130)
+                }
+            });
+        }
+    };
     evaluating.finish_and_clear();
     let evaluated = &committed.evaluated;
     for w in &evaluated.expired_waivers {

@@ -3,6 +3,7 @@
 //! through a bounded channel; dropping the handle without committing rolls the snapshot back.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, Utc};
 use posture_check::Settings;
@@ -27,6 +28,8 @@ pub struct FinishRequest {
     pub retention_days: Option<u32>,
     /// Told (accounts evaluated, accounts in all).
     pub progress: Box<dyn FnMut(usize, usize) + Send>,
+    /// Set to stop the evaluation between accounts and roll the snapshot back.
+    pub cancel: Arc<AtomicBool>,
 }
 
 /// What the store says after evaluating and committing.
@@ -208,6 +211,7 @@ fn finish(
         services: &request.services,
         previous,
         finished_at: request.finished_at,
+        cancel: Some(&request.cancel),
     };
     let evaluated = pipeline::evaluate(&mut writer, &job, &mut *request.progress)?;
     let meta = writer.commit(SnapshotSummary {

@@ -98,6 +98,7 @@ fn main() {
             services: &services,
             previous: previous.as_ref(),
             finished_at,
+            cancel: None,
         };
         let evaluated = pipeline::evaluate(&mut writer, &job, &mut |_, _| {}).expect("evaluate");
         let evaluating = t.elapsed().as_secs_f64();

@@ -9,6 +9,7 @@
 //! without building the SDK.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use posture_check::{
@@ -36,6 +37,20 @@ pub struct Job<'a> {
     pub previous: Option<&'a SnapshotMeta>,
     /// When collection finished: the time the finding history records.
     pub finished_at: DateTime<Utc>,
+    /// Set to stop between accounts (Ctrl-C, SIGTERM): [`evaluate`] then returns
+    /// [`Error::Cancelled`] and the caller drops the writer, which rolls the snapshot back.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// Why the evaluation stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// [`Job::cancel`] was set.
+    #[error("the evaluation was cancelled")]
+    Cancelled,
 }
 
 /// What changed since the previous snapshot.
@@ -118,7 +133,7 @@ pub fn evaluate(
     writer: &mut SnapshotWriter<'_>,
     job: &Job<'_>,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Evaluated, StoreError> {
+) -> Result<Evaluated, Error> {
     let coverage = CoverageIndex::new(job.coverage);
     // Every account with resources, every account with a gap (one that could not be
     // entered has only that), and every account scanned.
@@ -143,6 +158,9 @@ pub fn evaluate(
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut worst_failure = None;
     for (done, account) in accounts.iter().enumerate() {
+        if job.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(Error::Cancelled);
+        }
         let own = writer.staged_resources(None, Some(account), None)?;
         let mut findings =
             evaluator.evaluate_account(account, &own, &coverage, &mut foreign, |want| {
