@@ -515,7 +515,10 @@ impl<'a> SnapshotWriter<'a> {
             .db
             .query(
                 &format!(
-                    "SELECT rule_id, arn, status, since FROM finding_status WHERE (rule_id, arn) IN (VALUES {})",
+                    // A join on the key list, not `(rule_id, arn) IN (VALUES …)`, which SQLite
+                    // answers with a scan of the whole table.
+                    "SELECT f.rule_id, f.arn, f.status, f.since FROM (VALUES {}) AS k \
+                     JOIN finding_status f ON f.rule_id = k.column1 AND f.arn = k.column2",
                     marks(batch.len(), 2)
                 ),
                 &keys,
