@@ -119,7 +119,7 @@ const MIGRATIONS: &[&str] = &[
     //    account at a time (filled in for existing rows by `backfill_finding_accounts`);
     //    resource versions and finding status are indexed by account for the same reason.
     "ALTER TABLE findings ADD COLUMN account TEXT;
-     CREATE INDEX findings_by_account ON findings (snapshot_id, account);
+     CREATE INDEX findings_by_account ON findings (snapshot_id, account, seq);
      CREATE INDEX resource_versions_by_account ON resource_versions (account, valid_from);",
 ];
 
