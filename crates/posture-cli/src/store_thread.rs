@@ -1,6 +1,8 @@
 //! The store runs on a thread of its own: it does blocking IO (and the PostgreSQL client
 //! runs its own small runtime, which may not be nested in Tokio's). The scan talks to it
-//! through a bounded channel; dropping the handle without committing rolls the snapshot back.
+//! through a bounded channel: resources while collecting, then one request to evaluate
+//! (`posture-pipeline`, one account at a time from the staged rows) and commit. Dropping the
+//! handle without finishing rolls the snapshot back.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -11,8 +13,9 @@ use posture_model::{AccountId, Coverage, Region, Resource, SnapshotMeta};
 use posture_pipeline::{self as pipeline, Evaluated};
 use posture_store::{PruneReport, SnapshotSummary, SnapshotWriter, Store, StoreLocation};
 
-use crate::cli::CheckInputs;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::cli::CheckInputs;
 
 /// Resources buffered between the scan and the store thread.
 const BUFFER: usize = 1024;
