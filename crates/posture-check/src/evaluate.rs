@@ -170,7 +170,6 @@ impl<'a> Evaluator<'a> {
     pub fn evaluate(&mut self, index: &SnapshotIndex<'_>) -> Result<Vec<Finding>, Vec<Want>> {
         let s = self.settings;
         let today = s.now.date_naive();
-        let local = index.local_account();
         let mut findings = Vec::new();
         for entry in &s.baseline.rules {
             let meta = entry.rule.meta();
@@ -186,8 +185,6 @@ impl<'a> Evaluator<'a> {
             };
             let gaps: Vec<&Gap> = index
                 .list_gaps()
-                .iter()
-                .filter(|g| local.is_none_or(|a| &g.account == a))
                 .filter(|g| {
                     // An account that could not be entered hides every rule's data there.
                     g.operation == posture_model::ACCOUNT_UNREACHABLE_OPERATION

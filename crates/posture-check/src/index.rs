@@ -50,49 +50,120 @@ impl Want {
     }
 }
 
-/// What the coverage says, indexed once per snapshot and shared by every account's index.
-#[derive(Debug, Clone)]
+/// What the coverage says, indexed once per snapshot and shared by every account's index:
+/// which (account, region, service) collections ran, and the failed list calls (gaps with
+/// no resource) by account. Gaps about one resource are not kept: the resource carries
+/// them (`Observed::Unavailable`), and a scan streams them into the store.
+///
+/// A collection costs a few bytes here (accounts, regions and services are numbered once),
+/// so an organization of thousands of accounts in every region fits in a few MiB.
+#[derive(Debug, Clone, Default)]
 pub struct CoverageIndex {
-    list_gaps: Vec<Gap>,
-    /// (account, region, service) of every collection that ran; `None` when the coverage
-    /// carries no collection records at all (fixtures and benchmarks evaluate bare
-    /// resources), in which case everything counts as collected.
-    collected: Option<HashSet<(AccountId, Region, String)>>,
+    list_gaps: HashMap<AccountId, Vec<Gap>>,
+    accounts: HashMap<AccountId, u32>,
+    regions: HashMap<Region, u16>,
+    services: HashMap<String, u16>,
+    /// Numbered (account, region, service) of every collection that ran; everything counts
+    /// as collected when no collection was recorded at all (fixtures and benchmarks
+    /// evaluate bare resources).
+    collected: HashSet<(u32, u16, u16)>,
 }
 
 impl CoverageIndex {
     /// Indexes the gaps and collections of `coverage`.
     pub fn new(coverage: &Coverage) -> Self {
-        let list_gaps = coverage
-            .failed
-            .iter()
-            .filter(|g| g.resource.is_none())
-            .cloned()
-            .collect();
-        let collected = (!coverage.collected.is_empty()).then(|| {
-            coverage
-                .collected
-                .iter()
-                .map(|c| (c.account.clone(), c.region.clone(), c.service.clone()))
-                .collect()
-        });
-        Self {
-            list_gaps,
-            collected,
+        let mut index = Self::default();
+        for c in &coverage.collected {
+            index.add_collection(&c.account, &c.region, &c.service);
+        }
+        for g in &coverage.failed {
+            index.add_gap(g.clone());
+        }
+        index.seal();
+        index
+    }
+
+    /// Records that `service` was collected in `account` and `region`.
+    pub fn add_collection(&mut self, account: &AccountId, region: &Region, service: &str) {
+        let next = self.accounts.len();
+        let a = *self
+            .accounts
+            .entry(account.clone())
+            .or_insert_with(|| u32::try_from(next).unwrap_or(u32::MAX));
+        let next = self.regions.len();
+        let r = *self
+            .regions
+            .entry(region.clone())
+            .or_insert_with(|| u16::try_from(next).unwrap_or(u16::MAX));
+        let s = match self.services.get(service) {
+            Some(s) => *s,
+            None => {
+                let s = u16::try_from(self.services.len()).unwrap_or(u16::MAX);
+                self.services.insert(service.to_owned(), s);
+                s
+            }
+        };
+        self.collected.insert((a, r, s));
+    }
+
+    /// Records a failed call; only list-level gaps (no resource) are kept.
+    pub fn add_gap(&mut self, gap: Gap) {
+        if gap.resource.is_none() {
+            self.list_gaps
+                .entry(gap.account.clone())
+                .or_default()
+                .push(gap);
+        }
+    }
+
+    /// Puts each account's gaps in their canonical order, whatever order they were added
+    /// in; call after the last [`CoverageIndex::add_gap`].
+    pub fn seal(&mut self) {
+        for gaps in self.list_gaps.values_mut() {
+            gaps.sort();
+            gaps.dedup();
         }
     }
 
     /// Every account that has a list-level gap (an account that could not be entered has
     /// one and no resources).
     pub fn gap_accounts(&self) -> BTreeSet<&AccountId> {
-        self.list_gaps.iter().map(|g| &g.account).collect()
+        self.list_gaps.keys().collect()
+    }
+
+    fn was_collected(&self, account: &AccountId, region: &Region, service: &str) -> bool {
+        if self.collected.is_empty() {
+            return true;
+        }
+        match (
+            self.accounts.get(account),
+            self.regions.get(region),
+            self.services.get(service),
+        ) {
+            (Some(a), Some(r), Some(s)) => self.collected.contains(&(*a, *r, *s)),
+            _ => false,
+        }
+    }
+
+    fn list_gaps_in(&self, account: &AccountId) -> &[Gap] {
+        self.list_gaps
+            .get(account)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Every list-level gap, by account in account order.
+    fn all_list_gaps(&self) -> impl Iterator<Item = &Gap> {
+        let mut accounts: Vec<&AccountId> = self.list_gaps.keys().collect();
+        accounts.sort();
+        accounts.into_iter().flat_map(|a| self.list_gaps_in(a))
     }
 }
 
 /// The coverage index, owned or shared.
 #[derive(Debug)]
 enum CoverageRef<'a> {
-    Owned(CoverageIndex),
+    Owned(Box<CoverageIndex>),
     Shared(&'a CoverageIndex),
 }
 
@@ -125,7 +196,10 @@ pub struct SnapshotIndex<'a> {
 impl<'a> SnapshotIndex<'a> {
     /// Indexes a whole snapshot: `resources` is everything, `coverage` supplies the gaps.
     pub fn new(resources: &'a [Resource], coverage: &Coverage) -> Self {
-        let mut index = Self::empty(CoverageRef::Owned(CoverageIndex::new(coverage)), None);
+        let mut index = Self::empty(
+            CoverageRef::Owned(Box::new(CoverageIndex::new(coverage))),
+            None,
+        );
         for r in resources {
             index.add(r);
         }
@@ -287,16 +361,21 @@ impl<'a> SnapshotIndex<'a> {
     /// Whether `service`'s collector ran in `account` and `region` (a service left out of
     /// `scan.services` did not: finding nothing there proves nothing).
     pub fn was_collected(&self, account: &AccountId, region: &Region, service: &str) -> bool {
-        self.coverage
-            .get()
-            .collected
-            .as_ref()
-            .is_none_or(|set| set.contains(&(account.clone(), region.clone(), service.to_owned())))
+        self.coverage.get().was_collected(account, region, service)
     }
 
-    /// Failed list calls (gaps with no resource), in every account.
-    pub fn list_gaps(&self) -> &[Gap] {
-        &self.coverage.get().list_gaps
+    /// Failed list calls (gaps with no resource) in `account`, sorted.
+    pub fn list_gaps_in(&self, account: &AccountId) -> &[Gap] {
+        self.coverage.get().list_gaps_in(account)
+    }
+
+    /// Failed list calls in every account, by account; on a one-account index only the
+    /// account's own.
+    pub fn list_gaps(&self) -> Box<dyn Iterator<Item = &Gap> + '_> {
+        match &self.local {
+            Some(account) => Box::new(self.list_gaps_in(account).iter()),
+            None => Box::new(self.coverage.get().all_list_gaps()),
+        }
     }
 }
 

@@ -202,9 +202,9 @@ impl Ctx<'_> {
         operation: &'r str,
     ) -> impl Iterator<Item = &'r Gap> + 'r {
         self.index
-            .list_gaps()
+            .list_gaps_in(account)
             .iter()
-            .filter(move |g| &g.account == account && g.operation == operation)
+            .filter(move |g| g.operation == operation)
     }
 }
 

@@ -29,7 +29,7 @@ struct ScanReport<'a> {
     finished_at: String,
     accounts: &'a [posture_model::AccountId],
     regions: &'a [posture_model::Region],
-    coverage: &'a posture_model::Coverage,
+    coverage: StoredCoverage<'a>,
     summary: &'a BTreeMap<&'static str, usize>,
     findings: StoredFindings<'a>,
     drift: Option<&'a Drift>,
@@ -38,7 +38,7 @@ struct ScanReport<'a> {
 
 /// A snapshot's findings, serialised as they are read from the store a page at a time.
 struct StoredFindings<'a> {
-    store: RefCell<&'a mut Store>,
+    store: &'a RefCell<&'a mut Store>,
     id: &'a SnapshotId,
 }
 
@@ -65,6 +65,71 @@ impl Serialize for StoredFindings<'_> {
             }
         }
         seq.end()
+    }
+}
+
+/// A snapshot's coverage record (`collected`, `failed`, `api_calls`), serialised as it is
+/// read from the store a page at a time: an organization has a collection record per
+/// account, region and service.
+struct StoredCoverage<'a> {
+    store: &'a RefCell<&'a mut Store>,
+    id: &'a SnapshotId,
+    api_calls: &'a BTreeMap<String, u64>,
+}
+
+/// A page of records after a position: `(position, record)` pairs, empty at the end.
+type ReadPage<T> =
+    fn(&mut Store, &SnapshotId, Option<i64>) -> Result<Vec<(i64, T)>, posture_store::StoreError>;
+
+/// One kind of coverage record, serialised a page at a time.
+struct Paged<'a, T> {
+    store: &'a RefCell<&'a mut Store>,
+    id: &'a SnapshotId,
+    read: ReadPage<T>,
+}
+
+impl<T: Serialize> Serialize for Paged<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut after = None;
+        loop {
+            let page = (self.read)(&mut self.store.borrow_mut(), self.id, after)
+                .map_err(S::Error::custom)?;
+            let Some((last, _)) = page.last() else {
+                break;
+            };
+            after = Some(*last);
+            for (_, record) in &page {
+                seq.serialize_element(record)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for StoredCoverage<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Coverage", 3)?;
+        s.serialize_field(
+            "collected",
+            &Paged {
+                store: self.store,
+                id: self.id,
+                read: |store, id, after| store.collections_page(id, after, PAGE),
+            },
+        )?;
+        s.serialize_field(
+            "failed",
+            &Paged {
+                store: self.store,
+                id: self.id,
+                read: |store, id, after| store.gaps_page(id, after, PAGE),
+            },
+        )?;
+        s.serialize_field("api_calls", self.api_calls)?;
+        s.end()
     }
 }
 
@@ -111,16 +176,21 @@ struct FindingJson<'a> {
 
 pub fn print_scan_json(store: &mut Store, report: &Report<'_>) -> anyhow::Result<()> {
     let meta = report.meta;
+    let store = RefCell::new(store);
     let document = ScanReport {
         snapshot_id: meta.id.as_str(),
         started_at: meta.started_at.to_rfc3339(),
         finished_at: meta.finished_at.to_rfc3339(),
         accounts: &meta.accounts,
         regions: &meta.regions,
-        coverage: &meta.coverage,
+        coverage: StoredCoverage {
+            store: &store,
+            id: &meta.id,
+            api_calls: &meta.coverage.api_calls,
+        },
         summary: report.counts,
         findings: StoredFindings {
-            store: RefCell::new(store),
+            store: &store,
             id: &meta.id,
         },
         drift: report.drift,
@@ -221,22 +291,36 @@ pub fn print_scan_table(
         "{} API calls ({} attempts, {} throttled) in {:.1} s",
         stats.api_calls, stats.attempts, stats.throttled, stats.wall_seconds
     );
-    if meta.coverage.failed.is_empty() {
+    if meta.coverage.failed_calls == 0 {
         writeln!(out, "coverage: every collection complete; {calls}")?;
     } else {
         writeln!(
             out,
             "coverage: {} calls failed (findings that need them are errors); {calls}:",
-            meta.coverage.failed.len()
+            meta.coverage.failed_calls
         )?;
-        let mut by_op: BTreeMap<(&str, &str, Option<&str>), usize> = BTreeMap::new();
-        for g in &meta.coverage.failed {
-            *by_op
-                .entry((g.operation.as_str(), g.region.as_str(), g.code.as_deref()))
-                .or_default() += 1;
+        // Grouped by (operation, region, error code): a handful of lines however many
+        // resources a denied call hid.
+        let mut by_op: BTreeMap<(String, String, Option<String>), usize> = BTreeMap::new();
+        let mut after = None;
+        loop {
+            let page = store.gaps_page(&meta.id, after, PAGE)?;
+            let Some((last, _)) = page.last() else {
+                break;
+            };
+            after = Some(*last);
+            for (_, g) in page {
+                *by_op
+                    .entry((g.operation, g.region.to_string(), g.code))
+                    .or_default() += 1;
+            }
         }
         for ((op, region, code), n) in by_op {
-            writeln!(out, "  {op} in {region}: {} x{n}", code.unwrap_or("error"))?;
+            writeln!(
+                out,
+                "  {op} in {region}: {} x{n}",
+                code.as_deref().unwrap_or("error")
+            )?;
         }
     }
     if let Some(d) = report.drift {

@@ -9,7 +9,6 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use posture_collect::{AwsOptions, Clients, Event, ScanPlan, collect};
-use posture_model::Coverage;
 use posture_store::Store;
 use tokio::sync::mpsc;
 
@@ -77,7 +76,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     });
 
     let mut resources: u64 = 0;
-    let mut coverage = Coverage::default();
+    let mut failed_calls: u64 = 0;
     let interrupted = shutdown_signal();
     tokio::pin!(interrupted);
     loop {
@@ -88,11 +87,17 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
                     resources += 1;
                     progress.set_message(format!("{resources} resources"));
                 }
-                Some(Event::Gap(g)) => coverage.failed.push(g),
+                Some(Event::Gap(g)) => {
+                    failed_calls += 1;
+                    store.gap(g).await?;
+                }
                 Some(Event::Collected(c)) => {
                     progress.inc(1);
-                    progress.set_message(format!("{resources} resources; {} {} done", c.service, c.region));
-                    coverage.collected.push(c);
+                    progress.set_message(format!(
+                        "{resources} resources, {failed_calls} failed calls; {} {} done",
+                        c.service, c.region
+                    ));
+                    store.collected(c).await?;
                 }
                 None => break,
             },
@@ -116,9 +121,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     );
     let regions = outcome.regions.clone();
 
-    coverage.api_calls = clients.counter().snapshot();
-    coverage.collected.sort();
-    coverage.failed.sort();
+    let api_calls = clients.counter().snapshot();
     let finished_at = Utc::now();
     let accounts = outcome.accounts.clone();
     let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();
@@ -131,7 +134,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         accounts,
         regions,
         services: service_names,
-        coverage,
+        api_calls,
         check: Arc::clone(&check),
         retention_days,
         progress: Box::new({

@@ -59,7 +59,7 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
                         .collect::<Vec<_>>()
                         .join(","),
                     s.resource_count.to_string(),
-                    s.coverage.failed.len().to_string(),
+                    s.coverage.failed_calls.to_string(),
                 ]);
             }
             writeln!(out, "{table}")?;

@@ -1,15 +1,17 @@
 //! The store runs on a thread of its own: it does blocking IO (and the PostgreSQL client
 //! runs its own small runtime, which may not be nested in Tokio's). The scan talks to it
-//! through a bounded channel: resources while collecting, then one request to evaluate
+//! through a bounded channel: resources and coverage records (collections that ran, calls
+//! that failed) while collecting, then one request to evaluate
 //! (`posture-pipeline`, one account at a time from the staged rows) and commit. Dropping the
 //! handle without finishing rolls the snapshot back.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, Utc};
 use posture_check::Settings;
-use posture_model::{AccountId, Coverage, Region, Resource, SnapshotMeta};
+use posture_model::{AccountId, CollectionRecord, Gap, Region, Resource, SnapshotMeta};
 use posture_pipeline::{self as pipeline, Evaluated};
 use posture_store::{PruneReport, SnapshotSummary, SnapshotWriter, Store, StoreLocation};
 
@@ -26,7 +28,8 @@ pub struct FinishRequest {
     pub accounts: Vec<AccountId>,
     pub regions: Vec<Region>,
     pub services: Vec<String>,
-    pub coverage: Coverage,
+    /// API calls made, by `service:Operation`.
+    pub api_calls: BTreeMap<String, u64>,
     pub check: Arc<CheckInputs>,
     pub retention_days: Option<u32>,
     /// Told (accounts evaluated, accounts in all).
@@ -44,6 +47,8 @@ pub struct Committed {
 
 enum Cmd {
     Put(Box<Resource>),
+    Collected(CollectionRecord),
+    Gap(Box<Gap>),
     Finish(
         Box<FinishRequest>,
         oneshot::Sender<anyhow::Result<Committed>>,
@@ -85,6 +90,22 @@ impl StoreWriter {
     pub async fn put(&self, resource: Resource) -> anyhow::Result<()> {
         self.tx
             .send(Cmd::Put(Box::new(resource)))
+            .await
+            .map_err(|_| self.gone())
+    }
+
+    /// Records a collection that ran.
+    pub async fn collected(&self, record: CollectionRecord) -> anyhow::Result<()> {
+        self.tx
+            .send(Cmd::Collected(record))
+            .await
+            .map_err(|_| self.gone())
+    }
+
+    /// Records a call that failed.
+    pub async fn gap(&self, gap: Gap) -> anyhow::Result<()> {
+        self.tx
+            .send(Cmd::Gap(Box::new(gap)))
             .await
             .map_err(|_| self.gone())
     }
@@ -161,6 +182,20 @@ fn serve(
                     failure = Some(e.into());
                 }
             }
+            Cmd::Collected(c) => {
+                if failure.is_none()
+                    && let Err(e) = writer.put_collection(&c)
+                {
+                    failure = Some(e.into());
+                }
+            }
+            Cmd::Gap(g) => {
+                if failure.is_none()
+                    && let Err(e) = writer.put_gap(&g)
+                {
+                    failure = Some(e.into());
+                }
+            }
             Cmd::Finish(request, reply) => {
                 if let Some(e) = failure.take() {
                     let _ = reply.send(Err(e)); // see above
@@ -208,7 +243,6 @@ fn finish(
             phi: &check.phi,
             now: request.finished_at,
         },
-        coverage: &request.coverage,
         accounts: &request.accounts,
         regions: &request.regions,
         services: &request.services,
@@ -222,7 +256,7 @@ fn finish(
         accounts: request.accounts,
         regions: request.regions,
         services: request.services,
-        coverage: request.coverage,
+        api_calls: request.api_calls,
         baseline: (check.baseline.name.clone(), check.baseline.version.clone()),
     })?;
     Ok((meta, evaluated, request.retention_days))

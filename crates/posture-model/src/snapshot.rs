@@ -60,6 +60,33 @@ pub struct Coverage {
     pub api_calls: BTreeMap<String, u64>,
 }
 
+impl Coverage {
+    /// The counts and API calls of this coverage.
+    pub fn summary(&self) -> CoverageSummary {
+        CoverageSummary {
+            collections: self.collected.len() as u64,
+            incomplete: self.collected.iter().filter(|c| !c.complete).count() as u64,
+            failed_calls: self.failed.len() as u64,
+            api_calls: self.api_calls.clone(),
+        }
+    }
+}
+
+/// What a snapshot covered, in counts: the records themselves are stored row by row and
+/// read back a page at a time (an organization scan has one per account, region and
+/// service, and one per failed call).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverageSummary {
+    /// (account, region, service) collections that ran.
+    pub collections: u64,
+    /// Collections in which some call failed.
+    pub incomplete: u64,
+    /// Calls that failed (each a [`Gap`]).
+    pub failed_calls: u64,
+    /// API calls made, by `service:Operation`.
+    pub api_calls: BTreeMap<String, u64>,
+}
+
 /// A snapshot's header.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotMeta {
@@ -76,8 +103,8 @@ pub struct SnapshotMeta {
     /// Services collected (`s3`, `iam`, ...).
     #[serde(default)]
     pub services: Vec<String>,
-    /// What was and was not collected.
-    pub coverage: Coverage,
+    /// What was and was not collected, in counts (the records are read from the store).
+    pub coverage: CoverageSummary,
     /// Number of resources in the snapshot.
     pub resource_count: u64,
 }

@@ -1,10 +1,12 @@
 //! Memory of a scan after collection: does it follow the largest account or the estate?
 //!
-//! `cargo bench -p posture-pipeline --bench pipeline -- [--accounts N] [--scans S]` (defaults 100
-//! and 2) stages N copies of the seeded account (`posture-check/benches/seeded-account.jsonl`,
+//! `cargo bench -p posture-pipeline --bench pipeline -- [--accounts N] [--scans S]
+//! [--coverage-regions R]` (defaults 100, 2 and 17) stages N copies of the seeded account (`posture-check/benches/seeded-account.jsonl`,
 //! the 161 resources of 49 kinds a real scan collected from the end-to-end suite's moto
 //! account, each copy under its own account id) into a SQLite store exactly as `posture
-//! scan` does, then runs the same code the scan runs after collection
+//! scan` does, with the coverage record of a scan of every service in R regions (one
+//! collection record per account, region and service, plus a failed list call per account
+//! and region and a failed call about one resource per account), then runs the same code the scan runs after collection
 //! (`posture_pipeline::evaluate` and the commit): evaluation one account at a time from
 //! the store, drift against the previous snapshot, findings and drift streamed into the
 //! store. With `--scans 2` the second snapshot changes one resource per account, so drift
@@ -15,11 +17,86 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use posture_check::{Baseline, PhiScope, Settings};
-use posture_model::{AccountId, Coverage, Region, Resource, ResourceBody};
+use posture_model::{
+    AccountId, Arn, CollectionRecord, Gap, Region, Resource, ResourceBody, UnavailableKind,
+};
 use posture_pipeline::{self as pipeline, Job};
 use posture_store::{SnapshotSummary, Store, StoreLocation};
 
 const SEEDED_ACCOUNT: &str = "123456789012";
+
+/// The regions AWS enables by default, in the order a coverage record is made for.
+const DEFAULT_REGIONS: [&str; 17] = [
+    "us-east-1",
+    "us-west-2",
+    "us-east-2",
+    "us-west-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "sa-east-1",
+];
+
+/// Stages the coverage record of one account: every service in every region and globally,
+/// a failed list call in each region (Macie's session), and a failed call about one
+/// resource. Returns the records staged.
+fn stage_coverage(
+    writer: &mut posture_store::SnapshotWriter<'_>,
+    account: &AccountId,
+    regions: &[Region],
+    services: &[String],
+) -> u64 {
+    let mut staged = 0;
+    for region in regions.iter().cloned().chain([Region::global()]) {
+        for service in services.iter().filter(|s| *s != "posture") {
+            writer
+                .put_collection(&CollectionRecord {
+                    account: account.clone(),
+                    region: region.clone(),
+                    service: service.clone(),
+                    resources: 3,
+                    complete: service != "macie",
+                })
+                .expect("stage a collection record");
+            staged += 1;
+        }
+        writer
+            .put_gap(&Gap {
+                account: account.clone(),
+                region: region.clone(),
+                service: "macie".into(),
+                operation: "macie2:GetMacieSession".into(),
+                resource: None,
+                kind: UnavailableKind::Failed,
+                code: Some("InternalServerError".into()),
+                message: "the service answered 500".into(),
+            })
+            .expect("stage a failed call");
+        staged += 1;
+    }
+    writer
+        .put_gap(&Gap {
+            account: account.clone(),
+            region: Region::global(),
+            service: "s3".into(),
+            operation: "s3:GetBucketPolicy".into(),
+            resource: Some(Arn::new(format!("arn:aws:s3:::logs-{account}")).expect("valid")),
+            kind: UnavailableKind::Denied,
+            code: Some("AccessDenied".into()),
+            message: "denied by a bucket policy".into(),
+        })
+        .expect("stage a failed call");
+    staged + 1
+}
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -32,6 +109,15 @@ fn arg(name: &str, default: &str) -> String {
 fn main() {
     let accounts: u64 = arg("--accounts", "100").parse().expect("--accounts N");
     let scans: u64 = arg("--scans", "2").parse().expect("--scans S");
+    let coverage_regions: Vec<Region> = DEFAULT_REGIONS
+        .iter()
+        .take(
+            arg("--coverage-regions", "17")
+                .parse()
+                .expect("--coverage-regions R"),
+        )
+        .map(|r| Region::new(*r).expect("valid"))
+        .collect();
     let templates: Vec<&str> = include_str!("../../posture-check/benches/seeded-account.jsonl")
         .lines()
         .collect();
@@ -64,7 +150,9 @@ fn main() {
         let t = Instant::now();
         let mut writer = store.begin_snapshot(started).expect("begin");
         let mut staged = 0u64;
+        let mut coverage_records = 0u64;
         for id in &ids {
+            coverage_records += stage_coverage(&mut writer, id, &coverage_regions, &services);
             for (i, line) in templates.iter().enumerate() {
                 let mut r: Resource =
                     serde_json::from_str(&line.replace(SEEDED_ACCOUNT, id.as_str()))
@@ -83,7 +171,6 @@ fn main() {
         let staging = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let finished_at = started + Duration::minutes(5);
-        let coverage = Coverage::default();
         let job = Job {
             settings: Settings {
                 baseline: &baseline,
@@ -92,7 +179,6 @@ fn main() {
                 phi: &phi,
                 now: finished_at,
             },
-            coverage: &coverage,
             accounts: &ids,
             regions: &regions,
             services: &services,
@@ -109,14 +195,14 @@ fn main() {
                 accounts: ids.clone(),
                 regions: regions.to_vec(),
                 services: services.clone(),
-                coverage,
+                api_calls: Default::default(),
                 baseline: (baseline.name.clone(), baseline.version.clone()),
             })
             .expect("commit");
         let committing = t.elapsed().as_secs_f64();
         let findings: usize = evaluated.counts.values().sum();
         println!(
-            "scan {}: {accounts} accounts, {staged} resources staged ({} stored), {findings} findings, \
+            "scan {}: {accounts} accounts, {staged} resources staged ({} stored), {coverage_records} coverage records, {findings} findings, \
              {} drift events; staging {staging:.1} s, evaluation and drift {evaluating:.1} s, \
              commit {committing:.1} s; {} foreign resources loaded",
             scan + 1,

@@ -1,5 +1,5 @@
 //! After collection: the snapshot is evaluated one account at a time from the resources
-//! staged in the store, compared with the previous snapshot one account at a time, and its
+//! and coverage records staged in the store, compared with the previous snapshot one account at a time, and its
 //! findings and drift stream into the store. Memory follows the largest account (plus the
 //! few resources of other accounts that rules look up, such as an organization trail's log
 //! group), not the estate.
@@ -16,17 +16,15 @@ use posture_check::{
     CoverageIndex, Evaluator, ExpiredWaiver, Foreign, Settings, StaleWaiver, Want,
 };
 use posture_drift as drift;
-use posture_model::{AccountId, Coverage, Region, Resource, Severity, SnapshotMeta, Status};
+use posture_model::{AccountId, Region, Resource, Severity, SnapshotMeta, Status};
 use posture_store::{DriftEvent, SnapshotWriter, StoreError};
 use serde::Serialize;
 
-/// What the evaluation needs besides the staged resources.
+/// What the evaluation needs besides the staged resources and coverage records.
 #[derive(Debug, Clone, Copy)]
 pub struct Job<'a> {
     /// Baseline, waivers, attestations, PHI scope and time.
     pub settings: Settings<'a>,
-    /// What the scan could and could not collect, in every account.
-    pub coverage: &'a Coverage,
     /// The accounts scanned (entered).
     pub accounts: &'a [AccountId],
     /// The regions scanned.
@@ -134,7 +132,16 @@ pub fn evaluate(
     job: &Job<'_>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Evaluated, Error> {
-    let coverage = CoverageIndex::new(job.coverage);
+    // Which collections ran and which list calls failed, in every account: a few bytes per
+    // (account, region, service). Failed calls about one resource stay in the store.
+    let mut coverage = CoverageIndex::default();
+    writer.each_staged_collection(&mut |account, region, service| {
+        coverage.add_collection(&account, &region, service);
+    })?;
+    for gap in writer.staged_list_gaps()? {
+        coverage.add_gap(gap);
+    }
+    coverage.seal();
     // Every account with resources, every account with a gap (one that could not be
     // entered has only that), and every account scanned.
     let mut accounts: BTreeSet<AccountId> = writer.staged_accounts()?.into_iter().collect();

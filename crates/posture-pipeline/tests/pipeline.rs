@@ -1,6 +1,6 @@
 //! The pipeline against a real SQLite store: the findings it streams are exactly those of
-//! a whole-snapshot evaluation, drift is computed per account, and a cancelled evaluation
-//! leaves no snapshot.
+//! a whole-snapshot evaluation (with the coverage record streamed through the store too),
+//! drift is computed per account, and a cancelled evaluation leaves no snapshot.
 
 #![allow(
     clippy::unwrap_used,
@@ -12,7 +12,10 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::{Duration, TimeZone, Utc};
 use posture_check::{Baseline, Input, PhiScope, Settings};
-use posture_model::{AccountId, Coverage, Finding, Region, Resource, ResourceBody};
+use posture_model::{
+    AccountId, CollectionRecord, Coverage, Finding, Gap, Region, Resource, ResourceBody,
+    UnavailableKind,
+};
 use posture_pipeline::{Error, Job};
 use posture_store::{SnapshotSummary, Store, StoreLocation};
 
@@ -50,13 +53,60 @@ fn services(resources: &[Resource]) -> Vec<String> {
     set.into_iter().collect()
 }
 
-/// Stages `resources`, runs the pipeline and commits; returns the evaluation's result and
-/// the stored findings.
+/// What a scan of `n` accounts reports as covered: every service in both regions and
+/// globally, in reverse order (the store must put them in order), with the flow logs of
+/// the second account's us-east-1 not listable (a list-level gap, which turns rules that
+/// need them into errors there) and one bucket's policy unreadable (a gap about one
+/// resource).
+fn coverage(n: u64, services: &[String]) -> Coverage {
+    let mut collected = Vec::new();
+    for account in accounts(n) {
+        for region in regions().into_iter().chain([Region::global()]) {
+            for service in services {
+                collected.push(CollectionRecord {
+                    account: account.clone(),
+                    region: region.clone(),
+                    service: service.clone(),
+                    resources: 1,
+                    complete: true,
+                });
+            }
+        }
+    }
+    collected.reverse();
+    let second = accounts(n).remove(1);
+    let gap = |operation: &str, region: &str, resource: Option<String>| Gap {
+        account: second.clone(),
+        region: Region::new(region).unwrap(),
+        service: operation.split(':').next().unwrap().to_owned(),
+        operation: operation.to_owned(),
+        resource: resource.map(|r| posture_model::Arn::new(r).unwrap()),
+        kind: UnavailableKind::Denied,
+        code: Some("AccessDenied".into()),
+        message: "denied by a service control policy".into(),
+    };
+    Coverage {
+        collected,
+        failed: vec![
+            gap(
+                "s3:GetBucketPolicy",
+                "global",
+                Some("arn:aws:s3:::some-bucket".into()),
+            ),
+            gap("ec2:DescribeFlowLogs", "us-east-1", None),
+        ],
+        api_calls: [("ec2:DescribeFlowLogs".to_owned(), 7)].into(),
+    }
+}
+
+/// Stages `resources` and `coverage`, runs the pipeline and commits; returns the
+/// evaluation's result and the stored findings.
 fn scan(
     store: &mut Store,
     minutes: i64,
     resources: &[Resource],
     n: u64,
+    coverage: &Coverage,
     cancel: Option<&AtomicBool>,
 ) -> Result<(posture_pipeline::Evaluated, Vec<Finding>), Error> {
     let baseline = Baseline::hipaa().unwrap();
@@ -65,10 +115,15 @@ fn scan(
     let finished_at = started + Duration::seconds(30);
     let previous = store.latest_snapshot().unwrap();
     let (accounts, regions, services) = (accounts(n), regions(), services(resources));
-    let coverage = Coverage::default();
     let mut writer = store.begin_snapshot(started).unwrap();
     for r in resources {
         writer.put_resource(r).unwrap();
+    }
+    for c in &coverage.collected {
+        writer.put_collection(c).unwrap();
+    }
+    for g in &coverage.failed {
+        writer.put_gap(g).unwrap();
     }
     let job = Job {
         settings: Settings {
@@ -78,7 +133,6 @@ fn scan(
             phi: &phi,
             now: finished_at,
         },
-        coverage: &coverage,
         accounts: &accounts,
         regions: &regions,
         services: &services,
@@ -101,7 +155,7 @@ fn scan(
             accounts,
             regions,
             services,
-            coverage,
+            api_calls: coverage.api_calls.clone(),
             baseline: (baseline.name.clone(), baseline.version.clone()),
         })
         .unwrap();
@@ -133,7 +187,8 @@ fn streamed_findings_equal_a_whole_snapshot_evaluation_and_drift_is_per_account(
         }),
     });
 
-    let (evaluated, stored) = scan(&mut store, 0, &resources, 3, None).unwrap();
+    let coverage = coverage(3, &services(&resources));
+    let (evaluated, stored) = scan(&mut store, 0, &resources, 3, &coverage, None).unwrap();
     // What the checker gives the whole snapshot at once (the store keeps the last body of
     // a resource staged twice, as the templates have a few).
     let mut unique: Vec<Resource> = Vec::new();
@@ -152,7 +207,7 @@ fn streamed_findings_equal_a_whole_snapshot_evaluation_and_drift_is_per_account(
     });
     let whole = posture_check::evaluate(&Input {
         resources: &unique,
-        coverage: &Coverage::default(),
+        coverage: &coverage,
         baseline: &Baseline::hipaa().unwrap(),
         waivers: None,
         attestations: None,
@@ -190,6 +245,49 @@ fn streamed_findings_equal_a_whole_snapshot_evaluation_and_drift_is_per_account(
         "counts cover every finding"
     );
     assert!(evaluated.drift.is_none(), "no previous snapshot");
+    let flow_log_errors = stored
+        .iter()
+        .filter(|f| {
+            f.rule_id.as_str() == "vpc_flow_logs_enabled"
+                && f.status == posture_model::Status::Error
+        })
+        .collect::<Vec<_>>();
+    assert!(
+        !flow_log_errors.is_empty(),
+        "the list-level gap was applied"
+    );
+    assert!(
+        flow_log_errors
+            .iter()
+            .all(|f| f.resource.account == accounts(3)[1]
+                && f.resource.region.as_str() == "us-east-1"),
+        "only where the gap was"
+    );
+
+    // The coverage record reads back a page at a time, sorted, and its counts are in the
+    // snapshot header.
+    let meta = store.latest_snapshot().unwrap().unwrap();
+    assert_eq!(meta.coverage, coverage.summary());
+    let mut collections = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.collections_page(&meta.id, after, 5).unwrap();
+        let Some((last, _)) = page.last() else { break };
+        after = Some(*last);
+        collections.extend(page.into_iter().map(|(_, c)| c));
+    }
+    let mut sorted = coverage.collected.clone();
+    sorted.sort();
+    assert_eq!(collections, sorted);
+    let gaps: Vec<Gap> = store
+        .gaps_page(&meta.id, None, 100)
+        .unwrap()
+        .into_iter()
+        .map(|(_, g)| g)
+        .collect();
+    let mut sorted = coverage.failed.clone();
+    sorted.sort();
+    assert_eq!(gaps, sorted);
     assert!(
         stored
             .iter()
@@ -210,7 +308,7 @@ fn streamed_findings_equal_a_whole_snapshot_evaluation_and_drift_is_per_account(
         t.log_file_validation_enabled = !t.log_file_validation_enabled;
     }
     let trail_arn = trail.arn.clone();
-    let (evaluated, _) = scan(&mut store, 60, &changed, 3, None).unwrap();
+    let (evaluated, _) = scan(&mut store, 60, &changed, 3, &coverage, None).unwrap();
     let drift = evaluated.drift.expect("a previous snapshot");
     assert_eq!(drift.resources.len(), 1, "{:?}", drift.resources);
     assert_eq!(drift.resources[0].arn, trail_arn.as_str());
@@ -232,7 +330,14 @@ fn a_cancelled_evaluation_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&StoreLocation::Sqlite(dir.path().join("p.sqlite"))).unwrap();
     let cancel = AtomicBool::new(true);
-    let result = scan(&mut store, 0, &estate(2), 2, Some(&cancel));
+    let result = scan(
+        &mut store,
+        0,
+        &estate(2),
+        2,
+        &Coverage::default(),
+        Some(&cancel),
+    );
     assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
     assert!(store.latest_snapshot().unwrap().is_none());
     assert_eq!(

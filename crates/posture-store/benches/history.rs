@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
-use posture_model::{AccountId, Coverage, Region};
+use posture_model::{AccountId, Region};
 use posture_store::{SnapshotSummary, Store, StoreLocation};
 
 fn arg(name: &str, default: &str) -> String {
@@ -67,7 +67,7 @@ fn main() {
             accounts: vec![account.clone()],
             regions: regions.to_vec(),
             services: vec!["ec2".into()],
-            coverage: Coverage::default(),
+            api_calls: Default::default(),
             baseline: ("bench".into(), "1".into()),
         })
         .expect("commit");

@@ -238,6 +238,114 @@ pub(crate) fn membership_digest(
     Ok((digest.count(), digest.hex()))
 }
 
+/// The manifest format this build writes. Format 1 hashed the coverage statement as one
+/// JSON document in the snapshot header; format 2 (schema 4) hashes the coverage rows, see
+/// [`coverage_digest`].
+pub(crate) const MANIFEST_FORMAT: u32 = 2;
+
+/// Where a snapshot's coverage rows are: still staged by the open snapshot, or stored.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CoverageRows<'a> {
+    /// The open snapshot's staging tables.
+    Staged,
+    /// The committed snapshot with this id.
+    Stored(&'a str),
+}
+
+/// The order of collection records: (account, region, service) bytewise.
+fn collections_order(db: &dyn Db) -> String {
+    format!(
+        "{}, resources, complete",
+        bytewise(db, &["account", "region", "service"])
+    )
+}
+
+/// The order of failed calls: (account, region, service, operation, resource) bytewise, the
+/// record itself breaking ties, so the order is total.
+fn gaps_order(db: &dyn Db) -> String {
+    bytewise(
+        db,
+        &[
+            "account",
+            "region",
+            "service",
+            "operation",
+            "COALESCE(resource, '')",
+            "body",
+        ],
+    )
+}
+
+/// The coverage digest of manifest format 2: SHA-256 over newline-terminated lines, first
+/// the header's summary (`header`: counts and API calls, as stored), then one
+/// `account TAB region TAB service TAB resources TAB complete` line per collection, then
+/// each failed call's JSON, both in their canonical order. Streamed from the database.
+pub(crate) fn coverage_digest(
+    db: &mut dyn Db,
+    header: &str,
+    rows: CoverageRows<'_>,
+) -> Result<String, StoreError> {
+    let mut digest = LinesDigest::default();
+    digest.push(header);
+    let (collections, gaps, params): (String, String, Vec<Val>) = match rows {
+        CoverageRows::Staged => (
+            format!(
+                "SELECT account, region, service, resources, complete FROM staged_collections ORDER BY {}",
+                collections_order(db)
+            ),
+            format!("SELECT body FROM staged_gaps ORDER BY {}", gaps_order(db)),
+            vec![],
+        ),
+        CoverageRows::Stored(id) => (
+            "SELECT account, region, service, resources, complete FROM collections \
+             WHERE snapshot_id = $1 ORDER BY seq"
+                .to_owned(),
+            "SELECT body FROM gaps WHERE snapshot_id = $1 ORDER BY seq".to_owned(),
+            vec![id.into()],
+        ),
+    };
+    db.query_each(&collections, &params, &mut |r| {
+        digest.push(&format!(
+            "{}\t{}\t{}\t{}\t{}",
+            r[0].text(),
+            r[1].text(),
+            r[2].text(),
+            r[3].int(),
+            r[4].int()
+        ));
+        Ok(())
+    })
+    .map_err(q("read collection records"))?;
+    db.query_each(&gaps, &params, &mut |r| {
+        digest.push(r[0].text());
+        Ok(())
+    })
+    .map_err(q("read failed calls"))?;
+    Ok(digest.hex())
+}
+
+/// Moves the open snapshot's staged coverage rows into place under snapshot `id`, numbered
+/// in their canonical order (the order [`coverage_digest`] hashes).
+pub(crate) fn store_coverage_rows(db: &mut dyn Db, id: &Val) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO collections (snapshot_id, seq, account, region, service, resources, complete) \
+         SELECT $1, ROW_NUMBER() OVER (ORDER BY {}) - 1, account, region, service, resources, complete \
+         FROM staged_collections",
+        collections_order(db)
+    );
+    db.exec(&sql, std::slice::from_ref(id))
+        .map_err(q("write collection records"))?;
+    let sql = format!(
+        "INSERT INTO gaps (snapshot_id, seq, account, region, service, operation, resource, body) \
+         SELECT $1, ROW_NUMBER() OVER (ORDER BY {}) - 1, account, region, service, operation, resource, body \
+         FROM staged_gaps",
+        gaps_order(db)
+    );
+    db.exec(&sql, std::slice::from_ref(id))
+        .map_err(q("write failed calls"))?;
+    Ok(())
+}
+
 /// One thing `verify` found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifyProblem {
@@ -283,6 +391,7 @@ type SnapshotRow = (
     String,
     Option<String>,
     Option<String>,
+    bool,
 );
 
 impl Store {
@@ -338,8 +447,8 @@ impl Store {
         // Snapshots, oldest first.
         let rows = db
             .query(
-                "SELECT id, seq, accounts, regions, services, coverage, manifest, manifest_hash, prev_manifest_hash \
-                 FROM snapshots ORDER BY seq",
+                "SELECT id, seq, accounts, regions, services, coverage, manifest, manifest_hash, prev_manifest_hash, \
+                 coverage_rows FROM snapshots ORDER BY seq",
                 &[],
             )
             .map_err(q("read snapshots"))?;
@@ -356,6 +465,7 @@ impl Store {
                     r[6].text().to_owned(),
                     r[7].opt_text().map(str::to_owned),
                     r[8].opt_text().map(str::to_owned),
+                    r[9].int() != 0,
                 )
             })
             .collect();
@@ -369,8 +479,18 @@ impl Store {
             None => (1, None),
         };
         let mut head = None;
-        for (id, seq, accounts, regions, services, coverage, manifest_text, manifest_hash, prev) in
-            &snapshots
+        for (
+            id,
+            seq,
+            accounts,
+            regions,
+            services,
+            coverage,
+            manifest_text,
+            manifest_hash,
+            prev,
+            coverage_rows,
+        ) in &snapshots
         {
             let mut problem = |message: String| {
                 problems.push(VerifyProblem {
@@ -414,7 +534,13 @@ impl Store {
                     manifest.resource_count
                 ));
             }
-            if sha256_hex(coverage.as_bytes()) != manifest.coverage_sha256 {
+            let coverage_sha256 = if *coverage_rows {
+                coverage_digest(db, coverage, CoverageRows::Stored(id))?
+            } else {
+                // Written before schema 4: the whole statement is in the header.
+                sha256_hex(coverage.as_bytes())
+            };
+            if coverage_sha256 != manifest.coverage_sha256 {
                 problem("the coverage statement was altered".to_owned());
             }
             let findings: Vec<String> = db
@@ -499,7 +625,14 @@ fn prune_in(
     let (last_seq, last_hash) = (last[1].int(), last[2].text().to_owned());
     for r in &rows {
         let id = Val::Text(r[0].text().to_owned());
-        for table in ["findings", "drift_events", "evaluations", "waiver_history"] {
+        for table in [
+            "findings",
+            "drift_events",
+            "evaluations",
+            "waiver_history",
+            "collections",
+            "gaps",
+        ] {
             db.exec(
                 &format!("DELETE FROM {table} WHERE snapshot_id = $1"),
                 std::slice::from_ref(&id),

@@ -1,7 +1,10 @@
 //! Reading the history back.
 
 use chrono::{DateTime, Utc};
-use posture_model::{AccountId, Finding, Resource, SnapshotId, SnapshotMeta};
+use posture_model::{
+    AccountId, CollectionRecord, Coverage, CoverageSummary, Finding, Gap, Resource, SnapshotId,
+    SnapshotMeta,
+};
 use serde::Serialize;
 
 use crate::chain::Scope;
@@ -38,8 +41,19 @@ pub struct FailureEpisode {
     pub resolved_at: Option<String>,
 }
 
-const META_COLUMNS: &str =
-    "id, started_at, finished_at, accounts, regions, coverage, resource_count, services";
+const META_COLUMNS: &str = "id, started_at, finished_at, accounts, regions, coverage, resource_count, services, \
+     coverage_rows";
+
+/// A snapshot's coverage as its header holds it: the summary (schema 4 on), or the whole
+/// statement (snapshots written before).
+fn decode_coverage(text: &str, rows: bool) -> Result<CoverageSummary, StoreError> {
+    if rows {
+        serde_json::from_str(text).map_err(corrupt("snapshot coverage"))
+    } else {
+        let whole: Coverage = serde_json::from_str(text).map_err(corrupt("snapshot coverage"))?;
+        Ok(whole.summary())
+    }
+}
 
 fn decode_meta(r: &[Val]) -> Result<SnapshotMeta, StoreError> {
     let time = |v: &Val| -> Result<DateTime<Utc>, StoreError> {
@@ -59,7 +73,7 @@ fn decode_meta(r: &[Val]) -> Result<SnapshotMeta, StoreError> {
         finished_at: time(&r[2])?,
         accounts: serde_json::from_str(r[3].text()).map_err(corrupt("snapshot accounts"))?,
         regions: serde_json::from_str(r[4].text()).map_err(corrupt("snapshot regions"))?,
-        coverage: serde_json::from_str(r[5].text()).map_err(corrupt("snapshot coverage"))?,
+        coverage: decode_coverage(r[5].text(), r[8].int() != 0)?,
         resource_count: u64::try_from(r[6].int()).unwrap_or_default(),
         services: serde_json::from_str(r[7].opt_text().unwrap_or("[]"))
             .map_err(corrupt("snapshot services"))?,
@@ -157,6 +171,95 @@ impl Store {
             .collect()
     }
 
+    /// Up to `limit` collection records of a snapshot after position `after` (`None`: from
+    /// the first), sorted by (account, region, service), each with its position.
+    pub fn collections_page(
+        &mut self,
+        id: &SnapshotId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, CollectionRecord)>, StoreError> {
+        if let Some(whole) = self.header_coverage(id)? {
+            return Ok(legacy_page(whole.collected, after, limit));
+        }
+        let rows = self
+            .db
+            .query(
+                "SELECT seq, account, region, service, resources, complete FROM collections \
+                 WHERE snapshot_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &page_params(id, after, limit),
+            )
+            .map_err(q("read collection records"))?;
+        rows.iter()
+            .map(|r| {
+                let bad = |e: posture_model::IdError| StoreError::Corrupt {
+                    what: "collection record",
+                    message: e.to_string(),
+                };
+                Ok((
+                    r[0].int(),
+                    CollectionRecord {
+                        account: AccountId::new(r[1].text()).map_err(bad)?,
+                        region: posture_model::Region::new(r[2].text()).map_err(bad)?,
+                        service: r[3].text().to_owned(),
+                        resources: u64::try_from(r[4].int()).unwrap_or_default(),
+                        complete: r[5].int() != 0,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Up to `limit` failed calls of a snapshot after position `after` (`None`: from the
+    /// first), sorted by (account, region, service, operation, resource), each with its
+    /// position.
+    pub fn gaps_page(
+        &mut self,
+        id: &SnapshotId,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, Gap)>, StoreError> {
+        if let Some(whole) = self.header_coverage(id)? {
+            return Ok(legacy_page(whole.failed, after, limit));
+        }
+        let rows = self
+            .db
+            .query(
+                "SELECT seq, body FROM gaps WHERE snapshot_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &page_params(id, after, limit),
+            )
+            .map_err(q("read failed calls"))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r[0].int(),
+                    serde_json::from_str(r[1].text()).map_err(corrupt("failed call"))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The whole coverage statement of a snapshot written before schema 4, which kept it in
+    /// the header; `None` for later snapshots, whose records are rows.
+    fn header_coverage(&mut self, id: &SnapshotId) -> Result<Option<Coverage>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT coverage, coverage_rows FROM snapshots WHERE id = $1",
+                &[id.as_str().into()],
+            )
+            .map_err(q("read snapshot coverage"))?;
+        let Some(r) = rows.first() else {
+            return Err(StoreError::NoSuchSnapshot(id.to_string()));
+        };
+        if r[1].int() != 0 {
+            return Ok(None);
+        }
+        serde_json::from_str(r[0].text())
+            .map(Some)
+            .map_err(corrupt("snapshot coverage"))
+    }
+
     /// The drift events recorded with snapshots after `since` (exclusive) up to and
     /// including `until`, oldest first.
     pub fn drift_between(
@@ -226,6 +329,26 @@ impl Store {
     pub fn execute_raw(&mut self, sql: &str) -> Result<(), StoreError> {
         self.db.batch(sql).map_err(q("raw statement"))
     }
+}
+
+fn page_params(id: &SnapshotId, after: Option<i64>, limit: usize) -> [Val; 3] {
+    [
+        id.as_str().into(),
+        Val::Int(after.unwrap_or(-1)),
+        Val::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+    ]
+}
+
+/// A page of records that were held whole (a header written before schema 4), numbered by
+/// position.
+fn legacy_page<T>(all: Vec<T>, after: Option<i64>, limit: usize) -> Vec<(i64, T)> {
+    let skip = usize::try_from(after.map_or(0, |a| a + 1)).unwrap_or(0);
+    all.into_iter()
+        .enumerate()
+        .skip(skip)
+        .take(limit)
+        .map(|(i, t)| (i64::try_from(i).unwrap_or(i64::MAX), t))
+        .collect()
 }
 
 /// The resources of snapshot `id` (in `account` only, when given), sorted by (kind, ARN).

@@ -121,6 +121,32 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE findings ADD COLUMN account TEXT;
      CREATE INDEX findings_by_account ON findings (snapshot_id, account, seq);
      CREATE INDEX resource_versions_by_account ON resource_versions (account, valid_from);",
+    // 4: the coverage record is stored row by row (one row per collection that ran, one per
+    //    failed call), so a scan streams it instead of holding it, and it is read back a page
+    //    at a time. Snapshots written before keep their statement in `snapshots.coverage`
+    //    (`coverage_rows` = 0) and verify as before.
+    "ALTER TABLE snapshots ADD COLUMN coverage_rows BIGINT NOT NULL DEFAULT 0;
+     CREATE TABLE collections (
+        snapshot_id TEXT NOT NULL REFERENCES snapshots(id),
+        seq         BIGINT NOT NULL,
+        account     TEXT NOT NULL,
+        region      TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        resources   BIGINT NOT NULL,
+        complete    BIGINT NOT NULL,
+        PRIMARY KEY (snapshot_id, seq)
+     );
+     CREATE TABLE gaps (
+        snapshot_id TEXT NOT NULL REFERENCES snapshots(id),
+        seq         BIGINT NOT NULL,
+        account     TEXT NOT NULL,
+        region      TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        operation   TEXT NOT NULL,
+        resource    TEXT,
+        body        TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, seq)
+     );",
 ];
 
 /// The schema version this build writes.

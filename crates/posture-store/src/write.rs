@@ -1,12 +1,16 @@
-//! Writing one snapshot, all in one transaction: resources stream in during collection;
-//! the evaluation reads them back one account at a time and streams findings and drift in;
+//! Writing one snapshot, all in one transaction: resources and the coverage record (one
+//! row per collection that ran, one per failed call) stream in during collection; the
+//! evaluation reads them back one account at a time and streams findings and drift in;
 //! the header and the chain link are written at commit. Nothing of the snapshot is held in
 //! memory beyond one batch: staging tables hold it until commit, and the manifest's digests
 //! are computed as rows stream past.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use posture_model::{
-    AccountId, Coverage, Finding, Region, Resource, SnapshotId, SnapshotMeta, Status,
+    AccountId, CollectionRecord, CoverageSummary, Finding, Gap, Region, Resource, SnapshotId,
+    SnapshotMeta, Status,
 };
 
 use crate::chain::{self, LinesDigest, Scope};
@@ -25,6 +29,10 @@ pub struct SnapshotWriter<'a> {
     started_at: DateTime<Utc>,
     open: bool,
     pending: Vec<Staged>,
+    /// Collection records waiting to be written.
+    pending_collections: Vec<CollectionRecord>,
+    /// Failed calls waiting to be written.
+    pending_gaps: Vec<Gap>,
     /// Findings staged so far, with their digest.
     findings: LinesDigest,
     /// Drift events staged so far, with their digest.
@@ -66,8 +74,9 @@ pub struct SnapshotSummary {
     pub regions: Vec<Region>,
     /// Services collected (`s3`, `iam`, ...).
     pub services: Vec<String>,
-    /// Coverage.
-    pub coverage: Coverage,
+    /// API calls made, by `service:Operation` (the collections and failed calls were
+    /// streamed in with [`SnapshotWriter::put_collection`] and [`SnapshotWriter::put_gap`]).
+    pub api_calls: BTreeMap<String, u64>,
     /// The baseline's name and version.
     pub baseline: (String, String),
 }
@@ -95,6 +104,8 @@ impl<'a> SnapshotWriter<'a> {
             started_at,
             open: true,
             pending: Vec::new(),
+            pending_collections: Vec::new(),
+            pending_gaps: Vec::new(),
             findings: LinesDigest::default(),
             drift: LinesDigest::default(),
             locked: false,
@@ -114,6 +125,14 @@ impl<'a> SnapshotWriter<'a> {
                  CREATE TEMP TABLE IF NOT EXISTS staged_drift (
                     seq BIGINT PRIMARY KEY, event TEXT NOT NULL, rule_id TEXT, arn TEXT NOT NULL,
                     body TEXT NOT NULL);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_collections (
+                    account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
+                    resources BIGINT NOT NULL, complete BIGINT NOT NULL);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_gaps (
+                    account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
+                    operation TEXT NOT NULL, resource TEXT, body TEXT NOT NULL);
+                 CREATE INDEX IF NOT EXISTS staged_gaps_by_account
+                    ON staged_gaps (account, resource);
                  CREATE INDEX IF NOT EXISTS staged_resources_by_account
                     ON staged_resources (account, kind);
                  CREATE INDEX IF NOT EXISTS staged_findings_by_key
@@ -147,6 +166,122 @@ impl<'a> SnapshotWriter<'a> {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// Records a (account, region, service) collection that ran. Batched like resources.
+    pub fn put_collection(&mut self, record: &CollectionRecord) -> Result<(), StoreError> {
+        self.pending_collections.push(record.clone());
+        if self.pending_collections.len() >= BATCH {
+            self.flush_coverage()?;
+        }
+        Ok(())
+    }
+
+    /// Records a call that failed. Batched like resources.
+    pub fn put_gap(&mut self, gap: &Gap) -> Result<(), StoreError> {
+        self.pending_gaps.push(gap.clone());
+        if self.pending_gaps.len() >= BATCH {
+            self.flush_coverage()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending collection records and failed calls.
+    fn flush_coverage(&mut self) -> Result<(), StoreError> {
+        let collections = std::mem::take(&mut self.pending_collections);
+        if !collections.is_empty() {
+            let params: Vec<Val> = collections
+                .iter()
+                .flat_map(|c| {
+                    [
+                        c.account.as_str().into(),
+                        c.region.as_str().into(),
+                        c.service.as_str().into(),
+                        Val::Int(i64::try_from(c.resources).unwrap_or(i64::MAX)),
+                        Val::Int(i64::from(c.complete)),
+                    ]
+                })
+                .collect();
+            self.db
+                .exec(
+                    &format!(
+                        "INSERT INTO staged_collections (account, region, service, resources, complete) VALUES {}",
+                        marks(collections.len(), 5)
+                    ),
+                    &params,
+                )
+                .map_err(q("stage collection records"))?;
+        }
+        let gaps = std::mem::take(&mut self.pending_gaps);
+        if !gaps.is_empty() {
+            let params: Vec<Val> = gaps
+                .iter()
+                .flat_map(|g| {
+                    [
+                        g.account.as_str().into(),
+                        g.region.as_str().into(),
+                        g.service.as_str().into(),
+                        g.operation.as_str().into(),
+                        g.resource.as_ref().map(|r| r.to_string()).into(),
+                        to_json(g).into(),
+                    ]
+                })
+                .collect();
+            self.db
+                .exec(
+                    &format!(
+                        "INSERT INTO staged_gaps (account, region, service, operation, resource, body) VALUES {}",
+                        marks(gaps.len(), 6)
+                    ),
+                    &params,
+                )
+                .map_err(q("stage failed calls"))?;
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every collection recorded so far, as (account, region, service),
+    /// streamed from the staging table.
+    pub fn each_staged_collection(
+        &mut self,
+        each: &mut dyn FnMut(AccountId, Region, &str),
+    ) -> Result<(), StoreError> {
+        self.flush_coverage()?;
+        let mut bad = None;
+        self.db
+            .query_each(
+                "SELECT account, region, service FROM staged_collections",
+                &[],
+                &mut |r| {
+                    match (AccountId::new(r[0].text()), Region::new(r[1].text())) {
+                        (Ok(a), Ok(region)) => each(a, region, r[2].text()),
+                        (Err(e), _) | (_, Err(e)) => {
+                            bad.get_or_insert(e.to_string());
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .map_err(q("read staged collection records"))?;
+        match bad {
+            Some(message) => Err(StoreError::Corrupt {
+                what: "staged collection record",
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The failed list calls (gaps with no resource) recorded so far. Gaps about one
+    /// resource stay in the store: the resource itself carries what could not be read.
+    pub fn staged_list_gaps(&mut self) -> Result<Vec<Gap>, StoreError> {
+        self.flush_coverage()?;
+        crate::read::query_json(
+            self.db,
+            "SELECT body FROM staged_gaps WHERE resource IS NULL",
+            &[],
+            "staged failed call",
+        )
     }
 
     /// Writes the pending resources as multi-row inserts: one round trip per batch instead
@@ -212,7 +347,8 @@ impl<'a> SnapshotWriter<'a> {
         self.db
             .batch(
                 "DELETE FROM staged_resources; DELETE FROM staged_findings; \
-                 DELETE FROM staged_waivers; DELETE FROM staged_drift;",
+                 DELETE FROM staged_waivers; DELETE FROM staged_drift; \
+                 DELETE FROM staged_collections; DELETE FROM staged_gaps;",
             )
             .map_err(q("clear staging tables"))
     }
@@ -386,6 +522,7 @@ impl<'a> SnapshotWriter<'a> {
     /// commits: the snapshot becomes visible.
     pub fn commit(mut self, summary: SnapshotSummary) -> Result<SnapshotMeta, StoreError> {
         self.flush()?;
+        self.flush_coverage()?;
         self.lock()?;
         let finished = summary.finished_at;
         let scope = Scope::new(&summary.accounts, &summary.regions, &summary.services);
@@ -403,10 +540,28 @@ impl<'a> SnapshotWriter<'a> {
                 &[ts(finished).into(), Status::Fail.as_str().into()],
             )
             .map_err(q("extend failure episodes"))?;
-        let coverage_text = serde_json::to_string(&summary.coverage).unwrap_or_default();
+        let count = |db: &mut dyn Db, sql: &str| -> Result<u64, StoreError> {
+            let rows = db.query(sql, &[]).map_err(q("count coverage records"))?;
+            Ok(rows
+                .first()
+                .and_then(|r| r.first())
+                .map_or(0, |v| u64::try_from(v.int()).unwrap_or_default()))
+        };
+        let coverage = CoverageSummary {
+            collections: count(self.db, "SELECT COUNT(*) FROM staged_collections")?,
+            incomplete: count(
+                self.db,
+                "SELECT COUNT(*) FROM staged_collections WHERE complete = 0",
+            )?,
+            failed_calls: count(self.db, "SELECT COUNT(*) FROM staged_gaps")?,
+            api_calls: summary.api_calls,
+        };
+        let coverage_text = to_json(&coverage);
+        let coverage_sha256 =
+            chain::coverage_digest(self.db, &coverage_text, chain::CoverageRows::Staged)?;
         let finding_count = self.findings.count();
         let manifest = chain::Manifest {
-            format: 1,
+            format: chain::MANIFEST_FORMAT,
             id: self.id.to_string(),
             seq,
             started_at: ts(self.started_at),
@@ -416,7 +571,7 @@ impl<'a> SnapshotWriter<'a> {
             services: summary.services.clone(),
             resource_count,
             resources_sha256,
-            coverage_sha256: crate::sha256_hex(coverage_text.as_bytes()),
+            coverage_sha256,
             findings_sha256: std::mem::take(&mut self.findings).hex(),
             drift_sha256: std::mem::take(&mut self.drift).hex(),
             baseline: summary.baseline.0.clone(),
@@ -427,8 +582,8 @@ impl<'a> SnapshotWriter<'a> {
         self.db
             .exec(
                 "INSERT INTO snapshots (id, seq, started_at, finished_at, accounts, regions, services, coverage, \
-                 resource_count, manifest, manifest_hash, prev_manifest_hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 resource_count, manifest, manifest_hash, prev_manifest_hash, coverage_rows) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)",
                 &[
                     self.id.as_str().into(),
                     Val::Int(seq),
@@ -459,6 +614,7 @@ impl<'a> SnapshotWriter<'a> {
             )
             .map_err(q("write evaluation"))?;
         let id: Val = self.id.as_str().into();
+        chain::store_coverage_rows(self.db, &id)?;
         self.db
             .exec(
                 "INSERT INTO findings (snapshot_id, seq, rule_id, arn, status, severity, body, account) \
@@ -490,7 +646,7 @@ impl<'a> SnapshotWriter<'a> {
             accounts: summary.accounts,
             regions: summary.regions,
             services: summary.services,
-            coverage: summary.coverage,
+            coverage,
             resource_count: u64::try_from(resource_count).unwrap_or_default(),
         })
     }

@@ -11,8 +11,8 @@ mod support;
 use chrono::{DateTime, TimeZone, Utc};
 use posture_model::resources::Vpc;
 use posture_model::{
-    AccountId, Arn, Citation, Coverage, Finding, Observed, Region, Resource, ResourceBody,
-    ResourceRef, RuleId, Severity, SnapshotMeta, Status,
+    AccountId, Arn, Citation, CollectionRecord, Finding, Gap, Observed, Region, Resource,
+    ResourceBody, ResourceRef, RuleId, Severity, SnapshotMeta, Status,
 };
 use posture_store::{SnapshotSummary, Store, StoreLocation};
 
@@ -67,6 +67,14 @@ const CASES: &[(&str, Case)] = &[
     (
         "an_open_snapshot_is_read_back_one_account_at_a_time",
         an_open_snapshot_is_read_back_one_account_at_a_time,
+    ),
+    (
+        "the_coverage_record_streams_in_and_reads_back_in_order",
+        the_coverage_record_streams_in_and_reads_back_in_order,
+    ),
+    (
+        "verify_names_an_altered_coverage_record",
+        verify_names_an_altered_coverage_record,
     ),
 ];
 
@@ -148,10 +156,44 @@ struct Scan<'a> {
     drift: Vec<(String, Option<String>, String, serde_json::Value)>,
 }
 
+/// The coverage record of a scan of EC2 in `regions`: one collection per region (in
+/// reverse order: the store sorts them), the flow logs of the first region not listable.
+fn coverage_of(regions: &[&str]) -> (Vec<CollectionRecord>, Vec<Gap>) {
+    let collected = regions
+        .iter()
+        .rev()
+        .map(|r| CollectionRecord {
+            account: account(),
+            region: Region::new(*r).unwrap(),
+            service: "ec2".into(),
+            resources: 1,
+            complete: r != &regions[0],
+        })
+        .collect();
+    let failed = vec![Gap {
+        account: account(),
+        region: Region::new(regions[0]).unwrap(),
+        service: "ec2".into(),
+        operation: "ec2:DescribeFlowLogs".into(),
+        resource: None,
+        kind: posture_model::UnavailableKind::Denied,
+        code: Some("UnauthorizedOperation".into()),
+        message: "not authorized".into(),
+    }];
+    (collected, failed)
+}
+
 fn scan(store: &mut Store, s: Scan<'_>) -> (SnapshotMeta, Vec<Finding>) {
     let mut w = store.begin_snapshot(t(s.at)).unwrap();
     for r in &s.resources {
         w.put_resource(r).unwrap();
+    }
+    let (collected, failed) = coverage_of(s.regions);
+    for c in &collected {
+        w.put_collection(c).unwrap();
+    }
+    for g in &failed {
+        w.put_gap(g).unwrap();
     }
     let mut findings = s.findings;
     let finished_at = t(s.at) + chrono::Duration::seconds(30);
@@ -163,7 +205,7 @@ fn scan(store: &mut Store, s: Scan<'_>) -> (SnapshotMeta, Vec<Finding>) {
             accounts: vec![account()],
             regions: s.regions.iter().map(|r| Region::new(*r).unwrap()).collect(),
             services: vec!["ec2".into()],
-            coverage: Coverage::default(),
+            api_calls: [("ec2:DescribeVpcs".to_owned(), 1)].into(),
             baseline: ("test baseline".into(), "1".into()),
         })
         .unwrap();
@@ -410,7 +452,13 @@ fn verify_names_a_removed_snapshot(loc: &StoreLocation) {
     let mut store = Store::open(loc).unwrap();
     let snaps = three_scans(&mut store);
     let middle = &snaps[1].id;
-    for table in ["findings", "drift_events", "evaluations"] {
+    for table in [
+        "findings",
+        "drift_events",
+        "evaluations",
+        "collections",
+        "gaps",
+    ] {
         store
             .execute_raw(&format!(
                 "DELETE FROM {table} WHERE snapshot_id = '{middle}'"
@@ -461,6 +509,18 @@ fn pruning_keeps_the_chain_verifiable(loc: &StoreLocation) {
         vec![snaps[2].id.clone()]
     );
     assert_eq!(store.resources(&snaps[2].id).unwrap().len(), 3);
+    for table in ["collections", "gaps"] {
+        assert_eq!(
+            store
+                .count_raw(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE snapshot_id <> '{}'",
+                    snaps[2].id
+                ))
+                .unwrap(),
+            0,
+            "the pruned snapshots' {table} are gone"
+        );
+    }
     let report = store.verify().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     // The newest snapshot is always kept, even when it is old.
@@ -538,7 +598,7 @@ fn an_open_snapshot_is_read_back_one_account_at_a_time(loc: &StoreLocation) {
         accounts: accounts.to_vec(),
         regions: regions.clone(),
         services: vec!["ec2".into()],
-        coverage: Coverage::default(),
+        api_calls: Default::default(),
         baseline: ("test baseline".into(), "1".into()),
     };
 
@@ -612,4 +672,124 @@ fn an_open_snapshot_is_read_back_one_account_at_a_time(loc: &StoreLocation) {
     assert!(episodes[0].resolved_at.is_some(), "{episodes:?}");
     let report = store.verify().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+fn the_coverage_record_streams_in_and_reads_back_in_order(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let regions = ["us-east-1", "eu-west-1", "ap-south-1"];
+    let mut w = store.begin_snapshot(t(0)).unwrap();
+    // More than one batch of each, interleaved as collectors report them.
+    let mut expected_collections = Vec::new();
+    let mut expected_gaps = Vec::new();
+    for i in 0..1_200u32 {
+        let region = Region::new(regions[i as usize % 3]).unwrap();
+        let c = CollectionRecord {
+            account: AccountId::new(format!("{:012}", 200_000_000_000u64 + u64::from(i / 3)))
+                .unwrap(),
+            region: region.clone(),
+            service: "ec2".into(),
+            resources: u64::from(i),
+            complete: i % 7 != 0,
+        };
+        w.put_collection(&c).unwrap();
+        expected_collections.push(c);
+        let g = Gap {
+            account: account(),
+            region,
+            service: "s3".into(),
+            operation: "s3:GetBucketPolicy".into(),
+            resource: Some(Arn::new(format!("arn:aws:s3:::bucket-{i:04}")).unwrap()),
+            kind: posture_model::UnavailableKind::Denied,
+            code: Some("AccessDenied".into()),
+            message: "denied".into(),
+        };
+        w.put_gap(&g).unwrap();
+        expected_gaps.push(g);
+    }
+    // The open snapshot reads back its list-level gaps only (none here) and every
+    // collection.
+    assert!(w.staged_list_gaps().unwrap().is_empty());
+    let mut seen = 0;
+    w.each_staged_collection(&mut |_, _, service| {
+        assert_eq!(service, "ec2");
+        seen += 1;
+    })
+    .unwrap();
+    assert_eq!(seen, 1_200);
+    let meta = w
+        .commit(SnapshotSummary {
+            finished_at: t(1),
+            accounts: vec![account()],
+            regions: regions.iter().map(|r| Region::new(*r).unwrap()).collect(),
+            services: vec!["ec2".into(), "s3".into()],
+            api_calls: [("s3:GetBucketPolicy".to_owned(), 1_200)].into(),
+            baseline: ("test baseline".into(), "1".into()),
+        })
+        .unwrap();
+    assert_eq!(meta.coverage.collections, 1_200);
+    assert_eq!(
+        meta.coverage.incomplete,
+        (0..1_200).filter(|i| i % 7 == 0).count() as u64
+    );
+    assert_eq!(meta.coverage.failed_calls, 1_200);
+    assert_eq!(
+        store.snapshot(meta.id.as_str()).unwrap().coverage,
+        meta.coverage
+    );
+
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.collections_page(&meta.id, after, 500).unwrap();
+        let Some((last, _)) = page.last() else { break };
+        after = Some(*last);
+        read.extend(page.into_iter().map(|(_, c)| c));
+    }
+    expected_collections.sort();
+    assert_eq!(read, expected_collections, "sorted, whole, across pages");
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.gaps_page(&meta.id, after, 500).unwrap();
+        let Some((last, _)) = page.last() else { break };
+        after = Some(*last);
+        read.extend(page.into_iter().map(|(_, g)| g));
+    }
+    expected_gaps.sort();
+    assert_eq!(read, expected_gaps);
+    assert!(store.verify().unwrap().problems.is_empty());
+}
+
+fn verify_names_an_altered_coverage_record(loc: &StoreLocation) {
+    let mut store = Store::open(loc).unwrap();
+    let snaps = three_scans(&mut store);
+    assert!(store.verify().unwrap().problems.is_empty());
+    // Hiding a failed call would turn "could not see" into silence.
+    let middle = &snaps[1].id;
+    store
+        .execute_raw(&format!("DELETE FROM gaps WHERE snapshot_id = '{middle}'"))
+        .unwrap();
+    let report = store.verify().unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(
+        report.problems[0].snapshot.as_deref(),
+        Some(middle.as_str())
+    );
+    assert!(
+        report.problems[0]
+            .message
+            .contains("coverage statement was altered"),
+        "{}",
+        report.problems[0].message
+    );
+    // So would marking an incomplete collection complete.
+    let first = &snaps[0].id;
+    store
+        .execute_raw(&format!(
+            "UPDATE collections SET complete = 1 WHERE snapshot_id = '{first}'"
+        ))
+        .unwrap();
+    let report = store.verify().unwrap();
+    assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+    assert_eq!(report.problems[0].snapshot.as_deref(), Some(first.as_str()));
 }

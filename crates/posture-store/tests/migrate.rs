@@ -23,6 +23,9 @@ CREATE INDEX findings_by_rule ON findings (rule_id, arn);
 PRAGMA user_version = 1;
 ";
 
+/// The coverage statement as the header held it before schema 4.
+const LEGACY_COVERAGE: &str = r#"{"collected":[{"account":"111122223333","region":"us-east-1","service":"ec2","resources":1,"complete":false}],"failed":[{"account":"111122223333","region":"us-east-1","service":"ec2","operation":"ec2:DescribeFlowLogs","resource":null,"kind":"denied","code":"UnauthorizedOperation","message":"not authorized"}],"api_calls":{"ec2:DescribeVpcs":2}}"#;
+
 #[test]
 fn a_schema_1_store_is_upgraded_in_place_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
@@ -48,8 +51,8 @@ fn a_schema_1_store_is_upgraded_in_place_and_verifies() {
             .unwrap();
             let id = format!("2026010{}T000000000Z", i + 1);
             conn.execute(
-                "INSERT INTO snapshots VALUES (?1, ?2, ?2, '[\"111122223333\"]', '[\"us-east-1\"]', '{\"collected\":[],\"failed\":[],\"api_calls\":{}}', 1)",
-                rusqlite::params![id, format!("2026-01-0{}T00:00:00.000000Z", i + 1)],
+                "INSERT INTO snapshots VALUES (?1, ?2, ?2, '[\"111122223333\"]', '[\"us-east-1\"]', ?3, 1)",
+                rusqlite::params![id, format!("2026-01-0{}T00:00:00.000000Z", i + 1), LEGACY_COVERAGE],
             )
             .unwrap();
             conn.execute(
@@ -92,8 +95,47 @@ fn a_schema_1_store_is_upgraded_in_place_and_verifies() {
         3,
         "every finding has its account"
     );
+    // The coverage statement kept in the header reads back like the rows of later
+    // snapshots.
+    assert_eq!(snaps[0].coverage.collections, 1);
+    assert_eq!(snaps[0].coverage.incomplete, 1);
+    assert_eq!(snaps[0].coverage.failed_calls, 1);
+    assert_eq!(
+        snaps[0].coverage.api_calls.get("ec2:DescribeVpcs"),
+        Some(&2)
+    );
+    let gaps = store.gaps_page(&snaps[0].id, None, 10).unwrap();
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0].1.operation, "ec2:DescribeFlowLogs");
+    assert!(
+        store
+            .gaps_page(&snaps[0].id, Some(0), 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .collections_page(&snaps[0].id, None, 10)
+            .unwrap()
+            .len(),
+        1
+    );
     let report = store.verify().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // Tampering with the old statement is still caught.
+    store
+        .execute_raw(&format!(
+            "UPDATE snapshots SET coverage = REPLACE(coverage, 'not authorized', 'fine') WHERE id = '{}'",
+            snaps[1].id
+        ))
+        .unwrap();
+    let report = store.verify().unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].message.contains("coverage"),
+        "{:?}",
+        report.problems
+    );
     drop(store);
     // Opening again is a no-op.
     let mut store = Store::open(&StoreLocation::Sqlite(path)).unwrap();

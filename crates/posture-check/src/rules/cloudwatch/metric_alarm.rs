@@ -447,8 +447,11 @@ fn not_collected(
     region: &str,
     operation: &str,
 ) -> Option<String> {
-    let gap: Option<&Gap> = ctx.index.list_gaps().iter().find(|g| {
-        g.account.as_str() == account && g.region.as_str() == region && g.operation == operation
+    let gap: Option<&Gap> = posture_model::AccountId::new(account).ok().and_then(|a| {
+        ctx.index
+            .list_gaps_in(&a)
+            .iter()
+            .find(|g| g.region.as_str() == region && g.operation == operation)
     });
     if let Some(g) = gap {
         return Some(format!(

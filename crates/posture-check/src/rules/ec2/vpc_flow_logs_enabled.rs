@@ -37,11 +37,12 @@ impl Rule for VpcFlowLogsEnabled {
             return Outcome::not_applicable("not a VPC");
         };
         // Flow logs that could not be listed must not read as "no flow logs".
-        if let Some(gap) = ctx.index.list_gaps().iter().find(|g| {
-            g.operation == DESCRIBE_FLOW_LOGS
-                && g.account == subject.account
-                && g.region == subject.region
-        }) {
+        if let Some(gap) = ctx
+            .index
+            .list_gaps_in(&subject.account)
+            .iter()
+            .find(|g| g.operation == DESCRIBE_FLOW_LOGS && g.region == subject.region)
+        {
             return Outcome::error(format!(
                 "flow logs in {}/{} could not be listed ({DESCRIBE_FLOW_LOGS}: {}), so whether {} \
                  has one is unknown",
