@@ -7,7 +7,7 @@ use std::io::Write;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use posture_model::{Finding, SnapshotId, SnapshotMeta, Status};
 use posture_pipeline::Drift;
-use posture_store::Store;
+use posture_store::{DriftPart, Store};
 use serde::Serialize;
 
 /// Findings read back from the store are fetched this many at a time.
@@ -32,7 +32,7 @@ struct ScanReport<'a> {
     coverage: StoredCoverage<'a>,
     summary: &'a BTreeMap<&'static str, usize>,
     findings: StoredFindings<'a>,
-    drift: Option<&'a Drift>,
+    drift: Option<StoredDrift<'a>>,
     stats: &'a Stats,
 }
 
@@ -106,6 +106,55 @@ impl<T: Serialize> Serialize for Paged<'_, T> {
         }
         seq.end()
     }
+}
+
+/// Drift against the previous snapshot (`since`, `resources`, `findings`, `still_failing`):
+/// the counts come from the evaluation, the events are read from the store a page at a time.
+struct StoredDrift<'a> {
+    store: &'a RefCell<&'a mut Store>,
+    id: &'a SnapshotId,
+    drift: &'a Drift,
+}
+
+impl Serialize for StoredDrift<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Drift", 4)?;
+        s.serialize_field("since", &self.drift.since)?;
+        s.serialize_field(
+            "resources",
+            &Paged {
+                store: self.store,
+                id: self.id,
+                read: |store, id, after| drift_bodies(store, id, DriftPart::Resources, after),
+            },
+        )?;
+        s.serialize_field(
+            "findings",
+            &Paged {
+                store: self.store,
+                id: self.id,
+                read: |store, id, after| drift_bodies(store, id, DriftPart::Findings, after),
+            },
+        )?;
+        s.serialize_field("still_failing", &self.drift.still_failing)?;
+        s.end()
+    }
+}
+
+/// A page of drift events as they were recorded (a resource change or a finding
+/// transition).
+fn drift_bodies(
+    store: &mut Store,
+    id: &SnapshotId,
+    part: DriftPart,
+    after: Option<i64>,
+) -> Result<Vec<(i64, serde_json::Value)>, posture_store::StoreError> {
+    Ok(store
+        .drift_page(id, part, after, PAGE)?
+        .into_iter()
+        .map(|(seq, record)| (seq, record.body))
+        .collect())
 }
 
 impl Serialize for StoredCoverage<'_> {
@@ -193,7 +242,11 @@ pub fn print_scan_json(store: &mut Store, report: &Report<'_>) -> anyhow::Result
             store: &store,
             id: &meta.id,
         },
-        drift: report.drift,
+        drift: report.drift.map(|drift| StoredDrift {
+            store: &store,
+            id: &meta.id,
+            drift,
+        }),
         stats: report.stats,
     };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -329,7 +382,7 @@ pub fn print_scan_table(
             out,
             "since snapshot {}: {} resources changed; {} new failures, {} resolved, {} still failing, {} newly unverifiable",
             d.since,
-            d.resources.len(),
+            d.resources,
             d.count(T::NewFailure) + d.count(T::WaiverExpired),
             d.count(T::Resolved),
             d.count(T::StillFailing),

@@ -210,7 +210,7 @@ fn main() {
             evaluated
                 .drift
                 .as_ref()
-                .map_or(0, |d| d.resources.len() + d.findings.len()),
+                .map_or(0, |d| d.resources + d.transitions.values().sum::<usize>()),
             evaluated.foreign_resources,
         );
     }

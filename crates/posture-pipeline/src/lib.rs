@@ -51,16 +51,18 @@ pub enum Error {
     Cancelled,
 }
 
-/// What changed since the previous snapshot.
-#[derive(Debug, Serialize)]
+/// What changed since the previous snapshot, in counts: the changes themselves stream into
+/// the store as drift events (a first scan after a baseline change or of a newly collected
+/// service can change something on every resource) and are read back a page at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {
     /// The previous snapshot's id.
     pub since: String,
     /// Resources added, removed or modified.
-    pub resources: Vec<drift::ResourceChange>,
-    /// Finding transitions, except "still failing" (a state, not a change: it is counted in
-    /// `still_failing`, and `posture diff` lists it).
-    pub findings: Vec<drift::FindingTransition>,
+    pub resources: usize,
+    /// Finding transitions by kind, except "still failing" (a state, not a change; stored
+    /// as no event).
+    pub transitions: BTreeMap<drift::Transition, usize>,
     /// Findings that failed before and still fail.
     pub still_failing: usize,
 }
@@ -71,7 +73,7 @@ impl Drift {
         if t == drift::Transition::StillFailing {
             return self.still_failing;
         }
-        self.findings.iter().filter(|f| f.transition == t).count()
+        self.transitions.get(&t).copied().unwrap_or(0)
     }
 }
 
@@ -113,7 +115,8 @@ pub struct Evaluated {
     pub counts: BTreeMap<&'static str, usize>,
     /// The highest severity among failing findings.
     pub worst_failure: Option<Severity>,
-    /// Drift against the previous snapshot, when there is one.
+    /// Drift against the previous snapshot, when there is one (counts; the events are in
+    /// the store).
     pub drift: Option<Drift>,
     /// Live waivers that matched no failing or undecided finding.
     pub stale_waivers: Vec<StaleWaiver>,
@@ -155,8 +158,8 @@ pub fn evaluate(
     });
     let mut drift = job.previous.map(|prev| Drift {
         since: prev.id.to_string(),
-        resources: Vec::new(),
-        findings: Vec::new(),
+        resources: 0,
+        transitions: BTreeMap::new(),
         still_failing: 0,
     });
 
@@ -196,8 +199,10 @@ pub fn evaluate(
             transitions.retain(|t| t.transition != drift::Transition::StillFailing);
             writer.put_drift(events(&resources, &transitions))?;
             drift.still_failing += still;
-            drift.resources.extend(resources);
-            drift.findings.extend(transitions);
+            drift.resources += resources.len();
+            for t in &transitions {
+                *drift.transitions.entry(t.transition).or_default() += 1;
+            }
         }
         progress(done + 1, total);
     }

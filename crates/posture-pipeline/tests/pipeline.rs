@@ -17,7 +17,7 @@ use posture_model::{
     UnavailableKind,
 };
 use posture_pipeline::{Error, Job};
-use posture_store::{SnapshotSummary, Store, StoreLocation};
+use posture_store::{DriftPart, SnapshotSummary, Store, StoreLocation};
 
 /// The seeded account (a real scan of the end-to-end suite's moto account) in `n` accounts.
 fn estate(n: u64) -> Vec<Resource> {
@@ -310,17 +310,42 @@ fn streamed_findings_equal_a_whole_snapshot_evaluation_and_drift_is_per_account(
     let trail_arn = trail.arn.clone();
     let (evaluated, _) = scan(&mut store, 60, &changed, 3, &coverage, None).unwrap();
     let drift = evaluated.drift.expect("a previous snapshot");
-    assert_eq!(drift.resources.len(), 1, "{:?}", drift.resources);
-    assert_eq!(drift.resources[0].arn, trail_arn.as_str());
+    assert_eq!(drift.resources, 1, "{drift:?}");
     assert!(drift.still_failing > 0, "failures carried over are counted");
-    assert!(drift.findings.iter().all(|t| t.resource.account == target));
+    // The events themselves are in the store, read back a page at a time.
+    let id = store.latest_snapshot().unwrap().unwrap().id;
+    let changes = store
+        .drift_page(&id, DriftPart::Resources, None, 10)
+        .unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].1.arn, trail_arn.as_str());
+    assert_eq!(changes[0].1.event, "resource_modified");
+    let mut transitions = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .drift_page(&id, DriftPart::Findings, after, 2)
+            .unwrap();
+        let Some((last, _)) = page.last() else { break };
+        after = Some(*last);
+        transitions.extend(page.into_iter().map(|(_, t)| t));
+    }
+    assert_eq!(
+        transitions.len(),
+        drift.transitions.values().sum::<usize>(),
+        "every counted transition is stored"
+    );
     assert!(
-        drift
-            .findings
+        transitions
             .iter()
-            .any(|t| t.rule_id.as_str() == "cloudtrail_log_file_validation"),
-        "{:?}",
-        drift.findings
+            .all(|t| t.body["resource"]["account"] == target.as_str()),
+        "{transitions:?}"
+    );
+    assert!(
+        transitions
+            .iter()
+            .any(|t| t.rule_id.as_deref() == Some("cloudtrail_log_file_validation")),
+        "{transitions:?}"
     );
     assert!(store.verify().unwrap().problems.is_empty());
 }

@@ -26,6 +26,15 @@ pub struct DriftRecord {
     pub body: serde_json::Value,
 }
 
+/// Which drift events to read: resource changes, or finding transitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftPart {
+    /// `resource_added`, `resource_removed`, `resource_modified`.
+    Resources,
+    /// Finding transitions (`new_failure`, `resolved`, …), which name their rule.
+    Findings,
+}
+
 /// A period during which a rule failed on a resource.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailureEpisode {
@@ -258,6 +267,46 @@ impl Store {
         serde_json::from_str(r[0].text())
             .map(Some)
             .map_err(corrupt("snapshot coverage"))
+    }
+
+    /// Up to `limit` drift events of one part recorded with snapshot `id` after position
+    /// `after` (`None`: from the first), in recorded order (account by account), each with
+    /// its position.
+    pub fn drift_page(
+        &mut self,
+        id: &SnapshotId,
+        part: DriftPart,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, DriftRecord)>, StoreError> {
+        let which = match part {
+            DriftPart::Resources => "rule_id IS NULL",
+            DriftPart::Findings => "rule_id IS NOT NULL",
+        };
+        let rows = self
+            .db
+            .query(
+                &format!(
+                    "SELECT seq, event, rule_id, arn, body FROM drift_events \
+                     WHERE snapshot_id = $1 AND seq > $2 AND {which} ORDER BY seq LIMIT $3"
+                ),
+                &page_params(id, after, limit),
+            )
+            .map_err(q("read drift events"))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r[0].int(),
+                    DriftRecord {
+                        snapshot_id: id.to_string(),
+                        event: r[1].text().to_owned(),
+                        rule_id: r[2].opt_text().map(str::to_owned),
+                        arn: r[3].text().to_owned(),
+                        body: serde_json::from_str(r[4].text()).map_err(corrupt("drift event"))?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// The drift events recorded with snapshots after `since` (exclusive) up to and
