@@ -197,6 +197,11 @@ impl LinesDigest {
         self.count
     }
 
+    /// The digest so far, leaving the digest usable.
+    pub(crate) fn hex_ref(&self) -> String {
+        self.clone().hex()
+    }
+
     pub(crate) fn hex(self) -> String {
         self.hasher
             .finalize()
@@ -204,6 +209,16 @@ impl LinesDigest {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// The digest of the first column of `sql`'s rows (one parameter: a snapshot id), streamed.
+fn rows_digest(db: &mut dyn Db, sql: &str, id: &str) -> Result<LinesDigest, crate::db::DbError> {
+    let mut digest = LinesDigest::default();
+    db.query_each(sql, &[id.into()], &mut |r| {
+        digest.push(r[0].text());
+        Ok(())
+    })?;
+    Ok(digest)
 }
 
 /// Count and digest of snapshot `seq`'s membership: `kind TAB arn TAB body-hash` lines in
@@ -402,15 +417,17 @@ impl Store {
 
         // Bodies: the content must still hash to its key.
         let mut altered: BTreeMap<String, String> = BTreeMap::new();
-        let bodies = db
-            .query("SELECT hash, body FROM bodies", &[])
-            .map_err(q("read bodies"))?;
-        for r in &bodies {
+        // Streamed: a store of years holds millions of bodies.
+        let mut bodies = 0usize;
+        db.query_each("SELECT hash, body FROM bodies", &[], &mut |r| {
+            bodies += 1;
             let actual = sha256_hex(r[1].text().as_bytes());
             if actual != r[0].text() {
                 altered.insert(r[0].text().to_owned(), actual);
             }
-        }
+            Ok(())
+        })
+        .map_err(q("read bodies"))?;
         for (hash, actual) in &altered {
             let users = db
                 .query(
@@ -543,31 +560,25 @@ impl Store {
             if coverage_sha256 != manifest.coverage_sha256 {
                 problem("the coverage statement was altered".to_owned());
             }
-            let findings: Vec<String> = db
-                .query(
-                    "SELECT body FROM findings WHERE snapshot_id = $1 ORDER BY seq",
-                    &[id.as_str().into()],
-                )
-                .map_err(q("read findings"))?
-                .into_iter()
-                .map(|r| r[0].text().to_owned())
-                .collect();
-            if lines_digest(&findings) != manifest.findings_sha256 {
+            let findings = rows_digest(
+                db,
+                "SELECT body FROM findings WHERE snapshot_id = $1 ORDER BY seq",
+                id,
+            )
+            .map_err(q("read findings"))?;
+            if findings.hex_ref() != manifest.findings_sha256 {
                 problem(format!(
                     "the evaluation was altered: its {} findings no longer match the manifest",
-                    findings.len()
+                    findings.count()
                 ));
             }
-            let drift: Vec<String> = db
-                .query(
-                    "SELECT body FROM drift_events WHERE snapshot_id = $1 ORDER BY seq",
-                    &[id.as_str().into()],
-                )
-                .map_err(q("read drift"))?
-                .into_iter()
-                .map(|r| r[0].text().to_owned())
-                .collect();
-            if lines_digest(&drift) != manifest.drift_sha256 {
+            let drift = rows_digest(
+                db,
+                "SELECT body FROM drift_events WHERE snapshot_id = $1 ORDER BY seq",
+                id,
+            )
+            .map_err(q("read drift"))?;
+            if drift.hex_ref() != manifest.drift_sha256 {
                 problem("the drift events were altered".to_owned());
             }
             expected_seq = seq + 1;
@@ -576,7 +587,7 @@ impl Store {
         }
         Ok(VerifyReport {
             snapshots: snapshots.len(),
-            bodies: bodies.len(),
+            bodies,
             head,
             problems,
         })
