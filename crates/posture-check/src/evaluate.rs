@@ -105,27 +105,57 @@ fn finding_order(
 }
 
 /// Data of other accounts loaded while evaluating accounts one at a time, kept for the next
-/// accounts (they usually want the same: the organization's trail log group, its analyzers).
+/// accounts (they usually want the same: the organization's trail log group, its analyzers,
+/// the failed calls of the account that holds the organization trail).
 #[derive(Debug, Default)]
 pub struct Foreign {
     resources: Vec<Resource>,
+    gaps: Vec<Gap>,
     loaded: Vec<Want>,
 }
 
+/// What the caller loaded for a [`Want`].
+#[derive(Debug)]
+pub enum Loaded {
+    /// The resources a [`Want::Kind`], [`Want::Account`] or [`Want::Scope`] asked for.
+    Resources(Vec<Resource>),
+    /// The failed list calls a [`Want::Gaps`] asked for.
+    Gaps(Vec<Gap>),
+}
+
 impl Foreign {
+    /// Adds what was loaded for `want`.
+    pub fn add(&mut self, want: Want, loaded: Loaded) {
+        match loaded {
+            Loaded::Resources(r) => self.resources.extend(r),
+            Loaded::Gaps(g) => self.gaps.extend(g),
+        }
+        self.loaded.push(want);
+    }
+
     /// What has been loaded.
     pub fn loaded(&self) -> &[Want] {
         &self.loaded
     }
 
-    /// Resources held.
+    /// The resources loaded.
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// The failed list calls loaded.
+    pub fn gaps(&self) -> &[Gap] {
+        &self.gaps
+    }
+
+    /// Resources and failed calls held.
     pub fn len(&self) -> usize {
-        self.resources.len()
+        self.resources.len() + self.gaps.len()
     }
 
     /// Whether nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.resources.is_empty()
+        self.len() == 0
     }
 }
 
@@ -291,36 +321,32 @@ impl<'a> Evaluator<'a> {
         Ok(out)
     }
 
-    /// Evaluates one account from its own `resources`, loading the data of other accounts
-    /// that rules look up through `load` (kept in `foreign` for the accounts after it) and
-    /// evaluating again until nothing is missing. The findings are exactly those a
-    /// whole-snapshot evaluation gives the account's subjects, in the same order.
+    /// Evaluates one account from its own `resources` and failed list calls (`gaps`),
+    /// loading the data of other accounts that rules look up through `load` (kept in
+    /// `foreign` for the accounts after it) and evaluating again until nothing is missing.
+    /// The findings are exactly those a whole-snapshot evaluation gives the account's
+    /// subjects, in the same order.
     pub fn evaluate_account<E>(
         &mut self,
         account: &AccountId,
         resources: &[Resource],
+        gaps: &[Gap],
         coverage: &CoverageIndex,
         foreign: &mut Foreign,
-        mut load: impl FnMut(&Want) -> Result<Vec<Resource>, E>,
+        mut load: impl FnMut(&Want) -> Result<Loaded, E>,
     ) -> Result<Vec<Finding>, E> {
         loop {
-            let index = SnapshotIndex::for_account(
-                account,
-                resources,
-                &foreign.resources,
-                &foreign.loaded,
-                coverage,
-            );
-            match self.evaluate(&index) {
+            let index = SnapshotIndex::for_account(account, resources, gaps, foreign, coverage);
+            let wanted = match self.evaluate(&index) {
                 Ok(findings) => return Ok(findings),
-                Err(wanted) => {
-                    // Each round loads at least one want that was not loaded, and there
-                    // are finitely many: the loop ends.
-                    for want in wanted {
-                        foreign.resources.extend(load(&want)?);
-                        foreign.loaded.push(want);
-                    }
-                }
+                Err(wanted) => wanted,
+            };
+            drop(index);
+            // Each round loads at least one want that was not loaded, and there are
+            // finitely many: the loop ends.
+            for want in wanted {
+                let loaded = load(&want)?;
+                foreign.add(want, loaded);
             }
         }
     }

@@ -16,6 +16,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use posture_model::{AccountId, Coverage, Gap, Region, Resource, ResourceKind};
 
+use crate::evaluate::Foreign;
+
 type ScopeKey = (ResourceKind, AccountId, Region);
 
 /// Data of another account that a rule looked up while an account was evaluated on its
@@ -28,13 +30,16 @@ pub enum Want {
     Account(ResourceKind, AccountId),
     /// Resources of a kind in one account and region.
     Scope(ResourceKind, AccountId, Region),
+    /// The failed list calls (gaps with no resource) of one account.
+    Gaps(AccountId),
 }
 
 impl Want {
-    /// The kind wanted.
-    pub fn kind(&self) -> ResourceKind {
+    /// The kind of resource wanted; `None` for [`Want::Gaps`].
+    pub fn kind(&self) -> Option<ResourceKind> {
         match self {
-            Want::Kind(k) | Want::Account(k, _) | Want::Scope(k, _, _) => *k,
+            Want::Kind(k) | Want::Account(k, _) | Want::Scope(k, _, _) => Some(*k),
+            Want::Gaps(_) => None,
         }
     }
 
@@ -46,20 +51,18 @@ impl Want {
             Want::Scope(k, a, r) => {
                 resource.kind() == *k && &resource.account == a && &resource.region == r
             }
+            Want::Gaps(_) => false,
         }
     }
 }
 
-/// What the coverage says, indexed once per snapshot and shared by every account's index:
-/// which (account, region, service) collections ran, and the failed list calls (gaps with
-/// no resource) by account. Gaps about one resource are not kept: the resource carries
-/// them (`Observed::Unavailable`), and a scan streams them into the store.
-///
-/// A collection costs a few bytes here (accounts, regions and services are numbered once),
-/// so an organization of thousands of accounts in every region fits in a few MiB.
+/// Which (account, region, service) collections ran, indexed once per snapshot and shared
+/// by every account's index. A collection costs a few bytes here (accounts, regions and
+/// services are numbered once), so an organization of thousands of accounts in every
+/// region fits in a few MiB. Failed calls are not here: an account's index holds its own
+/// failed list calls and loads another account's when a rule asks ([`Want::Gaps`]).
 #[derive(Debug, Clone, Default)]
 pub struct CoverageIndex {
-    list_gaps: HashMap<AccountId, Vec<Gap>>,
     accounts: HashMap<AccountId, u32>,
     regions: HashMap<Region, u16>,
     services: HashMap<String, u16>,
@@ -70,16 +73,12 @@ pub struct CoverageIndex {
 }
 
 impl CoverageIndex {
-    /// Indexes the gaps and collections of `coverage`.
+    /// Indexes the collections of `coverage`.
     pub fn new(coverage: &Coverage) -> Self {
         let mut index = Self::default();
         for c in &coverage.collected {
             index.add_collection(&c.account, &c.region, &c.service);
         }
-        for g in &coverage.failed {
-            index.add_gap(g.clone());
-        }
-        index.seal();
         index
     }
 
@@ -106,31 +105,6 @@ impl CoverageIndex {
         self.collected.insert((a, r, s));
     }
 
-    /// Records a failed call; only list-level gaps (no resource) are kept.
-    pub fn add_gap(&mut self, gap: Gap) {
-        if gap.resource.is_none() {
-            self.list_gaps
-                .entry(gap.account.clone())
-                .or_default()
-                .push(gap);
-        }
-    }
-
-    /// Puts each account's gaps in their canonical order, whatever order they were added
-    /// in; call after the last [`CoverageIndex::add_gap`].
-    pub fn seal(&mut self) {
-        for gaps in self.list_gaps.values_mut() {
-            gaps.sort();
-            gaps.dedup();
-        }
-    }
-
-    /// Every account that has a list-level gap (an account that could not be entered has
-    /// one and no resources).
-    pub fn gap_accounts(&self) -> BTreeSet<&AccountId> {
-        self.list_gaps.keys().collect()
-    }
-
     fn was_collected(&self, account: &AccountId, region: &Region, service: &str) -> bool {
         if self.collected.is_empty() {
             return true;
@@ -144,20 +118,19 @@ impl CoverageIndex {
             _ => false,
         }
     }
+}
 
-    fn list_gaps_in(&self, account: &AccountId) -> &[Gap] {
-        self.list_gaps
-            .get(account)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+/// Failed list calls grouped by account, each account's sorted and without duplicates.
+fn group_gaps<'a>(gaps: impl IntoIterator<Item = &'a Gap>) -> HashMap<AccountId, Vec<&'a Gap>> {
+    let mut out: HashMap<AccountId, Vec<&'a Gap>> = HashMap::new();
+    for g in gaps.into_iter().filter(|g| g.resource.is_none()) {
+        out.entry(g.account.clone()).or_default().push(g);
     }
-
-    /// Every list-level gap, by account in account order.
-    fn all_list_gaps(&self) -> impl Iterator<Item = &Gap> {
-        let mut accounts: Vec<&AccountId> = self.list_gaps.keys().collect();
-        accounts.sort();
-        accounts.into_iter().flat_map(|a| self.list_gaps_in(a))
+    for v in out.values_mut() {
+        v.sort();
+        v.dedup();
     }
+    out
 }
 
 /// The coverage index, owned or shared.
@@ -185,6 +158,9 @@ pub struct SnapshotIndex<'a> {
     by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>>,
     by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
     coverage: CoverageRef<'a>,
+    /// Failed list calls by account: every account's, or the local account's and those of
+    /// other accounts that were loaded.
+    gaps: HashMap<AccountId, Vec<&'a Gap>>,
     /// The account being evaluated; `None` when the index holds the whole snapshot.
     local: Option<AccountId>,
     /// Data of other accounts that is loaded.
@@ -195,35 +171,41 @@ pub struct SnapshotIndex<'a> {
 
 impl<'a> SnapshotIndex<'a> {
     /// Indexes a whole snapshot: `resources` is everything, `coverage` supplies the gaps.
-    pub fn new(resources: &'a [Resource], coverage: &Coverage) -> Self {
+    pub fn new(resources: &'a [Resource], coverage: &'a Coverage) -> Self {
         let mut index = Self::empty(
             CoverageRef::Owned(Box::new(CoverageIndex::new(coverage))),
             None,
         );
+        index.gaps = group_gaps(&coverage.failed);
         for r in resources {
             index.add(r);
         }
         index
     }
 
-    /// Indexes one account: `resources` are the account's own (its subjects), `foreign` the
-    /// data of other accounts loaded for earlier [`Want`]s, and `loaded` those wants.
-    /// Foreign resources of `account` itself are ignored (its own are all in `resources`).
+    /// Indexes one account: `resources` are the account's own (its subjects), `gaps` its
+    /// failed list calls, and `foreign` the data of other accounts loaded for earlier
+    /// [`Want`]s. Foreign data of `account` itself is ignored (its own is all here).
     pub fn for_account(
         account: &AccountId,
         resources: &'a [Resource],
-        foreign: &'a [Resource],
-        loaded: &[Want],
+        gaps: &'a [Gap],
+        foreign: &'a Foreign,
         coverage: &'a CoverageIndex,
     ) -> Self {
         let mut index = Self::empty(CoverageRef::Shared(coverage), Some(account.clone()));
         for r in resources.iter().filter(|r| &r.account == account) {
             index.add(r);
         }
-        for r in foreign.iter().filter(|r| &r.account != account) {
+        for r in foreign.resources().iter().filter(|r| &r.account != account) {
             index.add(r);
         }
-        index.loaded = loaded.iter().cloned().collect();
+        index.gaps = group_gaps(
+            gaps.iter()
+                .filter(|g| &g.account == account)
+                .chain(foreign.gaps().iter().filter(|g| &g.account != account)),
+        );
+        index.loaded = foreign.loaded().iter().cloned().collect();
         index
     }
 
@@ -233,6 +215,7 @@ impl<'a> SnapshotIndex<'a> {
             by_account: HashMap::new(),
             by_scope: HashMap::new(),
             coverage,
+            gaps: HashMap::new(),
             local,
             loaded: HashSet::new(),
             wanted: RefCell::new(BTreeSet::new()),
@@ -341,12 +324,13 @@ impl<'a> SnapshotIndex<'a> {
         }
         let want = want();
         let loaded = |w: &Want| self.loaded.contains(w);
-        let covered = loaded(&Want::Kind(want.kind()))
-            || match &want {
-                Want::Kind(_) => false,
-                Want::Account(..) => loaded(&want),
-                Want::Scope(k, a, _) => loaded(&want) || loaded(&Want::Account(*k, a.clone())),
-            };
+        let covered = match &want {
+            Want::Kind(_) | Want::Gaps(_) => loaded(&want),
+            Want::Account(k, _) => loaded(&want) || loaded(&Want::Kind(*k)),
+            Want::Scope(k, a, _) => {
+                loaded(&want) || loaded(&Want::Account(*k, a.clone())) || loaded(&Want::Kind(*k))
+            }
+        };
         if !covered {
             self.wanted.borrow_mut().insert(want);
         }
@@ -364,17 +348,37 @@ impl<'a> SnapshotIndex<'a> {
         self.coverage.get().was_collected(account, region, service)
     }
 
-    /// Failed list calls (gaps with no resource) in `account`, sorted.
-    pub fn list_gaps_in(&self, account: &AccountId) -> &[Gap] {
-        self.coverage.get().list_gaps_in(account)
+    /// Failed list calls (gaps with no resource) in `account`, sorted. On a one-account
+    /// index, another account's are wanted until they are loaded.
+    pub fn list_gaps_in(&self, account: &AccountId) -> &[&'a Gap] {
+        self.note(|| Want::Gaps(account.clone()), |local| local == account);
+        self.gaps
+            .get(account)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
-    /// Failed list calls in every account, by account; on a one-account index only the
-    /// account's own.
-    pub fn list_gaps(&self) -> Box<dyn Iterator<Item = &Gap> + '_> {
+    /// Failed list calls of the accounts evaluated (every account, or the local one), by
+    /// account.
+    pub fn list_gaps(&self) -> Box<dyn Iterator<Item = &'a Gap> + '_> {
         match &self.local {
-            Some(account) => Box::new(self.list_gaps_in(account).iter()),
-            None => Box::new(self.coverage.get().all_list_gaps()),
+            Some(account) => Box::new(
+                self.gaps
+                    .get(account)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .copied(),
+            ),
+            None => {
+                let mut accounts: Vec<&AccountId> = self.gaps.keys().collect();
+                accounts.sort();
+                Box::new(
+                    accounts
+                        .into_iter()
+                        .flat_map(|a| self.gaps[a].iter().copied()),
+                )
+            }
         }
     }
 }
@@ -399,12 +403,29 @@ mod tests {
             .collect();
         let coverage = CoverageIndex::new(&Coverage::default());
         let kind = a[0].kind();
-        let index = SnapshotIndex::for_account(&account(1), &a, &[], &[], &coverage);
+        let gap = |n: u64| Gap {
+            account: account(n),
+            region: regions[0].clone(),
+            service: "ec2".into(),
+            operation: "ec2:DescribeFlowLogs".into(),
+            resource: None,
+            kind: posture_model::UnavailableKind::Denied,
+            code: None,
+            message: "denied".into(),
+        };
+        let own_gaps = [gap(1)];
+        let nothing = Foreign::default();
+        let index = SnapshotIndex::for_account(&account(1), &a, &own_gaps, &nothing, &coverage);
         assert!(index.subjects(kind).iter().all(|r| r.account == account(1)));
         assert!(!index.subjects(kind).is_empty());
         // Local lookups want nothing.
         assert!(!index.in_account(kind, &account(1)).is_empty());
+        assert_eq!(index.list_gaps_in(&account(1)), &[&own_gaps[0]]);
         assert!(index.wanted().is_empty());
+        // Another account's failed calls are wanted, not read as "none".
+        assert!(index.list_gaps_in(&account(2)).is_empty());
+        assert_eq!(index.wanted(), vec![Want::Gaps(account(2))]);
+        let index = SnapshotIndex::for_account(&account(1), &a, &own_gaps, &nothing, &coverage);
         // A lookup into another account finds nothing yet and is wanted.
         assert!(
             index
@@ -428,14 +449,26 @@ mod tests {
 
         // Loaded, the same lookups find the other account's resources and want nothing;
         // the other account's resources are not subjects.
-        let wants = [Want::Kind(kind)];
-        let foreign: Vec<Resource> = b
-            .iter()
-            .chain(&a)
-            .filter(|r| wants.iter().any(|w| w.covers(r)))
-            .cloned()
-            .collect();
-        let index = SnapshotIndex::for_account(&account(1), &a, &foreign, &wants, &coverage);
+        let want = Want::Kind(kind);
+        let mut foreign = Foreign::default();
+        foreign.add(
+            want.clone(),
+            crate::Loaded::Resources(
+                b.iter()
+                    .chain(&a)
+                    .filter(|r| want.covers(r))
+                    .cloned()
+                    .collect(),
+            ),
+        );
+        foreign.add(Want::Gaps(account(2)), crate::Loaded::Gaps(vec![gap(2)]));
+        let index = SnapshotIndex::for_account(&account(1), &a, &own_gaps, &foreign, &coverage);
+        assert_eq!(index.list_gaps_in(&account(2)).len(), 1);
+        assert_eq!(
+            index.list_gaps().count(),
+            1,
+            "the account's own failed calls are evaluated, not those loaded"
+        );
         assert!(
             index
                 .in_scope(kind, &account(2), &regions[0])
@@ -457,7 +490,8 @@ mod tests {
         let all: Vec<Resource> = (0..8)
             .map(|i| synthetic::resource(&account(i % 2), &regions, i, 0))
             .collect();
-        let index = SnapshotIndex::new(&all, &Coverage::default());
+        let coverage = Coverage::default();
+        let index = SnapshotIndex::new(&all, &coverage);
         let kind = all[0].kind();
         let _ = index.everywhere(kind);
         let _ = index.in_account(kind, &account(1));

@@ -30,7 +30,7 @@ pub use baseline::{
     Baseline, BaselineError, BaselineRule, CitationEntry, ManualControl, ParamValue, Params,
     RuleScope,
 };
-pub use evaluate::{Evaluation, Evaluator, Foreign, Input, Settings, evaluate};
+pub use evaluate::{Evaluation, Evaluator, Foreign, Input, Loaded, Settings, evaluate};
 pub use index::{CoverageIndex, SnapshotIndex, Want};
 pub use load::LoadError;
 pub use manual::{Attestation, AttestationState, Attestations};

@@ -204,6 +204,7 @@ impl Ctx<'_> {
         self.index
             .list_gaps_in(account)
             .iter()
+            .copied()
             .filter(move |g| g.operation == operation)
     }
 }

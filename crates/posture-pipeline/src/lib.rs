@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use posture_check::{
-    CoverageIndex, Evaluator, ExpiredWaiver, Foreign, Settings, StaleWaiver, Want,
+    CoverageIndex, Evaluator, ExpiredWaiver, Foreign, Loaded, Settings, StaleWaiver, Want,
 };
 use posture_drift as drift;
-use posture_model::{AccountId, Region, Resource, Severity, SnapshotMeta, Status};
+use posture_model::{AccountId, Region, Severity, SnapshotMeta, Status};
 use posture_store::{DriftEvent, SnapshotWriter, StoreError};
 use serde::Serialize;
 
@@ -135,20 +135,16 @@ pub fn evaluate(
     job: &Job<'_>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Evaluated, Error> {
-    // Which collections ran and which list calls failed, in every account: a few bytes per
-    // (account, region, service). Failed calls about one resource stay in the store.
+    // Which collections ran, in every account: a few bytes per (account, region, service).
+    // Failed calls are read per account below.
     let mut coverage = CoverageIndex::default();
     writer.each_staged_collection(&mut |account, region, service| {
         coverage.add_collection(&account, &region, service);
     })?;
-    for gap in writer.staged_list_gaps()? {
-        coverage.add_gap(gap);
-    }
-    coverage.seal();
-    // Every account with resources, every account with a gap (one that could not be
-    // entered has only that), and every account scanned.
+    // Every account with resources, every account with a failed list call (one that could
+    // not be entered has only that), and every account scanned.
     let mut accounts: BTreeSet<AccountId> = writer.staged_accounts()?.into_iter().collect();
-    accounts.extend(coverage.gap_accounts().into_iter().cloned());
+    accounts.extend(writer.staged_gap_accounts()?);
     accounts.extend(job.accounts.iter().cloned());
     let total = accounts.len();
 
@@ -172,8 +168,9 @@ pub fn evaluate(
             return Err(Error::Cancelled);
         }
         let own = writer.staged_resources(None, Some(account), None)?;
+        let gaps = writer.staged_list_gaps(account)?;
         let mut findings =
-            evaluator.evaluate_account(account, &own, &coverage, &mut foreign, |want| {
+            evaluator.evaluate_account(account, &own, &gaps, &coverage, &mut foreign, |want| {
                 load(writer, want)
             })?;
         writer.put_findings(&mut findings, job.finished_at)?;
@@ -218,16 +215,22 @@ pub fn evaluate(
     })
 }
 
-/// The staged resources a cross-account lookup wants.
-fn load(writer: &mut SnapshotWriter<'_>, want: &Want) -> Result<Vec<Resource>, StoreError> {
-    let kind = want.kind().as_str();
-    match want {
-        Want::Kind(_) => writer.staged_resources(Some(kind), None, None),
-        Want::Account(_, account) => writer.staged_resources(Some(kind), Some(account), None),
-        Want::Scope(_, account, region) => {
-            writer.staged_resources(Some(kind), Some(account), Some(region))
+/// The staged data a cross-account lookup wants.
+fn load(writer: &mut SnapshotWriter<'_>, want: &Want) -> Result<Loaded, StoreError> {
+    Ok(match want {
+        Want::Kind(kind) => {
+            Loaded::Resources(writer.staged_resources(Some(kind.as_str()), None, None)?)
         }
-    }
+        Want::Account(kind, account) => {
+            Loaded::Resources(writer.staged_resources(Some(kind.as_str()), Some(account), None)?)
+        }
+        Want::Scope(kind, account, region) => Loaded::Resources(writer.staged_resources(
+            Some(kind.as_str()),
+            Some(account),
+            Some(region),
+        )?),
+        Want::Gaps(account) => Loaded::Gaps(writer.staged_list_gaps(account)?),
+    })
 }
 
 /// The process's peak resident memory, from /proc (Linux).

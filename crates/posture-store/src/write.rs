@@ -272,16 +272,48 @@ impl<'a> SnapshotWriter<'a> {
         }
     }
 
-    /// The failed list calls (gaps with no resource) recorded so far. Gaps about one
-    /// resource stay in the store: the resource itself carries what could not be read.
-    pub fn staged_list_gaps(&mut self) -> Result<Vec<Gap>, StoreError> {
+    /// The failed list calls (gaps with no resource) recorded so far in `account`. Gaps
+    /// about one resource stay in the store: the resource itself carries what could not be
+    /// read.
+    pub fn staged_list_gaps(&mut self, account: &AccountId) -> Result<Vec<Gap>, StoreError> {
         self.flush_coverage()?;
         crate::read::query_json(
             self.db,
-            "SELECT body FROM staged_gaps WHERE resource IS NULL",
-            &[],
+            "SELECT body FROM staged_gaps WHERE account = $1 AND resource IS NULL",
+            &[account.as_str().into()],
             "staged failed call",
         )
+    }
+
+    /// The accounts with a failed list call so far (an account whose role could not be
+    /// assumed has one and no resources), sorted.
+    pub fn staged_gap_accounts(&mut self) -> Result<Vec<AccountId>, StoreError> {
+        self.flush_coverage()?;
+        let mut out = Vec::new();
+        let mut bad = None;
+        self.db
+            .query_each(
+                "SELECT DISTINCT account FROM staged_gaps WHERE resource IS NULL",
+                &[],
+                &mut |r| {
+                    match AccountId::new(r[0].text()) {
+                        Ok(a) => out.push(a),
+                        Err(e) => {
+                            bad.get_or_insert(e.to_string());
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .map_err(q("read staged failed calls"))?;
+        if let Some(message) = bad {
+            return Err(StoreError::Corrupt {
+                what: "staged failed call",
+                message,
+            });
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// Writes the pending resources as multi-row inserts: one round trip per batch instead

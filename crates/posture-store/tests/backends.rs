@@ -706,9 +706,25 @@ fn the_coverage_record_streams_in_and_reads_back_in_order(loc: &StoreLocation) {
         w.put_gap(&g).unwrap();
         expected_gaps.push(g);
     }
-    // The open snapshot reads back its list-level gaps only (none here) and every
-    // collection.
-    assert!(w.staged_list_gaps().unwrap().is_empty());
+    // And one failed list call in another account.
+    let other = AccountId::new("200000000000").unwrap();
+    let list_gap = Gap {
+        account: other.clone(),
+        region: Region::new("us-east-1").unwrap(),
+        service: "ec2".into(),
+        operation: "ec2:DescribeFlowLogs".into(),
+        resource: None,
+        kind: posture_model::UnavailableKind::Denied,
+        code: None,
+        message: "denied".into(),
+    };
+    w.put_gap(&list_gap).unwrap();
+    expected_gaps.push(list_gap.clone());
+    // The open snapshot reads back an account's list-level gaps (not those about one
+    // resource), which accounts have any, and every collection.
+    assert!(w.staged_list_gaps(&account()).unwrap().is_empty());
+    assert_eq!(w.staged_list_gaps(&other).unwrap(), vec![list_gap]);
+    assert_eq!(w.staged_gap_accounts().unwrap(), vec![other]);
     let mut seen = 0;
     w.each_staged_collection(&mut |_, _, service| {
         assert_eq!(service, "ec2");
@@ -731,7 +747,7 @@ fn the_coverage_record_streams_in_and_reads_back_in_order(loc: &StoreLocation) {
         meta.coverage.incomplete,
         (0..1_200).filter(|i| i % 7 == 0).count() as u64
     );
-    assert_eq!(meta.coverage.failed_calls, 1_200);
+    assert_eq!(meta.coverage.failed_calls, 1_201);
     assert_eq!(
         store.snapshot(meta.id.as_str()).unwrap().coverage,
         meta.coverage

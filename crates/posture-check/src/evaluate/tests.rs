@@ -627,7 +627,21 @@ fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
     );
 
     let baseline = Baseline::hipaa().expect("shipped baseline");
-    let coverage = Coverage::default();
+    // The first account could not list its alarms: the third account's alarm rules, which
+    // follow its trail into the first account's log group, must see that failed call.
+    let mut coverage = Coverage::default();
+    for region in ["us-east-1", "us-west-2"] {
+        coverage.failed.push(posture_model::Gap {
+            account: a0.clone(),
+            region: posture_model::Region::new(region).expect("valid"),
+            service: "cloudwatch".into(),
+            operation: "cloudwatch:DescribeAlarms".into(),
+            resource: None,
+            kind: posture_model::UnavailableKind::Denied,
+            code: Some("AccessDenied".into()),
+            message: "denied by a service control policy".into(),
+        });
+    }
     let phi = PhiScope::default();
     let whole = evaluate(&Input {
         resources: &estate,
@@ -656,11 +670,36 @@ fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
             .filter(|r| &r.account == account)
             .cloned()
             .collect();
+        let own_gaps: Vec<posture_model::Gap> = coverage
+            .failed
+            .iter()
+            .filter(|g| &g.account == account)
+            .cloned()
+            .collect();
         let findings = evaluator
-            .evaluate_account(account, &own, &coverage_index, &mut foreign, |want| {
-                loads.push((account.clone(), want.clone()));
-                Ok::<_, ()>(estate.iter().filter(|r| want.covers(r)).cloned().collect())
-            })
+            .evaluate_account(
+                account,
+                &own,
+                &own_gaps,
+                &coverage_index,
+                &mut foreign,
+                |want| {
+                    loads.push((account.clone(), want.clone()));
+                    Ok::<_, ()>(match want {
+                        crate::Want::Gaps(a) => crate::Loaded::Gaps(
+                            coverage
+                                .failed
+                                .iter()
+                                .filter(|g| &g.account == a)
+                                .cloned()
+                                .collect(),
+                        ),
+                        _ => crate::Loaded::Resources(
+                            estate.iter().filter(|r| want.covers(r)).cloned().collect(),
+                        ),
+                    })
+                },
+            )
             .expect("loading cannot fail here");
         assert!(findings.iter().all(|f| &f.resource.account == account));
         piecewise.extend(findings);
@@ -680,8 +719,18 @@ fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
     assert!(
         loads
             .iter()
-            .any(|(who, w)| who == &a2 && w.kind() == ResourceKind::LogGroup),
+            .any(|(who, w)| who == &a2 && w.kind() == Some(ResourceKind::LogGroup)),
         "{loads:?}"
+    );
+    assert!(
+        loads.contains(&(a2.clone(), crate::Want::Gaps(a0.clone()))),
+        "the first account's failed calls were loaded for the third: {loads:?}"
+    );
+    assert!(
+        piecewise.iter().any(|f| f.resource.account == a2
+            && f.status == Status::Error
+            && f.reason.contains("cloudwatch:DescribeAlarms failed")),
+        "the third account's alarm rules report the first account's failed call"
     );
     let analyzer_in_a1 = piecewise
         .iter()

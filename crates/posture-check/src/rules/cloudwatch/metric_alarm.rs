@@ -452,6 +452,7 @@ fn not_collected(
             .list_gaps_in(&a)
             .iter()
             .find(|g| g.region.as_str() == region && g.operation == operation)
+            .copied()
     });
     if let Some(g) = gap {
         return Some(format!(
