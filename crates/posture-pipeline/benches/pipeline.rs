@@ -1,12 +1,13 @@
 //! Memory of a scan after collection: does it follow the largest account or the estate?
 //!
 //! `cargo bench -p posture-pipeline --bench pipeline -- [--accounts N] [--scans S]
-//! [--coverage-regions R]` (defaults 100, 2 and 17) stages N copies of the seeded account (`posture-check/benches/seeded-account.jsonl`,
+//! [--coverage-regions R] [--denied-regions D]` (defaults 100, 2, 17 and 0) stages N copies of the seeded account (`posture-check/benches/seeded-account.jsonl`,
 //! the 161 resources of 49 kinds a real scan collected from the end-to-end suite's moto
 //! account, each copy under its own account id) into a SQLite store exactly as `posture
 //! scan` does, with the coverage record of a scan of every service in R regions (one
 //! collection record per account, region and service, plus a failed list call per account
-//! and region and a failed call about one resource per account), then runs the same code the scan runs after collection
+//! and region and a failed call about one resource per account; with D, a service control
+//! policy denies the last D regions, so every service's list call fails there), then runs the same code the scan runs after collection
 //! (`posture_pipeline::evaluate` and the commit): evaluation one account at a time from
 //! the store, drift against the previous snapshot, findings and drift streamed into the
 //! store. With `--scans 2` the second snapshot changes one resource per account, so drift
@@ -46,28 +47,59 @@ const DEFAULT_REGIONS: [&str; 17] = [
     "sa-east-1",
 ];
 
-/// Stages the coverage record of one account: every service in every region and globally,
-/// a failed list call in each region (Macie's session), and a failed call about one
-/// resource. Returns the records staged.
+/// Stages the coverage record of one account: every service in every region and globally;
+/// in the last `denied` regions (a service control policy that allows only some regions)
+/// every service's list call failed, elsewhere Macie's session call did; and a call about
+/// one resource failed. Returns the records staged.
 fn stage_coverage(
     writer: &mut posture_store::SnapshotWriter<'_>,
     account: &AccountId,
     regions: &[Region],
+    denied: usize,
     services: &[String],
 ) -> u64 {
     let mut staged = 0;
-    for region in regions.iter().cloned().chain([Region::global()]) {
+    let allowed = regions.len().saturating_sub(denied);
+    for (i, region) in regions
+        .iter()
+        .cloned()
+        .chain([Region::global()])
+        .enumerate()
+    {
+        let is_denied = i >= allowed && i < regions.len();
         for service in services.iter().filter(|s| *s != "posture") {
             writer
                 .put_collection(&CollectionRecord {
                     account: account.clone(),
                     region: region.clone(),
                     service: service.clone(),
-                    resources: 3,
-                    complete: service != "macie",
+                    resources: if is_denied { 0 } else { 3 },
+                    complete: !is_denied && service != "macie",
                 })
                 .expect("stage a collection record");
             staged += 1;
+            if is_denied {
+                writer
+                    .put_gap(&Gap {
+                        account: account.clone(),
+                        region: region.clone(),
+                        service: service.clone(),
+                        operation: format!("{service}:List"),
+                        resource: None,
+                        kind: UnavailableKind::Denied,
+                        code: Some("AccessDenied".into()),
+                        message: format!(
+                            "User: arn:aws:sts::{account}:assumed-role/PostureAudit/posture is not \
+                             authorized to perform: {service}:List with an explicit deny in a \
+                             service control policy"
+                        ),
+                    })
+                    .expect("stage a failed call");
+                staged += 1;
+            }
+        }
+        if is_denied {
+            continue;
         }
         writer
             .put_gap(&Gap {
@@ -121,6 +153,9 @@ fn main() {
     let templates: Vec<&str> = include_str!("../../posture-check/benches/seeded-account.jsonl")
         .lines()
         .collect();
+    let denied: usize = arg("--denied-regions", "0")
+        .parse()
+        .expect("--denied-regions D");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let location = StoreLocation::Sqlite(dir.path().join("posture.sqlite"));
     let mut store = Store::open(&location).expect("open the store");
@@ -152,7 +187,8 @@ fn main() {
         let mut staged = 0u64;
         let mut coverage_records = 0u64;
         for id in &ids {
-            coverage_records += stage_coverage(&mut writer, id, &coverage_regions, &services);
+            coverage_records +=
+                stage_coverage(&mut writer, id, &coverage_regions, denied, &services);
             for (i, line) in templates.iter().enumerate() {
                 let mut r: Resource =
                     serde_json::from_str(&line.replace(SEEDED_ACCOUNT, id.as_str()))
