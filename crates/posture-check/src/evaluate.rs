@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use posture_model::resources::{account_arn, region_arn};
 use posture_model::{
-    AccountId, Coverage, Finding, Gap, Resource, ResourceKind, ResourceRef, RuleId, Status, Tags,
+    Coverage, Finding, Gap, Resource, ResourceKind, ResourceRef, RuleId, Status, Tags,
 };
 use serde::Serialize;
 
-use crate::index::{CoverageIndex, Want};
+use crate::index::{AccountCoverage, Collections, Want};
 use crate::manual::{self, Attestations};
 use crate::phi::{PhiScope, PhiState};
 use crate::waiver::{ExpiredWaiver, Ledger, StaleWaiver, Waivers};
@@ -110,7 +110,7 @@ fn finding_order(
 #[derive(Debug, Default)]
 pub struct Foreign {
     resources: Vec<Resource>,
-    gaps: Vec<Gap>,
+    coverage: Vec<AccountCoverage>,
     loaded: Vec<Want>,
 }
 
@@ -119,8 +119,8 @@ pub struct Foreign {
 pub enum Loaded {
     /// The resources a [`Want::Kind`], [`Want::Account`] or [`Want::Scope`] asked for.
     Resources(Vec<Resource>),
-    /// The failed list calls a [`Want::Gaps`] asked for.
-    Gaps(Vec<Gap>),
+    /// The account's coverage a [`Want::Coverage`] asked for.
+    Coverage(AccountCoverage),
 }
 
 impl Foreign {
@@ -128,7 +128,7 @@ impl Foreign {
     pub fn add(&mut self, want: Want, loaded: Loaded) {
         match loaded {
             Loaded::Resources(r) => self.resources.extend(r),
-            Loaded::Gaps(g) => self.gaps.extend(g),
+            Loaded::Coverage(c) => self.coverage.push(c),
         }
         self.loaded.push(want);
     }
@@ -143,14 +143,19 @@ impl Foreign {
         &self.resources
     }
 
-    /// The failed list calls loaded.
-    pub fn gaps(&self) -> &[Gap] {
-        &self.gaps
+    /// The coverage of other accounts loaded.
+    pub fn coverage(&self) -> &[AccountCoverage] {
+        &self.coverage
     }
 
-    /// Resources and failed calls held.
+    /// Resources, collection records and failed calls held.
     pub fn len(&self) -> usize {
-        self.resources.len() + self.gaps.len()
+        self.resources.len()
+            + self
+                .coverage
+                .iter()
+                .map(|c| c.collected.len() + c.gaps.len())
+                .sum::<usize>()
     }
 
     /// Whether nothing is held.
@@ -321,22 +326,22 @@ impl<'a> Evaluator<'a> {
         Ok(out)
     }
 
-    /// Evaluates one account from its own `resources` and failed list calls (`gaps`),
-    /// loading the data of other accounts that rules look up through `load` (kept in
-    /// `foreign` for the accounts after it) and evaluating again until nothing is missing.
-    /// The findings are exactly those a whole-snapshot evaluation gives the account's
-    /// subjects, in the same order.
+    /// Evaluates one account from its own `resources` and `coverage`, loading the data of
+    /// other accounts that rules look up through `load` (kept in `foreign` for the accounts
+    /// after it) and evaluating again until nothing is missing. The findings are exactly
+    /// those a whole-snapshot evaluation gives the account's subjects, in the same order.
     pub fn evaluate_account<E>(
         &mut self,
-        account: &AccountId,
         resources: &[Resource],
-        gaps: &[Gap],
-        coverage: &CoverageIndex,
+        coverage: &AccountCoverage,
+        collections: Collections,
         foreign: &mut Foreign,
         mut load: impl FnMut(&Want) -> Result<Loaded, E>,
     ) -> Result<Vec<Finding>, E> {
+        let account = &coverage.account;
         loop {
-            let index = SnapshotIndex::for_account(account, resources, gaps, foreign, coverage);
+            let index =
+                SnapshotIndex::for_account(account, resources, coverage, foreign, collections);
             let wanted = match self.evaluate(&index) {
                 Ok(findings) => return Ok(findings),
                 Err(wanted) => wanted,

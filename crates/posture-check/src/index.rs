@@ -30,16 +30,16 @@ pub enum Want {
     Account(ResourceKind, AccountId),
     /// Resources of a kind in one account and region.
     Scope(ResourceKind, AccountId, Region),
-    /// The failed list calls (gaps with no resource) of one account.
-    Gaps(AccountId),
+    /// What one account's scan covered: its collections and failed list calls.
+    Coverage(AccountId),
 }
 
 impl Want {
-    /// The kind of resource wanted; `None` for [`Want::Gaps`].
+    /// The kind of resource wanted; `None` for [`Want::Coverage`].
     pub fn kind(&self) -> Option<ResourceKind> {
         match self {
             Want::Kind(k) | Want::Account(k, _) | Want::Scope(k, _, _) => Some(*k),
-            Want::Gaps(_) => None,
+            Want::Coverage(_) => None,
         }
     }
 
@@ -51,73 +51,34 @@ impl Want {
             Want::Scope(k, a, r) => {
                 resource.kind() == *k && &resource.account == a && &resource.region == r
             }
-            Want::Gaps(_) => false,
+            Want::Coverage(_) => false,
         }
     }
 }
 
-/// Which (account, region, service) collections ran, indexed once per snapshot and shared
-/// by every account's index. A collection costs a few bytes here (accounts, regions and
-/// services are numbered once), so an organization of thousands of accounts in every
-/// region fits in a few MiB. Failed calls are not here: an account's index holds its own
-/// failed list calls and loads another account's when a rule asks ([`Want::Gaps`]).
-#[derive(Debug, Clone, Default)]
-pub struct CoverageIndex {
-    accounts: HashMap<AccountId, u32>,
-    regions: HashMap<Region, u16>,
-    services: HashMap<String, u16>,
-    /// Numbered (account, region, service) of every collection that ran; everything counts
-    /// as collected when no collection was recorded at all (fixtures and benchmarks
-    /// evaluate bare resources).
-    collected: HashSet<(u32, u16, u16)>,
+/// What one account's scan covered: the (region, service) collections that ran there and
+/// the list calls that failed (gaps with no resource; gaps about one resource are carried
+/// by the resource itself, as `Observed::Unavailable`). An account is evaluated with its
+/// own; another account's is loaded when a rule looks there ([`Want::Coverage`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountCoverage {
+    /// The account.
+    pub account: AccountId,
+    /// (region, service) of each collection that ran.
+    pub collected: Vec<(Region, String)>,
+    /// Failed list calls.
+    pub gaps: Vec<Gap>,
 }
 
-impl CoverageIndex {
-    /// Indexes the collections of `coverage`.
-    pub fn new(coverage: &Coverage) -> Self {
-        let mut index = Self::default();
-        for c in &coverage.collected {
-            index.add_collection(&c.account, &c.region, &c.service);
-        }
-        index
-    }
-
-    /// Records that `service` was collected in `account` and `region`.
-    pub fn add_collection(&mut self, account: &AccountId, region: &Region, service: &str) {
-        let next = self.accounts.len();
-        let a = *self
-            .accounts
-            .entry(account.clone())
-            .or_insert_with(|| u32::try_from(next).unwrap_or(u32::MAX));
-        let next = self.regions.len();
-        let r = *self
-            .regions
-            .entry(region.clone())
-            .or_insert_with(|| u16::try_from(next).unwrap_or(u16::MAX));
-        let s = match self.services.get(service) {
-            Some(s) => *s,
-            None => {
-                let s = u16::try_from(self.services.len()).unwrap_or(u16::MAX);
-                self.services.insert(service.to_owned(), s);
-                s
-            }
-        };
-        self.collected.insert((a, r, s));
-    }
-
-    fn was_collected(&self, account: &AccountId, region: &Region, service: &str) -> bool {
-        if self.collected.is_empty() {
-            return true;
-        }
-        match (
-            self.accounts.get(account),
-            self.regions.get(region),
-            self.services.get(service),
-        ) {
-            (Some(a), Some(r), Some(s)) => self.collected.contains(&(*a, *r, *s)),
-            _ => false,
-        }
-    }
+/// Whether a snapshot records which collections ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collections {
+    /// It does (every scan): a collection that is not recorded did not run, so finding
+    /// nothing there proves nothing.
+    Recorded,
+    /// It records none (fixtures and benchmarks evaluate bare resources): everything counts
+    /// as collected.
+    Unrecorded,
 }
 
 /// Failed list calls grouped by account, each account's sorted and without duplicates.
@@ -133,22 +94,6 @@ fn group_gaps<'a>(gaps: impl IntoIterator<Item = &'a Gap>) -> HashMap<AccountId,
     out
 }
 
-/// The coverage index, owned or shared.
-#[derive(Debug)]
-enum CoverageRef<'a> {
-    Owned(Box<CoverageIndex>),
-    Shared(&'a CoverageIndex),
-}
-
-impl CoverageRef<'_> {
-    fn get(&self) -> &CoverageIndex {
-        match self {
-            CoverageRef::Owned(c) => c,
-            CoverageRef::Shared(c) => c,
-        }
-    }
-}
-
 /// Resources grouped by kind, by (kind, account) and by (kind, account, region): rules look
 /// up related resources within an account, so a lookup costs the same whether the snapshot
 /// holds one account or thousands.
@@ -157,9 +102,11 @@ pub struct SnapshotIndex<'a> {
     by_kind: HashMap<ResourceKind, Vec<&'a Resource>>,
     by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>>,
     by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
-    coverage: CoverageRef<'a>,
-    /// Failed list calls by account: every account's, or the local account's and those of
-    /// other accounts that were loaded.
+    /// Whether collections are recorded; when they are, `collected` holds every account's
+    /// (whole snapshot), or the local account's and those of other accounts loaded.
+    collections: Collections,
+    collected: HashSet<(&'a AccountId, &'a Region, &'a str)>,
+    /// Failed list calls by account, like `collected`.
     gaps: HashMap<AccountId, Vec<&'a Gap>>,
     /// The account being evaluated; `None` when the index holds the whole snapshot.
     local: Option<AccountId>,
@@ -170,12 +117,19 @@ pub struct SnapshotIndex<'a> {
 }
 
 impl<'a> SnapshotIndex<'a> {
-    /// Indexes a whole snapshot: `resources` is everything, `coverage` supplies the gaps.
+    /// Indexes a whole snapshot: `resources` is everything, `coverage` what was collected.
     pub fn new(resources: &'a [Resource], coverage: &'a Coverage) -> Self {
-        let mut index = Self::empty(
-            CoverageRef::Owned(Box::new(CoverageIndex::new(coverage))),
-            None,
-        );
+        let collections = if coverage.collected.is_empty() {
+            Collections::Unrecorded
+        } else {
+            Collections::Recorded
+        };
+        let mut index = Self::empty(collections, None);
+        index.collected = coverage
+            .collected
+            .iter()
+            .map(|c| (&c.account, &c.region, c.service.as_str()))
+            .collect();
         index.gaps = group_gaps(&coverage.failed);
         for r in resources {
             index.add(r);
@@ -183,38 +137,58 @@ impl<'a> SnapshotIndex<'a> {
         index
     }
 
-    /// Indexes one account: `resources` are the account's own (its subjects), `gaps` its
-    /// failed list calls, and `foreign` the data of other accounts loaded for earlier
+    /// Indexes one account: `resources` are the account's own (its subjects), `coverage`
+    /// what its scan covered, and `foreign` the data of other accounts loaded for earlier
     /// [`Want`]s. Foreign data of `account` itself is ignored (its own is all here).
     pub fn for_account(
-        account: &AccountId,
+        account: &'a AccountId,
         resources: &'a [Resource],
-        gaps: &'a [Gap],
+        coverage: &'a AccountCoverage,
         foreign: &'a Foreign,
-        coverage: &'a CoverageIndex,
+        collections: Collections,
     ) -> Self {
-        let mut index = Self::empty(CoverageRef::Shared(coverage), Some(account.clone()));
+        let mut index = Self::empty(collections, Some(account.clone()));
         for r in resources.iter().filter(|r| &r.account == account) {
             index.add(r);
         }
         for r in foreign.resources().iter().filter(|r| &r.account != account) {
             index.add(r);
         }
-        index.gaps = group_gaps(
-            gaps.iter()
-                .filter(|g| &g.account == account)
-                .chain(foreign.gaps().iter().filter(|g| &g.account != account)),
-        );
+        index.add_coverage(account, coverage);
+        for c in foreign.coverage().iter().filter(|c| &c.account != account) {
+            index.add_coverage(&c.account, c);
+        }
+        for v in index.gaps.values_mut() {
+            v.sort();
+            v.dedup();
+        }
         index.loaded = foreign.loaded().iter().cloned().collect();
         index
     }
 
-    fn empty(coverage: CoverageRef<'a>, local: Option<AccountId>) -> Self {
+    fn add_coverage(&mut self, account: &'a AccountId, coverage: &'a AccountCoverage) {
+        self.collected.extend(
+            coverage
+                .collected
+                .iter()
+                .map(|(region, service)| (account, region, service.as_str())),
+        );
+        let gaps = self.gaps.entry(account.clone()).or_default();
+        gaps.extend(
+            coverage
+                .gaps
+                .iter()
+                .filter(|g| &g.account == account && g.resource.is_none()),
+        );
+    }
+
+    fn empty(collections: Collections, local: Option<AccountId>) -> Self {
         Self {
             by_kind: HashMap::new(),
             by_account: HashMap::new(),
             by_scope: HashMap::new(),
-            coverage,
+            collections,
+            collected: HashSet::new(),
             gaps: HashMap::new(),
             local,
             loaded: HashSet::new(),
@@ -325,7 +299,7 @@ impl<'a> SnapshotIndex<'a> {
         let want = want();
         let loaded = |w: &Want| self.loaded.contains(w);
         let covered = match &want {
-            Want::Kind(_) | Want::Gaps(_) => loaded(&want),
+            Want::Kind(_) | Want::Coverage(_) => loaded(&want),
             Want::Account(k, _) => loaded(&want) || loaded(&Want::Kind(*k)),
             Want::Scope(k, a, _) => {
                 loaded(&want) || loaded(&Want::Account(*k, a.clone())) || loaded(&Want::Kind(*k))
@@ -343,15 +317,20 @@ impl<'a> SnapshotIndex<'a> {
     }
 
     /// Whether `service`'s collector ran in `account` and `region` (a service left out of
-    /// `scan.services` did not: finding nothing there proves nothing).
+    /// `scan.services` did not: finding nothing there proves nothing). On a one-account
+    /// index, another account's collections are wanted until they are loaded.
     pub fn was_collected(&self, account: &AccountId, region: &Region, service: &str) -> bool {
-        self.coverage.get().was_collected(account, region, service)
+        if self.collections == Collections::Unrecorded {
+            return true;
+        }
+        self.note(|| Want::Coverage(account.clone()), |local| local == account);
+        self.collected.contains(&(account, region, service))
     }
 
     /// Failed list calls (gaps with no resource) in `account`, sorted. On a one-account
     /// index, another account's are wanted until they are loaded.
     pub fn list_gaps_in(&self, account: &AccountId) -> &[&'a Gap] {
-        self.note(|| Want::Gaps(account.clone()), |local| local == account);
+        self.note(|| Want::Coverage(account.clone()), |local| local == account);
         self.gaps
             .get(account)
             .map(Vec::as_slice)
@@ -401,7 +380,6 @@ mod tests {
         let b: Vec<Resource> = (0..8)
             .map(|i| synthetic::resource(&account(2), &regions, i, 0))
             .collect();
-        let coverage = CoverageIndex::new(&Coverage::default());
         let kind = a[0].kind();
         let gap = |n: u64| Gap {
             account: account(n),
@@ -413,19 +391,31 @@ mod tests {
             code: None,
             message: "denied".into(),
         };
+        let coverage_of = |n: u64| AccountCoverage {
+            account: account(n),
+            collected: vec![(regions[0].clone(), "ec2".to_owned())],
+            gaps: vec![gap(n)],
+        };
+        let own = coverage_of(1);
         let own_gaps = [gap(1)];
         let nothing = Foreign::default();
-        let index = SnapshotIndex::for_account(&account(1), &a, &own_gaps, &nothing, &coverage);
+        let a1 = account(1);
+        let index = SnapshotIndex::for_account(&a1, &a, &own, &nothing, Collections::Recorded);
         assert!(index.subjects(kind).iter().all(|r| r.account == account(1)));
         assert!(!index.subjects(kind).is_empty());
         // Local lookups want nothing.
         assert!(!index.in_account(kind, &account(1)).is_empty());
         assert_eq!(index.list_gaps_in(&account(1)), &[&own_gaps[0]]);
         assert!(index.wanted().is_empty());
-        // Another account's failed calls are wanted, not read as "none".
+        assert!(index.was_collected(&account(1), &regions[0], "ec2"));
+        assert!(!index.was_collected(&account(1), &regions[0], "rds"));
+        assert!(index.wanted().is_empty());
+        // Another account's coverage is wanted, not read as "nothing failed" or "not
+        // collected".
         assert!(index.list_gaps_in(&account(2)).is_empty());
-        assert_eq!(index.wanted(), vec![Want::Gaps(account(2))]);
-        let index = SnapshotIndex::for_account(&account(1), &a, &own_gaps, &nothing, &coverage);
+        assert!(!index.was_collected(&account(2), &regions[0], "ec2"));
+        assert_eq!(index.wanted(), vec![Want::Coverage(account(2))]);
+        let index = SnapshotIndex::for_account(&a1, &a, &own, &nothing, Collections::Recorded);
         // A lookup into another account finds nothing yet and is wanted.
         assert!(
             index
@@ -461,9 +451,13 @@ mod tests {
                     .collect(),
             ),
         );
-        foreign.add(Want::Gaps(account(2)), crate::Loaded::Gaps(vec![gap(2)]));
-        let index = SnapshotIndex::for_account(&account(1), &a, &own_gaps, &foreign, &coverage);
+        foreign.add(
+            Want::Coverage(account(2)),
+            crate::Loaded::Coverage(coverage_of(2)),
+        );
+        let index = SnapshotIndex::for_account(&a1, &a, &own, &foreign, Collections::Recorded);
         assert_eq!(index.list_gaps_in(&account(2)).len(), 1);
+        assert!(index.was_collected(&account(2), &regions[0], "ec2"));
         assert_eq!(
             index.list_gaps().count(),
             1,

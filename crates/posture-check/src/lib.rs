@@ -31,7 +31,7 @@ pub use baseline::{
     RuleScope,
 };
 pub use evaluate::{Evaluation, Evaluator, Foreign, Input, Loaded, Settings, evaluate};
-pub use index::{CoverageIndex, SnapshotIndex, Want};
+pub use index::{AccountCoverage, Collections, SnapshotIndex, Want};
 pub use load::LoadError;
 pub use manual::{Attestation, AttestationState, Attestations};
 pub use phi::{PhiScope, PhiScopeError, PhiState};

@@ -250,6 +250,29 @@ fn main() {
             evaluated.foreign_resources,
         );
     }
+    // What the history costs on disk, by table (SQLite's dbstat).
+    let mut mib = |sql: &str| store.count_raw(sql).expect("measure the store") as f64 / 1_048_576.0;
+    let total = mib("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    let tables: Vec<String> = [
+        "bodies",
+        "resource_versions",
+        "findings",
+        "finding_status",
+        "collections",
+        "gaps",
+    ]
+    .iter()
+    .map(|t| {
+        let used = mib(&format!(
+            "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = '{t}'"
+        ));
+        format!("{t} {used:.1}")
+    })
+    .collect();
+    println!(
+        "store after {scans} scan(s): {total:.1} MiB ({} MiB)",
+        tables.join(", ")
+    );
     if let Some(peak) = posture_pipeline::peak_memory_mib() {
         println!("peak memory of the process: {peak:.0} MiB");
     }

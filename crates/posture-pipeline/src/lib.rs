@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use posture_check::{
-    CoverageIndex, Evaluator, ExpiredWaiver, Foreign, Loaded, Settings, StaleWaiver, Want,
+    AccountCoverage, Collections, Evaluator, ExpiredWaiver, Foreign, Loaded, Settings, StaleWaiver,
+    Want,
 };
 use posture_drift as drift;
 use posture_model::{AccountId, Region, Severity, SnapshotMeta, Status};
@@ -135,12 +136,13 @@ pub fn evaluate(
     job: &Job<'_>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Evaluated, Error> {
-    // Which collections ran, in every account: a few bytes per (account, region, service).
-    // Failed calls are read per account below.
-    let mut coverage = CoverageIndex::default();
-    writer.each_staged_collection(&mut |account, region, service| {
-        coverage.add_collection(&account, &region, service);
-    })?;
+    // Which collections ran and which list calls failed is read per account, like the
+    // resources.
+    let collections = if writer.has_staged_collections()? {
+        Collections::Recorded
+    } else {
+        Collections::Unrecorded
+    };
     // Every account with resources, every account with a failed list call (one that could
     // not be entered has only that), and every account scanned.
     let mut accounts: BTreeSet<AccountId> = writer.staged_accounts()?.into_iter().collect();
@@ -168,9 +170,9 @@ pub fn evaluate(
             return Err(Error::Cancelled);
         }
         let own = writer.staged_resources(None, Some(account), None)?;
-        let gaps = writer.staged_list_gaps(account)?;
+        let coverage = coverage_of(writer, account)?;
         let mut findings =
-            evaluator.evaluate_account(account, &own, &gaps, &coverage, &mut foreign, |want| {
+            evaluator.evaluate_account(&own, &coverage, collections, &mut foreign, |want| {
                 load(writer, want)
             })?;
         writer.put_findings(&mut findings, job.finished_at)?;
@@ -229,7 +231,19 @@ fn load(writer: &mut SnapshotWriter<'_>, want: &Want) -> Result<Loaded, StoreErr
             Some(account),
             Some(region),
         )?),
-        Want::Gaps(account) => Loaded::Gaps(writer.staged_list_gaps(account)?),
+        Want::Coverage(account) => Loaded::Coverage(coverage_of(writer, account)?),
+    })
+}
+
+/// What the scan of `account` covered, from the staged coverage record.
+fn coverage_of(
+    writer: &mut SnapshotWriter<'_>,
+    account: &AccountId,
+) -> Result<AccountCoverage, StoreError> {
+    Ok(AccountCoverage {
+        account: account.clone(),
+        collected: writer.staged_collections(account)?,
+        gaps: writer.staged_list_gaps(account)?,
     })
 }
 

@@ -131,6 +131,8 @@ impl<'a> SnapshotWriter<'a> {
                  CREATE TEMP TABLE IF NOT EXISTS staged_gaps (
                     account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
                     operation TEXT NOT NULL, resource TEXT, body TEXT NOT NULL);
+                 CREATE INDEX IF NOT EXISTS staged_collections_by_account
+                    ON staged_collections (account);
                  CREATE INDEX IF NOT EXISTS staged_gaps_by_account
                     ON staged_gaps (account, resource);
                  CREATE INDEX IF NOT EXISTS staged_resources_by_account
@@ -240,36 +242,39 @@ impl<'a> SnapshotWriter<'a> {
         Ok(())
     }
 
-    /// Calls `each` with every collection recorded so far, as (account, region, service),
-    /// streamed from the staging table.
-    pub fn each_staged_collection(
+    /// The (region, service) collections recorded so far in `account`.
+    pub fn staged_collections(
         &mut self,
-        each: &mut dyn FnMut(AccountId, Region, &str),
-    ) -> Result<(), StoreError> {
+        account: &AccountId,
+    ) -> Result<Vec<(Region, String)>, StoreError> {
         self.flush_coverage()?;
-        let mut bad = None;
-        self.db
-            .query_each(
-                "SELECT account, region, service FROM staged_collections",
-                &[],
-                &mut |r| {
-                    match (AccountId::new(r[0].text()), Region::new(r[1].text())) {
-                        (Ok(a), Ok(region)) => each(a, region, r[2].text()),
-                        (Err(e), _) | (_, Err(e)) => {
-                            bad.get_or_insert(e.to_string());
-                        }
-                    }
-                    Ok(())
-                },
+        let rows = self
+            .db
+            .query(
+                "SELECT region, service FROM staged_collections WHERE account = $1",
+                &[account.as_str().into()],
             )
             .map_err(q("read staged collection records"))?;
-        match bad {
-            Some(message) => Err(StoreError::Corrupt {
-                what: "staged collection record",
-                message,
-            }),
-            None => Ok(()),
-        }
+        rows.iter()
+            .map(|r| {
+                let region = Region::new(r[0].text()).map_err(|e| StoreError::Corrupt {
+                    what: "staged collection record",
+                    message: e.to_string(),
+                })?;
+                Ok((region, r[1].text().to_owned()))
+            })
+            .collect()
+    }
+
+    /// Whether any collection has been recorded (every scan records them; fixtures and
+    /// benchmarks may stage bare resources).
+    pub fn has_staged_collections(&mut self) -> Result<bool, StoreError> {
+        self.flush_coverage()?;
+        let rows = self
+            .db
+            .query("SELECT 1 FROM staged_collections LIMIT 1", &[])
+            .map_err(q("read staged collection records"))?;
+        Ok(!rows.is_empty())
     }
 
     /// The failed list calls (gaps with no resource) recorded so far in `account`. Gaps

@@ -627,21 +627,73 @@ fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
     );
 
     let baseline = Baseline::hipaa().expect("shipped baseline");
-    // The first account could not list its alarms: the third account's alarm rules, which
-    // follow its trail into the first account's log group, must see that failed call.
+    // Every service was collected everywhere, except that the first account could not
+    // list its alarms in us-west-2 and did not collect CloudWatch in us-east-1: the third
+    // account's alarm rules, which follow its trail into the first account's log group,
+    // must see that.
+    const SERVICES: [&str; 19] = [
+        "s3",
+        "rds",
+        "iam",
+        "ec2",
+        "kms",
+        "cloudtrail",
+        "efs",
+        "backup",
+        "cloudwatch",
+        "elb",
+        "acm",
+        "guardduty",
+        "config",
+        "secretsmanager",
+        "accessanalyzer",
+        "securityhub",
+        "autoscaling",
+        "ssm",
+        "macie",
+    ];
     let mut coverage = Coverage::default();
-    for region in ["us-east-1", "us-west-2"] {
-        coverage.failed.push(posture_model::Gap {
-            account: a0.clone(),
-            region: posture_model::Region::new(region).expect("valid"),
-            service: "cloudwatch".into(),
-            operation: "cloudwatch:DescribeAlarms".into(),
-            resource: None,
-            kind: posture_model::UnavailableKind::Denied,
-            code: Some("AccessDenied".into()),
-            message: "denied by a service control policy".into(),
-        });
+    for account in [&a0, &a1, &a2] {
+        for region in ["us-east-1", "us-west-2", "global"] {
+            for service in SERVICES {
+                if account == &a0 && region == "us-east-1" && service == "cloudwatch" {
+                    continue;
+                }
+                coverage.collected.push(posture_model::CollectionRecord {
+                    account: account.clone(),
+                    region: posture_model::Region::new(region).expect("valid"),
+                    service: service.into(),
+                    resources: 1,
+                    complete: true,
+                });
+            }
+        }
     }
+    coverage.failed.push(posture_model::Gap {
+        account: a0.clone(),
+        region: posture_model::Region::new("us-west-2").expect("valid"),
+        service: "cloudwatch".into(),
+        operation: "cloudwatch:DescribeAlarms".into(),
+        resource: None,
+        kind: posture_model::UnavailableKind::Denied,
+        code: Some("AccessDenied".into()),
+        message: "denied by a service control policy".into(),
+    });
+    let coverage_of = |account: &AccountId| crate::AccountCoverage {
+        account: account.clone(),
+        collected: coverage
+            .collected
+            .iter()
+            .filter(|c| &c.account == account)
+            .map(|c| (c.region.clone(), c.service.clone()))
+            .collect(),
+        gaps: coverage
+            .failed
+            .iter()
+            .filter(|g| &g.account == account)
+            .cloned()
+            .collect(),
+    };
     let phi = PhiScope::default();
     let whole = evaluate(&Input {
         resources: &estate,
@@ -660,7 +712,6 @@ fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
         phi: &phi,
         now: now(),
     });
-    let coverage_index = CoverageIndex::new(&coverage);
     let mut foreign = Foreign::default();
     let mut loads = Vec::new();
     let mut piecewise = Vec::new();
@@ -670,30 +721,16 @@ fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
             .filter(|r| &r.account == account)
             .cloned()
             .collect();
-        let own_gaps: Vec<posture_model::Gap> = coverage
-            .failed
-            .iter()
-            .filter(|g| &g.account == account)
-            .cloned()
-            .collect();
         let findings = evaluator
             .evaluate_account(
-                account,
                 &own,
-                &own_gaps,
-                &coverage_index,
+                &coverage_of(account),
+                crate::Collections::Recorded,
                 &mut foreign,
                 |want| {
                     loads.push((account.clone(), want.clone()));
                     Ok::<_, ()>(match want {
-                        crate::Want::Gaps(a) => crate::Loaded::Gaps(
-                            coverage
-                                .failed
-                                .iter()
-                                .filter(|g| &g.account == a)
-                                .cloned()
-                                .collect(),
-                        ),
+                        crate::Want::Coverage(a) => crate::Loaded::Coverage(coverage_of(a)),
                         _ => crate::Loaded::Resources(
                             estate.iter().filter(|r| want.covers(r)).cloned().collect(),
                         ),
@@ -723,14 +760,16 @@ fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
         "{loads:?}"
     );
     assert!(
-        loads.contains(&(a2.clone(), crate::Want::Gaps(a0.clone()))),
-        "the first account's failed calls were loaded for the third: {loads:?}"
+        loads.contains(&(a2.clone(), crate::Want::Coverage(a0.clone()))),
+        "the first account's coverage was loaded for the third: {loads:?}"
     );
     assert!(
         piecewise.iter().any(|f| f.resource.account == a2
             && f.status == Status::Error
-            && f.reason.contains("cloudwatch:DescribeAlarms failed")),
-        "the third account's alarm rules report the first account's failed call"
+            && f.reason.contains(a0.as_str())
+            && (f.reason.contains("cloudwatch:DescribeAlarms failed")
+                || f.reason.contains("cloudwatch was not collected"))),
+        "the third account's alarm rules report what the first account's scan missed"
     );
     let analyzer_in_a1 = piecewise
         .iter()
