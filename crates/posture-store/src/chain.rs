@@ -551,13 +551,16 @@ impl Store {
                     manifest.resource_count
                 ));
             }
-            let coverage_sha256 = if *coverage_rows {
+            // The manifest (hashed, chained) says how the coverage was recorded; the header's
+            // flag must agree with it.
+            let rows = manifest.format >= MANIFEST_FORMAT;
+            let coverage_sha256 = if rows {
                 coverage_digest(db, coverage, CoverageRows::Stored(id))?
             } else {
                 // Written before schema 4: the whole statement is in the header.
                 sha256_hex(coverage.as_bytes())
             };
-            if coverage_sha256 != manifest.coverage_sha256 {
+            if coverage_sha256 != manifest.coverage_sha256 || rows != *coverage_rows {
                 problem("the coverage statement was altered".to_owned());
             }
             let findings = rows_digest(
