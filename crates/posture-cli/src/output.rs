@@ -7,7 +7,7 @@ use std::io::Write;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use posture_model::{Finding, SnapshotId, SnapshotMeta, Status};
 use posture_pipeline::Drift;
-use posture_store::{DriftPart, Store};
+use posture_store::{DriftPart, Store, for_each_page};
 use serde::Serialize;
 
 /// Findings read back from the store are fetched this many at a time.
@@ -46,24 +46,20 @@ impl Serialize for StoredFindings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
         let mut seq = serializer.serialize_seq(None)?;
-        let mut after = None;
-        loop {
-            let page = self
-                .store
-                .borrow_mut()
-                .findings_page(self.id, after, PAGE)
-                .map_err(S::Error::custom)?;
-            let Some((last, _)) = page.last() else {
-                break;
-            };
-            after = Some(*last);
-            for (_, finding) in &page {
+        for_each_page(
+            |after| {
+                self.store
+                    .borrow_mut()
+                    .findings_page(self.id, after, PAGE)
+                    .map_err(S::Error::custom)
+            },
+            |finding| {
                 seq.serialize_element(&FindingJson {
-                    finding,
+                    finding: &finding,
                     snapshot_id: self.id.as_str(),
-                })?;
-            }
-        }
+                })
+            },
+        )?;
         seq.end()
     }
 }
@@ -92,18 +88,12 @@ impl<T: Serialize> Serialize for Paged<'_, T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
         let mut seq = serializer.serialize_seq(None)?;
-        let mut after = None;
-        loop {
-            let page = (self.read)(&mut self.store.borrow_mut(), self.id, after)
-                .map_err(S::Error::custom)?;
-            let Some((last, _)) = page.last() else {
-                break;
-            };
-            after = Some(*last);
-            for (_, record) in &page {
-                seq.serialize_element(record)?;
-            }
-        }
+        for_each_page(
+            |after| {
+                (self.read)(&mut self.store.borrow_mut(), self.id, after).map_err(S::Error::custom)
+            },
+            |record| seq.serialize_element(&record),
+        )?;
         seq.end()
     }
 }
@@ -188,15 +178,14 @@ fn each_finding(
     id: &SnapshotId,
     mut each: impl FnMut(Finding),
 ) -> anyhow::Result<()> {
-    let mut after = None;
-    loop {
-        let page = store.findings_page(id, after, PAGE)?;
-        let Some((last, _)) = page.last() else {
-            return Ok(());
-        };
-        after = Some(*last);
-        page.into_iter().for_each(|(_, f)| each(f));
-    }
+    for_each_page(
+        |after| store.findings_page(id, after, PAGE),
+        |f| {
+            each(f);
+            Ok(())
+        },
+    )?;
+    Ok(())
 }
 
 /// How the scan went, for operators and benchmarks.
@@ -355,19 +344,15 @@ pub fn print_scan_table(
         // Grouped by (operation, region, error code): a handful of lines however many
         // resources a denied call hid.
         let mut by_op: BTreeMap<(String, String, Option<String>), usize> = BTreeMap::new();
-        let mut after = None;
-        loop {
-            let page = store.gaps_page(&meta.id, after, PAGE)?;
-            let Some((last, _)) = page.last() else {
-                break;
-            };
-            after = Some(*last);
-            for (_, g) in page {
+        for_each_page(
+            |after| store.gaps_page(&meta.id, after, PAGE),
+            |g| {
                 *by_op
                     .entry((g.operation, g.region.to_string(), g.code))
                     .or_default() += 1;
-            }
-        }
+                Ok(())
+            },
+        )?;
         for ((op, region, code), n) in by_op {
             writeln!(
                 out,

@@ -17,7 +17,7 @@ use posture_model::{
     UnavailableKind,
 };
 use posture_pipeline::{Error, Job};
-use posture_store::{DriftPart, SnapshotSummary, Store, StoreLocation};
+use posture_store::{DriftPart, SnapshotSummary, Store, StoreLocation, for_each_page};
 
 /// The seeded account (a real scan of the end-to-end suite's moto account) in `n` accounts.
 fn estate(n: u64) -> Vec<Resource> {
@@ -269,13 +269,14 @@ fn streamed_findings_equal_a_whole_snapshot_evaluation_and_drift_is_per_account(
     let meta = store.latest_snapshot().unwrap().unwrap();
     assert_eq!(meta.coverage, coverage.summary());
     let mut collections = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.collections_page(&meta.id, after, 5).unwrap();
-        let Some((last, _)) = page.last() else { break };
-        after = Some(*last);
-        collections.extend(page.into_iter().map(|(_, c)| c));
-    }
+    for_each_page(
+        |after| store.collections_page(&meta.id, after, 5),
+        |c| {
+            collections.push(c);
+            Ok(())
+        },
+    )
+    .unwrap();
     let mut sorted = coverage.collected.clone();
     sorted.sort();
     assert_eq!(collections, sorted);
@@ -321,15 +322,14 @@ fn streamed_findings_equal_a_whole_snapshot_evaluation_and_drift_is_per_account(
     assert_eq!(changes[0].1.arn, trail_arn.as_str());
     assert_eq!(changes[0].1.event, "resource_modified");
     let mut transitions = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .drift_page(&id, DriftPart::Findings, after, 2)
-            .unwrap();
-        let Some((last, _)) = page.last() else { break };
-        after = Some(*last);
-        transitions.extend(page.into_iter().map(|(_, t)| t));
-    }
+    for_each_page(
+        |after| store.drift_page(&id, DriftPart::Findings, after, 2),
+        |t| {
+            transitions.push(t);
+            Ok(())
+        },
+    )
+    .unwrap();
     assert_eq!(
         transitions.len(),
         drift.transitions.values().sum::<usize>(),

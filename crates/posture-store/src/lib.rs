@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 pub use chain::{PruneReport, VerifyProblem, VerifyReport};
-pub use read::{DriftPart, DriftRecord, FailureEpisode};
+pub use read::{DriftPart, DriftRecord, FailureEpisode, for_each_page};
 pub use write::{DriftEvent, SnapshotSummary, SnapshotWriter};
 
 use crate::db::{Db, PostgresDb, SqliteDb};

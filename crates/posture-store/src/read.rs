@@ -380,6 +380,27 @@ impl Store {
     }
 }
 
+/// Reads every page of a paged read, in order: `read(after)` returns the `(position, item)`
+/// pairs after position `after` (`None`: from the first), empty at the end, as
+/// [`Store::findings_page`], [`Store::collections_page`], [`Store::gaps_page`] and
+/// [`Store::drift_page`] do; `each` gets every item.
+pub fn for_each_page<T, E>(
+    mut read: impl FnMut(Option<i64>) -> Result<Vec<(i64, T)>, E>,
+    mut each: impl FnMut(T) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut after = None;
+    loop {
+        let page = read(after)?;
+        let Some((last, _)) = page.last() else {
+            return Ok(());
+        };
+        after = Some(*last);
+        for (_, item) in page {
+            each(item)?;
+        }
+    }
+}
+
 fn page_params(id: &SnapshotId, after: Option<i64>, limit: usize) -> [Val; 3] {
     [
         id.as_str().into(),

@@ -14,7 +14,7 @@ use posture_model::{
     AccountId, Arn, Citation, CollectionRecord, Finding, Gap, Observed, Region, Resource,
     ResourceBody, ResourceRef, RuleId, Severity, SnapshotMeta, Status,
 };
-use posture_store::{SnapshotSummary, Store, StoreLocation};
+use posture_store::{SnapshotSummary, Store, StoreLocation, for_each_page};
 
 type Case = fn(&StoreLocation);
 
@@ -759,23 +759,25 @@ fn the_coverage_record_streams_in_and_reads_back_in_order(loc: &StoreLocation) {
     );
 
     let mut read = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.collections_page(&meta.id, after, 500).unwrap();
-        let Some((last, _)) = page.last() else { break };
-        after = Some(*last);
-        read.extend(page.into_iter().map(|(_, c)| c));
-    }
+    for_each_page(
+        |after| store.collections_page(&meta.id, after, 500),
+        |c| {
+            read.push(c);
+            Ok(())
+        },
+    )
+    .unwrap();
     expected_collections.sort();
     assert_eq!(read, expected_collections, "sorted, whole, across pages");
     let mut read = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store.gaps_page(&meta.id, after, 500).unwrap();
-        let Some((last, _)) = page.last() else { break };
-        after = Some(*last);
-        read.extend(page.into_iter().map(|(_, g)| g));
-    }
+    for_each_page(
+        |after| store.gaps_page(&meta.id, after, 500),
+        |g| {
+            read.push(g);
+            Ok(())
+        },
+    )
+    .unwrap();
     expected_gaps.sort();
     assert_eq!(read, expected_gaps);
     assert!(store.verify().unwrap().problems.is_empty());
