@@ -565,7 +565,11 @@ impl Store {
             }
             let findings = rows_digest(
                 db,
-                "SELECT body FROM findings WHERE snapshot_id = $1 ORDER BY seq",
+                &format!(
+                    "SELECT {} FROM {} WHERE f.snapshot_id = $1 ORDER BY f.seq",
+                    crate::read::FINDING_BODY,
+                    crate::read::FINDINGS
+                ),
                 id,
             )
             .map_err(q("read findings"))?;
@@ -665,6 +669,12 @@ fn prune_in(
     let bodies = db
         .exec("DELETE FROM bodies WHERE NOT EXISTS (SELECT 1 FROM resource_versions rv WHERE rv.hash = bodies.hash)", &[])
         .map_err(q("prune bodies"))?;
+    db.exec(
+        "DELETE FROM finding_bodies WHERE NOT EXISTS \
+         (SELECT 1 FROM findings f WHERE f.body_hash = finding_bodies.hash)",
+        &[],
+    )
+    .map_err(q("prune finding bodies"))?;
     db.exec(
         "INSERT INTO chain_checkpoints (pruned_through_seq, manifest_hash, pruned_at, snapshots_pruned) VALUES ($1, $2, $3, $4)",
         &[

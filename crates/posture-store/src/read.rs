@@ -50,6 +50,12 @@ pub struct FailureEpisode {
     pub resolved_at: Option<String>,
 }
 
+/// Findings with their bodies: stored once per content from schema 5 (`finding_bodies`),
+/// inline in `findings.body` before.
+pub(crate) const FINDINGS: &str = "findings f LEFT JOIN finding_bodies fb ON fb.hash = f.body_hash";
+/// A finding's body, from either place.
+pub(crate) const FINDING_BODY: &str = "COALESCE(fb.body, f.body)";
+
 const META_COLUMNS: &str = "id, started_at, finished_at, accounts, regions, coverage, resource_count, services, \
      coverage_rows";
 
@@ -162,7 +168,10 @@ impl Store {
         let rows = self
             .db
             .query(
-                "SELECT seq, body FROM findings WHERE snapshot_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &format!(
+                    "SELECT f.seq, {FINDING_BODY} FROM {FINDINGS} \
+                     WHERE f.snapshot_id = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3"
+                ),
                 &[
                     id.as_str().into(),
                     Val::Int(after.unwrap_or(-1)),
@@ -499,11 +508,13 @@ pub(crate) fn findings_in(
     let mut filter = String::new();
     if let Some(account) = account {
         params.push(account.as_str().into());
-        filter = " AND account = $2".to_owned();
+        filter = " AND f.account = $2".to_owned();
     }
     query_json(
         db,
-        &format!("SELECT body FROM findings WHERE snapshot_id = $1{filter} ORDER BY seq"),
+        &format!(
+            "SELECT {FINDING_BODY} FROM {FINDINGS} WHERE f.snapshot_id = $1{filter} ORDER BY f.seq"
+        ),
         &params,
         "finding",
     )

@@ -147,6 +147,16 @@ const MIGRATIONS: &[&str] = &[
         body        TEXT NOT NULL,
         PRIMARY KEY (snapshot_id, seq)
      );",
+    // 5: finding bodies are stored once per distinct content, like resource bodies: a scan
+    //    that finds what the last one found adds a row per finding, not its JSON again.
+    //    Findings written before keep their body in `findings.body` (`body_hash` NULL); later
+    //    ones have an empty `body` and a `body_hash` into `finding_bodies`.
+    "ALTER TABLE findings ADD COLUMN body_hash TEXT;
+     CREATE TABLE finding_bodies (
+        hash TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+     );
+     CREATE INDEX findings_by_body ON findings (body_hash);",
 ];
 
 /// The schema version this build writes.

@@ -118,7 +118,7 @@ impl<'a> SnapshotWriter<'a> {
                  CREATE TEMP TABLE IF NOT EXISTS staged_findings (
                     seq BIGINT PRIMARY KEY, rule_id TEXT NOT NULL, arn TEXT NOT NULL,
                     account TEXT NOT NULL, status TEXT NOT NULL, severity TEXT NOT NULL,
-                    body TEXT NOT NULL);
+                    body TEXT NOT NULL, hash TEXT NOT NULL);
                  CREATE TEMP TABLE IF NOT EXISTS staged_waivers (
                     rule_id TEXT NOT NULL, arn TEXT NOT NULL, waiver TEXT NOT NULL,
                     PRIMARY KEY (rule_id, arn));
@@ -487,7 +487,7 @@ impl<'a> SnapshotWriter<'a> {
         let now = at;
         for chunk in findings.chunks_mut(BATCH) {
             self.record_statuses(chunk, now)?;
-            let mut rows = Vec::with_capacity(chunk.len() * 7);
+            let mut rows = Vec::with_capacity(chunk.len() * 8);
             let mut waivers = Vec::new();
             for f in chunk.iter() {
                 let text = serde_json::to_string(f).unwrap_or_default();
@@ -499,6 +499,7 @@ impl<'a> SnapshotWriter<'a> {
                     f.resource.account.as_str().into(),
                     f.status.as_str().into(),
                     f.severity.as_str().into(),
+                    crate::sha256_hex(text.as_bytes()).into(),
                     text.into(),
                 ]);
                 if let Some(waiver) = &f.waiver {
@@ -512,8 +513,8 @@ impl<'a> SnapshotWriter<'a> {
             self.db
                 .exec(
                     &format!(
-                        "INSERT INTO staged_findings (seq, rule_id, arn, account, status, severity, body) VALUES {}",
-                        marks(chunk.len(), 7)
+                        "INSERT INTO staged_findings (seq, rule_id, arn, account, status, severity, hash, body) VALUES {}",
+                        marks(chunk.len(), 8)
                     ),
                     &rows,
                 )
@@ -652,10 +653,19 @@ impl<'a> SnapshotWriter<'a> {
             .map_err(q("write evaluation"))?;
         let id: Val = self.id.as_str().into();
         chain::store_coverage_rows(self.db, &id)?;
+        // Bodies first: a finding names its body by hash. `WHERE true` lets SQLite parse the
+        // upsert after a SELECT.
         self.db
             .exec(
-                "INSERT INTO findings (snapshot_id, seq, rule_id, arn, status, severity, body, account) \
-                 SELECT $1, seq, rule_id, arn, status, severity, body, account FROM staged_findings",
+                "INSERT INTO finding_bodies (hash, body) SELECT hash, body FROM staged_findings \
+                 WHERE true ON CONFLICT (hash) DO NOTHING",
+                &[],
+            )
+            .map_err(q("write finding bodies"))?;
+        self.db
+            .exec(
+                "INSERT INTO findings (snapshot_id, seq, rule_id, arn, status, severity, body, account, body_hash) \
+                 SELECT $1, seq, rule_id, arn, status, severity, '', account, hash FROM staged_findings",
                 std::slice::from_ref(&id),
             )
             .map_err(q("write findings"))?;

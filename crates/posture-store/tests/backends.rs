@@ -425,7 +425,25 @@ fn three_scans(store: &mut Store) -> Vec<SnapshotMeta> {
 
 fn verify_passes_on_an_intact_history(loc: &StoreLocation) {
     let mut store = Store::open(loc).unwrap();
-    three_scans(&mut store);
+    let snaps = three_scans(&mut store);
+    // The same two findings three times (their first_seen holds while the status does):
+    // six rows, two stored bodies, and each snapshot reads its findings back whole.
+    assert_eq!(store.count_raw("SELECT COUNT(*) FROM findings").unwrap(), 6);
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_bodies")
+            .unwrap(),
+        2
+    );
+    for s in &snaps {
+        let findings = store.findings(&s.id).unwrap();
+        assert_eq!(findings.len(), 2);
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.first_seen == Some(t(0) + chrono::Duration::seconds(30)))
+        );
+    }
     let report = store.verify().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.snapshots, 3);
@@ -479,14 +497,18 @@ fn verify_names_an_altered_evaluation(loc: &StoreLocation) {
     let mut store = Store::open(loc).unwrap();
     let snaps = three_scans(&mut store);
     let first = &snaps[0].id;
+    // Finding bodies are stored once per content: turn the first snapshot's failures into
+    // passes where they are kept (and in the rows, for good measure).
     store
         .execute_raw(&format!(
-            "UPDATE findings SET body = REPLACE(body, '\"status\":\"fail\"', '\"status\":\"pass\"'), status = 'pass' \
-             WHERE snapshot_id = '{first}' AND status = 'fail'"
+            "UPDATE finding_bodies SET body = REPLACE(body, '\"status\":\"fail\"', '\"status\":\"pass\"') \
+             WHERE hash IN (SELECT body_hash FROM findings WHERE snapshot_id = '{first}' AND status = 'fail'); \
+             UPDATE findings SET status = 'pass' WHERE snapshot_id = '{first}' AND status = 'fail'"
         ))
         .unwrap();
     let report = store.verify().unwrap();
-    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    // A body the next snapshots share is theirs too; the first snapshot is named first.
+    assert!(!report.problems.is_empty());
     assert_eq!(report.problems[0].snapshot.as_deref(), Some(first.as_str()));
     assert!(
         report.problems[0]
@@ -509,6 +531,14 @@ fn pruning_keeps_the_chain_verifiable(loc: &StoreLocation) {
         vec![snaps[2].id.clone()]
     );
     assert_eq!(store.resources(&snaps[2].id).unwrap().len(), 3);
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_bodies")
+            .unwrap(),
+        2,
+        "the kept snapshot still uses the bodies it shared"
+    );
+    assert_eq!(store.findings(&snaps[2].id).unwrap().len(), 2);
     for table in ["collections", "gaps"] {
         assert_eq!(
             store
@@ -529,6 +559,15 @@ fn pruning_keeps_the_chain_verifiable(loc: &StoreLocation) {
     scan(
         &mut store,
         simple(300, vec![vpc("us-east-1", "vpc-a", "10.0.0.0/16")]),
+    );
+    assert!(store.verify().unwrap().problems.is_empty());
+    // Pruning the last snapshot with findings removes the bodies nothing uses any more.
+    assert_eq!(store.prune(t(10_000)).unwrap().snapshots, 1);
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_bodies")
+            .unwrap(),
+        0
     );
     assert!(store.verify().unwrap().problems.is_empty());
 }
