@@ -130,6 +130,36 @@ fn stage_coverage(
     staged + 1
 }
 
+/// What the history costs on disk: the whole file, and each table with its indexes
+/// (SQLite's dbstat), in MiB.
+fn store_size(store: &mut Store) -> String {
+    let mut mib = |sql: &str| store.count_raw(sql).expect("measure the store") as f64 / 1_048_576.0;
+    let total = mib("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    let tables: Vec<String> = [
+        "bodies",
+        "resource_versions",
+        "findings",
+        "finding_bodies",
+        "finding_status",
+        "failure_episodes",
+        "collections",
+        "gaps",
+    ]
+    .iter()
+    .map(|t| {
+        let used = mib(&format!(
+            "SELECT COALESCE(SUM(d.pgsize), 0) FROM dbstat d JOIN sqlite_master m ON m.name = d.name \
+             WHERE m.tbl_name = '{t}'"
+        ));
+        format!("{t} {used:.1}")
+    })
+    .collect();
+    format!(
+        "{total:.1} MiB (with their indexes: {} MiB)",
+        tables.join(", ")
+    )
+}
+
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -249,30 +279,8 @@ fn main() {
                 .map_or(0, |d| d.resources + d.transitions.values().sum::<usize>()),
             evaluated.foreign_resources,
         );
+        println!("store after scan {}: {}", scan + 1, store_size(&mut store));
     }
-    // What the history costs on disk, by table (SQLite's dbstat).
-    let mut mib = |sql: &str| store.count_raw(sql).expect("measure the store") as f64 / 1_048_576.0;
-    let total = mib("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
-    let tables: Vec<String> = [
-        "bodies",
-        "resource_versions",
-        "findings",
-        "finding_status",
-        "collections",
-        "gaps",
-    ]
-    .iter()
-    .map(|t| {
-        let used = mib(&format!(
-            "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = '{t}'"
-        ));
-        format!("{t} {used:.1}")
-    })
-    .collect();
-    println!(
-        "store after {scans} scan(s): {total:.1} MiB ({} MiB)",
-        tables.join(", ")
-    );
     if let Some(peak) = posture_pipeline::peak_memory_mib() {
         println!("peak memory of the process: {peak:.0} MiB");
     }
