@@ -141,7 +141,7 @@ impl<'a> SnapshotIndex<'a> {
     /// what its scan covered, and `foreign` the data of other accounts loaded for earlier
     /// [`Want`]s. Foreign data of `account` itself is ignored (its own is all here).
     pub fn for_account(
-        account: &'a AccountId,
+        account: &AccountId,
         resources: &'a [Resource],
         coverage: &'a AccountCoverage,
         foreign: &'a Foreign,
@@ -154,32 +154,21 @@ impl<'a> SnapshotIndex<'a> {
         for r in foreign.resources().iter().filter(|r| &r.account != account) {
             index.add(r);
         }
-        index.add_coverage(account, coverage);
-        for c in foreign.coverage().iter().filter(|c| &c.account != account) {
-            index.add_coverage(&c.account, c);
+        let others = foreign.coverage().iter().filter(|c| &c.account != account);
+        for c in std::iter::once(coverage).chain(others.clone()) {
+            index.collected.extend(
+                c.collected
+                    .iter()
+                    .map(|(region, service)| (&c.account, region, service.as_str())),
+            );
         }
-        for v in index.gaps.values_mut() {
-            v.sort();
-            v.dedup();
-        }
+        index.gaps = group_gaps(
+            std::iter::once(coverage)
+                .chain(others)
+                .flat_map(|c| c.gaps.iter().filter(|g| g.account == c.account)),
+        );
         index.loaded = foreign.loaded().iter().cloned().collect();
         index
-    }
-
-    fn add_coverage(&mut self, account: &'a AccountId, coverage: &'a AccountCoverage) {
-        self.collected.extend(
-            coverage
-                .collected
-                .iter()
-                .map(|(region, service)| (account, region, service.as_str())),
-        );
-        let gaps = self.gaps.entry(account.clone()).or_default();
-        gaps.extend(
-            coverage
-                .gaps
-                .iter()
-                .filter(|g| &g.account == account && g.resource.is_none()),
-        );
     }
 
     fn empty(collections: Collections, local: Option<AccountId>) -> Self {

@@ -1,8 +1,8 @@
 //! After collection: the snapshot is evaluated one account at a time from the resources
-//! and coverage records staged in the store, compared with the previous snapshot one account at a time, and its
-//! findings and drift stream into the store. Memory follows the largest account (plus the
-//! few resources of other accounts that rules look up, such as an organization trail's log
-//! group), not the estate.
+//! and coverage records staged in the store, compared with the previous snapshot one
+//! account at a time, and its findings and drift stream into the store. Memory follows the
+//! largest account (plus the few resources and coverage records of other accounts that
+//! rules look up, such as an organization trail's log group), not the estate.
 //!
 //! Runs on the store's thread: it reads and writes through the open [`SnapshotWriter`].
 //! Pure of AWS: `benches/pipeline.rs` measures it over a large synthetic organization

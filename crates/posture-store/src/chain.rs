@@ -197,11 +197,6 @@ impl LinesDigest {
         self.count
     }
 
-    /// The digest so far, leaving the digest usable.
-    pub(crate) fn hex_ref(&self) -> String {
-        self.clone().hex()
-    }
-
     pub(crate) fn hex(self) -> String {
         self.hasher
             .finalize()
@@ -573,10 +568,10 @@ impl Store {
                 id,
             )
             .map_err(q("read findings"))?;
-            if findings.hex_ref() != manifest.findings_sha256 {
+            let count = findings.count();
+            if findings.hex() != manifest.findings_sha256 {
                 problem(format!(
-                    "the evaluation was altered: its {} findings no longer match the manifest",
-                    findings.count()
+                    "the evaluation was altered: its {count} findings no longer match the manifest"
                 ));
             }
             let drift = rows_digest(
@@ -585,7 +580,7 @@ impl Store {
                 id,
             )
             .map_err(q("read drift"))?;
-            if drift.hex_ref() != manifest.drift_sha256 {
+            if drift.hex() != manifest.drift_sha256 {
                 problem("the drift events were altered".to_owned());
             }
             expected_seq = seq + 1;
