@@ -12,10 +12,16 @@ use anyhow::{Context, bail};
 /// How long one `posture` run may take before it is killed and the test fails.
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The workspace root (the parent of this crate's directory).
+/// The workspace root (the parent of this crate's directory). Cargo sets
+/// `CARGO_MANIFEST_DIR` when it runs a test or bench, so the checkout that runs is used even
+/// when the binary was built from another checkout of the same sources sharing the target
+/// directory (CI points `CARGO_TARGET_DIR` outside the clone); the path compiled in is the
+/// fallback.
 pub fn workspace_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().map_or_else(|| manifest.clone(), Path::to_path_buf)
 }
 
 /// The `posture` binary, built once per process with `$CARGO build -p posture --bin posture`
