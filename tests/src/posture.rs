@@ -21,7 +21,9 @@ pub fn workspace_root() -> PathBuf {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest.parent().map_or_else(|| manifest.clone(), Path::to_path_buf)
+    manifest
+        .parent()
+        .map_or_else(|| manifest.clone(), Path::to_path_buf)
 }
 
 /// The `posture` binary, built once per process with `$CARGO build -p posture --bin posture`

@@ -7,13 +7,16 @@
 //!
 //! Invariants: pure (no IO, no clock: `now` is passed in); only resources inside the
 //! [`Scope`] both snapshots share are compared, so a scan of fewer regions does not read as
-//! a mass deletion; output is sorted by (account, region, kind or rule, ARN).
+//! a mass deletion; inside it, what the later snapshot could not read ([`Unread`]) is
+//! never `removed` nor `resolved` (a failed finding there becomes `new_error`); output is
+//! sorted by (account, region, kind or rule, ARN).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use posture_model::{
     AccountId, Finding, Region, Resource, ResourceKind, ResourceRef, RuleId, Severity, Status,
+    Unread,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -24,6 +27,8 @@ pub struct Scope {
     accounts: BTreeSet<AccountId>,
     regions: BTreeSet<Region>,
     services: BTreeSet<String>,
+    /// What the later snapshot could not read, per account.
+    unread: BTreeMap<AccountId, Unread>,
 }
 
 impl Scope {
@@ -38,7 +43,27 @@ impl Scope {
             accounts: accounts.iter().cloned().collect(),
             regions,
             services,
+            unread: BTreeMap::new(),
         }
+    }
+
+    /// The scope with what the later snapshot could not read in `account`: its resources
+    /// are not removed and its findings not resolved.
+    pub fn with_unread(mut self, account: AccountId, unread: Unread) -> Self {
+        if unread.is_empty() {
+            self.unread.remove(&account);
+        } else {
+            self.unread.insert(account, unread);
+        }
+        self
+    }
+
+    /// Whether the later snapshot could not read resources of `kind` in `account` and
+    /// `region`.
+    pub fn is_unread(&self, account: &AccountId, region: &Region, kind: ResourceKind) -> bool {
+        self.unread
+            .get(account)
+            .is_some_and(|u| u.contains(region, kind))
     }
 
     /// What two scopes share.
@@ -54,6 +79,12 @@ impl Scope {
                 .services
                 .intersection(&other.services)
                 .cloned()
+                .collect(),
+            unread: self
+                .unread
+                .iter()
+                .chain(&other.unread)
+                .map(|(a, u)| (a.clone(), u.clone()))
                 .collect(),
         }
     }
@@ -168,7 +199,8 @@ pub fn diff_resources(old: &[Resource], new: &[Resource], scope: &Scope) -> Vec<
         }
     }
     for (key, o) in &old_map {
-        if !new_map.contains_key(key) {
+        // Not seen because it could not be read: not removed.
+        if !new_map.contains_key(key) && !scope.is_unread(&o.account, &o.region, o.kind()) {
             out.push(change(Change::Removed, o, Vec::new()));
         }
     }
@@ -327,6 +359,11 @@ pub fn diff_findings(
         let before = old_map.get(k).map(|o| o.status);
         let transition = match (before, n.status) {
             (Some(Status::Fail), Status::Fail) => Some(Transition::StillFailing),
+            // Undecided last time (its data could not be read), failing since before then:
+            // the same failure, not a new one.
+            (Some(Status::Error), Status::Fail) if n.first_seen.is_some_and(|s| s < now) => {
+                Some(Transition::StillFailing)
+            }
             (_, Status::Fail) if before == Some(Status::Waived) => Some(Transition::WaiverExpired),
             (_, Status::Fail) => Some(Transition::NewFailure),
             (Some(Status::Fail), Status::Waived) => Some(Transition::NewlyWaived),
@@ -358,7 +395,29 @@ pub fn diff_findings(
         }
     }
     for (k, o) in &old_map {
-        if !new_map.contains_key(k) && o.status == Status::Fail {
+        if new_map.contains_key(k) {
+            continue;
+        }
+        let r = &o.resource;
+        if scope.is_unread(&r.account, &r.region, r.kind) {
+            // Its resource could not be read: undecided now, never resolved.
+            if matches!(o.status, Status::Pass | Status::Fail) {
+                out.push(FindingTransition {
+                    transition: Transition::NewError,
+                    rule_id: o.rule_id.clone(),
+                    title: o.title.clone(),
+                    severity: o.severity,
+                    resource: o.resource.clone(),
+                    from: Some(o.status),
+                    to: None,
+                    failing_since: None,
+                    age_days: None,
+                    reason: format!("the resource could not be read (last reason: {})", o.reason),
+                });
+            }
+            continue;
+        }
+        if o.status == Status::Fail {
             out.push(FindingTransition {
                 transition: Transition::Resolved,
                 rule_id: o.rule_id.clone(),

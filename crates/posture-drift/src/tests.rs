@@ -272,3 +272,95 @@ fn finding_transitions_are_classified() {
         .unwrap();
     assert_eq!(gone.to, None);
 }
+
+fn unread_vpcs(region: &str) -> Unread {
+    let gap = posture_model::Gap {
+        account: account(),
+        region: Region::new(region).unwrap(),
+        service: "ec2".into(),
+        operation: "ec2:DescribeVpcs".into(),
+        resource: None,
+        kind: posture_model::UnavailableKind::Denied,
+        code: Some("AccessDenied".into()),
+        message: "not authorized".into(),
+    };
+    let regions = [Region::new(region).unwrap()];
+    let services = ["ec2".to_owned()];
+    let collected = [(Region::new(region).unwrap(), "ec2".to_owned())];
+    Unread::of_account(&posture_model::AccountScan {
+        regions: &regions,
+        services: &services,
+        collected: &collected,
+        gaps: &[gap],
+    })
+}
+
+#[test]
+fn a_resource_whose_list_call_failed_is_not_removed_while_a_read_kind_beside_it_is() {
+    let old = vec![
+        vpc("us-east-1", "vpc-1", "10.0.0.0/16"),
+        sg(vec![ssh_from("10.0.0.0/8")]),
+    ];
+    let scope = scope(&["us-east-1"]).with_unread(account(), unread_vpcs("us-east-1"));
+    let d = diff_resources(&old, &[], &scope);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].change, Change::Removed);
+    assert_eq!(d[0].kind, ResourceKind::SecurityGroup);
+    // Without the unread scope both are removed: the scope is what keeps the VPC.
+    assert_eq!(diff_resources(&old, &[], &scope_of_us_east_1()).len(), 2);
+}
+
+fn scope_of_us_east_1() -> Scope {
+    scope(&["us-east-1"])
+}
+
+#[test]
+fn a_failure_whose_resource_could_not_be_read_becomes_new_error_never_resolved() {
+    let old = vec![
+        finding("vpc-1", Status::Fail, Some(t(0))),
+        finding("vpc-2", Status::Pass, Some(t(0))),
+        finding("vpc-3", Status::NotApplicable, Some(t(0))),
+    ];
+    let scope = scope(&["us-east-1"]).with_unread(account(), unread_vpcs("us-east-1"));
+    let d = diff_findings(&old, &[], &scope, t(10));
+    let got: Vec<_> = d
+        .iter()
+        .map(|f| {
+            (
+                f.resource.arn.as_str().rsplit('/').next().unwrap(),
+                f.transition,
+                f.from,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("vpc-1", Transition::NewError, Some(Status::Fail)),
+            ("vpc-2", Transition::NewError, Some(Status::Pass)),
+        ]
+    );
+    assert!(d[0].reason.contains("could not be read"), "{}", d[0].reason);
+    // In another region, read in full, the same vanished failure is resolved.
+    let elsewhere = scope_of_us_east_1().with_unread(account(), unread_vpcs("eu-west-1"));
+    let d = diff_findings(&old[..1], &[], &elsewhere, t(10));
+    assert_eq!(d[0].transition, Transition::Resolved);
+}
+
+#[test]
+fn a_failure_read_again_after_an_error_goes_on_and_a_new_one_is_new() {
+    let old = vec![
+        finding("vpc-1", Status::Error, Some(t(5))),
+        finding("vpc-2", Status::Error, Some(t(5))),
+    ];
+    let new = vec![
+        // The store continued its failure episode: first seen before this scan.
+        finding("vpc-1", Status::Fail, Some(t(0))),
+        // Failing for the first time now.
+        finding("vpc-2", Status::Fail, Some(t(10))),
+    ];
+    let d = diff_findings(&old, &new, &scope_of_us_east_1(), t(10));
+    assert_eq!(d[0].transition, Transition::StillFailing);
+    assert_eq!(d[0].age_days, Some(10));
+    assert_eq!(d[1].transition, Transition::NewFailure);
+}

@@ -15,6 +15,7 @@ pub mod resources;
 mod snapshot;
 #[doc(hidden)]
 pub mod synthetic;
+mod unread;
 
 pub use finding::{AppliedWaiver, Citation, Evidence, Finding, ResourceRef, Severity, Status};
 pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
@@ -23,3 +24,4 @@ pub use resources::{Resource, ResourceBody, ResourceKind, Tags};
 pub use snapshot::{
     ACCOUNT_UNREACHABLE_OPERATION, CollectionRecord, Coverage, CoverageSummary, Gap, SnapshotMeta,
 };
+pub use unread::{AccountScan, Unread, kinds_listed_by, unread_evidence};

@@ -48,6 +48,19 @@ pub enum UnavailableKind {
     NotCollected,
 }
 
+impl UnavailableKind {
+    /// The stable name used in JSON (`denied`, `unsupported`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnavailableKind::Denied => "denied",
+            UnavailableKind::Unsupported => "unsupported",
+            UnavailableKind::Throttled => "throttled",
+            UnavailableKind::Failed => "failed",
+            UnavailableKind::NotCollected => "not_collected",
+        }
+    }
+}
+
 impl std::fmt::Display for Unavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {:?}", self.operation, self.kind)?;

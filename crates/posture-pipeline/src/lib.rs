@@ -17,7 +17,10 @@ use posture_check::{
     Want,
 };
 use posture_drift as drift;
-use posture_model::{AccountId, Region, Severity, SnapshotMeta, Status};
+use posture_model::{
+    AccountId, AccountScan, Finding, Region, Severity, SnapshotMeta, Status, Unread,
+    unread_evidence,
+};
 use posture_store::{DriftEvent, SnapshotWriter, StoreError};
 use serde::Serialize;
 
@@ -171,10 +174,29 @@ pub fn evaluate(
         }
         let own = writer.staged_resources(None, Some(account), None)?;
         let coverage = coverage_of(writer, account)?;
+        // What this scan could not read in the account, computed once: the store keeps
+        // those resources and their findings' history open, drift neither removes nor
+        // resolves them, and their previous findings are carried forward as `error`.
+        let unread = Unread::of_account(&AccountScan {
+            regions: job.regions,
+            services: job.services,
+            collected: &coverage.collected,
+            gaps: &coverage.gaps,
+        });
+        writer.put_unread(account, &unread, job.regions)?;
         let mut findings =
             evaluator.evaluate_account(&own, &coverage, collections, &mut foreign, |want| {
                 load(writer, want)
             })?;
+        let previous_findings = match job.previous {
+            Some(prev)
+                if !unread.is_empty() || scope.as_ref().is_some_and(|s| s.has_account(account)) =>
+            {
+                writer.snapshot_findings(&prev.id, account)?
+            }
+            _ => Vec::new(),
+        };
+        carry_unread(&mut findings, &previous_findings, &unread);
         writer.put_findings(&mut findings, job.finished_at)?;
         for f in &findings {
             *counts.entry(f.status.as_str()).or_default() += 1;
@@ -185,12 +207,13 @@ pub fn evaluate(
         if let (Some(prev), Some(scope), Some(drift)) = (job.previous, &scope, &mut drift)
             && scope.has_account(account)
         {
+            let scope = scope.clone().with_unread(account.clone(), unread);
             let before = writer.snapshot_resources(&prev.id, account)?;
-            let resources = drift::diff_resources(&before, &own, scope);
+            let resources = drift::diff_resources(&before, &own, &scope);
             drop(before);
-            let before = writer.snapshot_findings(&prev.id, account)?;
-            let mut transitions = drift::diff_findings(&before, &findings, scope, job.finished_at);
-            drop(before);
+            let mut transitions =
+                drift::diff_findings(&previous_findings, &findings, &scope, job.finished_at);
+            drop(previous_findings);
             let still = transitions
                 .iter()
                 .filter(|t| t.transition == drift::Transition::StillFailing)
@@ -215,6 +238,63 @@ pub fn evaluate(
         accounts: total,
         foreign_resources: foreign.len(),
     })
+}
+
+/// Carries the previous findings of resources this scan could not read into `findings` as
+/// `error`, so that they stay in the history (never resolved, never removed) and drift
+/// reports them as `new_error`. A finding the evaluation gave again (a resource read in part)
+/// is left as it is. Keeps the evaluator's order: (rule, region, ARN) within the account.
+fn carry_unread(findings: &mut Vec<Finding>, previous: &[Finding], unread: &Unread) {
+    if unread.is_empty() {
+        return;
+    }
+    let given: BTreeSet<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.resource.arn.as_str()))
+        .collect();
+    let mut carried = Vec::new();
+    for old in previous {
+        let r = &old.resource;
+        let Some(why) = unread.cause(&r.region, r.kind) else {
+            continue;
+        };
+        if given.contains(&(old.rule_id.as_str(), r.arn.as_str())) {
+            continue;
+        }
+        let mut f = old.clone();
+        f.status = Status::Error;
+        f.waiver = None;
+        f.first_seen = None;
+        f.reason = format!(
+            "not re-verified: {} failed in {}/{} ({}), so the last result ({}) is not current",
+            why.operation,
+            r.account,
+            r.region,
+            why.code.as_deref().unwrap_or(why.kind.as_str()),
+            old.status.as_str()
+        );
+        f.evidence = [
+            ("unread".to_owned(), unread_evidence(why)),
+            (
+                "last_status".to_owned(),
+                serde_json::Value::from(old.status.as_str()),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        carried.push(f);
+    }
+    if carried.is_empty() {
+        return;
+    }
+    findings.extend(carried);
+    findings.sort_by(|a, b| {
+        (&a.rule_id, &a.resource.region, &a.resource.arn).cmp(&(
+            &b.rule_id,
+            &b.resource.region,
+            &b.resource.arn,
+        ))
+    });
 }
 
 /// The staged data a cross-account lookup wants.

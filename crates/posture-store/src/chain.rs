@@ -137,16 +137,41 @@ pub(crate) fn head(db: &mut dyn Db) -> Result<(i64, Option<String>), StoreError>
     }))
 }
 
+/// Whether the scan staged what it could not read (`staged_unread`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnreadRows {
+    /// A scan: `staged_unread` holds the (account, region, kind) it could not read.
+    Staged,
+    /// The schema-1 upgrade, which replays stored snapshots: everything was read.
+    None,
+}
+
 /// Moves the version intervals forward to snapshot `seq` from `staged_resources`: rows in
 /// scope that are gone or changed are closed at `seq - 1`; new and changed ones open at `seq`.
-pub(crate) fn advance_versions(db: &mut dyn Db, seq: i64, scope: &Scope) -> Result<(), StoreError> {
+/// A row that was not seen because its (account, region, kind) could not be read stays
+/// open: the snapshot keeps the last version that was read.
+pub(crate) fn advance_versions(
+    db: &mut dyn Db,
+    seq: i64,
+    scope: &Scope,
+    unread: UnreadRows,
+) -> Result<(), StoreError> {
     let (pred, mut params) = scope.predicate(2);
     params.insert(0, Val::Int(seq - 1));
+    let keep_unread = match unread {
+        UnreadRows::Staged => {
+            " AND (EXISTS (SELECT 1 FROM staged_resources s WHERE s.kind = resource_versions.kind \
+               AND s.arn = resource_versions.arn) \
+             OR NOT EXISTS (SELECT 1 FROM staged_unread u WHERE u.account = resource_versions.account \
+               AND u.region = resource_versions.region AND u.kind = resource_versions.kind))"
+        }
+        UnreadRows::None => "",
+    };
     db.exec(
         &format!(
             "UPDATE resource_versions SET valid_to = $1 WHERE valid_to IS NULL AND {pred} AND NOT EXISTS \
              (SELECT 1 FROM staged_resources s WHERE s.kind = resource_versions.kind \
-              AND s.arn = resource_versions.arn AND s.hash = resource_versions.hash)"
+              AND s.arn = resource_versions.arn AND s.hash = resource_versions.hash){keep_unread}"
         ),
         &params,
     )
@@ -725,7 +750,7 @@ pub(crate) fn backfill_v1(db: &mut dyn Db) -> Result<(), StoreError> {
             .map_err(q("stage schema-1 membership"))?;
         }
         let scope = Scope::from_json(s[3].text(), s[4].text(), &services_json)?;
-        advance_versions(db, seq, &scope)?;
+        advance_versions(db, seq, &scope, UnreadRows::None)?;
         let (count, resources_sha256) = membership_digest(db, seq, &scope)?;
         let findings: Vec<String> = db
             .query(

@@ -157,6 +157,10 @@ const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL
      );
      CREATE INDEX findings_by_body ON findings (body_hash);",
+    // 6: finding status knows its resource kind, so that a scan which could not read one
+    //    kind (a denied list call) keeps the history of exactly that kind's findings open.
+    //    Rows written before have none and are kept open by their service instead.
+    "ALTER TABLE finding_status ADD COLUMN kind TEXT;",
 ];
 
 /// The schema version this build writes.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use posture_model::{
     AccountId, CollectionRecord, CoverageSummary, Finding, Gap, Region, Resource, SnapshotId,
-    SnapshotMeta, Status,
+    SnapshotMeta, Status, Unread,
 };
 
 use crate::chain::{self, LinesDigest, Scope};
@@ -128,6 +128,9 @@ impl<'a> SnapshotWriter<'a> {
                  CREATE TEMP TABLE IF NOT EXISTS staged_collections (
                     account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
                     resources BIGINT NOT NULL, complete BIGINT NOT NULL);
+                 CREATE TEMP TABLE IF NOT EXISTS staged_unread (
+                    account TEXT NOT NULL, region TEXT NOT NULL, kind TEXT NOT NULL,
+                    service TEXT NOT NULL, PRIMARY KEY (account, region, kind));
                  CREATE TEMP TABLE IF NOT EXISTS staged_gaps (
                     account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
                     operation TEXT NOT NULL, resource TEXT, body TEXT NOT NULL);
@@ -385,7 +388,8 @@ impl<'a> SnapshotWriter<'a> {
             .batch(
                 "DELETE FROM staged_resources; DELETE FROM staged_findings; \
                  DELETE FROM staged_waivers; DELETE FROM staged_drift; \
-                 DELETE FROM staged_collections; DELETE FROM staged_gaps;",
+                 DELETE FROM staged_collections; DELETE FROM staged_gaps; \
+                 DELETE FROM staged_unread;",
             )
             .map_err(q("clear staging tables"))
     }
@@ -535,6 +539,39 @@ impl<'a> SnapshotWriter<'a> {
         Ok(())
     }
 
+    /// Records what the scan could not read in `account` (see [`posture_model::Unread`]):
+    /// at commit, resources there that were not seen stay current and their findings' history
+    /// stays open, instead of being retired and resolved. `regions` are the scanned regions.
+    pub fn put_unread(
+        &mut self,
+        account: &AccountId,
+        unread: &Unread,
+        regions: &[Region],
+    ) -> Result<(), StoreError> {
+        for chunk in unread.pairs(regions).chunks(BATCH) {
+            let mut rows = Vec::with_capacity(chunk.len() * 4);
+            for (region, kind) in chunk {
+                rows.extend([
+                    Val::from(account.as_str()),
+                    region.as_str().into(),
+                    kind.as_str().into(),
+                    kind.service().into(),
+                ]);
+            }
+            self.db
+                .exec(
+                    &format!(
+                        "INSERT INTO staged_unread (account, region, kind, service) VALUES {} \
+                         ON CONFLICT (account, region, kind) DO NOTHING",
+                        marks(chunk.len(), 4)
+                    ),
+                    &rows,
+                )
+                .map_err(q("stage unread scope"))?;
+        }
+        Ok(())
+    }
+
     /// Adds drift events against the previous snapshot, in the order they are to be stored.
     pub fn put_drift(&mut self, events: Vec<DriftEvent>) -> Result<(), StoreError> {
         for (event, rule, arn, body) in events {
@@ -566,7 +603,7 @@ impl<'a> SnapshotWriter<'a> {
         let scope = Scope::new(&summary.accounts, &summary.regions, &summary.services);
         let (prev_seq, prev_hash) = chain::head(self.db)?;
         let seq = prev_seq + 1;
-        chain::advance_versions(self.db, seq, &scope)?;
+        chain::advance_versions(self.db, seq, &scope, chain::UnreadRows::Staged)?;
         let (resource_count, resources_sha256) = chain::membership_digest(self.db, seq, &scope)?;
         self.forget_vanished(&scope, finished)?;
         // Failures that go on: their episodes were last seen now.
@@ -720,23 +757,31 @@ impl<'a> SnapshotWriter<'a> {
                 &format!(
                     // A join on the key list, not `(rule_id, arn) IN (VALUES …)`, which SQLite
                     // answers with a scan of the whole table.
-                    "SELECT f.rule_id, f.arn, f.status, f.since FROM (VALUES {}) AS k \
-                     JOIN finding_status f ON f.rule_id = k.column1 AND f.arn = k.column2",
+                    // The open failure episode too: a failure that went undecided (its data
+                    // could not be read) and fails again continues it.
+                    "SELECT k.column1, k.column2, f.status, f.since, e.opened_at FROM (VALUES {}) AS k \
+                     LEFT JOIN finding_status f ON f.rule_id = k.column1 AND f.arn = k.column2 \
+                     LEFT JOIN failure_episodes e ON e.rule_id = k.column1 AND e.arn = k.column2 \
+                     AND e.resolved_at IS NULL",
                     marks(batch.len(), 2)
                 ),
                 &keys,
             )
             .map_err(q("read finding status"))?;
-        let before: std::collections::HashMap<(String, String), (String, String)> = rows
-            .into_iter()
-            .map(|r| {
-                (
-                    (r[0].text().to_owned(), r[1].text().to_owned()),
-                    (r[2].text().to_owned(), r[3].text().to_owned()),
-                )
-            })
-            .collect();
-        let mut upserts = Vec::with_capacity(batch.len() * 10);
+        let mut before: std::collections::HashMap<(String, String), (String, String)> =
+            std::collections::HashMap::new();
+        let mut open_since: std::collections::HashMap<(String, String), String> =
+            std::collections::HashMap::new();
+        for r in rows {
+            let key = (r[0].text().to_owned(), r[1].text().to_owned());
+            if let (Some(status), Some(since)) = (r[2].opt_text(), r[3].opt_text()) {
+                before.insert(key.clone(), (status.to_owned(), since.to_owned()));
+            }
+            if let Some(opened) = r[4].opt_text() {
+                open_since.insert(key, opened.to_owned());
+            }
+        }
+        let mut upserts = Vec::with_capacity(batch.len() * 11);
         let mut upserted = std::collections::HashSet::new();
         let mut opened = Vec::new();
         let mut resolved = Vec::new();
@@ -744,9 +789,12 @@ impl<'a> SnapshotWriter<'a> {
         for f in batch.iter_mut().rev() {
             let key = (f.rule_id.to_string(), f.resource.arn.to_string());
             let prev = before.get(&key);
+            let episode = open_since.get(&key);
             let status = f.status.as_str();
-            let since = match prev {
-                Some((s, since)) if s == status => since.clone(),
+            let since = match (prev, episode) {
+                // Failing in an open episode (also after it went undecided): since it opened.
+                (_, Some(opened)) if f.status == Status::Fail => opened.clone(),
+                (Some((s, since)), _) if s == status => since.clone(),
                 _ => now_text.clone(),
             };
             f.first_seen = Some(
@@ -757,7 +805,9 @@ impl<'a> SnapshotWriter<'a> {
             if !upserted.insert(key.clone()) {
                 continue;
             }
-            let was_failing = prev.is_some_and(|(s, _)| s == Status::Fail.as_str());
+            // An undecided finding (`error`: its data could not be read) neither opens nor
+            // closes a failure episode: nobody saw it fixed.
+            let was_failing = episode.is_some();
             let failing = f.status == Status::Fail;
             if failing && !was_failing {
                 opened.extend([
@@ -767,7 +817,7 @@ impl<'a> SnapshotWriter<'a> {
                     id.clone().into(),
                     now_text.clone().into(),
                 ]);
-            } else if was_failing && !failing {
+            } else if was_failing && !failing && f.status != Status::Error {
                 resolved.push(key.clone());
             }
             upserts.extend([
@@ -776,6 +826,7 @@ impl<'a> SnapshotWriter<'a> {
                 f.resource.account.as_str().into(),
                 f.resource.region.as_str().into(),
                 f.resource.kind.service().into(),
+                f.resource.kind.as_str().into(),
                 status.into(),
                 since.into(),
                 id.clone().into(),
@@ -786,13 +837,14 @@ impl<'a> SnapshotWriter<'a> {
         self.db
             .exec(
                 &format!(
-                    "INSERT INTO finding_status (rule_id, arn, account, region, service, status, since, since_snapshot, \
-                     last_seen, last_snapshot) VALUES {} \
+                    "INSERT INTO finding_status (rule_id, arn, account, region, service, kind, status, since, \
+                     since_snapshot, last_seen, last_snapshot) VALUES {} \
                      ON CONFLICT (rule_id, arn) DO UPDATE SET status = excluded.status, since = excluded.since, \
+                     kind = excluded.kind, \
                      since_snapshot = CASE WHEN finding_status.status = excluded.status \
                                            THEN finding_status.since_snapshot ELSE excluded.since_snapshot END, \
                      last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot",
-                    marks(upserts.len() / 10, 10)
+                    marks(upserts.len() / 11, 11)
                 ),
                 &upserts,
             )
@@ -825,14 +877,19 @@ impl<'a> SnapshotWriter<'a> {
             .db
             .query(
                 &format!(
-                    "SELECT rule_id, arn, status FROM finding_status WHERE last_snapshot <> $1 AND {pred}"
+                    // Not where the scan could not read: unseen there is not gone.
+                    "SELECT rule_id, arn, status FROM finding_status WHERE last_snapshot <> $1 AND {pred} \
+                     AND NOT EXISTS (SELECT 1 FROM staged_unread u WHERE u.account = finding_status.account \
+                     AND u.region = finding_status.region AND (u.kind = finding_status.kind \
+                     OR (finding_status.kind IS NULL AND u.service = finding_status.service)))"
                 ),
                 &params,
             )
             .map_err(q("read finding status"))?;
         for r in rows {
             let key = (r[0].text().to_owned(), r[1].text().to_owned());
-            if r[2].text() == Status::Fail.as_str() {
+            if matches!(r[2].text(), "fail" | "error") {
+                // A failure that went undecided before its resource was deleted.
                 self.resolve(&key.0, &key.1, &now_text, &id)?;
             }
             self.db

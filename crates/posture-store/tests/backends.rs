@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use posture_model::resources::Vpc;
 use posture_model::{
     AccountId, Arn, Citation, CollectionRecord, Finding, Gap, Observed, Region, Resource,
-    ResourceBody, ResourceRef, RuleId, Severity, SnapshotMeta, Status,
+    ResourceBody, ResourceRef, RuleId, Severity, SnapshotMeta, Status, Unread,
 };
 use posture_store::{SnapshotSummary, Store, StoreLocation, for_each_page};
 
@@ -75,6 +75,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "verify_names_an_altered_coverage_record",
         verify_names_an_altered_coverage_record,
+    ),
+    (
+        "an_unread_kind_keeps_its_resources_and_its_failures_open",
+        an_unread_kind_keeps_its_resources_and_its_failures_open,
     ),
 ];
 
@@ -854,4 +858,136 @@ fn verify_names_an_altered_coverage_record(loc: &StoreLocation) {
     let report = store.verify().unwrap();
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
     assert_eq!(report.problems[0].snapshot.as_deref(), Some(first.as_str()));
+}
+
+/// Issue 11: a scan whose `ec2:DescribeVpcs` was denied saw no VPC. The VPCs stay in its
+/// snapshot (not retired), the failing one's episode stays open through the `error` the
+/// pipeline carries, and when the VPCs are read again the failure goes on from its first
+/// scan: one episode, the same first-seen time. A security group of the same service,
+/// read in full in the same scan, is retired and its failure resolved as usual.
+fn an_unread_kind_keeps_its_resources_and_its_failures_open(loc: &StoreLocation) {
+    use posture_model::resources::SecurityGroup;
+    let mut store = Store::open(loc).unwrap();
+    let a = vpc("us-east-1", "vpc-a", "10.0.0.0/16");
+    let b = vpc("us-east-1", "vpc-b", "10.1.0.0/16");
+    let sg = Resource {
+        arn: Arn::new("arn:aws:ec2:us-east-1:111122223333:security-group/sg-1").unwrap(),
+        account: account(),
+        region: Region::new("us-east-1").unwrap(),
+        tags: Observed::Collected(Default::default()),
+        body: ResourceBody::SecurityGroup(SecurityGroup {
+            group_id: "sg-1".into(),
+            group_name: "db".into(),
+            vpc_id: None,
+            ingress: vec![],
+            egress: vec![],
+        }),
+    };
+    let mut sg_finding = finding(&sg, Status::Fail);
+    sg_finding.rule_id = RuleId::new("ec2_security_group_no_admin_ports").unwrap();
+    let (s1, f1) = scan(
+        &mut store,
+        Scan {
+            at: 0,
+            regions: &["us-east-1"],
+            resources: vec![a.clone(), b.clone(), sg.clone()],
+            findings: vec![
+                finding(&a, Status::Fail),
+                finding(&b, Status::Pass),
+                sg_finding.clone(),
+            ],
+            drift: vec![],
+        },
+    );
+    let opened = f1[0].first_seen;
+    assert!(opened.is_some());
+
+    // Scan 2: the VPC listing is denied; the security group is gone (read in full).
+    let region = Region::new("us-east-1").unwrap();
+    let denied = Gap {
+        account: account(),
+        region: region.clone(),
+        service: "ec2".into(),
+        operation: "ec2:DescribeVpcs".into(),
+        resource: None,
+        kind: posture_model::UnavailableKind::Denied,
+        code: Some("UnauthorizedOperation".into()),
+        message: "not authorized".into(),
+    };
+    let collected = [(region.clone(), "ec2".to_owned())];
+    let services = ["ec2".to_owned()];
+    let unread = Unread::of_account(&posture_model::AccountScan {
+        regions: std::slice::from_ref(&region),
+        services: &services,
+        collected: &collected,
+        gaps: std::slice::from_ref(&denied),
+    });
+    let at = t(60);
+    let finished_at = at + chrono::Duration::seconds(30);
+    let mut w = store.begin_snapshot(at).unwrap();
+    w.put_collection(&CollectionRecord {
+        account: account(),
+        region: region.clone(),
+        service: "ec2".into(),
+        resources: 0,
+        complete: false,
+    })
+    .unwrap();
+    w.put_gap(&denied).unwrap();
+    w.put_unread(&account(), &unread, std::slice::from_ref(&region))
+        .unwrap();
+    // What the pipeline carries for the unread VPCs.
+    let mut carried = vec![finding(&a, Status::Error), finding(&b, Status::Error)];
+    w.put_findings(&mut carried, finished_at).unwrap();
+    let s2 = w
+        .commit(SnapshotSummary {
+            finished_at,
+            accounts: vec![account()],
+            regions: vec![region.clone()],
+            services: vec!["ec2".into()],
+            api_calls: [("ec2:DescribeVpcs".to_owned(), 1)].into(),
+            baseline: ("test baseline".into(), "1".into()),
+        })
+        .unwrap();
+    let kept = store.resources(&s2.id).unwrap();
+    assert_eq!(
+        kept.iter().map(|r| r.arn.as_str()).collect::<Vec<_>>(),
+        vec![a.arn.as_str(), b.arn.as_str()],
+        "the unread VPCs stay, the security group read as gone is retired"
+    );
+    let episodes = store
+        .failure_episodes("vpc_flow_logs_enabled", a.arn.as_str())
+        .unwrap();
+    assert_eq!(episodes.len(), 1);
+    assert!(
+        episodes[0].resolved_at.is_none(),
+        "an undecided failure is not resolved: {episodes:?}"
+    );
+    let sg_episodes = store
+        .failure_episodes(sg_finding.rule_id.as_str(), sg.arn.as_str())
+        .unwrap();
+    assert!(
+        sg_episodes[0].resolved_at.is_some(),
+        "the security group read as gone resolves its failure: {sg_episodes:?}"
+    );
+
+    // Scan 3: read again, still failing: the same episode goes on.
+    let (_, f3) = scan(
+        &mut store,
+        Scan {
+            at: 120,
+            regions: &["us-east-1"],
+            resources: vec![a.clone(), b.clone()],
+            findings: vec![finding(&a, Status::Fail), finding(&b, Status::Pass)],
+            drift: vec![],
+        },
+    );
+    assert_eq!(f3[0].first_seen, opened, "failing since the first scan");
+    let episodes = store
+        .failure_episodes("vpc_flow_logs_enabled", a.arn.as_str())
+        .unwrap();
+    assert_eq!(episodes.len(), 1, "no second episode: {episodes:?}");
+    assert!(episodes[0].resolved_at.is_none());
+    assert_eq!(store.resources(&s1.id).unwrap().len(), 3);
+    assert!(store.verify().unwrap().problems.is_empty());
 }
