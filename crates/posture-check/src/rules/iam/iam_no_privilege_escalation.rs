@@ -502,9 +502,105 @@ mod tests {
             ),
             Status::Fail,
         );
+        // The group itself and its member both hold the path; the member's statement
+        // is labelled by the managed policy it came through.
+        let identities: Vec<&str> = o.evidence["escalating_identities"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["identity"].as_str()).collect())
+            .unwrap_or_default();
         assert_eq!(
-            o.evidence["escalating_identities"][0]["escalations"][0]["statements"],
+            identities,
+            [
+                "arn:aws:iam::111122223333:group/devs",
+                "arn:aws:iam::111122223333:user/dev"
+            ]
+        );
+        assert_eq!(
+            o.evidence["escalating_identities"][1]["escalations"][0]["statements"],
             json!(["PolicyAdmin/Statement[0]"])
+        );
+    }
+
+    /// Issue 12: administrators hidden behind conditions or a group are listed as
+    /// administrators (the administrator rules fail them), with the grant that makes
+    /// them so: the group and managed policy it came through, and its conditions.
+    #[test]
+    fn pass_lists_administrators_with_the_grants_that_make_them_so() {
+        let mut bob = user("bob");
+        bob.groups = vec!["devs".into()];
+        let devs = resource(
+            "arn:aws:iam::111122223333:group/devs",
+            Region::global(),
+            ResourceBody::IamGroup(IamGroup {
+                name: "devs".into(),
+                attached_policies: vec!["arn:aws:iam::111122223333:policy/OfficeAdmin".into()],
+                inline_policies: vec![],
+            }),
+        );
+        let office_admin = policy_resource(policy(
+            "OfficeAdmin",
+            doc(
+                json!([{"Sid": "Office", "Effect": "Allow", "Action": "*", "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]),
+            ),
+        ));
+        let o = expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &account(),
+                &[user_resource(bob), devs, office_admin],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.evidence["administrators"],
+            json!([
+                "arn:aws:iam::111122223333:group/devs",
+                "arn:aws:iam::111122223333:user/bob"
+            ])
+        );
+        assert_eq!(
+            o.evidence["administrator_grants"][1],
+            json!({"identity": "arn:aws:iam::111122223333:user/bob", "grants": [{
+                "principal": "arn:aws:iam::111122223333:group/devs",
+                "policy": "arn:aws:iam::111122223333:policy/OfficeAdmin",
+                "attachment": "managed", "statement": "Office",
+                "scope": "every action on every resource",
+                "conditions": ["IpAddress aws:SourceIp 203.0.113.0/24"]}]})
+        );
+        assert_eq!(o.evidence["identities_checked"], 2);
+    }
+
+    /// Every principal kind: a group's own grants are a standing escalation path for
+    /// whoever is added to it, so the group is checked as an identity.
+    #[test]
+    fn fail_for_a_group_with_an_escalation_path() {
+        let ops = resource(
+            "arn:aws:iam::111122223333:group/ops",
+            Region::global(),
+            ResourceBody::IamGroup(IamGroup {
+                name: "ops".into(),
+                attached_policies: vec![],
+                inline_policies: vec![InlinePolicy {
+                    name: "edit".into(),
+                    document: doc(json!([{"Sid": "Put", "Effect": "Allow",
+                        "Action": "iam:PutRolePolicy", "Resource": "*"}])),
+                }],
+            }),
+        );
+        let o = expect(
+            run(&IamNoPrivilegeEscalation, &account(), &[ops]),
+            Status::Fail,
+        );
+        let e = &o.evidence["escalating_identities"][0];
+        assert_eq!(e["identity"], "arn:aws:iam::111122223333:group/ops");
+        assert_eq!(
+            e["escalations"][0]["method"],
+            "write an inline policy on a role"
+        );
+        assert_eq!(
+            e["escalations"][0]["statements"],
+            json!(["inline:edit/Put"])
         );
     }
 
