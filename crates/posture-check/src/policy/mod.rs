@@ -53,7 +53,9 @@
 //!   other key (`aws:SecureTransport`, `aws:Referer`, `aws:CurrentTime`, `s3:x-amz-acl`,
 //!   `aws:PrincipalTag/…`): the caller can meet them.
 //! - **Identity policies** have no caller to reason about, so their conditions are all
-//!   "may hold"; [`Policy::admin_access`] reports a conditioned admin grant separately.
+//!   "may hold". [`Policy::admin_access`] counts a conditioned admin grant as an admin
+//!   grant, quoting its conditions; only a condition that pins the caller to named
+//!   principals is told apart ([`classify_condition`]).
 
 mod admin;
 mod condition;
@@ -65,7 +67,7 @@ mod public;
 mod statement;
 mod transport;
 
-pub use admin::{AdminAccess, AdminGrant, AdminScope};
+pub use admin::{AdminAccess, AdminGrant, AdminScope, ConditionClass, classify_condition};
 pub use condition::{BaseOperator, Caller, Condition, ExposureKey, Holds, Operator, SetQualifier};
 pub use eval::{Decision, Grant, Limited, Overridden, Request, Verdict};
 pub use external::ExternalGrant;

@@ -324,24 +324,117 @@ fn identity_policy_allows_with_conditions_reported() {
     assert_eq!(ec2.verdict, Verdict::NotAllowed);
 }
 
+/// Issue 12: which conditions pin an administrator grant to named principals, and which
+/// any session of a holder can meet (the conservative default).
+#[test]
+fn admin_conditions_pin_only_named_principals() {
+    const ROLE: &str = "arn:aws:iam::111122223333:role/break-glass";
+    let allow = |condition: Value| {
+        policy(json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
+                       "Condition": condition}]))
+    };
+    let pinned = |p: &Policy| -> Vec<String> {
+        let a = p.admin_access();
+        assert!(a.is_admin(), "{a:?}");
+        a.full[0].pinned_principals.clone()
+    };
+    for (condition, pins) in [
+        (
+            json!({"StringEquals": {"aws:PrincipalArn": ROLE}}),
+            vec![ROLE],
+        ),
+        (
+            json!({"ArnEquals": {"aws:PrincipalArn": [ROLE]}}),
+            vec![ROLE],
+        ),
+        (
+            json!({"StringEquals": {"aws:username": "breakglass"}}),
+            vec!["breakglass"],
+        ),
+        (
+            json!({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}),
+            vec!["AROAEXAMPLEID:*"],
+        ),
+        // Pinned and under MFA: still pinned (the conditions must all hold).
+        (
+            json!({"StringEquals": {"aws:PrincipalArn": ROLE},
+                   "Bool": {"aws:MultiFactorAuthPresent": "true"}}),
+            vec![ROLE],
+        ),
+    ] {
+        assert_eq!(pinned(&allow(condition.clone())), pins, "{condition}");
+    }
+    for condition in [
+        json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}}),
+        json!({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
+        json!({"StringEquals": {"aws:RequestedRegion": "us-east-1"}}),
+        json!({"StringEquals": {"aws:SourceVpce": "vpce-1234"}}),
+        json!({"StringEquals": {"aws:PrincipalTag/role": "admin"}}),
+        json!({"StringEquals": {"aws:PrincipalAccount": "111122223333"}}),
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+        json!({"StringEquals": {"example:UnknownKey": "x"}}),
+        // A wildcard admits whoever can create a matching role.
+        json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/admin-*"}}),
+        // A policy variable matches every caller.
+        json!({"StringEquals": {"aws:username": "${aws:username}"}}),
+        // A negative test in an Allow admits everyone else.
+        json!({"StringNotEquals": {"aws:PrincipalArn": ROLE}}),
+        // IfExists and set qualifiers pass when the key is absent or empty.
+        json!({"StringEqualsIfExists": {"aws:PrincipalArn": ROLE}}),
+        json!({"ForAllValues:StringEquals": {"aws:PrincipalArn": ROLE}}),
+    ] {
+        assert_eq!(
+            pinned(&allow(condition.clone())),
+            Vec::<String>::new(),
+            "{condition}"
+        );
+    }
+
+    // A Deny of everything "unless you are the break-glass role" pins the Allow.
+    let deny_others = policy(json!([
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalArn": ROLE}}}
+    ]));
+    assert_eq!(pinned(&deny_others), vec![ROLE]);
+    // Unless the Deny has another test a session can avoid (here by presenting MFA).
+    let avoidable = policy(json!([
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalArn": ROLE},
+                       "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+    ]));
+    assert_eq!(pinned(&avoidable), Vec::<String>::new());
+}
+
 #[test]
 fn admin_access_kinds() {
     let full = policy(json!([{"Sid": "All", "Effect": "Allow", "Action": "*:*",
                               "Resource": ["*"]}]));
     assert_eq!(full.admin_access().full[0].statement.label(), "All");
 
+    // Issue 12: conditions any session can meet do not excuse an administrator.
     let mfa = policy(json!([{"Effect": "Allow", "Action": "*", "Resource": "*",
         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]));
     let a = mfa.admin_access();
-    assert!(!a.is_admin());
-    assert_eq!(a.conditional.len(), 1);
+    assert!(a.is_admin());
+    assert_eq!(
+        a.full[0].evidence()["conditions"],
+        json!(["Bool aws:MultiFactorAuthPresent true"])
+    );
+    assert!(!a.full[0].is_pinned());
 
     let mfa_deny = policy(json!([
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
         {"Effect": "Deny", "Action": "*", "Resource": "*",
          "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
     ]));
-    assert_eq!(mfa_deny.admin_access().conditional.len(), 1);
+    let a = mfa_deny.admin_access();
+    assert!(a.is_admin());
+    assert_eq!(
+        a.full[0].evidence()["conditions"],
+        json!(["BoolIfExists aws:MultiFactorAuthPresent false"])
+    );
 
     let cancelled = policy(json!([
         {"Effect": "Allow", "Action": "*", "Resource": "*"},

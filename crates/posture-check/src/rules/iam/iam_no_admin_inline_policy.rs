@@ -1,11 +1,12 @@
 //! `iam_no_admin_inline_policy`: no IAM role has an inline policy that allows every
-//! action on every resource. (Roles only: a rule has one subject kind; user and group
-//! inline policies are left to a later rule.)
+//! action on every resource, or nearly every one, whatever its conditions (see
+//! [`super::admin`]). Users' and groups' inline policies have their own rules
+//! (`iam_user_no_admin_inline_policy`, `iam_group_no_admin_inline_policy`), managed
+//! policies `iam_no_admin_managed_policy`; all share one path.
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
-use serde_json::json;
 
-use crate::policy::Policy;
+use super::admin;
 use crate::{Ctx, Outcome, Rule, RuleMeta};
 
 /// See the module docs.
@@ -22,13 +23,17 @@ static META: RuleMeta = RuleMeta {
                 power to disable the controls that protect it; inline policies are easy to miss \
                 in reviews because they are not listed as managed policies. Access must be \
                 authorised on least privilege (164.308(a)(4)(ii)(B), 164.312(a)(1)). An Allow \
-                with NotAction or NotResource on every resource is treated the same. This rule \
-                covers roles, where workload admin grants most often hide; user and group inline \
-                policies are covered by a later rule.",
+                with NotAction or NotResource on every resource is treated the same, and so is \
+                a grant under conditions any session can meet (MFA, source IP or VPC, region, \
+                time, tags): they limit when the power is used, not who holds it. A grant \
+                pinned to named principals (aws:PrincipalArn) fails too, naming them, for a \
+                reviewer to confirm and waive. Users' and groups' inline policies have their \
+                own rules.",
     remediation: "Replace the role's inline Allow \"*\" on \"*\" statement with the specific \
                   actions and resources the workload needs (IAM Access Analyzer can generate a \
                   policy from CloudTrail activity), or delete the inline policy \
-                  (DeleteRolePolicy).",
+                  (DeleteRolePolicy). For a reviewed break-glass role, record a waiver with an \
+                  owner and an expiry.",
     api_calls: &["iam:GetAccountAuthorizationDetails"],
     params: &[],
 };
@@ -48,83 +53,7 @@ impl Rule for IamNoAdminInlinePolicy {
             )
             .with("path", &role.path);
         }
-        let mut admin = Vec::new();
-        let mut near_admin = Vec::new();
-        let mut conditional = Vec::new();
-        let mut unreadable = Vec::new();
-        for policy in &role.inline_policies {
-            let parsed = match Policy::parse(&policy.document) {
-                Ok(p) => p,
-                Err(why) => {
-                    unreadable.push(format!("{}: {why}", policy.name));
-                    continue;
-                }
-            };
-            let access = parsed.admin_access();
-            if !access.full.is_empty() {
-                admin.push(policy.name.as_str());
-            }
-            for g in &access.near_full {
-                near_admin.push((
-                    policy.name.as_str(),
-                    g.statement.label(),
-                    g.scope.describe(),
-                ));
-            }
-            if !access.is_admin() && !access.conditional.is_empty() {
-                conditional.push(policy.name.as_str());
-            }
-        }
-        let names: Vec<&str> = role
-            .inline_policies
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect();
-        let outcome = if !admin.is_empty() || !near_admin.is_empty() {
-            let mut parts = Vec::new();
-            if !admin.is_empty() {
-                parts.push(format!(
-                    "inline policy {} allows every action on every resource",
-                    admin.join(", ")
-                ));
-            }
-            for (name, statement, scope) in &near_admin {
-                parts.push(format!(
-                    "inline policy {name} allows {scope} in {statement}, which is treated as \
-                     administrator access"
-                ));
-            }
-            Outcome::fail(parts.join("; "))
-        } else if !unreadable.is_empty() {
-            Outcome::error(format!(
-                "inline policy document cannot be read: {}",
-                unreadable.join("; ")
-            ))
-        } else if names.is_empty() {
-            Outcome::pass("the role has no inline policies")
-        } else if !conditional.is_empty() {
-            Outcome::pass(format!(
-                "every action on every resource is allowed only under a Condition, in inline \
-                 policy {}, which is treated as limiting",
-                conditional.join(", ")
-            ))
-        } else {
-            Outcome::pass("no inline policy allows every action on every resource")
-        };
-        outcome
-            .with("inline_policies", names)
-            .with("admin_inline_policies", admin)
-            .with(
-                "near_admin_inline_policies",
-                near_admin
-                    .iter()
-                    .map(|(name, statement, scope)| {
-                        json!({"policy": name, "statement": statement, "scope": scope})
-                    })
-                    .collect::<Vec<_>>(),
-            )
-            .with("conditional_admin_inline_policies", conditional)
-            .with("unreadable_inline_policies", unreadable)
+        admin::inline_outcome(subject, &role.inline_policies, "role")
     }
 }
 
@@ -148,7 +77,7 @@ mod tests {
             Status::Pass,
         );
         assert_eq!(o.evidence["inline_policies"], json!(["read-phi"]));
-        assert_eq!(o.evidence["admin_inline_policies"], json!([]));
+        assert_eq!(o.evidence["admin_grants"], json!([]));
     }
 
     #[test]
@@ -177,7 +106,12 @@ mod tests {
             Status::Fail,
         );
         assert!(o.reason.contains("god"), "{}", o.reason);
-        assert_eq!(o.evidence["admin_inline_policies"], json!(["god"]));
+        assert_eq!(
+            o.evidence["admin_grants"],
+            json!([{"principal": "arn:aws:iam::111122223333:role/app", "policy": "god",
+                    "attachment": "inline", "statement": "Statement[0]",
+                    "scope": "every action on every resource"}])
+        );
     }
 
     #[test]
@@ -193,31 +127,125 @@ mod tests {
             Status::Fail,
         );
         assert!(o.reason.contains("NotAction"), "{}", o.reason);
-        assert_eq!(o.evidence["admin_inline_policies"], json!([]));
         assert_eq!(
-            o.evidence["near_admin_inline_policies"],
-            json!([{"policy": "broad", "statement": "AllButIam",
+            o.evidence["admin_grants"],
+            json!([{"principal": "arn:aws:iam::111122223333:role/app", "policy": "broad",
+                    "attachment": "inline", "statement": "AllButIam",
                     "scope": "every action except iam:* (NotAction) on every resource"}])
         );
     }
 
+    /// Issue 12: a condition any session of the role can meet does not limit who holds
+    /// the power, so the grant fails at the rule's severity, with the condition quoted.
     #[test]
-    fn pass_with_note_when_conditioned() {
-        let doc = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
-            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+    fn fail_when_admin_hides_behind_a_condition_any_session_meets() {
+        for (op, key, value) in [
+            ("Bool", "aws:MultiFactorAuthPresent", "true"),
+            ("IpAddress", "aws:SourceIp", "203.0.113.0/24"),
+            ("StringEquals", "aws:RequestedRegion", "us-east-1"),
+            ("StringEquals", "aws:PrincipalTag/team", "platform"),
+            ("StringEquals", "aws:ResourceTag/env", "prod"),
+            ("Bool", "aws:SecureTransport", "true"),
+            ("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"),
+            ("StringEquals", "aws:SourceVpc", "vpc-0a1b2c"),
+            ("StringEquals", "aws:SourceVpce", "vpce-0a1b2c"),
+            // A key this evaluator does not know excuses nothing.
+            ("StringEquals", "example:NewKey", "x"),
+        ] {
+            let doc = json!({"Statement": [{"Sid": "Hidden", "Effect": "Allow",
+                "Action": "*", "Resource": "*", "Condition": {op: {key: value}}}]});
+            let o = expect(
+                run(
+                    &IamNoAdminInlinePolicy,
+                    &role_resource(role("app", &[("hidden", doc)])),
+                    &[],
+                ),
+                Status::Fail,
+            );
+            assert!(o.reason.contains(key), "{}", o.reason);
+            assert_eq!(
+                o.evidence["admin_grants"],
+                json!([{"principal": "arn:aws:iam::111122223333:role/app",
+                        "policy": "hidden", "attachment": "inline", "statement": "Hidden",
+                        "scope": "every action on every resource",
+                        "conditions": [format!("{op} {key} {value}")]}]),
+                "{key}"
+            );
+        }
+    }
+
+    /// Issue 12: the MFA-required pattern (a `Deny` of everything without MFA) leaves an
+    /// administrator, since every session can present MFA.
+    #[test]
+    fn fail_when_a_deny_requires_only_mfa() {
+        let doc = json!({"Statement": [
+            {"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Sid": "NoMfaNoAccess", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+        ]});
         let o = expect(
             run(
                 &IamNoAdminInlinePolicy,
-                &role_resource(role("app", &[("mfa-admin", doc)])),
+                &role_resource(role("app", &[("mfa", doc)])),
                 &[],
             ),
-            Status::Pass,
+            Status::Fail,
         );
-        assert!(o.reason.contains("Condition"), "{}", o.reason);
+        let g = &o.evidence["admin_grants"][0];
+        assert_eq!(g["statement"], "All");
         assert_eq!(
-            o.evidence["conditional_admin_inline_policies"],
-            json!(["mfa-admin"])
+            g["conditions"],
+            json!(["BoolIfExists aws:MultiFactorAuthPresent false"])
         );
+        assert_eq!(g["denied_by"], json!(["NoMfaNoAccess"]));
+    }
+
+    /// A grant pinned to named principals by `aws:PrincipalArn` still fails (the named
+    /// principals are administrators), but says so: `pinned_principals` names them, and
+    /// the reason tells a reviewer to confirm them (and record a waiver).
+    #[test]
+    fn fail_naming_the_principals_a_grant_is_pinned_to() {
+        let doc = json!({"Statement": [{"Sid": "BreakGlass", "Effect": "Allow",
+            "Action": "*", "Resource": "*", "Condition": {"StringEquals":
+                {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/break-glass"}}}]});
+        let o = expect(
+            run(
+                &IamNoAdminInlinePolicy,
+                &role_resource(role("break-glass", &[("bg", doc)])),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("named principals"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["admin_grants"][0]["pinned_principals"],
+            json!(["arn:aws:iam::111122223333:role/break-glass"])
+        );
+    }
+
+    #[test]
+    fn pass_at_the_boundary_of_administrator_access() {
+        for (doc, why) in [
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+                "every action of one service is not administrator access",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "*",
+                    "Resource": ["arn:aws:s3:::phi", "arn:aws:s3:::phi/*"]}]}),
+                "every action on one bucket is not administrator access",
+            ),
+        ] {
+            let o = expect(
+                run(
+                    &IamNoAdminInlinePolicy,
+                    &role_resource(role("app", &[("p", doc)])),
+                    &[],
+                ),
+                Status::Pass,
+            );
+            assert_eq!(o.evidence["admin_grants"], json!([]), "{why}");
+        }
     }
 
     #[test]
@@ -233,9 +261,7 @@ mod tests {
         );
         assert!(o.reason.contains("raw"), "{}", o.reason);
         assert_eq!(
-            o.evidence["unreadable_inline_policies"]
-                .as_array()
-                .map(Vec::len),
+            o.evidence["unreadable_policies"].as_array().map(Vec::len),
             Some(1)
         );
     }

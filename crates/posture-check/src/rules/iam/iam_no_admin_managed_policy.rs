@@ -1,11 +1,12 @@
 //! `iam_no_admin_managed_policy`: no managed policy in use allows every action on every
-//! resource, or nearly every one (an `Allow` with `NotAction` or `NotResource`; see
-//! [`crate::policy::AdminAccess`]).
+//! resource, or nearly every one (an `Allow` with `NotAction` or `NotResource`), whatever
+//! its conditions (see [`super::admin`] and [`crate::policy::AdminAccess`]). A failure
+//! names the roles, users and groups the policy is attached to, and the users who hold it
+//! through a group.
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
-use serde_json::Value;
 
-use crate::policy::{AdminGrant, Policy};
+use super::admin::{self, Attachment, Held, Holdings};
 use crate::{Ctx, Outcome, Rule, RuleMeta, try_observed};
 
 /// See the module docs.
@@ -22,12 +23,14 @@ static META: RuleMeta = RuleMeta {
                 access must be authorised per role, on least privilege (164.308(a)(4)(ii)(B), \
                 164.312(a)(1)). An Allow with NotAction (\"everything except iam:*\") or \
                 NotResource on every resource is treated the same: it still grants every action of \
-                hundreds of services. Unattached customer-managed policies are reported too: \
-                attaching one is a single call.",
+                hundreds of services. So is a grant under conditions any session can meet (MFA, \
+                source IP or VPC, region, time, tags): they limit when the power is used, not \
+                who holds it; a grant pinned to named principals fails naming them. Unattached \
+                customer-managed policies are reported too: attaching one is a single call.",
     remediation: "Replace the Allow \"*\" on \"*\" statement with the specific actions and \
                   resources the holders need (IAM Access Analyzer can generate a policy from \
-                  activity), or limit it with conditions; detach AWS-managed AdministratorAccess \
-                  from everyone but a small break-glass role.",
+                  activity); detach AWS-managed AdministratorAccess from everyone but a small \
+                  break-glass role, and record a waiver with an owner and an expiry for it.",
     api_calls: &["iam:GetAccountAuthorizationDetails"],
     params: &[],
 };
@@ -37,7 +40,7 @@ impl Rule for IamNoAdminManagedPolicy {
         &META
     }
 
-    fn check(&self, subject: &Resource, _ctx: &Ctx<'_>) -> Outcome {
+    fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome {
         let ResourceBody::IamPolicy(policy) = &subject.body else {
             return Outcome::not_applicable("not a managed IAM policy");
         };
@@ -52,66 +55,29 @@ impl Rule for IamNoAdminManagedPolicy {
             return Outcome::error("the policy's default version document was not returned")
                 .with("attachment_count", policy.attachment_count);
         };
-        let parsed = match Policy::parse(document) {
-            Ok(p) => p,
-            Err(why) => {
-                return Outcome::error(format!("the policy document cannot be read: {why}"))
-                    .with("attachment_count", policy.attachment_count);
-            }
-        };
-        let access = parsed.admin_access();
-        let labels = |grants: &[AdminGrant<'_>]| -> Vec<String> {
-            grants.iter().map(|g| g.statement.label()).collect()
-        };
-        let details = |grants: &[AdminGrant<'_>]| -> Vec<Value> {
-            grants.iter().map(AdminGrant::evidence).collect()
-        };
-        let outcome = if access.is_admin() {
-            let unattached = if policy.attachment_count == 0 {
-                " (the policy is not attached to anything yet)"
-            } else {
-                ""
-            };
-            let mut parts = Vec::new();
-            if !access.full.is_empty() {
-                parts.push(format!(
-                    "allows every action on every resource in {}",
-                    labels(&access.full).join(", ")
-                ));
-            }
-            for g in &access.near_full {
-                parts.push(format!(
-                    "allows {} in {}, which is treated as administrator access",
-                    g.scope.describe(),
-                    g.statement.label()
-                ));
-            }
-            Outcome::fail(format!(
-                "the default version {}{unattached}",
-                parts.join("; ")
-            ))
-        } else if !access.conditional.is_empty() {
-            Outcome::pass(format!(
-                "every action on every resource is allowed only under a Condition, in {}, which \
-                 is treated as limiting",
-                labels(&access.conditional).join(", ")
-            ))
-        } else if !access.denied.is_empty() {
-            Outcome::pass(format!(
-                "every action on every resource is allowed in {}, but a Deny in the same \
-                 document takes it away or narrows it to a few actions (see \
-                 denied_admin_statements)",
-                labels(&access.denied).join(", ")
-            ))
+        let arn = subject.arn.as_str();
+        let report = admin::admin_report([Held {
+            holder: None,
+            attachment: Attachment::Managed(arn),
+            document: Ok(document),
+        }]);
+        let admin = report.is_admin();
+        let unattached = if policy.attachment_count == 0 {
+            " (the policy is not attached to anything yet)"
         } else {
-            Outcome::pass("no statement allows every action on every resource")
+            ""
         };
-        let mut outcome = outcome
-            .with("admin_statements", labels(&access.full))
-            .with("near_admin_statements", details(&access.near_full))
-            .with("conditional_admin_statements", labels(&access.conditional));
-        if !access.denied.is_empty() {
-            outcome = outcome.with("denied_admin_statements", details(&access.denied));
+        let mut outcome = report.outcome(
+            &format!("the default version makes its holders administrators{unattached}"),
+            "no statement allows every action on every resource",
+        );
+        if admin {
+            // Looked up only for a failure: few policies are administrator policies, and
+            // an account can have thousands of principals.
+            let (attached_to, via_groups) = Holdings::of(ctx, &subject.account).holders_of(arn);
+            outcome = outcome
+                .with("attached_to", attached_to)
+                .with("users_via_groups", via_groups);
         }
         outcome
             .with("aws_managed", policy.aws_managed)
@@ -138,25 +104,110 @@ mod tests {
             ),
             Status::Pass,
         );
-        assert_eq!(o.evidence["admin_statements"], json!([]));
+        assert_eq!(o.evidence["admin_grants"], json!([]));
     }
 
+    /// Issue 12: a condition any session can meet does not excuse an administrator
+    /// policy; the evidence quotes it.
     #[test]
-    fn pass_with_note_when_conditioned() {
+    fn fail_when_conditioned_on_what_any_session_can_meet() {
         let doc = json!({"Statement": [{"Sid": "MfaAdmin", "Effect": "Allow", "Action": "*",
-            "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]});
+            "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"},
+                "StringEquals": {"aws:RequestedRegion": "us-east-1"}}}]});
         let o = expect(
             run(
                 &IamNoAdminManagedPolicy,
                 &policy_resource(policy("MfaAdmin", doc)),
                 &[],
             ),
-            Status::Pass,
+            Status::Fail,
         );
-        assert!(o.reason.contains("Condition"), "{}", o.reason);
+        assert!(
+            o.reason.contains("aws:MultiFactorAuthPresent"),
+            "{}",
+            o.reason
+        );
+        let g = &o.evidence["admin_grants"][0];
+        assert_eq!(g["policy"], "arn:aws:iam::111122223333:policy/MfaAdmin");
+        assert_eq!(g["attachment"], "managed");
+        assert_eq!(g["statement"], "MfaAdmin");
         assert_eq!(
-            o.evidence["conditional_admin_statements"],
-            json!(["MfaAdmin"])
+            g["conditions"],
+            json!([
+                "Bool aws:MultiFactorAuthPresent true",
+                "StringEquals aws:RequestedRegion us-east-1"
+            ])
+        );
+    }
+
+    /// Issue 12: a managed policy attached to a group names the group and the users who
+    /// hold it through the group.
+    #[test]
+    fn fail_names_the_group_and_its_members_holding_it() {
+        let doc = json!({"Statement": [{"Sid": "Office", "Effect": "Allow", "Action": "*",
+            "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]});
+        let devs = resource(
+            "arn:aws:iam::111122223333:group/devs",
+            posture_model::Region::global(),
+            posture_model::ResourceBody::IamGroup(posture_model::resources::IamGroup {
+                name: "devs".into(),
+                attached_policies: vec!["arn:aws:iam::111122223333:policy/OfficeAdmin".into()],
+                inline_policies: vec![],
+            }),
+        );
+        let mut bob = user("bob");
+        bob.groups = vec!["devs".into()];
+        let mut ci = role("ci", &[]);
+        ci.attached_policies = vec!["arn:aws:iam::111122223333:policy/OfficeAdmin".into()];
+        let o = expect(
+            run(
+                &IamNoAdminManagedPolicy,
+                &policy_resource(policy("OfficeAdmin", doc)),
+                &[
+                    devs,
+                    user_resource(bob),
+                    user_resource(user("carol")),
+                    role_resource(ci),
+                    role_resource(role("other", &[])),
+                ],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["attached_to"],
+            json!([
+                "arn:aws:iam::111122223333:group/devs",
+                "arn:aws:iam::111122223333:role/ci"
+            ])
+        );
+        assert_eq!(
+            o.evidence["users_via_groups"],
+            json!(["arn:aws:iam::111122223333:user/bob"])
+        );
+        assert_eq!(
+            o.evidence["admin_grants"][0]["conditions"],
+            json!(["IpAddress aws:SourceIp 203.0.113.0/24"])
+        );
+    }
+
+    /// `aws:userid` with a fixed role id (any session of that role) pins the grant.
+    #[test]
+    fn fail_naming_the_principals_a_grant_is_pinned_to() {
+        let doc = json!({"Statement": [{"Sid": "OnlyBreakGlass", "Effect": "Allow",
+            "Action": "*", "Resource": "*",
+            "Condition": {"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}}]});
+        let o = expect(
+            run(
+                &IamNoAdminManagedPolicy,
+                &policy_resource(policy("BreakGlass", doc)),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("named principals"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["admin_grants"][0]["pinned_principals"],
+            json!(["AROAEXAMPLEID:*"])
         );
     }
 
@@ -169,7 +220,12 @@ mod tests {
             run(&IamNoAdminManagedPolicy, &policy_resource(p), &[]),
             Status::Fail,
         );
-        assert_eq!(o.evidence["admin_statements"], json!(["Statement[0]"]));
+        assert_eq!(
+            o.evidence["admin_grants"],
+            json!([{"policy": "arn:aws:iam::111122223333:policy/AdministratorAccess",
+                    "attachment": "managed", "statement": "Statement[0]",
+                    "scope": "every action on every resource"}])
+        );
         assert_eq!(o.evidence["attachment_count"], 3);
     }
 
@@ -198,10 +254,11 @@ mod tests {
         );
         assert!(o.reason.contains("NotAction"), "{}", o.reason);
         assert!(o.reason.contains("administrator"), "{}", o.reason);
-        assert_eq!(o.evidence["admin_statements"], json!([]));
         assert_eq!(
-            o.evidence["near_admin_statements"],
+            o.evidence["admin_grants"],
             json!([{
+                "policy": "arn:aws:iam::111122223333:policy/NearlyAdmin",
+                "attachment": "managed",
                 "statement": "AllButIam",
                 "scope": "every action except iam:*, organizations:* (NotAction) on every resource"
             }])
@@ -240,8 +297,9 @@ mod tests {
             Status::Pass,
         );
         assert_eq!(
-            o.evidence["denied_admin_statements"],
-            json!([{"statement": "All", "scope": "every action on every resource",
+            o.evidence["denied_admin_grants"],
+            json!([{"policy": "arn:aws:iam::111122223333:policy/Cancelled",
+                    "attachment": "managed", "statement": "All", "scope": "every action on every resource",
                     "denied_by": ["Nothing"]}])
         );
     }

@@ -1,8 +1,12 @@
 //! `iam_no_inline_policies`: no IAM user has inline policies.
 //!
 //! The subject is `aws_iam_user`: inline policies on users are the ones that bypass the
-//! group- and role-based grants reviewers look at. Roles' and groups' inline policies are
-//! read by `iam_no_admin_inline_policy`.
+//! group- and role-based grants reviewers look at. This is a hygiene finding, at low
+//! severity; an inline policy that makes its holder an administrator (even only under
+//! conditions any session can meet) is failed at high severity by
+//! `iam_user_no_admin_inline_policy` on users, `iam_group_no_admin_inline_policy` on
+//! groups and `iam_no_admin_inline_policy` on roles (one shared path:
+//! [`super::admin`]).
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
 

@@ -1,30 +1,33 @@
-//! `iam_no_privilege_escalation`: no IAM user or role (other than administrators, who have
-//! nothing to escalate to) is allowed a known privilege-escalation combination of actions.
+//! `iam_no_privilege_escalation`: no IAM user, role or group (other than administrators,
+//! who have nothing to escalate to) is allowed a known privilege-escalation combination of
+//! actions.
 //!
 //! Subject: the account. Each identity's effective identity policy is the union of its
 //! inline policies, its attached managed policies and, for a user, its groups' inline and
-//! attached policies, read together with [`crate::policy`] (an explicit `Deny` in any of
-//! them wins). A combination counts when every one of its actions is allowed on some
+//! attached policies ([`super::admin::Holdings`]), read together with [`crate::policy`] (an
+//! explicit `Deny` in any of them wins). A group is checked as an identity of its own: its
+//! grants are a standing path for whoever joins it. A combination counts when every one of its actions is allowed on some
 //! resource matched by a wildcard ([`COMBOS`]). A grant whose `Resource` names exact ARNs
 //! (passing one application role, versioning one policy) does not count: it is not a path to
 //! every privilege, and the evidence of the other rules shows what that resource can do. Nor
 //! does a grant on other users' credentials limited to `${aws:username}` (self-service).
 //! A permissions boundary limits what counts: an action the identity's boundary does not
 //! allow is not granted (a boundary policy that was not collected limits nothing, which
-//! errs towards review, never towards a pass). Identities whose policies
-//! make them administrators, even only under conditions (MFA, source IP), are listed, not
-//! failed: they have nothing to escalate to, and `iam_no_admin_*` report them;
+//! errs towards review, never towards a pass). Identities one of whose
+//! policies makes them administrators, under conditions or not (conditions do not excuse
+//! an administrator: see [`super::admin`]), are listed with the grants (`administrators`,
+//! `administrator_grants`), not failed: they have nothing to escalate to, and the
+//! administrator rules (`iam_no_admin_*`, `iam_user_no_admin_inline_policy`,
+//! `iam_group_no_admin_inline_policy`) fail each of those grants where it is attached;
 //! service-linked roles are skipped (AWS maintains them). A managed policy that was not
 //! collected or a document that cannot be read makes the result `Error` unless another
 //! identity already fails. The list follows Rhino Security Labs' catalogue of IAM
 //! privilege-escalation methods.
 
-use std::collections::BTreeMap;
-
-use posture_model::resources::{IamGroup, IamPolicy, InlinePolicy};
-use posture_model::{Observed, Region, Resource, ResourceBody, ResourceKind, Severity};
+use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
 use serde_json::{Value, json};
 
+use super::admin::{self, Attachment, Held, Holdings};
 use crate::policy::glob;
 use crate::policy::{Caller, Policy, Request, Selection};
 use crate::{Ctx, Outcome, Rule, RuleMeta};
@@ -158,14 +161,22 @@ const ON_OTHERS: &[&str] = &[
     "iam:UpdateLoginProfile",
 ];
 
-/// An identity, its policy documents (named), why some could not be found, and its
-/// permissions boundary's ARN.
-type Identity<'a> = (
-    &'a Resource,
-    Vec<(String, Value)>,
-    Vec<String>,
-    Option<&'a str>,
-);
+/// The name a document's statements are labelled with: `inline:NAME` for the identity's
+/// own inline policy, `group G:NAME` for a group's, the policy name for a managed one.
+fn label(held: &Held<'_>, identity: &str, holdings: &Holdings<'_>) -> String {
+    match held.attachment {
+        Attachment::Inline(name) => match held.holder {
+            Some(holder) if holder != identity => {
+                let group = holder.rsplit('/').next().unwrap_or(holder);
+                format!("group {group}:{name}")
+            }
+            _ => format!("inline:{name}"),
+        },
+        Attachment::Managed(arn) => holdings
+            .managed(arn)
+            .map_or_else(|_| arn.to_owned(), |(name, _)| name.to_owned()),
+    }
+}
 
 /// One identity's policies, merged; or why they could not be.
 enum Merged {
@@ -252,105 +263,40 @@ impl Rule for IamNoPrivilegeEscalation {
         let ResourceBody::Account(_) = &subject.body else {
             return Outcome::not_applicable("not an account");
         };
-        let account = &subject.account;
-        let global = Region::global();
-        // Looked up once: an account can have thousands of roles and policies.
-        let policies: BTreeMap<&str, &IamPolicy> = ctx
-            .resources(ResourceKind::IamPolicy, account, &global)
-            .filter_map(|r| match &r.body {
-                ResourceBody::IamPolicy(p) => Some((r.arn.as_str(), p)),
-                _ => None,
-            })
-            .collect();
-        let groups: BTreeMap<&str, &IamGroup> = ctx
-            .resources(ResourceKind::IamGroup, account, &global)
-            .filter_map(|r| match &r.body {
-                ResourceBody::IamGroup(g) => Some((g.name.as_str(), g)),
-                _ => None,
-            })
-            .collect();
-        let managed = |arn: &str| -> Result<(String, &Value), String> {
-            match policies.get(arn) {
-                Some(p) => match &p.document {
-                    Observed::Collected(d) => Ok((p.name.clone(), d)),
-                    _ => Err(format!(
-                        "the document of managed policy {arn} was not collected"
-                    )),
-                },
-                _ => Err(format!("managed policy {arn} was not collected")),
-            }
-        };
-        let inline = |owner: &str, list: &'_ [InlinePolicy]| -> Vec<(String, Value)> {
-            list.iter()
-                .map(|p| (format!("{owner}:{}", p.name), p.document.clone()))
-                .collect()
-        };
-
-        let mut identities: Vec<Identity<'_>> = Vec::new();
-        for r in ctx.resources(ResourceKind::IamUser, account, &global) {
-            let ResourceBody::IamUser(u) = &r.body else {
-                continue;
-            };
-            let mut docs = inline("inline", &u.inline_policies);
-            let mut attached = u.attached_policies.clone();
-            let mut problems = Vec::new();
-            for g in &u.groups {
-                match groups.get(g.as_str()) {
-                    Some(group) => {
-                        docs.extend(inline(&format!("group {g}"), &group.inline_policies));
-                        attached.extend(group.attached_policies.iter().cloned());
-                    }
-                    None => problems.push(format!("group {g} was not collected")),
-                }
-            }
-            for arn in attached {
-                match managed(&arn) {
-                    Ok((name, d)) => docs.push((name, d.clone())),
-                    Err(e) => problems.push(e),
-                }
-            }
-            identities.push((r, docs, problems, u.permissions_boundary.as_deref()));
-        }
-        for r in ctx.resources(ResourceKind::IamRole, account, &global) {
-            let ResourceBody::IamRole(role) = &r.body else {
-                continue;
-            };
-            if role.path.starts_with("/aws-service-role/") {
-                continue;
-            }
-            let mut docs = inline("inline", &role.inline_policies);
-            let mut problems = Vec::new();
-            for arn in &role.attached_policies {
-                match managed(arn) {
-                    Ok((name, d)) => docs.push((name, d.clone())),
-                    Err(e) => problems.push(e),
-                }
-            }
-            identities.push((r, docs, problems, role.permissions_boundary.as_deref()));
-        }
-        identities.sort_by(|a, b| a.0.arn.cmp(&b.0.arn));
+        let holdings = Holdings::of(ctx, &subject.account);
+        let identities = holdings.identities();
 
         let mut escalating = Vec::new();
         let mut administrators = Vec::new();
+        let mut administrator_grants = Vec::new();
         let mut unknown = Vec::new();
-        for (r, docs, problems, boundary_arn) in &identities {
-            let refs: Vec<(String, &Value)> = docs.iter().map(|(n, d)| (n.clone(), d)).collect();
-            let policy = match merge(&refs) {
+        for identity in &identities {
+            let arn = identity.resource.arn.as_str();
+            let mut problems = identity.problems.clone();
+            let mut docs = Vec::new();
+            for h in &identity.held {
+                match h.document {
+                    Ok(d) => docs.push((label(h, arn, &holdings), d)),
+                    Err(ref why) => problems.push(why.clone()),
+                }
+            }
+            let policy = match merge(&docs) {
                 Merged::Policy(p) => p,
                 Merged::Unknown(why) => {
-                    unknown.push(json!({"identity": r.arn, "why": why}));
+                    unknown.push(json!({"identity": arn, "why": why}));
                     continue;
                 }
             };
-            let admin = policy.admin_access();
-            if admin.is_admin() || !admin.conditional.is_empty() {
-                administrators.push(r.arn.as_str().to_owned());
+            let admin = admin::admin_report(identity.held.iter().cloned());
+            if admin.is_admin() {
+                administrators.push(arn.to_owned());
+                administrator_grants.push(json!({"identity": arn, "grants": admin.grants}));
                 continue;
             }
             // A boundary limits what the identity's policies grant; one that was not
             // collected limits nothing here (which errs towards review, never a pass).
-            let boundary = boundary_arn.and_then(|arn| {
-                let (name, doc) = managed(arn).ok()?;
+            let boundary = identity.boundary.and_then(|arn| {
+                let (name, doc) = holdings.managed(arn).ok()?;
                 match merge(&[(format!("boundary {name}"), doc)]) {
                     Merged::Policy(p) => Some(p),
                     Merged::Unknown(_) => None,
@@ -358,9 +304,9 @@ impl Rule for IamNoPrivilegeEscalation {
             });
             let found = escalations(&policy, boundary.as_ref());
             if !found.is_empty() {
-                escalating.push(json!({"identity": r.arn, "escalations": found}));
+                escalating.push(json!({"identity": arn, "escalations": found}));
             } else if !problems.is_empty() {
-                unknown.push(json!({"identity": r.arn, "why": problems.join("; ")}));
+                unknown.push(json!({"identity": arn, "why": problems.join("; ")}));
             }
         }
         let outcome = if !escalating.is_empty() {
@@ -391,6 +337,7 @@ impl Rule for IamNoPrivilegeEscalation {
         outcome
             .with("escalating_identities", escalating)
             .with("administrators", administrators)
+            .with("administrator_grants", administrator_grants)
             .with("unreadable", unknown)
             .with("identities_checked", identities.len())
             .with("methods_checked", COMBOS.len())
@@ -399,6 +346,7 @@ impl Rule for IamNoPrivilegeEscalation {
 
 #[cfg(test)]
 mod tests {
+    use posture_model::resources::{IamGroup, InlinePolicy};
     use posture_model::{Region, Status};
 
     use super::*;
@@ -554,9 +502,105 @@ mod tests {
             ),
             Status::Fail,
         );
+        // The group itself and its member both hold the path; the member's statement
+        // is labelled by the managed policy it came through.
+        let identities: Vec<&str> = o.evidence["escalating_identities"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["identity"].as_str()).collect())
+            .unwrap_or_default();
         assert_eq!(
-            o.evidence["escalating_identities"][0]["escalations"][0]["statements"],
+            identities,
+            [
+                "arn:aws:iam::111122223333:group/devs",
+                "arn:aws:iam::111122223333:user/dev"
+            ]
+        );
+        assert_eq!(
+            o.evidence["escalating_identities"][1]["escalations"][0]["statements"],
             json!(["PolicyAdmin/Statement[0]"])
+        );
+    }
+
+    /// Issue 12: administrators hidden behind conditions or a group are listed as
+    /// administrators (the administrator rules fail them), with the grant that makes
+    /// them so: the group and managed policy it came through, and its conditions.
+    #[test]
+    fn pass_lists_administrators_with_the_grants_that_make_them_so() {
+        let mut bob = user("bob");
+        bob.groups = vec!["devs".into()];
+        let devs = resource(
+            "arn:aws:iam::111122223333:group/devs",
+            Region::global(),
+            ResourceBody::IamGroup(IamGroup {
+                name: "devs".into(),
+                attached_policies: vec!["arn:aws:iam::111122223333:policy/OfficeAdmin".into()],
+                inline_policies: vec![],
+            }),
+        );
+        let office_admin = policy_resource(policy(
+            "OfficeAdmin",
+            doc(
+                json!([{"Sid": "Office", "Effect": "Allow", "Action": "*", "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}]),
+            ),
+        ));
+        let o = expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &account(),
+                &[user_resource(bob), devs, office_admin],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.evidence["administrators"],
+            json!([
+                "arn:aws:iam::111122223333:group/devs",
+                "arn:aws:iam::111122223333:user/bob"
+            ])
+        );
+        assert_eq!(
+            o.evidence["administrator_grants"][1],
+            json!({"identity": "arn:aws:iam::111122223333:user/bob", "grants": [{
+                "principal": "arn:aws:iam::111122223333:group/devs",
+                "policy": "arn:aws:iam::111122223333:policy/OfficeAdmin",
+                "attachment": "managed", "statement": "Office",
+                "scope": "every action on every resource",
+                "conditions": ["IpAddress aws:SourceIp 203.0.113.0/24"]}]})
+        );
+        assert_eq!(o.evidence["identities_checked"], 2);
+    }
+
+    /// Every principal kind: a group's own grants are a standing escalation path for
+    /// whoever is added to it, so the group is checked as an identity.
+    #[test]
+    fn fail_for_a_group_with_an_escalation_path() {
+        let ops = resource(
+            "arn:aws:iam::111122223333:group/ops",
+            Region::global(),
+            ResourceBody::IamGroup(IamGroup {
+                name: "ops".into(),
+                attached_policies: vec![],
+                inline_policies: vec![InlinePolicy {
+                    name: "edit".into(),
+                    document: doc(json!([{"Sid": "Put", "Effect": "Allow",
+                        "Action": "iam:PutRolePolicy", "Resource": "*"}])),
+                }],
+            }),
+        );
+        let o = expect(
+            run(&IamNoPrivilegeEscalation, &account(), &[ops]),
+            Status::Fail,
+        );
+        let e = &o.evidence["escalating_identities"][0];
+        assert_eq!(e["identity"], "arn:aws:iam::111122223333:group/ops");
+        assert_eq!(
+            e["escalations"][0]["method"],
+            "write an inline policy on a role"
+        );
+        assert_eq!(
+            e["escalations"][0]["statements"],
+            json!(["inline:edit/Put"])
         );
     }
 

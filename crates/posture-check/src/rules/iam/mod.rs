@@ -2,8 +2,10 @@
 
 use crate::Rule;
 
+mod admin;
 mod iam_access_key_rotated_90d;
 mod iam_customer_policy_blocked_kms_actions;
+mod iam_group_no_admin_inline_policy;
 mod iam_group_not_empty;
 mod iam_inline_policy_blocked_kms_actions;
 mod iam_no_admin_inline_policy;
@@ -26,12 +28,14 @@ mod iam_unused_console_password_disabled;
 mod iam_user_console_mfa;
 mod iam_user_in_group;
 mod iam_user_mfa_all;
+mod iam_user_no_admin_inline_policy;
 mod iam_user_no_direct_policies;
 
 /// The IAM rules.
 pub const RULES: &[&dyn Rule] = &[
     &iam_access_key_rotated_90d::IamAccessKeyRotated90d,
     &iam_customer_policy_blocked_kms_actions::IamCustomerPolicyBlockedKmsActions,
+    &iam_group_no_admin_inline_policy::IamGroupNoAdminInlinePolicy,
     &iam_group_not_empty::IamGroupNotEmpty,
     &iam_inline_policy_blocked_kms_actions::IamInlinePolicyBlockedKmsActions,
     &iam_no_admin_inline_policy::IamNoAdminInlinePolicy,
@@ -54,6 +58,7 @@ pub const RULES: &[&dyn Rule] = &[
     &iam_user_console_mfa::IamUserConsoleMfa,
     &iam_user_in_group::IamUserInGroup,
     &iam_user_mfa_all::IamUserMfaAll,
+    &iam_user_no_admin_inline_policy::IamUserNoAdminInlinePolicy,
     &iam_user_no_direct_policies::IamUserNoDirectPolicies,
 ];
 
