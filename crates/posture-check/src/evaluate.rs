@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use posture_model::resources::{account_arn, region_arn};
 use posture_model::{
-    Coverage, Finding, Gap, Resource, ResourceKind, ResourceRef, RuleId, Status, Tags,
+    Coverage, Finding, Gap, Region, Resource, ResourceKind, ResourceRef, RuleId, Status, Tags,
 };
 use serde::Serialize;
 
@@ -54,6 +54,11 @@ pub struct Evaluation {
 /// - A failed list call (a gap with no resource) for an operation a rule needs yields
 ///   `Error` for that rule in the gap's account and region: on each subject there, and,
 ///   where the failure hid every subject, on the account or region itself.
+/// - A subject whose rule reads a collection that did not run where the subject needs it
+///   (see [`uncollected_inputs`]) gets `Error` naming the collections (evidence
+///   `not_collected`), and the rule is not called: finding nothing where nothing was looked
+///   for proves nothing. Collections the user left out of the scan are not known here:
+///   [`Evaluator::excluding`] omits their rules instead.
 /// - A rule scoped to PHI (`[scope] phi_only`) gives `NotApplicable` on resources not
 ///   tagged as holding PHI and `Error` where the tags could not be collected. Every
 ///   finding carries `phi`; severity is always the rule's.
@@ -186,15 +191,33 @@ pub struct Settings<'a> {
 pub struct Evaluator<'a> {
     settings: Settings<'a>,
     ledger: Ledger<'a>,
+    /// Collections the user left out of the scan: rules that read one are omitted.
+    excluded: BTreeSet<String>,
 }
 
 impl<'a> Evaluator<'a> {
-    /// An evaluator with nothing evaluated yet.
+    /// An evaluator with nothing evaluated yet, that omits no rule.
     pub fn new(settings: Settings<'a>) -> Self {
         Self {
             ledger: Ledger::new(settings.waivers, settings.now.date_naive()),
             settings,
+            excluded: BTreeSet::new(),
         }
+    }
+
+    /// Omits every rule that reads one of `services` (collection names as `scan.services`
+    /// spells them: `cloudwatch`, `elb`, ...; see [`RuleMeta::input_services`]): the
+    /// collections the user left out of the scan. Those rules give no finding at all, so
+    /// they are neither failures nor errors, and the caller reports the services as not
+    /// scanned (and must not read the missing findings as resolved).
+    ///
+    /// The caller passes every service it knows minus those the scan selected. A service
+    /// that was selected but did not run somewhere is not excluded: its rules answer
+    /// `Error` there. Without this call nothing is omitted, so a left-out service turns
+    /// into `Error`s, never into passes.
+    pub fn excluding<S: Into<String>>(mut self, services: impl IntoIterator<Item = S>) -> Self {
+        self.excluded = services.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Evaluates the index's subjects (one account's, or every one): rules and manual
@@ -208,6 +231,10 @@ impl<'a> Evaluator<'a> {
         let mut findings = Vec::new();
         for entry in &s.baseline.rules {
             let meta = entry.rule.meta();
+            let inputs = meta.input_services();
+            if inputs.iter().any(|i| self.excluded.contains(*i)) {
+                continue;
+            }
             // Rule ids are validated when the registry is built (see rules::tests); a bad one
             // would be a programming error caught by the test suite, so skip rather than panic.
             let Ok(rule_id) = RuleId::new(meta.id) else {
@@ -240,12 +267,20 @@ impl<'a> Evaluator<'a> {
                         "the tags that say whether the resource holds PHI (the rule applies to \
                          PHI resources only)",
                         why,
-                    ),
+                    )
+                    .with("phi_only", true),
                     (RuleScope::PhiOnly, PhiState::NotPhi, _) => {
                         Outcome::not_applicable("not tagged as holding PHI").with("phi_only", true)
                     }
                     (_, _, Some(gap)) => gap_outcome(gap),
-                    (_, _, None) => entry.rule.check(subject, &ctx),
+                    (_, _, None) => {
+                        let missing = uncollected_inputs(&inputs, subject, index);
+                        if missing.is_empty() {
+                            entry.rule.check(subject, &ctx)
+                        } else {
+                            not_collected_outcome(subject, &missing)
+                        }
+                    }
                 };
                 if matches!(subject.kind(), ResourceKind::Account | ResourceKind::Region) {
                     seen.insert(subject.arn.clone());
@@ -387,6 +422,91 @@ fn new_finding(
     }
 }
 
+/// The collections among `inputs` (a rule's [`RuleMeta::input_services`]) that did not run
+/// where `subject` needs them, each with the regions where it is missing (empty: in no
+/// region of the account). A collection is needed:
+///
+/// - in `global` when it is account-wide (IAM, S3);
+/// - in the subject's region when the subject is regional;
+/// - for an account-wide subject (the account, an IAM user) and a regional collection, in
+///   every region of the account that was scanned (each region subject), and in one region
+///   at least: an account-wide rule such as "a multi-region trail exists" reads every
+///   region's data.
+pub(crate) fn uncollected_inputs(
+    inputs: &[&'static str],
+    subject: &Resource,
+    index: &SnapshotIndex<'_>,
+) -> Vec<(&'static str, Vec<Region>)> {
+    let account = &subject.account;
+    let mut missing = Vec::new();
+    for &service in inputs {
+        let regions: Vec<Region> = if posture_model::services::is_account_wide(service) {
+            let global = Region::global();
+            if index.was_collected(account, &global, service) {
+                continue;
+            }
+            vec![global]
+        } else if !subject.region.is_global() {
+            if index.was_collected(account, &subject.region, service) {
+                continue;
+            }
+            vec![subject.region.clone()]
+        } else {
+            let mut regions: Vec<Region> = index
+                .in_account(ResourceKind::Region, account)
+                .iter()
+                .map(|r| &r.region)
+                .filter(|r| !index.was_collected(account, r, service))
+                .cloned()
+                .collect();
+            if regions.is_empty() && index.collected_somewhere(account, service) {
+                continue;
+            }
+            regions.sort();
+            regions.dedup();
+            regions
+        };
+        missing.push((service, regions));
+    }
+    missing
+}
+
+/// The `Error` for a subject whose rule's inputs were not collected.
+pub(crate) fn not_collected_outcome(
+    subject: &Resource,
+    missing: &[(&str, Vec<Region>)],
+) -> Outcome {
+    let account = &subject.account;
+    let what: Vec<String> = missing
+        .iter()
+        .map(|(service, regions)| {
+            if regions.is_empty() {
+                format!("{service} was not collected in any region of account {account}")
+            } else {
+                let names: Vec<&str> = regions.iter().map(Region::as_str).collect();
+                format!(
+                    "{service} was not collected in {account}/{}",
+                    names.join(", ")
+                )
+            }
+        })
+        .collect();
+    let mut regions: Vec<&Region> = missing.iter().flat_map(|(_, r)| r).collect();
+    regions.sort();
+    regions.dedup();
+    Outcome::error(format!(
+        "{}: the rule reads it, so it cannot decide (left out of the scan, or its collector \
+         did not run there)",
+        what.join("; ")
+    ))
+    .with(
+        "not_collected",
+        missing.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+    )
+    .with("account", account)
+    .with("regions", regions)
+}
+
 fn gap_outcome(gap: &Gap) -> Outcome {
     let code = gap
         .code
@@ -415,5 +535,7 @@ pub fn resource_ref(r: &Resource) -> ResourceRef {
     }
 }
 
+#[cfg(test)]
+mod registry_tests;
 #[cfg(test)]
 mod tests;

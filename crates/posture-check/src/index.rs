@@ -106,6 +106,8 @@ pub struct SnapshotIndex<'a> {
     /// (whole snapshot), or the local account's and those of other accounts loaded.
     collections: Collections,
     collected: HashSet<(&'a AccountId, &'a Region, &'a str)>,
+    /// (account, service) of every collection in `collected`, whatever its region.
+    collected_somewhere: HashSet<(&'a AccountId, &'a str)>,
     /// Failed list calls by account, like `collected`.
     gaps: HashMap<AccountId, Vec<&'a Gap>>,
     /// The account being evaluated; `None` when the index holds the whole snapshot.
@@ -114,6 +116,10 @@ pub struct SnapshotIndex<'a> {
     loaded: HashSet<Want>,
     /// Data of other accounts that rules looked up and that is not loaded.
     wanted: RefCell<BTreeSet<Want>>,
+    /// The services whose data rules looked up (kinds read, collections asked about), so
+    /// that rule tests can check a rule declares every input it reads.
+    #[cfg(test)]
+    reads: RefCell<BTreeSet<String>>,
 }
 
 impl<'a> SnapshotIndex<'a> {
@@ -130,6 +136,7 @@ impl<'a> SnapshotIndex<'a> {
             .iter()
             .map(|c| (&c.account, &c.region, c.service.as_str()))
             .collect();
+        index.collected_somewhere = index.collected.iter().map(|&(a, _, s)| (a, s)).collect();
         index.gaps = group_gaps(&coverage.failed);
         for r in resources {
             index.add(r);
@@ -162,6 +169,7 @@ impl<'a> SnapshotIndex<'a> {
                     .map(|(region, service)| (&c.account, region, service.as_str())),
             );
         }
+        index.collected_somewhere = index.collected.iter().map(|&(a, _, s)| (a, s)).collect();
         index.gaps = group_gaps(
             std::iter::once(coverage)
                 .chain(others)
@@ -178,10 +186,13 @@ impl<'a> SnapshotIndex<'a> {
             by_scope: HashMap::new(),
             collections,
             collected: HashSet::new(),
+            collected_somewhere: HashSet::new(),
             gaps: HashMap::new(),
             local,
             loaded: HashSet::new(),
             wanted: RefCell::new(BTreeSet::new()),
+            #[cfg(test)]
+            reads: RefCell::new(BTreeSet::new()),
         }
     }
 
@@ -215,6 +226,7 @@ impl<'a> SnapshotIndex<'a> {
     /// Every resource of `kind` in every account. On a one-account index this wants the
     /// kind from every account; use it only where a rule must look across accounts.
     pub fn everywhere(&self, kind: ResourceKind) -> &[&'a Resource] {
+        self.read(kind.service());
         self.note(|| Want::Kind(kind), |_| false);
         self.by_kind
             .get(&kind)
@@ -224,6 +236,7 @@ impl<'a> SnapshotIndex<'a> {
 
     /// Every resource of `kind` in `account`, in any region.
     pub fn in_account(&self, kind: ResourceKind, account: &AccountId) -> &[&'a Resource] {
+        self.read(kind.service());
         self.foreign_lookup(kind, account, None);
         self.by_account
             .get(&(kind, account.clone()))
@@ -239,6 +252,7 @@ impl<'a> SnapshotIndex<'a> {
         account: &str,
         region: &str,
     ) -> &[&'a Resource] {
+        self.read(kind.service());
         let (Ok(account), Ok(region)) = (AccountId::new(account), Region::new(region)) else {
             return &[];
         };
@@ -256,6 +270,7 @@ impl<'a> SnapshotIndex<'a> {
         account: &AccountId,
         region: &Region,
     ) -> impl Iterator<Item = &'a Resource> + '_ {
+        self.read(kind.service());
         self.foreign_lookup(kind, account, Some(region));
         self.by_scope
             .get(&(kind, account.clone(), region.clone()))
@@ -263,6 +278,21 @@ impl<'a> SnapshotIndex<'a> {
             .unwrap_or_default()
             .iter()
             .copied()
+    }
+
+    /// Notes that a rule read `service`'s data (in tests only: see `testing::run`).
+    #[cfg_attr(not(test), inline(always))]
+    fn read(&self, service: &str) {
+        #[cfg(test)]
+        self.reads.borrow_mut().insert(service.to_owned());
+        #[cfg(not(test))]
+        let _ = service;
+    }
+
+    /// The services whose data was looked up through this index.
+    #[cfg(test)]
+    pub(crate) fn reads(&self) -> BTreeSet<String> {
+        self.reads.borrow().clone()
     }
 
     /// Notes a lookup into another account whose data is not loaded.
@@ -309,11 +339,21 @@ impl<'a> SnapshotIndex<'a> {
     /// `scan.services` did not: finding nothing there proves nothing). On a one-account
     /// index, another account's collections are wanted until they are loaded.
     pub fn was_collected(&self, account: &AccountId, region: &Region, service: &str) -> bool {
+        self.read(service);
         if self.collections == Collections::Unrecorded {
             return true;
         }
         self.note(|| Want::Coverage(account.clone()), |local| local == account);
         self.collected.contains(&(account, region, service))
+    }
+
+    /// Whether `service`'s collector ran in `account` in some region (or `global`).
+    pub fn collected_somewhere(&self, account: &AccountId, service: &str) -> bool {
+        if self.collections == Collections::Unrecorded {
+            return true;
+        }
+        self.note(|| Want::Coverage(account.clone()), |local| local == account);
+        self.collected_somewhere.contains(&(account, service))
     }
 
     /// Failed list calls (gaps with no resource) in `account`, sorted. On a one-account

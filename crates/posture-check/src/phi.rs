@@ -101,7 +101,10 @@ impl PhiScope {
     }
 
     /// Whether a resource with `tags` as observed holds PHI; `Unknown` when its tags could
-    /// not be collected. Absent tags are no tags.
+    /// not be collected (a failed or skipped lookup, or tags asked for and not returned:
+    /// collectors record those as `Unavailable`), which a `phi_only` rule reports as
+    /// `Error`. `Absent` means the resource has no tag set (AWS said so, or the kind cannot
+    /// be tagged, like the account and region subjects), so it is not PHI.
     pub fn classify<'a>(&self, tags: &'a Observed<Tags>) -> PhiState<'a> {
         match tags {
             Observed::Collected(t) if self.is_phi(t) => PhiState::Phi,

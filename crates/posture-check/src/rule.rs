@@ -23,11 +23,30 @@ pub struct RuleMeta {
     pub rationale: &'static str,
     /// How to fix a failure.
     pub remediation: &'static str,
-    /// The API calls (`service:Operation`) whose data the rule reads. A failed list call
-    /// among them turns the rule's result in that account and region into `Error`.
+    /// The API calls (`service:Operation`) whose data the rule reads: every one, including
+    /// those of the related resources it looks up. They are its declared inputs: a failed
+    /// list call among them turns the rule's result in that account and region into
+    /// `Error`, and so does a collection among [`RuleMeta::input_services`] that did not run
+    /// there (the rule is not even called).
     pub api_calls: &'static [&'static str],
     /// Tunable parameters.
     pub params: &'static [ParamSpec],
+}
+
+impl RuleMeta {
+    /// The collections (`scan.services` names: `cloudwatch` for `logs:` and `sns:` calls)
+    /// that make the rule's `api_calls`, sorted and without duplicates. A call no collector
+    /// makes is left out (the registry's tests reject such a call).
+    pub fn input_services(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = self
+            .api_calls
+            .iter()
+            .filter_map(|call| posture_model::services::collection_of(call))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// One tunable parameter of a rule.
@@ -172,27 +191,6 @@ impl Ctx<'_> {
         region: &Region,
     ) -> impl Iterator<Item = &Resource> + '_ {
         self.index.in_scope(kind, account, region)
-    }
-
-    /// `Err` with an `Error` outcome when `service`'s collector did not run in the subject's
-    /// account and `region` (left out of `scan.services`): a rule that would otherwise
-    /// conclude from finding nothing must not.
-    pub fn require_collected(
-        &self,
-        subject: &Resource,
-        region: &Region,
-        service: &str,
-    ) -> Result<(), Outcome> {
-        if self.index.was_collected(&subject.account, region, service) {
-            Ok(())
-        } else {
-            Err(Outcome::error(format!(
-                "{service} was not collected in {}/{region} (not in scan.services), so its \
-                 absence there proves nothing",
-                subject.account
-            ))
-            .with("not_collected", service))
-        }
     }
 
     /// List-level gaps for `operation` anywhere in `account`.

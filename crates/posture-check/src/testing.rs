@@ -1,10 +1,17 @@
 //! Fixtures for rule tests: small, typed resources and a one-call runner.
+//!
+//! Nothing here counts as collected unless a rule declares it: [`run`] records exactly the
+//! rule's [`RuleMeta::input_services`](crate::RuleMeta::input_services) as collected where
+//! the fixture's resources live, and fails the test when the rule reads a service it does
+//! not declare in `api_calls`.
 
 use chrono::{DateTime, TimeZone, Utc};
 use posture_model::resources::*;
+use std::collections::BTreeSet;
+
 use posture_model::{
-    AccountId, Arn, Coverage, Finding, Gap, Observed, Region, Resource, ResourceBody, Status,
-    Unavailable, UnavailableKind,
+    AccountId, Arn, CollectionRecord, Coverage, Finding, Gap, Observed, Region, Resource,
+    ResourceBody, Status, Unavailable, UnavailableKind,
 };
 
 use crate::{Baseline, Ctx, Input, Outcome, Params, PhiScope, Rule, SnapshotIndex};
@@ -71,7 +78,8 @@ pub fn run(rule: &dyn Rule, subject: &Resource, others: &[Resource]) -> Outcome 
     run_with(rule, subject, others, &Params::defaults(rule))
 }
 
-/// Runs `rule` on `subject` with explicit parameters.
+/// Runs `rule` on `subject` with explicit parameters, and the rule's declared inputs
+/// collected where the fixture lives ([`declared_coverage`]).
 pub fn run_with(
     rule: &dyn Rule,
     subject: &Resource,
@@ -80,24 +88,107 @@ pub fn run_with(
 ) -> Outcome {
     let mut all = vec![subject.clone()];
     all.extend_from_slice(others);
-    let coverage = Coverage::default();
-    let index = SnapshotIndex::new(&all, &coverage);
+    let coverage = declared_coverage(&[rule], &all);
+    run_covered(rule, subject, &all, params, &coverage)
+}
+
+/// Runs `rule` on `subject` (one of `all`) over `coverage` as the evaluator does: `Error`
+/// without calling the rule when a declared input was not collected where the subject
+/// needs it, else the rule's answer.
+///
+/// Panics when, at its default parameters, the rule looked up the data of a service it does
+/// not declare in `api_calls` (an undeclared input: its absence would go unnoticed). A
+/// parameter may switch on an optional lookup (a customer-managed-key requirement reads
+/// KMS keys), which the rule must then treat as unknown where it finds nothing.
+#[track_caller]
+pub fn run_covered(
+    rule: &dyn Rule,
+    subject: &Resource,
+    all: &[Resource],
+    params: &Params,
+    coverage: &Coverage,
+) -> Outcome {
+    let meta = rule.meta();
+    let index = SnapshotIndex::new(all, coverage);
+    let inputs = meta.input_services();
+    let missing = crate::evaluate::uncollected_inputs(&inputs, subject, &index);
+    if !missing.is_empty() {
+        return crate::evaluate::not_collected_outcome(subject, &missing);
+    }
     let ctx = Ctx {
         index: &index,
         params,
         now: now(),
     };
-    rule.check(subject, &ctx)
+    let outcome = rule.check(subject, &ctx);
+    if *params != Params::defaults(rule) {
+        return outcome;
+    }
+    let undeclared: Vec<String> = index
+        .reads()
+        .into_iter()
+        .filter(|s| s != "posture" && !inputs.contains(&s.as_str()))
+        .collect();
+    assert!(
+        undeclared.is_empty(),
+        "{} reads {undeclared:?} but its api_calls declare only {inputs:?}",
+        meta.id
+    );
+    outcome
+}
+
+/// A coverage record in which exactly the declared inputs of `rules` were collected, in
+/// the fixture account and region, in `global`, and in every other (account, region) that
+/// one of `resources` lives in; nothing else was collected and nothing failed.
+pub fn declared_coverage(rules: &[&dyn Rule], resources: &[Resource]) -> Coverage {
+    let services: BTreeSet<&str> = rules
+        .iter()
+        .flat_map(|r| r.meta().input_services())
+        .collect();
+    let mut scopes: BTreeSet<(AccountId, Region)> = BTreeSet::new();
+    scopes.insert((account(), region()));
+    for r in resources {
+        scopes.insert((r.account.clone(), r.region.clone()));
+    }
+    let accounts: BTreeSet<AccountId> = scopes.iter().map(|(a, _)| a.clone()).collect();
+    scopes.extend(accounts.into_iter().map(|a| (a, Region::global())));
+    let mut collected = Vec::new();
+    for (account, region) in &scopes {
+        for service in &services {
+            collected.push(CollectionRecord {
+                account: account.clone(),
+                region: region.clone(),
+                service: (*service).to_owned(),
+                resources: 0,
+                complete: true,
+            });
+        }
+    }
+    Coverage {
+        collected,
+        ..Coverage::default()
+    }
 }
 
 /// Evaluates `baseline` over `resources` with no waivers, no attestations and the default
-/// PHI scope, and returns the findings.
+/// PHI scope, and returns the findings. When `coverage` records no collection, the
+/// baseline rules' declared inputs count as collected where the resources live (see
+/// [`declared_coverage`]); its failed calls are kept.
 pub fn evaluate(
     resources: &[Resource],
     coverage: &Coverage,
     baseline: &Baseline,
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
+    let mut covered;
+    let coverage = if coverage.collected.is_empty() {
+        let rules: Vec<&dyn Rule> = baseline.rules.iter().map(|e| e.rule).collect();
+        covered = declared_coverage(&rules, resources);
+        covered.failed = coverage.failed.clone();
+        &covered
+    } else {
+        coverage
+    };
     crate::evaluate(&Input {
         resources,
         coverage,

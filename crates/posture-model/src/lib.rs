@@ -12,6 +12,7 @@ mod finding;
 mod ids;
 mod observed;
 pub mod resources;
+pub mod services;
 mod snapshot;
 #[doc(hidden)]
 pub mod synthetic;

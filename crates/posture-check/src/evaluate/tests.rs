@@ -786,3 +786,279 @@ fn evaluating_account_by_account_gives_exactly_the_whole_snapshots_findings() {
         analyzer_in_a1.reason
     );
 }
+
+// ---- Declared inputs ----------------------------------------------------------------------
+
+/// A baseline of the given rules.
+fn baseline_of_rules(ids: &[&str]) -> Baseline {
+    let list: Vec<String> = ids.iter().map(|id| format!("\"{id}\"")).collect();
+    let toml = format!(
+        "name = \"t\"\nversion = \"1\"\n[[citations]]\nid = \"t\"\ntitle = \"t\"\nrules = [{}]\n",
+        list.join(", ")
+    );
+    Baseline::from_toml("test.toml", &toml).expect("valid baseline")
+}
+
+fn region_resource(name: &str) -> Resource {
+    let r = posture_model::Region::new(name).unwrap();
+    Resource {
+        arn: posture_model::resources::region_arn(&account(), &r),
+        account: account(),
+        region: r.clone(),
+        tags: Observed::Absent,
+        body: ResourceBody::Region(posture_model::resources::RegionInfo { name: r }),
+    }
+}
+
+/// Collections of `service` in the fixture account, one per region named.
+fn ran(service: &str, regions: &[&str]) -> Vec<posture_model::CollectionRecord> {
+    regions
+        .iter()
+        .map(|r| posture_model::CollectionRecord {
+            account: account(),
+            region: posture_model::Region::new(*r).unwrap(),
+            service: service.to_owned(),
+            resources: 0,
+            complete: true,
+        })
+        .collect()
+}
+
+fn eval_over(
+    resources: Vec<Resource>,
+    collected: Vec<posture_model::CollectionRecord>,
+    rules: &[&str],
+) -> Evaluation {
+    let mut run = Run::new();
+    run.resources = resources;
+    run.coverage.collected = collected;
+    run.baseline = baseline_of_rules(rules);
+    run.eval()
+}
+
+#[test]
+fn the_privilege_escalation_rule_is_an_error_not_a_pass_when_iam_was_not_collected() {
+    // `--services s3`: IAM never ran, so "no policy grants escalation" proves nothing.
+    let account_arn = account_arn(&account());
+    let e = eval_over(
+        vec![
+            account_resource("111122223333"),
+            region_resource("us-east-1"),
+        ],
+        ran("s3", &["global"]),
+        &["iam_no_privilege_escalation"],
+    );
+    let f = finding(&e, "iam_no_privilege_escalation", account_arn.as_str());
+    assert_eq!(f.status, Status::Error, "{f:?}");
+    assert!(
+        f.reason
+            .contains("iam was not collected in 111122223333/global"),
+        "{}",
+        f.reason
+    );
+    assert_eq!(f.evidence["not_collected"], serde_json::json!(["iam"]));
+    assert_eq!(f.evidence["regions"], serde_json::json!(["global"]));
+    assert_eq!(f.evidence["account"], "111122223333");
+
+    // Boundary: IAM collected (and nothing in it) -> the rule itself answers.
+    let e = eval_over(
+        vec![
+            account_resource("111122223333"),
+            region_resource("us-east-1"),
+        ],
+        ran("iam", &["global"]),
+        &["iam_no_privilege_escalation"],
+    );
+    let f = finding(&e, "iam_no_privilege_escalation", account_arn.as_str());
+    assert!(!f.evidence.contains_key("not_collected"), "{f:?}");
+}
+
+#[test]
+fn an_account_rule_reading_a_regional_service_needs_it_in_every_scanned_region() {
+    let account_arn = account_arn(&account());
+    let estate = || {
+        vec![
+            account_resource("111122223333"),
+            region_resource("us-east-1"),
+            region_resource("us-west-2"),
+        ]
+    };
+    let rule = "cloudtrail_multi_region_trail";
+    // CloudTrail ran in us-east-1 only: a multi-region trail homed in us-west-2 may exist.
+    let e = eval_over(estate(), ran("cloudtrail", &["us-east-1"]), &[rule]);
+    let f = finding(&e, rule, account_arn.as_str());
+    assert_eq!(f.status, Status::Error, "{f:?}");
+    assert_eq!(
+        f.evidence["not_collected"],
+        serde_json::json!(["cloudtrail"])
+    );
+    assert_eq!(f.evidence["regions"], serde_json::json!(["us-west-2"]));
+    assert!(
+        f.reason
+            .contains("cloudtrail was not collected in 111122223333/us-west-2"),
+        "{}",
+        f.reason
+    );
+    // Not at all: every region named.
+    let e = eval_over(estate(), ran("s3", &["global"]), &[rule]);
+    let f = finding(&e, rule, account_arn.as_str());
+    assert_eq!(f.status, Status::Error, "{f:?}");
+    assert_eq!(
+        f.evidence["regions"],
+        serde_json::json!(["us-east-1", "us-west-2"])
+    );
+    // In both: the rule answers (no trail at all is a failure).
+    let e = eval_over(
+        estate(),
+        ran("cloudtrail", &["us-east-1", "us-west-2"]),
+        &[rule],
+    );
+    assert_eq!(finding(&e, rule, account_arn.as_str()).status, Status::Fail);
+}
+
+#[test]
+fn an_account_rule_with_no_region_subject_needs_its_regional_input_somewhere() {
+    let account_arn = account_arn(&account());
+    let rule = "cloudtrail_multi_region_trail";
+    let e = eval_over(
+        vec![account_resource("111122223333")],
+        ran("s3", &["global"]),
+        &[rule],
+    );
+    let f = finding(&e, rule, account_arn.as_str());
+    assert_eq!(f.status, Status::Error, "{f:?}");
+    assert!(
+        f.reason
+            .contains("cloudtrail was not collected in any region of account 111122223333"),
+        "{}",
+        f.reason
+    );
+    assert_eq!(f.evidence["regions"], serde_json::json!([]));
+    let e = eval_over(
+        vec![account_resource("111122223333")],
+        ran("cloudtrail", &["eu-west-1"]),
+        &[rule],
+    );
+    assert_eq!(finding(&e, rule, account_arn.as_str()).status, Status::Fail);
+}
+
+#[test]
+fn alarm_rules_are_errors_when_cloudwatch_was_left_out() {
+    let account_arn = account_arn(&account());
+    let rule = "alarm_root_usage";
+    let e = eval_over(
+        vec![
+            account_resource("111122223333"),
+            region_resource("us-east-1"),
+        ],
+        ran("cloudtrail", &["us-east-1"]),
+        &[rule],
+    );
+    let f = finding(&e, rule, account_arn.as_str());
+    assert_eq!(f.status, Status::Error, "{f:?}");
+    assert_eq!(
+        f.evidence["not_collected"],
+        serde_json::json!(["cloudwatch"])
+    );
+}
+
+#[test]
+fn rules_reading_an_excluded_service_are_omitted_and_the_others_still_answer() {
+    let resources = vec![
+        account_resource("111122223333"),
+        region_resource("us-east-1"),
+    ];
+    let coverage = Coverage {
+        collected: ran("iam", &["global"]),
+        ..Coverage::default()
+    };
+    let baseline = baseline_of_rules(&[
+        "iam_no_privilege_escalation",
+        "cloudtrail_multi_region_trail",
+        "alarm_root_usage",
+        "guardduty_enabled",
+    ]);
+    let phi = PhiScope::default();
+    let index = SnapshotIndex::new(&resources, &coverage);
+    let mut evaluator = Evaluator::new(Settings {
+        baseline: &baseline,
+        waivers: None,
+        attestations: None,
+        phi: &phi,
+        now: now(),
+    })
+    .excluding(["cloudtrail", "guardduty"]);
+    let findings = evaluator.evaluate(&index).unwrap();
+    let rules: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+    // The alarm rule reads cloudtrail too: omitted, although cloudwatch was not excluded.
+    assert_eq!(rules, vec!["iam_no_privilege_escalation"], "{findings:?}");
+    assert_ne!(findings[0].status, Status::Error, "{findings:?}");
+
+    // Not excluded, the same uncollected services are errors, never omitted.
+    let mut evaluator = Evaluator::new(Settings {
+        baseline: &baseline,
+        waivers: None,
+        attestations: None,
+        phi: &phi,
+        now: now(),
+    });
+    let findings = evaluator.evaluate(&index).unwrap();
+    let errors: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.status == Status::Error)
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            "alarm_root_usage",
+            "cloudtrail_multi_region_trail",
+            "guardduty_enabled"
+        ]
+    );
+}
+
+#[test]
+fn collections_that_are_not_recorded_count_as_collected() {
+    // Fixtures and benchmarks evaluate bare resources: no record at all is not "nothing ran".
+    let account_arn = account_arn(&account());
+    let e = eval_over(
+        vec![account_resource("111122223333")],
+        vec![],
+        &["cloudtrail_multi_region_trail"],
+    );
+    let f = finding(&e, "cloudtrail_multi_region_trail", account_arn.as_str());
+    assert_eq!(f.status, Status::Fail, "{f:?}");
+}
+
+// ---- PHI tags as observed -----------------------------------------------------------------
+
+#[test]
+fn unavailable_tags_make_a_phi_only_rule_an_error_with_the_lookup_as_evidence() {
+    let e = Run::new().eval();
+    let f = finding(&e, "s3_bucket_object_lock", "arn:aws:s3:::tags-denied");
+    assert_eq!(f.status, Status::Error);
+    assert!(f.reason.contains("holds PHI"), "{}", f.reason);
+    assert_eq!(
+        f.evidence["unavailable"]["operation"],
+        "s3:GetBucketTagging"
+    );
+    assert_eq!(f.evidence["unavailable"]["kind"], "denied");
+    assert_eq!(f.evidence["phi_only"], true);
+    assert!(!f.phi);
+}
+
+#[test]
+fn absent_tags_are_no_tags_so_a_phi_only_rule_does_not_apply() {
+    // `Absent` is AWS saying there is no tag set (NoSuchTagSet), not a lookup that failed.
+    let mut run = Run::new();
+    run.resources = vec![unversioned("untagged", Observed::Absent)];
+    let e = run.eval();
+    let f = finding(&e, "s3_bucket_object_lock", "arn:aws:s3:::untagged");
+    assert_eq!(f.status, Status::NotApplicable);
+    assert_eq!(f.reason, "not tagged as holding PHI");
+    assert_eq!(f.evidence["phi_only"], true);
+    // Unscoped rules still apply.
+    let f = finding(&e, "s3_bucket_versioning", "arn:aws:s3:::untagged");
+    assert_eq!(f.status, Status::Fail);
+}

@@ -63,9 +63,6 @@ impl Rule for IamAccessAnalyzerEnabled {
         let ResourceBody::Region(info) = &subject.body else {
             return Outcome::not_applicable("not a region");
         };
-        if let Err(o) = ctx.require_collected(subject, &info.name, "accessanalyzer") {
-            return o;
-        }
         let region = info.name.as_str();
         let analyzers: Vec<&AccessAnalyzer> = ctx
             .resources(ResourceKind::AccessAnalyzer, &subject.account, &info.name)

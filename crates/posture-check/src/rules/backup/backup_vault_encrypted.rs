@@ -48,7 +48,11 @@ impl Rule for BackupVaultEncrypted {
                 .with("encryption_key_arn", None::<&str>);
         };
         let require_cmk = ctx.bool("require_customer_managed_key");
-        let manager = super::key_manager(ctx, subject, key);
+        // KMS keys are an input only when a customer-managed key is required (they are not
+        // in `api_calls`): otherwise not looked up, so `key_manager` is null.
+        let manager = require_cmk
+            .then(|| super::key_manager(ctx, subject, key))
+            .flatten();
         let described = |o: Outcome| {
             o.with("encryption_key_arn", key)
                 .with("key_manager", manager)

@@ -40,9 +40,6 @@ impl Rule for ConfigRecorderAllRegions {
         let ResourceBody::Region(info) = &subject.body else {
             return Outcome::not_applicable("not a region");
         };
-        if let Err(o) = ctx.require_collected(subject, &info.name, "config") {
-            return o;
-        }
         let region = info.name.as_str();
         let recorders: Vec<&ConfigRecorder> = ctx
             .resources(ResourceKind::ConfigRecorder, &subject.account, &info.name)

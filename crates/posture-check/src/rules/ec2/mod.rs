@@ -160,7 +160,7 @@ pub(crate) mod fixtures {
     use posture_model::{Coverage, Finding, Observed, Resource, ResourceBody};
 
     use crate::testing::{account, list_gap, now, region, resource};
-    use crate::{Baseline, Ctx, Outcome, Params, Rule, SnapshotIndex};
+    use crate::{Baseline, Outcome, Params, Rule};
 
     /// The ARN prefix of every regional EC2 fixture.
     pub(crate) const EC2_ARN: &str = "arn:aws:ec2:us-east-1:111122223333";
@@ -432,14 +432,14 @@ pub(crate) mod fixtures {
     ) -> Outcome {
         let mut all = vec![subject.clone()];
         all.extend_from_slice(others);
-        let params = Params::defaults(rule);
-        let index = SnapshotIndex::new(&all, coverage);
-        let ctx = Ctx {
-            index: &index,
-            params: &params,
-            now: now(),
+        // The rule's declared inputs count as collected unless the test says what was.
+        let mut covered = if coverage.collected.is_empty() {
+            crate::testing::declared_coverage(&[rule], &all)
+        } else {
+            coverage.clone()
         };
-        rule.check(subject, &ctx)
+        covered.failed = coverage.failed.clone();
+        crate::testing::run_covered(rule, subject, &all, &Params::defaults(rule), &covered)
     }
 
     /// Coverage with one failed list call for `operation` in the fixture region.

@@ -50,9 +50,12 @@ impl Rule for EfsEncryptedAtRest {
                 .with("encrypted", false);
         }
         let require_cmk = ctx.bool("require_customer_managed_key");
+        // KMS keys are an input only when a customer-managed key is required (they are not
+        // in `api_calls`): otherwise not looked up, so `key_manager` is null.
         let manager = fs
             .kms_key_id
             .as_deref()
+            .filter(|_| require_cmk)
             .and_then(|k| key_manager(ctx, subject, k));
         let described = |o: Outcome| {
             o.with("encrypted", true)

@@ -47,9 +47,6 @@ impl Rule for GuarddutyEnabled {
         let ResourceBody::Region(info) = &subject.body else {
             return Outcome::not_applicable("not a region");
         };
-        if let Err(o) = ctx.require_collected(subject, &info.name, "guardduty") {
-            return o;
-        }
         let region = info.name.as_str();
         let detectors: Vec<(&Resource, &GuardDutyDetector)> = ctx
             .resources(

@@ -45,10 +45,8 @@ impl Rule for S3PhiDiscoveryMacie {
         };
         let region = subject.region.as_str();
         // Buckets are listed once per account (region `global`): without that listing, "no
-        // bucket here" is unknown.
-        if let Err(o) = ctx.require_collected(subject, &posture_model::Region::global(), "s3") {
-            return o;
-        }
+        // bucket here" is unknown. The evaluator does not call the rule where S3 was not
+        // collected (`s3:ListBuckets` is an input); a failed listing is checked here.
         if let Some(gap) = ctx
             .gaps_in_account(&subject.account, "s3:ListBuckets")
             .next()

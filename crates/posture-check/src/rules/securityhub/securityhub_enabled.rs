@@ -36,9 +36,6 @@ impl Rule for SecurityhubEnabled {
         let ResourceBody::Region(info) = &subject.body else {
             return Outcome::not_applicable("not a region");
         };
-        if let Err(o) = ctx.require_collected(subject, &info.name, "securityhub") {
-            return o;
-        }
         let region = info.name.as_str();
         let hub: Option<(&Resource, &SecurityHub)> = ctx
             .resources(ResourceKind::SecurityHub, &subject.account, &info.name)
