@@ -125,6 +125,11 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let finished_at = Utc::now();
     let accounts = outcome.accounts.clone();
     let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();
+    let excluded: Vec<String> = Service::ALL
+        .iter()
+        .filter(|s| !services.contains(s))
+        .map(|s| s.as_str().to_owned())
+        .collect();
 
     // Evaluation, drift and commit run on the store's thread, one account at a time.
     let evaluating = evaluation_bar();
@@ -134,6 +139,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         accounts,
         regions,
         services: service_names,
+        excluded,
         api_calls,
         check: Arc::clone(&check),
         retention_days,

@@ -28,6 +28,8 @@ pub struct FinishRequest {
     pub accounts: Vec<AccountId>,
     pub regions: Vec<Region>,
     pub services: Vec<String>,
+    /// Services the user left out of the scan: their rules are omitted.
+    pub excluded: Vec<String>,
     /// API calls made, by `service:Operation`.
     pub api_calls: BTreeMap<String, u64>,
     pub check: Arc<CheckInputs>,
@@ -246,6 +248,7 @@ fn finish(
         accounts: &request.accounts,
         regions: &request.regions,
         services: &request.services,
+        excluded: &request.excluded,
         previous,
         finished_at: request.finished_at,
         cancel: Some(&request.cancel),

@@ -29,6 +29,9 @@ pub struct Scope {
     services: BTreeSet<String>,
     /// What the later snapshot could not read, per account.
     unread: BTreeMap<AccountId, Unread>,
+    /// Rules left out of either snapshot (they read a service the user left out): their
+    /// findings are not compared.
+    omitted_rules: BTreeSet<String>,
 }
 
 impl Scope {
@@ -44,7 +47,15 @@ impl Scope {
             regions,
             services,
             unread: BTreeMap::new(),
+            omitted_rules: BTreeSet::new(),
         }
+    }
+
+    /// The scope without the findings of `rules` (omitted from one of the snapshots because
+    /// they read a service the user left out): they are neither new nor resolved.
+    pub fn without_rules(mut self, rules: impl IntoIterator<Item = String>) -> Self {
+        self.omitted_rules.extend(rules);
+        self
     }
 
     /// The scope with what the later snapshot could not read in `account`: its resources
@@ -85,6 +96,11 @@ impl Scope {
                 .iter()
                 .chain(&other.unread)
                 .map(|(a, u)| (a.clone(), u.clone()))
+                .collect(),
+            omitted_rules: self
+                .omitted_rules
+                .union(&other.omitted_rules)
+                .cloned()
                 .collect(),
         }
     }
@@ -342,8 +358,10 @@ pub fn diff_findings(
     scope: &Scope,
     now: DateTime<Utc>,
 ) -> Vec<FindingTransition> {
-    let in_scope =
-        |f: &&Finding| scope.contains(&f.resource.account, &f.resource.region, f.resource.kind);
+    let in_scope = |f: &&Finding| {
+        scope.contains(&f.resource.account, &f.resource.region, f.resource.kind)
+            && !scope.omitted_rules.contains(f.rule_id.as_str())
+    };
     let key = |f: &Finding| {
         (
             f.rule_id.as_str().to_owned(),

@@ -248,6 +248,7 @@ fn main() {
             accounts: &ids,
             regions: &regions,
             services: &services,
+            excluded: &[],
             previous: previous.as_ref(),
             finished_at,
             cancel: None,

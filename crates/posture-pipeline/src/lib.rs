@@ -35,6 +35,9 @@ pub struct Job<'a> {
     pub regions: &'a [Region],
     /// The services collected.
     pub services: &'a [String],
+    /// The services the user left out of the scan (`scan.services`): the rules that read
+    /// them are omitted, and their earlier findings are neither resolved nor forgotten.
+    pub excluded: &'a [String],
     /// The snapshot before this one, for drift.
     pub previous: Option<&'a SnapshotMeta>,
     /// When collection finished: the time the finding history records.
@@ -153,10 +156,6 @@ pub fn evaluate(
     accounts.extend(job.accounts.iter().cloned());
     let total = accounts.len();
 
-    let scope = job.previous.map(|prev| {
-        drift::Scope::new(&prev.accounts, &prev.regions, &prev.services)
-            .intersect(&drift::Scope::new(job.accounts, job.regions, job.services))
-    });
     let mut drift = job.previous.map(|prev| Drift {
         since: prev.id.to_string(),
         resources: 0,
@@ -164,7 +163,28 @@ pub fn evaluate(
         still_failing: 0,
     });
 
-    let mut evaluator = Evaluator::new(job.settings);
+    let mut evaluator = Evaluator::new(job.settings).excluding(job.excluded.iter().cloned());
+    // Rules omitted because they read a left-out service: their findings are not reported,
+    // so their earlier ones are out of the comparison, not resolved.
+    let omitted: BTreeSet<String> = job
+        .settings
+        .baseline
+        .rules
+        .iter()
+        .map(|r| r.rule.meta())
+        .filter(|m| {
+            m.input_services()
+                .iter()
+                .any(|s| job.excluded.iter().any(|e| e == s))
+        })
+        .map(|m| m.id.to_owned())
+        .collect();
+    writer.omit_rules(omitted.iter().cloned());
+    let scope = job.previous.map(|prev| {
+        drift::Scope::new(&prev.accounts, &prev.regions, &prev.services)
+            .intersect(&drift::Scope::new(job.accounts, job.regions, job.services))
+            .without_rules(omitted.iter().cloned())
+    });
     let mut foreign = Foreign::default();
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut worst_failure = None;

@@ -109,12 +109,26 @@ fn scan(
     coverage: &Coverage,
     cancel: Option<&AtomicBool>,
 ) -> Result<(posture_pipeline::Evaluated, Vec<Finding>), Error> {
+    scan_excluding(store, minutes, resources, n, coverage, cancel, &[])
+}
+
+/// [`scan`] with `excluded` services left out of the scan (and of its service list).
+fn scan_excluding(
+    store: &mut Store,
+    minutes: i64,
+    resources: &[Resource],
+    n: u64,
+    coverage: &Coverage,
+    cancel: Option<&AtomicBool>,
+    excluded: &[String],
+) -> Result<(posture_pipeline::Evaluated, Vec<Finding>), Error> {
     let baseline = Baseline::hipaa().unwrap();
     let phi = PhiScope::default();
     let started = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(minutes);
     let finished_at = started + Duration::seconds(30);
     let previous = store.latest_snapshot().unwrap();
-    let (accounts, regions, services) = (accounts(n), regions(), services(resources));
+    let (accounts, regions, mut services) = (accounts(n), regions(), services(resources));
+    services.retain(|s| !excluded.contains(s));
     let mut writer = store.begin_snapshot(started).unwrap();
     for r in resources {
         writer.put_resource(r).unwrap();
@@ -136,6 +150,7 @@ fn scan(
         accounts: &accounts,
         regions: &regions,
         services: &services,
+        excluded,
         previous: previous.as_ref(),
         finished_at,
         cancel,
@@ -377,4 +392,242 @@ fn a_cancelled_evaluation_stores_nothing() {
             .unwrap(),
         0
     );
+}
+
+/// The drift events of the latest snapshot: (event, rule, ARN, kind of the resource).
+fn latest_events(store: &mut Store) -> Vec<(String, Option<String>, String, String)> {
+    let id = store.latest_snapshot().unwrap().unwrap().id;
+    let mut out = Vec::new();
+    for part in [DriftPart::Resources, DriftPart::Findings] {
+        for_each_page(
+            |after| store.drift_page(&id, part, after, 100),
+            |d| {
+                let kind = d
+                    .body
+                    .get("kind")
+                    .or_else(|| d.body.pointer("/resource/kind"))
+                    .and_then(|k| k.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                out.push((d.event, d.rule_id, d.arn, kind));
+                Ok(())
+            },
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// Issue 11: scan, deny `rds:DescribeDBInstances`, scan, allow it, scan. The denied scan
+/// removes no DB instance and resolves none of their failures (they become `error`, with
+/// the failed call as evidence), while a KMS key deleted in the same scan is removed and
+/// its failures resolved; the third scan continues the instances' failures from the first.
+#[test]
+fn a_denied_list_call_resolves_and_removes_nothing_while_a_read_service_beside_it_does() {
+    use posture_model::{ResourceKind, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&StoreLocation::Sqlite(dir.path().join("p.sqlite"))).unwrap();
+    let resources = estate(2);
+    let full = coverage(2, &services(&resources));
+    let (_, first) = scan(&mut store, 0, &resources, 2, &full, None).unwrap();
+    let is_instance = |f: &Finding| {
+        f.resource.kind == ResourceKind::RdsInstance && f.resource.account == accounts(1)[0]
+    };
+    let failing_before: Vec<&Finding> = first
+        .iter()
+        .filter(|f| is_instance(f) && f.status == Status::Fail)
+        .collect();
+    assert!(
+        !failing_before.is_empty(),
+        "the seed has failing DB instances"
+    );
+    let key = resources
+        .iter()
+        .find(|r| r.kind() == ResourceKind::KmsKey && r.account == accounts(1)[0])
+        .unwrap()
+        .arn
+        .clone();
+    let key_failures = first
+        .iter()
+        .filter(|f| f.resource.arn == key && f.status == Status::Fail)
+        .count();
+
+    // Scan 2: DescribeDBInstances denied in both regions; the KMS key deleted.
+    let denied: Vec<Resource> = resources
+        .iter()
+        .filter(|r| {
+            !(r.kind() == ResourceKind::RdsInstance && r.account == accounts(1)[0]) && r.arn != key
+        })
+        .cloned()
+        .collect();
+    let mut partial = full.clone();
+    for region in regions() {
+        partial.failed.push(Gap {
+            account: accounts(1).remove(0),
+            region,
+            service: "rds".into(),
+            operation: "rds:DescribeDBInstances".into(),
+            resource: None,
+            kind: UnavailableKind::Denied,
+            code: Some("AccessDenied".into()),
+            message: "not authorized to perform rds:DescribeDBInstances".into(),
+        });
+    }
+    let (evaluated, second) = scan(&mut store, 60, &denied, 2, &partial, None).unwrap();
+    let events = latest_events(&mut store);
+    assert!(
+        !events.iter().any(|(e, _, _, k)| k == "aws_rds_db_instance"
+            && (e == "resource_removed" || e == "resolved")),
+        "nothing of the unread DB instances is removed or resolved: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(e, _, arn, _)| e == "resource_removed" && arn == key.as_str()),
+        "the deleted KMS key is removed: {events:?}"
+    );
+    if key_failures > 0 {
+        assert!(
+            events
+                .iter()
+                .any(|(e, _, arn, _)| e == "resolved" && arn == key.as_str()),
+            "the deleted key's failures are resolved: {events:?}"
+        );
+    }
+    for before in &failing_before {
+        let now = second
+            .iter()
+            .find(|f| f.rule_id == before.rule_id && f.resource.arn == before.resource.arn)
+            .unwrap_or_else(|| panic!("{} on {} is carried", before.rule_id, before.resource.arn));
+        assert_eq!(now.status, Status::Error);
+        assert_eq!(now.evidence["last_status"], "fail");
+        assert_eq!(
+            now.evidence["unread"]["operation"],
+            "rds:DescribeDBInstances"
+        );
+        assert_eq!(now.evidence["unread"]["failure"], "denied");
+        assert!(now.reason.contains("not re-verified"), "{}", now.reason);
+        assert!(
+            events.iter().any(|(e, rule, arn, _)| e == "new_error"
+                && rule.as_deref() == Some(before.rule_id.as_str())
+                && arn == before.resource.arn.as_str()),
+            "new_error for {} on {}",
+            before.rule_id,
+            before.resource.arn
+        );
+    }
+    let drift = evaluated.drift.unwrap();
+    assert!(drift.count(posture_drift::Transition::NewError) >= failing_before.len());
+    let meta = store.latest_snapshot().unwrap().unwrap();
+    let kept = store.resources(&meta.id).unwrap();
+    assert!(
+        kept.iter().any(|r| r.kind() == ResourceKind::RdsInstance),
+        "the unread instances stay in the snapshot"
+    );
+    assert!(
+        !kept.iter().any(|r| r.arn == key),
+        "the deleted key is gone"
+    );
+
+    // Scan 3: allowed again; the instances' failures go on from the first scan.
+    let (evaluated, third) = scan(
+        &mut store,
+        120,
+        &denied_plus_instances(&resources, &key),
+        2,
+        &full,
+        None,
+    )
+    .unwrap();
+    let events = latest_events(&mut store);
+    assert!(
+        !events
+            .iter()
+            .any(|(e, _, _, k)| k == "aws_rds_db_instance" && e != "new_error"),
+        "read again and unchanged: no added instance, no new failure: {events:?}"
+    );
+    for before in &failing_before {
+        let now = third
+            .iter()
+            .find(|f| f.rule_id == before.rule_id && f.resource.arn == before.resource.arn)
+            .unwrap();
+        assert_eq!(now.status, Status::Fail);
+        assert_eq!(now.first_seen, before.first_seen, "the same episode");
+        let episodes = store
+            .failure_episodes(before.rule_id.as_str(), before.resource.arn.as_str())
+            .unwrap();
+        assert_eq!(episodes.len(), 1, "{episodes:?}");
+        assert!(episodes[0].resolved_at.is_none());
+    }
+    let drift = evaluated.drift.unwrap();
+    assert_eq!(
+        drift.count(posture_drift::Transition::NewFailure),
+        0,
+        "{drift:?}"
+    );
+    assert!(store.verify().unwrap().problems.is_empty());
+}
+
+fn denied_plus_instances(resources: &[Resource], deleted: &posture_model::Arn) -> Vec<Resource> {
+    resources
+        .iter()
+        .filter(|r| &r.arn != deleted)
+        .cloned()
+        .collect()
+}
+
+/// Issue 11: a service the user leaves out of a scan is not scanned: the rules that read
+/// it give no finding, and their earlier findings are neither resolved nor forgotten.
+#[test]
+fn an_excluded_service_omits_its_rules_and_resolves_nothing() {
+    use posture_model::Status;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&StoreLocation::Sqlite(dir.path().join("p.sqlite"))).unwrap();
+    let resources = estate(2);
+    let full = coverage(2, &services(&resources));
+    let (_, first) = scan(&mut store, 0, &resources, 2, &full, None).unwrap();
+    let reads_trails = |id: &str| id.starts_with("cloudtrail_");
+    let trail_failures: Vec<&Finding> = first
+        .iter()
+        .filter(|f| reads_trails(f.rule_id.as_str()) && f.status == Status::Fail)
+        .collect();
+    assert!(
+        !trail_failures.is_empty(),
+        "the seed has failing trail rules"
+    );
+
+    let without: Vec<Resource> = resources
+        .iter()
+        .filter(|r| r.kind().service() != "cloudtrail")
+        .cloned()
+        .collect();
+    let mut coverage = full.clone();
+    coverage.collected.retain(|c| c.service != "cloudtrail");
+    let excluded = ["cloudtrail".to_owned()];
+    let (evaluated, second) =
+        scan_excluding(&mut store, 60, &without, 2, &coverage, None, &excluded).unwrap();
+    assert!(
+        !second.iter().any(|f| reads_trails(f.rule_id.as_str())),
+        "the rules of a left-out service give no finding"
+    );
+    let events = latest_events(&mut store);
+    assert!(
+        !events
+            .iter()
+            .any(|(e, rule, _, _)| e == "resolved" && rule.as_deref().is_some_and(reads_trails)),
+        "{events:?}"
+    );
+    assert_eq!(
+        evaluated
+            .drift
+            .unwrap()
+            .count(posture_drift::Transition::Resolved),
+        0
+    );
+    for f in &trail_failures {
+        let episodes = store
+            .failure_episodes(f.rule_id.as_str(), f.resource.arn.as_str())
+            .unwrap();
+        assert!(episodes[0].resolved_at.is_none(), "{episodes:?}");
+    }
 }

@@ -39,6 +39,8 @@ pub struct SnapshotWriter<'a> {
     drift: LinesDigest,
     /// Whether the history is locked against other writers (PostgreSQL).
     locked: bool,
+    /// Rules the scan left out (see [`SnapshotWriter::omit_rules`]).
+    omitted_rules: Vec<String>,
 }
 
 /// Resources written per round trip.
@@ -109,6 +111,7 @@ impl<'a> SnapshotWriter<'a> {
             findings: LinesDigest::default(),
             drift: LinesDigest::default(),
             locked: false,
+            omitted_rules: Vec::new(),
         };
         w.db
             .batch(
@@ -572,6 +575,12 @@ impl<'a> SnapshotWriter<'a> {
         Ok(())
     }
 
+    /// Rules this scan left out (they read a service the user left out of the scan): at
+    /// commit, their earlier findings' history is kept, neither resolved nor forgotten.
+    pub fn omit_rules(&mut self, rules: impl IntoIterator<Item = String>) {
+        self.omitted_rules.extend(rules);
+    }
+
     /// Adds drift events against the previous snapshot, in the order they are to be stored.
     pub fn put_drift(&mut self, events: Vec<DriftEvent>) -> Result<(), StoreError> {
         for (event, rule, arn, body) in events {
@@ -873,6 +882,16 @@ impl<'a> SnapshotWriter<'a> {
         let id = self.id.to_string();
         let (pred, mut params) = scope.predicate(2);
         params.insert(0, Val::Text(id.clone()));
+        let omitted = if self.omitted_rules.is_empty() {
+            String::new()
+        } else {
+            let first = params.len() + 1;
+            let marks: Vec<String> = (0..self.omitted_rules.len())
+                .map(|i| format!("${}", first + i))
+                .collect();
+            params.extend(self.omitted_rules.iter().map(|r| Val::Text(r.clone())));
+            format!(" AND rule_id NOT IN ({})", marks.join(", "))
+        };
         let rows = self
             .db
             .query(
@@ -881,7 +900,7 @@ impl<'a> SnapshotWriter<'a> {
                     "SELECT rule_id, arn, status FROM finding_status WHERE last_snapshot <> $1 AND {pred} \
                      AND NOT EXISTS (SELECT 1 FROM staged_unread u WHERE u.account = finding_status.account \
                      AND u.region = finding_status.region AND (u.kind = finding_status.kind \
-                     OR (finding_status.kind IS NULL AND u.service = finding_status.service)))"
+                     OR (finding_status.kind IS NULL AND u.service = finding_status.service))){omitted}"
                 ),
                 &params,
             )
