@@ -1,11 +1,13 @@
 //! A loopback HTTP proxy in front of the emulator that adds a fixed latency to every
 //! request and answers a given share of them with a throttling error, so benchmarks can
-//! measure a scan under realistic round-trip times and AWS throttling. Plain HTTP/1.1,
-//! one request per connection (it asks both sides to close after each exchange).
+//! measure a scan under realistic round-trip times and AWS throttling; and that answers
+//! chosen operations with `AccessDenied`, as a changed IAM policy or a service control
+//! policy would, so tests can deny one call between two scans. Plain HTTP/1.1, one request
+//! per connection (it asks both sides to close after each exchange).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -28,6 +30,10 @@ pub struct ProxyStats {
     pub requests: AtomicU64,
     /// Requests answered with throttling.
     pub throttled: AtomicU64,
+    /// Requests answered with `AccessDenied`.
+    pub denied: AtomicU64,
+    /// Operations (`DescribeDBInstances`) answered with `AccessDenied`.
+    deny: Mutex<Vec<String>>,
 }
 
 /// A running proxy; stops when dropped.
@@ -84,6 +90,68 @@ impl Proxy {
     pub fn throttled(&self) -> u64 {
         self.stats.throttled.load(Ordering::Relaxed)
     }
+
+    /// From now on, answers requests for these operations (`DescribeDBInstances`, in the
+    /// Query protocol's `Action=` or the JSON protocol's `X-Amz-Target`) with HTTP 403
+    /// `AccessDenied`; an empty list allows everything again.
+    pub fn deny(&self, operations: &[&str]) {
+        let mut deny = self
+            .stats
+            .deny
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *deny = operations.iter().map(|o| (*o).to_owned()).collect();
+    }
+
+    /// Requests answered with `AccessDenied` so far.
+    pub fn denied(&self) -> u64 {
+        self.stats.denied.load(Ordering::Relaxed)
+    }
+}
+
+/// The operation a request asks for: `Action=` of a Query-protocol form body, or the
+/// operation of a JSON-protocol `X-Amz-Target` header.
+fn operation_of(request: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(request);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    if let Some(target) = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("x-amz-target")
+            .then(|| v.trim().to_owned())
+    }) {
+        return target.rsplit('.').next().map(str::to_owned);
+    }
+    body.split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .map(str::to_owned)
+}
+
+/// An `AccessDenied` answer in the Query protocol's error format (RDS, EC2's is close
+/// enough for the SDK's error code parsing) or JSON for JSON-protocol services.
+fn denied_response(request: &[u8], operation: &str) -> String {
+    let json = String::from_utf8_lossy(request)
+        .to_ascii_lowercase()
+        .contains("x-amz-target:");
+    let (content_type, body) = if json {
+        (
+            "application/x-amz-json-1.1",
+            format!(
+                "{{\"__type\":\"AccessDeniedException\",\"message\":\"User is not authorized to perform: {operation}\"}}"
+            ),
+        )
+    } else {
+        (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: {operation}</Message></Error><RequestId>posture-test-proxy</RequestId></ErrorResponse>"
+            ),
+        )
+    };
+    format!(
+        "HTTP/1.1 403 Forbidden\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
 }
 
 /// A deterministic "random" decision per request number (SplitMix64), so runs repeat.
@@ -104,6 +172,20 @@ async fn handle(
     let request = read_request(&mut client).await?;
     let n = stats.requests.fetch_add(1, Ordering::Relaxed);
     tokio::time::sleep(s.latency).await;
+    let denied = operation_of(&request).filter(|op| {
+        stats
+            .deny
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(op)
+    });
+    if let Some(op) = denied {
+        stats.denied.fetch_add(1, Ordering::Relaxed);
+        client
+            .write_all(denied_response(&request, &op).as_bytes())
+            .await?;
+        return Ok(());
+    }
     if throttle(n, s.throttle_rate) {
         stats.throttled.fetch_add(1, Ordering::Relaxed);
         let response = format!(
@@ -160,7 +242,17 @@ async fn read_request(client: &mut TcpStream) -> anyhow::Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::throttle;
+    use super::{operation_of, throttle};
+
+    #[test]
+    fn the_operation_is_read_from_the_query_body_or_the_json_target() {
+        let query =
+            b"POST / HTTP/1.1\r\nHost: x\r\n\r\nAction=DescribeDBInstances&Version=2014-10-31";
+        assert_eq!(operation_of(query).as_deref(), Some("DescribeDBInstances"));
+        let json = b"POST / HTTP/1.1\r\nX-Amz-Target: TrentService.ListKeys\r\n\r\n{}";
+        assert_eq!(operation_of(json).as_deref(), Some("ListKeys"));
+        assert_eq!(operation_of(b"GET /b?policy HTTP/1.1\r\n\r\n"), None);
+    }
 
     #[test]
     fn throttling_share_is_close_to_the_rate() {

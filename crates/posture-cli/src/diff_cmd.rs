@@ -61,8 +61,10 @@ pub fn run(config: &Config, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let new_resources = store.resources(&to.id)?;
     let old_findings = store.findings(&from.id)?;
     let new_findings = store.findings(&to.id)?;
-    let scope = drift::Scope::new(&from.accounts, &from.regions, &from.services)
-        .intersect(&drift::Scope::new(&to.accounts, &to.regions, &to.services));
+    // The scope the scan of `to` used: what both covered, less what `to` could not read
+    // and the rules either snapshot left out.
+    let baseline = crate::cli::load_baseline(config)?;
+    let scope = posture_pipeline::stored_scope(&mut store, from, to, &baseline)?;
     let resources = drift::diff_resources(&old_resources, &new_resources, &scope);
     let mut findings = drift::diff_findings(&old_findings, &new_findings, &scope, to.finished_at);
     // Changes that need attention first; states (still failing) last.

@@ -125,11 +125,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let finished_at = Utc::now();
     let accounts = outcome.accounts.clone();
     let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();
-    let excluded: Vec<String> = Service::ALL
-        .iter()
-        .filter(|s| !services.contains(s))
-        .map(|s| s.as_str().to_owned())
-        .collect();
+    let excluded = posture_pipeline::excluded_services(&service_names);
 
     // Evaluation, drift and commit run on the store's thread, one account at a time.
     let evaluating = evaluation_bar();

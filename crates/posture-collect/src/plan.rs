@@ -1,9 +1,6 @@
 //! The scan plan (which regions and services) and the driver that runs every collector
 //! concurrently and streams what they find.
 
-use std::fmt;
-use std::str::FromStr;
-
 use futures::StreamExt;
 use futures::future::join_all;
 use posture_model::resources::{AccountInfo, RegionInfo, account_arn, region_arn};
@@ -15,121 +12,7 @@ use tokio::sync::mpsc;
 use crate::Clients;
 use crate::services;
 
-/// A service Posture collects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Service {
-    /// Amazon S3 (and the S3 Control account setting).
-    S3,
-    /// Amazon RDS.
-    Rds,
-    /// AWS IAM.
-    Iam,
-    /// Amazon EC2, VPC and EBS.
-    Ec2,
-    /// AWS KMS.
-    Kms,
-    /// AWS CloudTrail.
-    CloudTrail,
-    /// Amazon EFS.
-    Efs,
-    /// AWS Backup.
-    Backup,
-    /// Amazon CloudWatch: log groups, metric filters, alarms and the SNS topics they notify.
-    CloudWatch,
-    /// Elastic Load Balancing (Classic, Application and Network Load Balancers).
-    Elb,
-    /// AWS Certificate Manager.
-    Acm,
-    /// Amazon GuardDuty.
-    GuardDuty,
-    /// AWS Config.
-    Config,
-    /// AWS Secrets Manager.
-    SecretsManager,
-    /// IAM Access Analyzer.
-    AccessAnalyzer,
-    /// AWS Security Hub.
-    SecurityHub,
-    /// EC2 Auto Scaling launch configurations.
-    AutoScaling,
-    /// AWS Systems Manager (managed instances and their compliance).
-    Ssm,
-    /// Amazon Macie (sensitive data discovery over S3).
-    Macie,
-}
-
-impl Service {
-    /// Every service, in collection order.
-    pub const ALL: [Service; 19] = [
-        Service::Iam,
-        Service::S3,
-        Service::Ec2,
-        Service::Rds,
-        Service::Kms,
-        Service::CloudTrail,
-        Service::Efs,
-        Service::Backup,
-        Service::CloudWatch,
-        Service::Elb,
-        Service::Acm,
-        Service::GuardDuty,
-        Service::Config,
-        Service::SecretsManager,
-        Service::AccessAnalyzer,
-        Service::SecurityHub,
-        Service::AutoScaling,
-        Service::Ssm,
-        Service::Macie,
-    ];
-
-    /// The lowercase service name (`s3`, `cloudtrail`, `elb`, ...) used in configuration,
-    /// coverage records and [`ResourceKind::service`](posture_model::ResourceKind::service).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Service::S3 => "s3",
-            Service::Rds => "rds",
-            Service::Iam => "iam",
-            Service::Ec2 => "ec2",
-            Service::Kms => "kms",
-            Service::CloudTrail => "cloudtrail",
-            Service::Efs => "efs",
-            Service::Backup => "backup",
-            Service::CloudWatch => "cloudwatch",
-            Service::Elb => "elb",
-            Service::Acm => "acm",
-            Service::GuardDuty => "guardduty",
-            Service::Config => "config",
-            Service::SecretsManager => "secretsmanager",
-            Service::AccessAnalyzer => "accessanalyzer",
-            Service::SecurityHub => "securityhub",
-            Service::AutoScaling => "autoscaling",
-            Service::Ssm => "ssm",
-            Service::Macie => "macie",
-        }
-    }
-}
-
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Service {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Service::ALL
-            .into_iter()
-            .find(|svc| svc.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let names: Vec<&str> = Service::ALL.iter().map(|svc| svc.as_str()).collect();
-                format!(
-                    "unknown service {s:?}: expected one of {}",
-                    names.join(", ")
-                )
-            })
-    }
-}
+pub use posture_model::Service;
 
 /// Which accounts to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,7 @@ pub use finding::{AppliedWaiver, Citation, Evidence, Finding, ResourceRef, Sever
 pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
 pub use observed::{NOT_RECORDED_OPERATION, Observed, Unavailable, UnavailableKind};
 pub use resources::{Resource, ResourceBody, ResourceKind, Tags};
+pub use services::Service;
 pub use snapshot::{
     ACCOUNT_UNREACHABLE_OPERATION, CollectionRecord, Coverage, CoverageSummary, Gap, SnapshotMeta,
 };

@@ -13,15 +13,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use posture_check::{
-    AccountCoverage, Collections, Evaluator, ExpiredWaiver, Foreign, Loaded, Settings, StaleWaiver,
-    Want,
+    AccountCoverage, Baseline, Collections, Evaluator, ExpiredWaiver, Foreign, Loaded, Settings,
+    StaleWaiver, Want,
 };
 use posture_drift as drift;
 use posture_model::{
-    AccountId, AccountScan, Finding, Region, Severity, SnapshotMeta, Status, Unread,
+    AccountId, AccountScan, Finding, Gap, Region, Service, Severity, SnapshotMeta, Status, Unread,
     unread_evidence,
 };
-use posture_store::{DriftEvent, SnapshotWriter, StoreError};
+use posture_store::{DriftEvent, SnapshotWriter, Store, StoreError, for_each_page};
 use serde::Serialize;
 
 /// What the evaluation needs besides the staged resources and coverage records.
@@ -166,19 +166,7 @@ pub fn evaluate(
     let mut evaluator = Evaluator::new(job.settings).excluding(job.excluded.iter().cloned());
     // Rules omitted because they read a left-out service: their findings are not reported,
     // so their earlier ones are out of the comparison, not resolved.
-    let omitted: BTreeSet<String> = job
-        .settings
-        .baseline
-        .rules
-        .iter()
-        .map(|r| r.rule.meta())
-        .filter(|m| {
-            m.input_services()
-                .iter()
-                .any(|s| job.excluded.iter().any(|e| e == s))
-        })
-        .map(|m| m.id.to_owned())
-        .collect();
+    let omitted = omitted_rules(job.settings.baseline, job.excluded);
     writer.omit_rules(omitted.iter().cloned());
     let scope = job.previous.map(|prev| {
         drift::Scope::new(&prev.accounts, &prev.regions, &prev.services)
@@ -258,6 +246,78 @@ pub fn evaluate(
         accounts: total,
         foreign_resources: foreign.len(),
     })
+}
+
+/// The rules of `baseline` a scan omits because they read a service in `excluded`.
+pub fn omitted_rules(baseline: &Baseline, excluded: &[String]) -> BTreeSet<String> {
+    baseline
+        .rules
+        .iter()
+        .map(|r| r.rule.meta())
+        .filter(|m| {
+            m.input_services()
+                .iter()
+                .any(|s| excluded.iter().any(|e| e == s))
+        })
+        .map(|m| m.id.to_owned())
+        .collect()
+}
+
+/// The services a snapshot did not scan (every [`Service`] not in its list).
+pub fn excluded_services(snapshot_services: &[String]) -> Vec<String> {
+    Service::ALL
+        .iter()
+        .map(|s| s.as_str().to_owned())
+        .filter(|s| !snapshot_services.contains(s))
+        .collect()
+}
+
+/// The drift scope between two stored snapshots, as the scan of `to` computed it: what
+/// both covered, less what `to` could not read in each account (from its stored coverage
+/// record, with the same [`Unread`] the scan used) and the rules either left out. `posture
+/// diff` reads it, so that it agrees with the drift the scan recorded.
+pub fn stored_scope(
+    store: &mut Store,
+    from: &SnapshotMeta,
+    to: &SnapshotMeta,
+    baseline: &Baseline,
+) -> Result<drift::Scope, StoreError> {
+    let mut collected: BTreeMap<AccountId, Vec<(Region, String)>> = BTreeMap::new();
+    for_each_page(
+        |after| store.collections_page(&to.id, after, 1000),
+        |c| {
+            collected
+                .entry(c.account)
+                .or_default()
+                .push((c.region, c.service));
+            Ok(())
+        },
+    )?;
+    let mut gaps: BTreeMap<AccountId, Vec<Gap>> = BTreeMap::new();
+    for_each_page(
+        |after| store.gaps_page(&to.id, after, 1000),
+        |g| {
+            if g.resource.is_none() {
+                gaps.entry(g.account.clone()).or_default().push(g);
+            }
+            Ok(())
+        },
+    )?;
+    let mut excluded = excluded_services(&from.services);
+    excluded.extend(excluded_services(&to.services));
+    let mut scope = drift::Scope::new(&from.accounts, &from.regions, &from.services)
+        .intersect(&drift::Scope::new(&to.accounts, &to.regions, &to.services))
+        .without_rules(omitted_rules(baseline, &excluded));
+    for account in &to.accounts {
+        let unread = Unread::of_account(&AccountScan {
+            regions: &to.regions,
+            services: &to.services,
+            collected: collected.get(account).map_or(&[], Vec::as_slice),
+            gaps: gaps.get(account).map_or(&[], Vec::as_slice),
+        });
+        scope = scope.with_unread(account.clone(), unread);
+    }
+    Ok(scope)
 }
 
 /// Carries the previous findings of resources this scan could not read into `findings` as
