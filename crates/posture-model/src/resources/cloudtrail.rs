@@ -48,7 +48,7 @@ pub struct TrailStatus {
 }
 
 /// A trail's event selectors, in either the basic or the advanced form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrailSelectors {
     /// Basic selectors.
     pub basic: Vec<BasicEventSelector>,
@@ -67,34 +67,141 @@ pub struct BasicEventSelector {
     pub data_resources: Vec<(String, Vec<String>)>,
 }
 
-/// An advanced event selector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An advanced event selector: its field selectors all hold (AND) for an event it logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdvancedEventSelector {
     /// Name.
     pub name: Option<String>,
-    /// Field selectors as (field, equals values).
-    pub fields: Vec<(String, Vec<String>)>,
+    /// Field selectors (`eventCategory`, `readOnly`, `resources.ARN`, ...).
+    pub fields: FieldSelectors,
 }
 
-impl TrailSelectors {
-    /// Whether the selectors record both read and write management events.
-    pub fn records_all_management_events(&self) -> bool {
-        if self.basic.is_empty() && self.advanced.is_empty() {
-            // CloudTrail's default for a trail with no selectors: all management events.
-            return true;
+/// The field selectors of an advanced event selector.
+///
+/// Collected whole as [`FieldSelector`]s, or, as collectors before operators were recorded
+/// built them (and as their stored bodies hold them), as `(field, Equals values)` pairs
+/// whose other operators are not recorded: `FromIterator<(String, Vec<String>)>` builds
+/// that form, so such a collector keeps compiling and its answer keeps loading.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FieldSelectors(pub Vec<FieldSelector>);
+
+impl FieldSelectors {
+    /// The field selectors, in the order AWS returned them.
+    pub fn iter(&self) -> std::slice::Iter<'_, FieldSelector> {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<FieldSelector> for FieldSelectors {
+    fn from_iter<I: IntoIterator<Item = FieldSelector>>(iter: I) -> Self {
+        FieldSelectors(iter.into_iter().collect())
+    }
+}
+
+impl FromIterator<(String, Vec<String>)> for FieldSelectors {
+    /// `(field, Equals values)` pairs: the other operators are not recorded.
+    fn from_iter<I: IntoIterator<Item = (String, Vec<String>)>>(iter: I) -> Self {
+        FieldSelectors(
+            iter.into_iter()
+                .map(|(field, equals)| FieldSelector {
+                    field,
+                    equals,
+                    others: Observed::not_recorded(),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// One field selector: which values of one field of the event record it admits.
+///
+/// Stored as an object with every operator, or, when only `Equals` was recorded, as the
+/// `[field, equals]` pair earlier versions wrote (so their bodies load, and hash, as before).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredFieldSelector", into = "StoredFieldSelector")]
+pub struct FieldSelector {
+    /// The field (`eventCategory`, `eventSource`, `readOnly`, `resources.type`,
+    /// `resources.ARN`, `eventName`, ...).
+    pub field: String,
+    /// `Equals` values.
+    pub equals: Vec<String>,
+    /// The other operators; not recorded by collectors that kept only `Equals` (then
+    /// stored as the pair form).
+    pub others: Observed<FieldOperators>,
+}
+
+/// The operators of a field selector other than `Equals`, as AWS returns them (each empty
+/// when not used).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldOperators {
+    /// `StartsWith` values.
+    #[serde(default)]
+    pub starts_with: Vec<String>,
+    /// `EndsWith` values.
+    #[serde(default)]
+    pub ends_with: Vec<String>,
+    /// `NotEquals` values.
+    #[serde(default)]
+    pub not_equals: Vec<String>,
+    /// `NotStartsWith` values.
+    #[serde(default)]
+    pub not_starts_with: Vec<String>,
+    /// `NotEndsWith` values.
+    #[serde(default)]
+    pub not_ends_with: Vec<String>,
+}
+
+/// The stored forms of a [`FieldSelector`]. The pair comes first: an object never reads
+/// as a pair, but a pair would read as an object with defaults.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum StoredFieldSelector {
+    /// `[field, equals]`: only `Equals` recorded.
+    EqualsOnly(String, Vec<String>),
+    /// Every operator.
+    Whole {
+        field: String,
+        #[serde(default)]
+        equals: Vec<String>,
+        #[serde(flatten)]
+        others: FieldOperators,
+    },
+}
+
+impl From<StoredFieldSelector> for FieldSelector {
+    fn from(s: StoredFieldSelector) -> Self {
+        match s {
+            StoredFieldSelector::EqualsOnly(field, equals) => FieldSelector {
+                field,
+                equals,
+                others: Observed::not_recorded(),
+            },
+            StoredFieldSelector::Whole {
+                field,
+                equals,
+                others,
+            } => FieldSelector {
+                field,
+                equals,
+                others: Observed::Collected(others),
+            },
         }
-        let basic = self
-            .basic
-            .iter()
-            .any(|s| s.include_management_events && s.read_write_type == "All");
-        let advanced = self.advanced.iter().any(|s| {
-            let is_mgmt = s
-                .fields
-                .iter()
-                .any(|(f, v)| f == "eventCategory" && v.iter().any(|x| x == "Management"));
-            let read_only_limited = s.fields.iter().any(|(f, _)| f == "readOnly");
-            is_mgmt && !read_only_limited
-        });
-        basic || advanced
+    }
+}
+
+impl From<FieldSelector> for StoredFieldSelector {
+    fn from(s: FieldSelector) -> Self {
+        match s.others {
+            Observed::Collected(others) => StoredFieldSelector::Whole {
+                field: s.field,
+                equals: s.equals,
+                others,
+            },
+            // Only `Equals` is known: the pair form says exactly that.
+            Observed::Absent | Observed::Unavailable(_) => {
+                StoredFieldSelector::EqualsOnly(s.field, s.equals)
+            }
+        }
     }
 }

@@ -102,3 +102,66 @@ fn iam_role_of_the_previous_version_loads() {
     };
     assert_eq!(r.permissions_boundary, None);
 }
+
+#[test]
+fn advanced_selector_fields_of_the_previous_version_load_with_only_equals_recorded() {
+    let ResourceBody::Trail(t) = load(
+        "aws_cloudtrail_trail",
+        r#"{"name": "t", "home_region": "us-east-1", "is_multi_region": true,
+            "is_organization_trail": false, "log_file_validation_enabled": true,
+            "kms_key_id": null, "s3_bucket_name": "logs",
+            "cloudwatch_logs_log_group_arn": null, "status": {"state": "absent"},
+            "selectors": {"state": "collected", "value": {"basic": [], "advanced": [
+                {"name": "mgmt", "fields": [["eventCategory", ["Management"]],
+                                            ["eventSource", []]]}]}}}"#,
+    ) else {
+        panic!("not a trail")
+    };
+    let Observed::Collected(s) = &t.selectors else {
+        panic!("selectors not collected: {:?}", t.selectors)
+    };
+    let fields: Vec<_> = s.advanced[0].fields.iter().collect();
+    assert_eq!(fields[0].field, "eventCategory");
+    assert_eq!(fields[0].equals, vec!["Management".to_owned()]);
+    not_recorded(&fields[0].others);
+    assert_eq!(fields[1].field, "eventSource");
+    assert!(fields[1].equals.is_empty());
+    not_recorded(&fields[1].others);
+    // Written back in the pair form, so the stored body (and its hash) is unchanged.
+    assert_eq!(
+        serde_json::to_value(&s.advanced[0].fields).expect("serialises"),
+        serde_json::json!([["eventCategory", ["Management"]], ["eventSource", []]])
+    );
+}
+
+#[test]
+fn whole_field_selectors_round_trip() {
+    let fields: FieldSelectors = [FieldSelector {
+        field: "eventSource".into(),
+        equals: vec![],
+        others: Observed::Collected(FieldOperators {
+            not_equals: vec!["kms.amazonaws.com".into()],
+            ..Default::default()
+        }),
+    }]
+    .into_iter()
+    .collect();
+    let text = serde_json::to_string(&fields).expect("serialises");
+    assert_eq!(
+        text,
+        r#"[{"field":"eventSource","equals":[],"starts_with":[],"ends_with":[],"not_equals":["kms.amazonaws.com"],"not_starts_with":[],"not_ends_with":[]}]"#
+    );
+    let back: FieldSelectors = serde_json::from_str(&text).expect("loads");
+    assert_eq!(back, fields);
+    // An object with only some operators loads with the rest empty.
+    let sparse: FieldSelectors =
+        serde_json::from_str(r#"[{"field":"resources.ARN","starts_with":["arn:aws:s3:::b/"]}]"#)
+            .expect("loads");
+    let f = sparse.iter().next().expect("one selector");
+    assert!(f.equals.is_empty());
+    let Observed::Collected(o) = &f.others else {
+        panic!("operators recorded")
+    };
+    assert_eq!(o.starts_with, vec!["arn:aws:s3:::b/".to_owned()]);
+    assert!(o.not_equals.is_empty());
+}

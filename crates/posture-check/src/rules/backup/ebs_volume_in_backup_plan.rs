@@ -29,6 +29,8 @@ static META: RuleMeta = RuleMeta {
                   resource type EBS, or a tag such as backup=daily), or CreateBackupSelection.",
     api_calls: &[
         "ec2:DescribeVolumes",
+        // The volume's instance, which a plan may assign instead of the volume.
+        "ec2:DescribeInstances",
         "backup:ListBackupPlans",
         "backup:ListBackupSelections",
         "backup:GetBackupSelection",
@@ -166,6 +168,41 @@ mod tests {
             "{}",
             o.reason
         );
+    }
+
+    /// The rule reads the instance inventory to find the volume's instance: a failed
+    /// `DescribeInstances` hides the instance a plan assigns, so the volume is `Error`, not
+    /// "not in any plan" (regression: `ec2:DescribeInstances` was not in `api_calls`, so the
+    /// volume failed).
+    #[test]
+    fn error_when_describe_instances_failed() {
+        let p = plan_resource(plan(
+            "ec2",
+            vec![selection(&["arn:aws:ec2:*:*:instance/*"])],
+        ));
+        let v = volume_resource(true);
+        let arn = v.arn.as_str().to_owned();
+        let f = crate::rules::ec2::fixtures::evaluate_with_gap(
+            "ebs_volume_in_backup_plan",
+            &[v, p],
+            "ec2:DescribeInstances",
+            &arn,
+        );
+        assert_eq!(f.status, Status::Error, "{f:?}");
+        assert!(f.reason.contains("ec2:DescribeInstances"), "{}", f.reason);
+    }
+
+    #[test]
+    fn declares_every_call_it_reads() {
+        for call in [
+            "ec2:DescribeVolumes",
+            "ec2:DescribeInstances",
+            "backup:ListBackupPlans",
+            "backup:ListBackupSelections",
+            "backup:GetBackupSelection",
+        ] {
+            assert!(META.api_calls.contains(&call), "{call} is not declared");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! account, as for the S3 data-event rules. No selectors record management events only.
 
 use posture_model::resources::Trail;
-use posture_model::{Observed, Resource, ResourceKind, Severity};
+use posture_model::{Resource, ResourceKind, Severity};
 
 use super::trails::{self, Known};
 use crate::{Ctx, Outcome, Rule, RuleMeta};
@@ -42,29 +42,7 @@ const BEDROCK: &str = "AWS::Bedrock::";
 
 /// Whether the trail's selectors record some Bedrock data events.
 fn records_bedrock(trail: &Trail) -> Known<'_> {
-    if let Observed::Absent = trail.selectors {
-        return Known::No;
-    }
-    trails::known(&trail.selectors, |s| {
-        s.is_some_and(|s| {
-            let basic = s.basic.iter().any(|b| {
-                b.data_resources
-                    .iter()
-                    .any(|(ty, _)| ty.starts_with(BEDROCK))
-            });
-            let advanced = s.advanced.iter().any(|a| {
-                let data = a
-                    .fields
-                    .iter()
-                    .any(|(f, v)| f == "eventCategory" && v.iter().any(|x| x == "Data"));
-                let bedrock = a.fields.iter().any(|(f, v)| {
-                    f == "resources.type" && v.iter().any(|x| x.starts_with(BEDROCK))
-                });
-                data && bedrock
-            });
-            basic || advanced
-        })
-    })
+    super::selectors::logs_some_data_events(trail, |ty| ty.starts_with(BEDROCK))
 }
 
 impl Rule for CloudtrailBedrockDataEvents {
@@ -86,6 +64,7 @@ impl Rule for CloudtrailBedrockDataEvents {
 
 #[cfg(test)]
 mod tests {
+    use posture_model::Observed;
     use posture_model::Status;
     use posture_model::resources::{AdvancedEventSelector, TrailSelectors};
 
@@ -100,10 +79,12 @@ mod tests {
             basic: vec![],
             advanced: vec![AdvancedEventSelector {
                 name: Some("bedrock".into()),
-                fields: vec![
-                    ("eventCategory".into(), vec![category.into()]),
-                    ("resources.type".into(), vec![ty.into()]),
-                ],
+                fields: [
+                    ("eventCategory".to_owned(), vec![category.to_owned()]),
+                    ("resources.type".to_owned(), vec![ty.to_owned()]),
+                ]
+                .into_iter()
+                .collect(),
             }],
         });
         trail_resource(t)

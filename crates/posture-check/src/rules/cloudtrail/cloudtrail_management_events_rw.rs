@@ -3,7 +3,8 @@
 
 use posture_model::{Resource, ResourceBody, ResourceKind, Severity};
 
-use super::trails::{Known, all_management_events};
+use super::selectors::management_events;
+use super::trails::Known;
 use crate::{Ctx, Outcome, Rule, RuleMeta};
 
 /// See the module docs.
@@ -22,8 +23,9 @@ static META: RuleMeta = RuleMeta {
                 164.308(a)(1)(ii)(D)).",
     remediation: "Set the trail's event selectors to include management events with \
                   ReadWriteType=All (PutEventSelectors), or use an advanced selector on \
-                  eventCategory=Management without a readOnly field.",
-    api_calls: &["cloudtrail:DescribeTrails"],
+                  eventCategory=Management without a readOnly field and without excluding \
+                  event sources (eventSource NotEquals kms.amazonaws.com, say).",
+    api_calls: &["cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"],
     params: &[],
 };
 
@@ -36,10 +38,17 @@ impl Rule for CloudtrailManagementEventsRw {
         let ResourceBody::Trail(trail) = &subject.body else {
             return Outcome::not_applicable("not a CloudTrail trail");
         };
-        let outcome = match all_management_events(trail) {
+        let m = management_events(trail);
+        let excluded = m.excluded_sources();
+        let outcome = match m.all() {
             Known::Yes => Outcome::pass(format!(
-                "trail {} records read and write management events",
+                "trail {} records read and write management events of every source",
                 trail.name
+            )),
+            Known::No if !excluded.is_empty() => Outcome::fail(format!(
+                "trail {} does not record the management events of {}",
+                trail.name,
+                excluded.join(", ")
             )),
             Known::No => Outcome::fail(format!(
                 "trail {} does not record both read and write management events",
@@ -52,6 +61,9 @@ impl Rule for CloudtrailManagementEventsRw {
         };
         outcome
             .with("trail", &trail.name)
+            .with("read_events", m.read.evidence())
+            .with("write_events", m.write.evidence())
+            .with("excluded_sources", excluded)
             .with("event_selectors", trail.selectors.get().ok().flatten())
     }
 }
@@ -130,15 +142,61 @@ mod tests {
             basic: vec![],
             advanced: vec![AdvancedEventSelector {
                 name: Some("writes".into()),
-                fields: vec![
-                    ("eventCategory".into(), vec!["Management".into()]),
-                    ("readOnly".into(), vec!["false".into()]),
-                ],
+                fields: [
+                    ("eventCategory".to_owned(), vec!["Management".to_owned()]),
+                    ("readOnly".to_owned(), vec!["false".to_owned()]),
+                ]
+                .into_iter()
+                .collect(),
             }],
         });
         expect(
             run(&CloudtrailManagementEventsRw, &trail_resource(t), &[]),
             Status::Fail,
+        );
+    }
+
+    /// Regression (issue 12): `eventSource NotEquals kms.amazonaws.com` counted as every
+    /// management event, because only `Equals` was read.
+    #[test]
+    fn fail_when_an_advanced_selector_excludes_kms() {
+        use posture_model::resources::{FieldOperators, FieldSelector};
+        let mut t = trail("main");
+        t.selectors = Observed::Collected(TrailSelectors {
+            basic: vec![],
+            advanced: vec![AdvancedEventSelector {
+                name: Some("no-kms".into()),
+                fields: [
+                    FieldSelector {
+                        field: "eventCategory".into(),
+                        equals: vec!["Management".into()],
+                        others: Observed::Collected(FieldOperators::default()),
+                    },
+                    FieldSelector {
+                        field: "eventSource".into(),
+                        equals: vec![],
+                        others: Observed::Collected(FieldOperators {
+                            not_equals: vec!["kms.amazonaws.com".into()],
+                            ..Default::default()
+                        }),
+                    },
+                ]
+                .into_iter()
+                .collect(),
+            }],
+        });
+        let o = expect(
+            run(&CloudtrailManagementEventsRw, &trail_resource(t), &[]),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("kms.amazonaws.com"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["excluded_sources"],
+            serde_json::json!(["kms.amazonaws.com"])
+        );
+        assert_eq!(
+            o.evidence["read_events"],
+            serde_json::json!({"all_except": ["kms.amazonaws.com"]})
         );
     }
 

@@ -1,9 +1,12 @@
-//! `cloudtrail_s3_data_events_write`: some logging trail in the account records S3
-//! object-level write data events for all buckets.
+//! `cloudtrail_s3_data_events_write`: every S3 bucket of the account has a logging trail
+//! that covers the bucket's region and records S3 object-level write data events for all
+//! its objects.
 //!
-//! See [`super::trails::s3_data_events`] for which selectors count. A trail whose status
-//! or selectors could not be collected makes the result `Error` unless another trail
-//! passes.
+//! A trail that is neither multi-region nor an organization trail covers only its home
+//! region. See [`super::selectors::logs_s3_objects`] for which selectors count and
+//! [`super::trails::s3_data_events_outcome`] for the decision. A trail whose status or
+//! selectors could not be collected makes a bucket it might cover `Error` unless another
+//! trail covers it.
 
 use posture_model::{Resource, ResourceKind, Severity};
 
@@ -29,6 +32,7 @@ static META: RuleMeta = RuleMeta {
                   All or WriteOnly, or an advanced selector with eventCategory=Data and \
                   resources.type=AWS::S3::Object (no readOnly field, or readOnly=false).",
     api_calls: &[
+        "s3:ListBuckets",
         "cloudtrail:DescribeTrails",
         "cloudtrail:GetTrailStatus",
         "cloudtrail:GetEventSelectors",

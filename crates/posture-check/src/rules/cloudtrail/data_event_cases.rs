@@ -71,14 +71,27 @@ fn advanced(read_only: Option<&str>) -> Trail {
         basic: vec![],
         advanced: vec![AdvancedEventSelector {
             name: Some("s3".into()),
-            fields,
+            fields: fields.into_iter().collect(),
         }],
     });
     t
 }
 
+/// A bucket of the fixture account in `region`.
+fn bucket_in(name: &str, region: &str) -> Resource {
+    let mut r = bucket_resource(bucket(name));
+    r.region = posture_model::Region::new(region).expect("valid region");
+    r
+}
+
+/// The rule over `trails` and one bucket, `phi`, in the trails' home region (us-east-1).
 fn check(rule: &dyn Rule, trails: Vec<Trail>) -> Outcome {
-    let others: Vec<Resource> = trails.into_iter().map(trail_resource).collect();
+    check_buckets(rule, trails, vec![bucket_in("phi", "us-east-1")])
+}
+
+fn check_buckets(rule: &dyn Rule, trails: Vec<Trail>, buckets: Vec<Resource>) -> Outcome {
+    let mut others: Vec<Resource> = trails.into_iter().map(trail_resource).collect();
+    others.extend(buckets);
     run(rule, &account_subject(), &others)
 }
 
@@ -88,20 +101,42 @@ pub(crate) fn pass(rule: &dyn Rule, d: &Direction) {
         check(rule, vec![basic(d.basic, &["arn:aws:s3"])]),
         Status::Pass,
     );
-    assert_eq!(o.evidence["compliant_trail"], "data");
+    assert_eq!(o.evidence["buckets"][0]["bucket"], "phi");
+    assert_eq!(o.evidence["buckets"][0]["logged_by"], "data");
+    assert_eq!(o.evidence["uncovered_buckets"], serde_json::json!([]));
     expect(
         check(rule, vec![basic("All", &["arn:aws:s3:::"])]),
         Status::Pass,
     );
+    // The bucket itself, by name.
+    expect(
+        check(rule, vec![basic("All", &["arn:aws:s3:::phi/"])]),
+        Status::Pass,
+    );
     expect(check(rule, vec![advanced(None)]), Status::Pass);
     expect(check(rule, vec![advanced(Some(d.read_only))]), Status::Pass);
+    // A multi-region trail covers a bucket in another region.
+    let mut multi = advanced(None);
+    multi.is_multi_region = true;
+    let o = expect(
+        check_buckets(rule, vec![multi], vec![bucket_in("west", "us-west-2")]),
+        Status::Pass,
+    );
+    assert_eq!(o.evidence["buckets"][0]["region"], "us-west-2");
 }
 
-/// Management events only, the other direction, one bucket, a stopped trail and no trail
-/// at all fail.
+/// Management events only, the other direction, another bucket, a stopped trail, no trail
+/// at all, and a single-region trail for a bucket in another region fail.
 pub(crate) fn fail(rule: &dyn Rule, d: &Direction) {
     let o = expect(check(rule, vec![trail("main")]), Status::Fail);
-    assert_eq!(o.evidence["compliant_trail"], serde_json::Value::Null);
+    assert_eq!(
+        o.evidence["uncovered_buckets"],
+        serde_json::json!(["phi (us-east-1)"])
+    );
+    assert_eq!(
+        o.evidence["buckets"][0]["logged_by"],
+        serde_json::Value::Null
+    );
     expect(
         check(rule, vec![basic(d.other_basic, &["arn:aws:s3"])]),
         Status::Fail,
@@ -111,7 +146,7 @@ pub(crate) fn fail(rule: &dyn Rule, d: &Direction) {
         Status::Fail,
     );
     expect(
-        check(rule, vec![basic("All", &["arn:aws:s3:::phi/"])]),
+        check(rule, vec![basic("All", &["arn:aws:s3:::other/"])]),
         Status::Fail,
     );
     let mut stopped = basic("All", &["arn:aws:s3"]);
@@ -123,23 +158,52 @@ pub(crate) fn fail(rule: &dyn Rule, d: &Direction) {
     expect(check(rule, vec![stopped]), Status::Fail);
     let o = expect(check(rule, vec![]), Status::Fail);
     assert!(o.reason.contains("no CloudTrail trail"), "{}", o.reason);
+    // Regression (issue 12): a single-region trail logs data events of its home region
+    // only, so a bucket in us-west-2 is not covered by a us-east-1 trail.
+    let o = expect(
+        check_buckets(
+            rule,
+            vec![advanced(None)],
+            vec![
+                bucket_in("phi", "us-east-1"),
+                bucket_in("west", "us-west-2"),
+            ],
+        ),
+        Status::Fail,
+    );
+    assert_eq!(
+        o.evidence["uncovered_buckets"],
+        serde_json::json!(["west (us-west-2)"])
+    );
+    assert_eq!(o.evidence["buckets"][0]["logged_by"], "data");
+    assert!(
+        o.reason.contains("1 of the account's 2 bucket(s)"),
+        "{}",
+        o.reason
+    );
 }
 
 /// Unreadable selectors are an error unless another trail passes; so is a failed
-/// DescribeTrails.
+/// DescribeTrails. Without buckets the rule does not apply.
 pub(crate) fn error(rule: &dyn Rule) {
     let mut t = trail("main");
     t.selectors = denied("cloudtrail:GetEventSelectors");
     let o = expect(check(rule, vec![t.clone()]), Status::Error);
     assert!(o.reason.contains("trail main"), "{}", o.reason);
+    assert_eq!(o.evidence["buckets"][0]["unknown_trail"], "main");
     expect(check(rule, vec![t, advanced(None)]), Status::Pass);
     let f = finding_with_describe_gap(
         rule,
-        &[account_subject()],
+        &[account_subject(), bucket_in("phi", "us-east-1")],
         "us-east-1",
         "arn:aws:iam::111122223333:root",
     );
     assert_eq!(f.status, Status::Error, "{f:?}");
+    let o = expect(
+        check_buckets(rule, vec![advanced(None)], vec![]),
+        Status::NotApplicable,
+    );
+    assert!(o.reason.contains("no S3 buckets"), "{}", o.reason);
 }
 
 /// The subject is the account.

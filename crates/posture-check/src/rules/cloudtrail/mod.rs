@@ -17,6 +17,7 @@ mod cloudtrail_s3_data_events_write;
 mod cloudtrail_trail_logging_in_region;
 #[cfg(test)]
 mod data_event_cases;
+pub(crate) mod selectors;
 
 /// The CLOUDTRAIL rules.
 pub const RULES: &[&dyn Rule] = &[
@@ -39,7 +40,7 @@ pub const RULES: &[&dyn Rule] = &[
 pub(crate) mod trails {
     use posture_model::resources::Trail;
     use posture_model::{
-        AccountId, Gap, Observed, Resource, ResourceBody, ResourceKind, Unavailable,
+        AccountId, Gap, Observed, Region, Resource, ResourceBody, ResourceKind, Unavailable,
     };
     use serde_json::{Value, json};
 
@@ -109,7 +110,7 @@ pub(crate) mod trails {
     }
 
     impl<'a> Known<'a> {
-        fn from_bool(b: bool) -> Self {
+        pub(crate) fn from_bool(b: bool) -> Self {
             if b { Known::Yes } else { Known::No }
         }
 
@@ -141,14 +142,10 @@ pub(crate) mod trails {
         }
     }
 
-    /// Whether the trail records all read and write management events
-    /// (`GetEventSelectors`). No selectors is CloudTrail's default: all management events.
+    /// Whether the trail records every read and write management event of every source
+    /// (see [`super::selectors`]).
     pub(crate) fn all_management_events(trail: &Trail) -> Known<'_> {
-        match &trail.selectors {
-            Observed::Collected(s) => Known::from_bool(s.records_all_management_events()),
-            Observed::Absent => Known::Yes,
-            Observed::Unavailable(u) => Known::Unknown(u),
-        }
+        super::selectors::management_events(trail).all()
     }
 
     /// Which half of S3 object-level data events a rule asks about.
@@ -170,61 +167,11 @@ pub(crate) mod trails {
         }
     }
 
-    /// Whether the trail's selectors record S3 object-level `events` for every bucket: a
-    /// basic selector with data resource `AWS::S3::Object` on `arn:aws:s3` (or
-    /// `arn:aws:s3:::`) and a `ReadWriteType` that includes them, or an advanced selector on
-    /// `eventCategory` `Data` and `resources.type` `AWS::S3::Object` whose `readOnly`, if
-    /// any, includes them and with no other field (which would narrow it to some buckets
-    /// or events). No selectors records management events only.
-    pub(crate) fn s3_data_events(trail: &Trail, events: S3Events) -> Known<'_> {
-        let selectors = match &trail.selectors {
-            Observed::Collected(s) => s,
-            Observed::Absent => return Known::No,
-            Observed::Unavailable(u) => return Known::Unknown(u),
-        };
-        let rw_ok = |t: &str| match events {
-            S3Events::Read => t == "All" || t == "ReadOnly",
-            S3Events::Write => t == "All" || t == "WriteOnly",
-        };
-        let basic = selectors.basic.iter().any(|s| {
-            rw_ok(&s.read_write_type)
-                && s.data_resources.iter().any(|(ty, values)| {
-                    ty == "AWS::S3::Object"
-                        && values
-                            .iter()
-                            .any(|v| v == "arn:aws:s3" || v == "arn:aws:s3:::")
-                })
-        });
-        let advanced = selectors.advanced.iter().any(|s| {
-            let has = |field: &str, value: &str| {
-                s.fields
-                    .iter()
-                    .any(|(f, v)| f == field && v.iter().any(|x| x == value))
-            };
-            let read_only_ok = s
-                .fields
-                .iter()
-                .filter(|(f, _)| f == "readOnly")
-                .all(|(_, v)| {
-                    let wanted = match events {
-                        S3Events::Read => "true",
-                        S3Events::Write => "false",
-                    };
-                    v.iter().any(|x| x == wanted)
-                });
-            let narrowed = s.fields.iter().any(|(f, _)| {
-                !matches!(f.as_str(), "eventCategory" | "resources.type" | "readOnly")
-            });
-            has("eventCategory", "Data")
-                && has("resources.type", "AWS::S3::Object")
-                && read_only_ok
-                && !narrowed
-        });
-        Known::from_bool(basic || advanced)
-    }
-
-    /// The outcome of "some logging trail in `subject`'s account records S3 object-level
-    /// `events` for every bucket" (subject: the account).
+    /// The outcome of "every S3 bucket of `subject`'s account has a logging trail that
+    /// covers the bucket's region and records S3 object-level `events` for all its objects"
+    /// (subject: the account). A trail that is neither multi-region nor an organization
+    /// trail covers only its home region; which selectors count is
+    /// [`super::selectors::logs_s3_objects`]. An account with no buckets is not applicable.
     pub(crate) fn s3_data_events_outcome(
         subject: &Resource,
         ctx: &Ctx<'_>,
@@ -235,53 +182,91 @@ pub(crate) mod trails {
         };
         let word = events.word();
         let all = in_account(ctx, &subject.account);
-        let considered: Vec<Value> = all
+        let considered: Vec<Value> = all.iter().map(|(r, t)| summary(r, t)).collect();
+        if let Err(o) = ctx.require_collected(subject, &Region::global(), "s3") {
+            return o.with("trails", considered);
+        }
+        let mut buckets: Vec<(&str, &Region)> = ctx
+            .index
+            .in_account(ResourceKind::S3Bucket, &subject.account)
             .iter()
-            .map(|(r, t)| {
-                let mut v = summary(r, t);
-                v["s3_data_events"] = s3_data_events(t, events).evidence();
-                v
+            .filter_map(|r| match &r.body {
+                ResourceBody::S3Bucket(b) => Some((b.name.as_str(), &r.region)),
+                _ => None,
             })
             .collect();
+        buckets.sort();
+        if buckets.is_empty() {
+            return Outcome::not_applicable("the account has no S3 buckets")
+                .with("buckets", Vec::<Value>::new())
+                .with("trails", considered);
+        }
+        let mut rows = Vec::new();
+        let mut uncovered = Vec::new();
         let mut unknown = None;
-        for (_, trail) in &all {
-            match logging(trail).and(s3_data_events(trail, events)) {
-                Known::Yes => {
-                    return Outcome::pass(format!(
-                        "trail {} is logging S3 object-level {word} events for all buckets",
-                        trail.name
-                    ))
-                    .with("compliant_trail", &trail.name)
-                    .with("trails", considered);
+        for (name, region) in &buckets {
+            let mut logged_by = None;
+            let mut unsure = None;
+            for (_, trail) in all.iter().filter(|(_, t)| covers_region(t, region)) {
+                match logging(trail).and(super::selectors::logs_s3_objects(trail, name, events)) {
+                    Known::Yes => {
+                        logged_by = Some(trail.name.as_str());
+                        break;
+                    }
+                    Known::Unknown(why) => {
+                        unsure.get_or_insert((trail.name.as_str(), why));
+                    }
+                    Known::No => {}
                 }
-                Known::Unknown(why) => {
-                    unknown.get_or_insert((trail.name.as_str(), why));
+            }
+            rows.push(json!({
+                "bucket": name,
+                "region": region,
+                "logged_by": logged_by,
+                "unknown_trail": logged_by.is_none().then_some(unsure.map(|u| u.0)).flatten(),
+            }));
+            match (logged_by, unsure) {
+                (Some(_), _) => {}
+                (None, Some(u)) => {
+                    unknown.get_or_insert(u);
                 }
-                Known::No => {}
+                (None, None) => uncovered.push(format!("{name} ({region})")),
             }
         }
-        if let Some(gap) = describe_gap(ctx, &subject.account) {
-            return gap_error(gap).with("trails", considered);
-        }
-        if let Some((name, why)) = unknown {
-            return Outcome::unavailable(
+        let outcome = if uncovered.is_empty() && unknown.is_none() {
+            Outcome::pass(format!(
+                "each of the account's {} bucket(s) has a logging trail covering its region \
+                 that records S3 object-level {word} events for all its objects",
+                buckets.len()
+            ))
+        } else if let Some(gap) = describe_gap(ctx, &subject.account) {
+            gap_error(gap)
+        } else if let (true, Some((name, why))) = (uncovered.is_empty(), unknown) {
+            Outcome::unavailable(
                 &format!("the status or event selectors of trail {name}"),
                 why,
             )
-            .with("trails", considered);
-        }
-        let reason = if all.is_empty() {
-            "the account has no CloudTrail trail".to_owned()
+        } else if all.is_empty() {
+            Outcome::fail("the account has no CloudTrail trail")
         } else {
-            format!(
-                "none of the account's {} trail(s) is logging S3 object-level {word} events for \
-                 all buckets",
-                all.len()
-            )
+            Outcome::fail(format!(
+                "{} of the account's {} bucket(s) have no logging trail covering their region \
+                 that records S3 object-level {word} events for all their objects: {}",
+                uncovered.len(),
+                buckets.len(),
+                uncovered.join(", ")
+            ))
         };
-        Outcome::fail(reason)
-            .with("compliant_trail", None::<&str>)
+        outcome
+            .with("uncovered_buckets", uncovered)
+            .with("buckets", rows)
             .with("trails", considered)
+    }
+
+    /// Whether `trail` logs events of `region`: a multi-region or organization trail logs
+    /// every region, another trail only its home region.
+    pub(crate) fn covers_region(trail: &Trail, region: &Region) -> bool {
+        trail.is_multi_region || trail.is_organization_trail || trail.home_region == region.as_str()
     }
 
     /// Whether `Known` for a collected value, `Unknown` when it could not be collected.

@@ -55,6 +55,13 @@ impl Rule for KmsCmkRotation {
                 "the key is pending deletion, so it cannot be rotated",
             ));
         }
+        // A disabled key encrypts nothing new and KMS does not rotate it while disabled;
+        // enabling it again brings it back under the rule.
+        if meta.key_state == "Disabled" {
+            return described(Outcome::not_applicable(
+                "the key is disabled, so it encrypts nothing and is not rotated",
+            ));
+        }
         if !meta.supports_automatic_rotation() {
             return described(Outcome::not_applicable(format!(
                 "automatic rotation is not supported for key spec {} with origin {}",
@@ -164,6 +171,34 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["key_state"], "PendingDeletion");
+    }
+
+    /// A disabled key cannot be used to encrypt, and KMS does not rotate it while it is
+    /// disabled: like a key pending deletion, the rule does not apply (regression: it
+    /// failed as "rotation is disabled").
+    #[test]
+    fn not_applicable_when_disabled() {
+        let mut k = customer_key();
+        let mut m = metadata("CUSTOMER");
+        m.key_state = "Disabled".into();
+        k.metadata = Observed::Collected(m);
+        k.rotation_enabled = Observed::Collected(false);
+        let o = expect(
+            run(&KmsCmkRotation, &key_resource(k), &[]),
+            Status::NotApplicable,
+        );
+        assert!(o.reason.contains("disabled"), "{}", o.reason);
+        assert_eq!(o.evidence["key_state"], "Disabled");
+    }
+
+    /// The boundary: an enabled key with rotation off still fails.
+    #[test]
+    fn enabled_key_without_rotation_still_fails() {
+        let mut k = customer_key();
+        k.rotation_enabled = Observed::Collected(false);
+        let o = expect(run(&KmsCmkRotation, &key_resource(k), &[]), Status::Fail);
+        assert_eq!(o.evidence["key_state"], "Enabled");
+        assert_eq!(o.evidence["rotation_enabled"], false);
     }
 
     #[test]

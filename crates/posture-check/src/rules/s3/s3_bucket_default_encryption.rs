@@ -30,15 +30,31 @@ impl Rule for S3BucketDefaultEncryption {
         let ResourceBody::S3Bucket(bucket) = &subject.body else {
             return Outcome::not_applicable("not an S3 bucket");
         };
-        match try_observed!(bucket.encryption, "default encryption") {
-            Some(enc) if !enc.rules.is_empty() => {
-                let algorithms: Vec<&str> =
-                    enc.rules.iter().map(|r| r.sse_algorithm.as_str()).collect();
-                Outcome::pass(format!("default encryption is {}", algorithms.join(", ")))
-                    .with("sse_algorithms", algorithms)
-            }
-            _ => Outcome::fail("no default encryption is configured").with("encryption", "none"),
+        let Some(enc) = try_observed!(bucket.encryption, "default encryption") else {
+            return Outcome::fail("no default encryption is configured").with("encryption", "none");
+        };
+        if enc.rules.is_empty() {
+            return Outcome::fail("no default encryption is configured").with("encryption", "none");
         }
+        // A rule without `ApplyServerSideEncryptionByDefault` (only `BucketKeyEnabled`,
+        // say) is collected with an empty algorithm: it encrypts nothing by default.
+        let algorithms: Vec<&str> = enc
+            .rules
+            .iter()
+            .map(|r| r.sse_algorithm.trim())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if algorithms.is_empty() {
+            return Outcome::fail(format!(
+                "the bucket's {} default encryption rule(s) name no algorithm, so nothing is \
+                 encrypted by default",
+                enc.rules.len()
+            ))
+            .with("encryption_rules", enc.rules.len())
+            .with("sse_algorithms", algorithms);
+        }
+        Outcome::pass(format!("default encryption is {}", algorithms.join(", ")))
+            .with("sse_algorithms", algorithms)
     }
 }
 
@@ -77,6 +93,57 @@ mod tests {
             ),
             Status::Fail,
         );
+    }
+
+    fn encrypted_with(algorithms: &[&str]) -> Resource {
+        let mut b = bucket("phi");
+        b.encryption = Observed::Collected(BucketEncryption {
+            rules: algorithms
+                .iter()
+                .map(|a| EncryptionRule {
+                    sse_algorithm: (*a).into(),
+                    kms_master_key_id: None,
+                    bucket_key_enabled: Some(true),
+                })
+                .collect(),
+        });
+        bucket_resource(b)
+    }
+
+    /// A rule that names no algorithm (only `BucketKeyEnabled`, say) applies no default
+    /// encryption (regression: it passed as "default encryption is ").
+    #[test]
+    fn fail_when_the_only_rule_names_no_algorithm() {
+        let o = expect(
+            run(&S3BucketDefaultEncryption, &encrypted_with(&[""]), &[]),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("no algorithm"), "{}", o.reason);
+        assert_eq!(o.evidence["encryption_rules"], 1);
+        assert_eq!(o.evidence["sse_algorithms"], serde_json::json!([]));
+    }
+
+    /// One rule with an algorithm is enough; the empty one is left out of the evidence.
+    #[test]
+    fn pass_lists_only_named_algorithms() {
+        let o = expect(
+            run(
+                &S3BucketDefaultEncryption,
+                &encrypted_with(&["", "aws:kms"]),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["sse_algorithms"], serde_json::json!(["aws:kms"]));
+    }
+
+    #[test]
+    fn fail_when_no_rules() {
+        let o = expect(
+            run(&S3BucketDefaultEncryption, &encrypted_with(&[]), &[]),
+            Status::Fail,
+        );
+        assert_eq!(o.evidence["encryption"], "none");
     }
 
     #[test]
