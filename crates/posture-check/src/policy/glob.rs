@@ -23,6 +23,23 @@ impl Case {
             Case::Sensitive => a == b,
         }
     }
+
+    fn same_char(self, a: char, b: char) -> bool {
+        match self {
+            Case::Insensitive => a.eq_ignore_ascii_case(&b),
+            Case::Sensitive => a == b,
+        }
+    }
+}
+
+/// The length in bytes of the UTF-8 character that starts at `text[at]`.
+fn char_len(text: &[u8], at: usize) -> usize {
+    match text[at] {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
 }
 
 /// Whether `text` contains a wildcard.
@@ -30,24 +47,32 @@ pub fn has_wildcard(text: &str) -> bool {
     text.bytes().any(|c| c == b'*' || c == b'?')
 }
 
-/// Whether `pattern` matches the literal `name`. Iterative (two pointers and one
+/// Whether `pattern` matches the literal `name`: `*` any run of characters, `?` exactly
+/// one character (not one byte: `é` is two). Iterative (two pointers and one
 /// backtrack point, no recursion): constant memory and at worst len(pattern) × len(name)
 /// steps, however many stars the pattern has.
 pub fn matches(pattern: &str, name: &str, case: Case) -> bool {
     let (p, t) = (pattern.as_bytes(), name.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
+    // `ti` only ever stops on a character boundary of `name`: `?` and a star's retry
+    // step over a whole character, and a literal compares a whole character byte by byte
+    // (the pattern is UTF-8 too) or fails back to a boundary.
     while ti < t.len() {
         if pi < p.len() && p[pi] == b'*' {
             backtrack = Some((pi, ti));
             pi += 1;
-        } else if pi < p.len() && (p[pi] == b'?' || case.same(p[pi], t[ti])) {
+        } else if pi < p.len() && p[pi] == b'?' {
+            pi += 1;
+            ti += char_len(t, ti);
+        } else if pi < p.len() && case.same(p[pi], t[ti]) {
             pi += 1;
             ti += 1;
         } else if let Some((star, from)) = backtrack {
+            let next = from + char_len(t, from);
             pi = star + 1;
-            ti = from + 1;
-            backtrack = Some((star, from + 1));
+            ti = next;
+            backtrack = Some((star, next));
         } else {
             return false;
         }
@@ -77,7 +102,8 @@ pub fn intersects(a: &str, b: &str, case: Case) -> bool {
     if !has_wildcard(a) {
         return matches(b, a, case);
     }
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // By character, so that `?` stands for one character however many bytes it has.
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let (n, m) = (a.len(), b.len());
     // row[j] for the current i: the suffixes a[i..] and b[j..] can produce a common
     // name; next[j] the same for i + 1.
@@ -87,12 +113,12 @@ pub fn intersects(a: &str, b: &str, case: Case) -> bool {
         for j in (0..=m).rev() {
             row[j] = if i == n && j == m {
                 true
-            } else if i < n && a[i] == b'*' {
+            } else if i < n && a[i] == '*' {
                 // a's star produces nothing more, or absorbs what b[j] produces.
                 next[j] || (j < m && row[j + 1])
-            } else if j < m && b[j] == b'*' {
+            } else if j < m && b[j] == '*' {
                 row[j + 1] || (i < n && next[j])
-            } else if i < n && j < m && (a[i] == b'?' || b[j] == b'?' || case.same(a[i], b[j])) {
+            } else if i < n && j < m && (a[i] == '?' || b[j] == '?' || case.same_char(a[i], b[j])) {
                 next[j + 1]
             } else {
                 false
@@ -114,7 +140,7 @@ pub fn covers(outer: &str, inner: &str, case: Case) -> bool {
     if !has_wildcard(inner) {
         return matches(outer, inner, case);
     }
-    let (o, t) = (outer.as_bytes(), inner.as_bytes());
+    let (o, t): (Vec<char>, Vec<char>) = (outer.chars().collect(), inner.chars().collect());
     let (n, m) = (o.len(), t.len());
     // row[j] for the current i: o[i..] matches everything t[j..] matches; next[j] the
     // same for i + 1. The empty outer suffix covers only the empty inner one.
@@ -125,10 +151,10 @@ pub fn covers(outer: &str, inner: &str, case: Case) -> bool {
         for j in (0..=m).rev() {
             row[j] = match o[i] {
                 // The outer star absorbs the inner token, whatever it is, or ends.
-                b'*' => next[j] || (j < m && row[j + 1]),
+                '*' => next[j] || (j < m && row[j + 1]),
                 // One character: any inner token but a star, which may produce several.
-                b'?' => j < m && t[j] != b'*' && next[j + 1],
-                c => j < m && t[j] != b'*' && t[j] != b'?' && case.same(c, t[j]) && next[j + 1],
+                '?' => j < m && t[j] != '*' && next[j + 1],
+                c => j < m && t[j] != '*' && t[j] != '?' && case.same_char(c, t[j]) && next[j + 1],
             };
         }
         std::mem::swap(&mut next, &mut row);
@@ -187,6 +213,25 @@ mod tests {
         let name = "a".repeat(100_000);
         assert!(matches(&a, &name, Sensitive));
         assert!(!matches(&b, &name, Sensitive));
+    }
+
+    /// Regression (found by the hostile-input property tests): `?` consumed one byte,
+    /// so `arn:aws:s3:::b/?` did not match an object key `é` (two bytes) and a `Deny`
+    /// on such names did not apply where IAM applies it.
+    #[test]
+    fn question_mark_is_one_character_not_one_byte() {
+        assert!(matches("?", "é", Sensitive));
+        assert!(matches("b/?", "b/é", Sensitive));
+        assert!(matches("*?", "é", Sensitive));
+        assert!(matches("?x", "💥x", Insensitive));
+        assert!(!matches("??", "é", Sensitive));
+        assert!(!matches("?", "éé", Sensitive));
+        assert!(matches("*é?", "aéé", Sensitive));
+        assert!(intersects("?", "é*", Sensitive));
+        assert!(!intersects("??", "é", Sensitive));
+        assert!(covers("?", "é", Sensitive));
+        assert!(covers("b/?*", "b/é*", Sensitive));
+        assert!(!covers("b/??", "b/é", Sensitive));
     }
 
     /// Pathological wildcard runs against long names stay polynomial (no backtracking
