@@ -207,4 +207,75 @@ mod tests {
         let rule: Result<RuleId, _> = serde_json::from_str("\"s3_bucket_versioning\"");
         assert!(rule.is_ok());
     }
+
+    mod hostile {
+        //! Hostile input (issue 12, item 8): identifiers come from AWS answers and from
+        //! stored snapshots; validation must answer, never panic.
+
+        use proptest::prelude::*;
+        use proptest::test_runner::Config;
+
+        use super::super::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                prop::collection::vec(
+                    prop::sample::select(
+                        &["arn", ":", "aws", "s3", "", "é", "💥", "*", "/", "1"][..]
+                    ),
+                    0..10
+                )
+                .prop_map(|p| p.concat()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(Config { cases: 1024, failure_persistence: None, ..Config::default() })]
+
+            /// Every constructor answers on any text, and what it accepts round-trips
+            /// through serde and `Display`.
+            #[test]
+            fn ids_validate_any_text(s in text()) {
+                let arn = Arn::new(s.clone());
+                prop_assert_eq!(
+                    arn.is_ok(),
+                    s.starts_with("arn:") && s.matches(':').count() >= 5
+                );
+                if let Ok(arn) = arn {
+                    let _ = (arn.service(), arn.account());
+                    let back: Arn = serde_json::from_value(serde_json::to_value(&arn).expect("a string"))
+                        .expect("round trip");
+                    prop_assert_eq!(back.as_str(), s.as_str());
+                }
+                for ok in [
+                    AccountId::new(s.clone()).map(|v| v.to_string()),
+                    Region::new(s.clone()).map(|v| v.to_string()),
+                    RuleId::new(s.clone()).map(|v| v.to_string()),
+                    SnapshotId::new(s.clone()).map(|v| v.to_string()),
+                ] {
+                    match ok {
+                        Ok(v) => prop_assert_eq!(&v, &s),
+                        Err(e) => prop_assert!(!e.to_string().is_empty()),
+                    }
+                }
+                let _ = serde_json::from_value::<Arn>(serde_json::Value::String(s)); // Err is fine.
+            }
+
+            /// An ARN built from parts gives its service and account back whenever
+            /// they (and the region) hold no `:`.
+            #[test]
+            fn arn_from_parts_reads_back(
+                service in "[a-z0-9-]{0,12}",
+                region in "[a-z0-9-]{0,12}",
+                account in "[0-9]{0,12}",
+                resource in any::<String>(),
+            ) {
+                let arn = Arn::from_parts(&service, &region, &account, &resource);
+                prop_assert!(Arn::new(arn.to_string()).is_ok());
+                prop_assert_eq!(arn.service(), service.as_str());
+                prop_assert_eq!(arn.account(), account.as_str());
+            }
+        }
+    }
 }

@@ -72,7 +72,7 @@ pub use condition::{BaseOperator, Caller, Condition, ExposureKey, Holds, Operato
 pub use eval::{Decision, Grant, Limited, Overridden, Request, Verdict};
 pub use external::ExternalGrant;
 pub use glob::Case;
-pub use parse::PolicyError;
+pub use parse::{MAX_DOCUMENT_BYTES, PolicyError};
 pub use public::{Denied, Exposed, Exposure, Restricted, Target};
 pub use statement::{Effect, Matcher, PrincipalId, Principals, Selection, Statement};
 pub use transport::{NARROWED, Rejected, TransportDenial};
@@ -105,5 +105,7 @@ impl Policy {
     }
 }
 
+#[cfg(test)]
+mod hostile_tests;
 #[cfg(test)]
 mod tests;

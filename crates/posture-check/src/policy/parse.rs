@@ -28,6 +28,14 @@ pub enum PolicyError {
         /// What it is instead.
         found: &'static str,
     },
+    /// The document is larger than any policy AWS stores (see [`MAX_DOCUMENT_BYTES`]).
+    #[error(
+        "the document is larger than {limit} bytes, past any policy AWS stores, and is not read"
+    )]
+    TooLarge {
+        /// The limit, in bytes of compact JSON (approximately).
+        limit: usize,
+    },
     /// One statement is malformed.
     #[error("Statement[{index}]: {problem}")]
     Statement {
@@ -38,6 +46,14 @@ pub enum PolicyError {
     },
 }
 
+/// The largest document read, in bytes of compact JSON (approximately). AWS stores no
+/// single policy past 32 KB (KMS key policies; S3 bucket policies 20 KB, IAM managed
+/// policies 6 KB), and one identity's policies merged into one document (user, groups,
+/// managed and inline, at raised quotas) stay under 1.4 MB. Evaluation is quadratic in
+/// the statements (each `Allow` against each `Deny`, each named account against each
+/// statement), so a larger, hostile document could stall the scan.
+pub const MAX_DOCUMENT_BYTES: usize = 2 << 20;
+
 /// Parses a whole document.
 pub(super) fn statements(document: &Value) -> Result<Vec<Statement>, PolicyError> {
     let Value::Object(doc) = document else {
@@ -45,6 +61,11 @@ pub(super) fn statements(document: &Value) -> Result<Vec<Statement>, PolicyError
             found: json_type(document),
         });
     };
+    if exceeds(document, MAX_DOCUMENT_BYTES) {
+        return Err(PolicyError::TooLarge {
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
     let list: Vec<&Value> = match doc.get("Statement") {
         Some(Value::Array(items)) => items.iter().collect(),
         Some(one @ Value::Object(_)) => vec![one],
@@ -75,7 +96,12 @@ fn statement(index: usize, value: &Value) -> Result<Statement, String> {
     let effect = match st.get("Effect") {
         Some(Value::String(e)) if e.eq_ignore_ascii_case("Allow") => Effect::Allow,
         Some(Value::String(e)) if e.eq_ignore_ascii_case("Deny") => Effect::Deny,
-        Some(other) => return Err(format!("Effect is {other}, not \"Allow\" or \"Deny\"")),
+        Some(other) => {
+            return Err(format!(
+                "Effect is {}, not \"Allow\" or \"Deny\"",
+                excerpt(other)
+            ));
+        }
         None => return Err("has no Effect".to_owned()),
     };
     let principals = principals(st)?;
@@ -153,7 +179,8 @@ fn principals(st: &Map<String, Value>) -> Result<Principals, String> {
         }
         other => {
             return Err(format!(
-                "{element} is {other}, not \"*\" or an object of principal types"
+                "{element} is {}, not \"*\" or an object of principal types",
+                excerpt(other)
             ));
         }
     };
@@ -222,6 +249,53 @@ fn scalar_list(value: &Value) -> Result<Vec<String>, String> {
                 json_type(other)
             )
         }),
+    }
+}
+
+/// Whether `value` written as compact JSON would take more than `limit` bytes (numbers
+/// are counted as 8). Walks with its own stack, not by recursion, and stops as soon as
+/// the limit is passed, so neither depth nor size costs more than the limit.
+fn exceeds(value: &Value, limit: usize) -> bool {
+    let mut size = 0usize;
+    let mut pending = vec![value];
+    while let Some(v) = pending.pop() {
+        let own = match v {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 8,
+            Value::String(s) => s.len().saturating_add(2),
+            // A comma (or the brackets) per item, and per member its quoted key and colon.
+            Value::Array(items) => items.len().saturating_add(2),
+            Value::Object(map) => map
+                .keys()
+                .fold(2usize, |n, k| n.saturating_add(k.len()).saturating_add(4)),
+        };
+        size = size.saturating_add(own);
+        if size > limit {
+            return true;
+        }
+        // Each child is already counted (a byte at least), so the stack stays within
+        // `limit` entries.
+        match v {
+            Value::Array(items) => pending.extend(items),
+            Value::Object(map) => pending.extend(map.values()),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// How an error quotes a value of the document: a scalar as written (a string cut to
+/// its first 64 characters), a list or object by its type, so that a hostile value
+/// cannot make an error (and the finding's reason) as large as itself.
+fn excerpt(v: &Value) -> String {
+    const MAX_CHARS: usize = 64;
+    match v {
+        Value::String(s) if s.chars().count() > MAX_CHARS => {
+            let head: String = s.chars().take(MAX_CHARS).collect();
+            format!("{}… ({} bytes)", Value::String(head), s.len())
+        }
+        Value::Array(_) | Value::Object(_) => json_type(v).to_owned(),
+        scalar => scalar.to_string(),
     }
 }
 
@@ -295,6 +369,44 @@ mod tests {
             let err = statements(&doc).expect_err("not a policy").to_string();
             assert!(err.contains(says), "{doc}: {err}");
         }
+    }
+
+    /// Regression: a wrong `Effect` or `Principal` was quoted whole in the error (and so
+    /// in the finding's reason): a 1 MB string or a 1,000-deep array made a reason as
+    /// large. The error now quotes a short excerpt.
+    #[test]
+    fn errors_quote_a_bounded_excerpt_of_hostile_values() {
+        let mut deep = json!(1);
+        for _ in 0..1_000 {
+            deep = json!([deep]);
+        }
+        let huge = "A".repeat(1_000_000);
+        for (doc, says) in [
+            (
+                json!({"Statement": {"Effect": huge, "Action": "*"}}),
+                "Effect is \"AAAA",
+            ),
+            (
+                json!({"Statement": {"Effect": deep, "Action": "*"}}),
+                "Effect is an array",
+            ),
+            (
+                json!({"Statement": {"Effect": "Allow", "Action": "*", "Principal": huge}}),
+                "Principal is \"AAAA",
+            ),
+            (
+                json!({"Statement": {"Effect": "Allow", "Action": "*", "NotPrincipal": deep}}),
+                "NotPrincipal is an array",
+            ),
+        ] {
+            let err = statements(&doc).expect_err("not a policy").to_string();
+            assert!(err.contains(says), "{err:.200}");
+            assert!(err.len() < 300, "{} bytes: {err:.200}", err.len());
+        }
+        // Short values are still quoted as written.
+        let err = statements(&json!({"Statement": {"Effect": "Permit", "Action": "*"}}))
+            .expect_err("not a policy");
+        assert!(err.to_string().contains(r#"Effect is "Permit""#), "{err}");
     }
 
     #[test]
