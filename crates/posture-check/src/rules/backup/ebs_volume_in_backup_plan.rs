@@ -167,12 +167,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EbsVolumeInBackupPlan, &vault_resource(vault("v")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -65,7 +65,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::ec2::fixtures::other_kind;
     use crate::testing::*;
 
     fn setting(state: Observed<String>) -> Resource {
@@ -111,14 +110,6 @@ mod tests {
             o.reason.contains("ec2:GetSnapshotBlockPublicAccessState"),
             "{}",
             o.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EbsSnapshotBlockPublicAccess, &other_kind(), &[]),
-            Status::NotApplicable,
         );
     }
 }

@@ -103,12 +103,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2InstanceInVpc, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -133,12 +133,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2InstanceMaxAge, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -112,12 +112,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2InstanceNoPublicIp, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -240,12 +240,4 @@ mod tests {
         assert_eq!(f.status, Status::Error, "{f:?}");
         assert!(f.reason.contains("ec2:DescribeNetworkAcls"), "{}", f.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&NaclNoWorldRemoteAdmin, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

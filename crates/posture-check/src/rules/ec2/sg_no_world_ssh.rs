@@ -116,12 +116,4 @@ mod tests {
             f.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&SgNoWorldSsh, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

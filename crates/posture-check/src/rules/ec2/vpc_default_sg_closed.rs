@@ -121,12 +121,4 @@ mod tests {
         );
         assert_eq!(o.evidence["group_name"], serde_json::json!("web"));
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&VpcDefaultSgClosed, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

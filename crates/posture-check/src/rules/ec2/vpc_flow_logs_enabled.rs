@@ -196,12 +196,4 @@ mod tests {
             "{findings:?}"
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&VpcFlowLogsEnabled, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -227,12 +227,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamNoFullServiceWildcard, &user_resource(user("a")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -144,16 +144,4 @@ mod tests {
             Status::Error,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamPasswordPolicyComplexity,
-                &user_resource(user("alice")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

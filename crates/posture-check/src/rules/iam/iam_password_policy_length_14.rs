@@ -140,16 +140,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamPasswordPolicyLength14,
-                &user_resource(user("alice")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

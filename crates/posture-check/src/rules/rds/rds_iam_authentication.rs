@@ -125,12 +125,4 @@ mod tests {
             assert_eq!(o.evidence["engine"], engine);
         }
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsIamAuthentication, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

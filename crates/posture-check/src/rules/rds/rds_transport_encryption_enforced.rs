@@ -380,12 +380,4 @@ mod tests {
             Status::Error,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsTransportEncryptionEnforced, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }
