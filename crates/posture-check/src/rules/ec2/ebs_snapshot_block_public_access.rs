@@ -82,7 +82,8 @@ mod tests {
             &setting(Observed::Collected("block-all-sharing".into())),
             &[],
         );
-        expect(o, Status::Pass);
+        let o = expect(o, Status::Pass);
+        assert_evidence(&o, "state", serde_json::json!("block-all-sharing"));
     }
 
     #[test]

@@ -59,6 +59,7 @@ mod tests {
     use super::*;
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_in_a_vpc() {
@@ -98,9 +99,11 @@ mod tests {
         let mut i = instance();
         i.state = Some("terminated".into());
         i.vpc_id = None;
-        expect(
+        let o = expect(
             run(&Ec2InstanceInVpc, &instance_resource(i), &[]),
             Status::NotApplicable,
         );
+        assert_evidence(&o, "state", json!("terminated"));
+        assert!(o.reason.contains("terminated"), "{}", o.reason);
     }
 }
