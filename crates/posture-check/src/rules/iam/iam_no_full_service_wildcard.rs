@@ -167,27 +167,44 @@ mod tests {
     fn fail_for_star() {
         let o = expect(run_doc(admin_document()), Status::Fail);
         assert!(o.reason.contains('*'), "{}", o.reason);
+        assert_evidence(
+            &o,
+            "full_service_grants",
+            json!([{"action": "*", "statements": ["Statement[0]"]}]),
+        );
+        assert_evidence(&o, "attachment_count", json!(1));
     }
 
     #[test]
     fn fail_for_not_action() {
-        expect(
+        let o = expect(
             run_doc(
                 json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*",
                 "Resource": "*"}]}),
             ),
             Status::Fail,
         );
+        assert_evidence(
+            &o,
+            "full_service_grants",
+            json!([{"action": "*", "statements": ["Statement[0]"]}]),
+        );
     }
 
     #[test]
     fn prefix_wildcards_are_not_full_service() {
-        expect(
+        let o = expect(
             run_doc(
                 json!({"Statement": [{"Effect": "Allow", "Action": "s3:Get*",
                 "Resource": "*"}]}),
             ),
             Status::Pass,
+        );
+        assert_evidence(&o, "full_service_grants", json!([]));
+        assert!(
+            o.reason.contains("no statement allows every action"),
+            "{}",
+            o.reason
         );
     }
 
@@ -207,24 +224,32 @@ mod tests {
     fn error_when_document_unavailable() {
         let mut p = policy("Opaque", admin_document());
         p.document = denied("iam:GetAccountAuthorizationDetails");
-        expect(
+        let o = expect(
             run(&IamNoFullServiceWildcard, &policy_resource(p), &[]),
             Status::Error,
         );
+        assert!(
+            o.reason.contains("iam:GetAccountAuthorizationDetails"),
+            "{}",
+            o.reason
+        );
+        assert!(o.evidence.contains_key("unavailable"), "{o:?}");
     }
 
     #[test]
     fn error_when_document_is_malformed() {
-        expect(run_doc(json!({"Version": "2012-10-17"})), Status::Error);
+        let o = expect(run_doc(json!({"Version": "2012-10-17"})), Status::Error);
+        assert!(o.reason.contains("cannot be read"), "{}", o.reason);
     }
 
     #[test]
     fn not_applicable_to_aws_managed() {
         let mut p = policy("AmazonS3FullAccess", admin_document());
         p.aws_managed = true;
-        expect(
+        let o = expect(
             run(&IamNoFullServiceWildcard, &policy_resource(p), &[]),
             Status::NotApplicable,
         );
+        assert_evidence(&o, "aws_managed", json!(true));
     }
 }

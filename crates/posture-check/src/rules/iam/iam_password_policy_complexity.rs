@@ -135,13 +135,18 @@ mod tests {
 
     #[test]
     fn error_when_policy_denied() {
-        expect(
+        let o = expect(
             run(
                 &IamPasswordPolicyComplexity,
                 &password_policy_resource(denied("iam:GetAccountPasswordPolicy")),
                 &[],
             ),
             Status::Error,
+        );
+        assert!(
+            o.reason.contains("iam:GetAccountPasswordPolicy"),
+            "{}",
+            o.reason
         );
     }
 }
