@@ -208,6 +208,50 @@ mod tests {
         );
     }
 
+    /// Two statements granting `s3:*` are one grant naming both; `*` and `s3:*` are two.
+    #[test]
+    fn fail_lists_each_wildcard_once_with_every_statement_granting_it() {
+        let o = expect(
+            run_doc(json!({"Statement": [
+                {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                {"Sid": "B", "Effect": "Allow", "Action": ["S3:*", "*"], "Resource": "*"}
+            ]})),
+            Status::Fail,
+        );
+        // The evaluator matches the request `*` against `s3:*` as overlapping patterns, so
+        // both statements are listed for `*` too (see the report of issue 12, item 6).
+        assert_eq!(
+            o.evidence["full_service_grants"][1],
+            json!({"action": "s3:*", "statements": ["A", "B"]}),
+            "{o:?}"
+        );
+        assert_eq!(o.evidence["full_service_grants"][0]["action"], "*", "{o:?}");
+        assert_eq!(
+            o.evidence["full_service_grants"].as_array().map(Vec::len),
+            Some(2),
+            "{o:?}"
+        );
+        assert!(o.reason.contains("*, s3:*"), "{}", o.reason);
+    }
+
+    /// A Deny of `s3:*` grants nothing and is not reported as an allowed wildcard; `:*`
+    /// names no service.
+    #[test]
+    fn pass_for_a_deny_only_wildcard_and_a_serviceless_pattern() {
+        let o = expect(
+            run_doc(json!({"Statement": [
+                {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+                {"Effect": "Allow", "Action": ":*", "Resource": "*"}
+            ]})),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.reason, "no statement allows every action of a service",
+            "{o:?}"
+        );
+        assert_evidence(&o, "full_service_grants", json!([]));
+    }
+
     #[test]
     fn pass_when_denied_in_the_same_document() {
         let o = expect(
