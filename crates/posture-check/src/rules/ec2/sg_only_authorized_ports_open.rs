@@ -168,7 +168,7 @@ mod tests {
             ),
             Status::Fail,
         );
-        assert!(o.reason.contains("ports 80-443"), "{}", o.reason);
+        assert!(o.reason.contains("(ports 80-443)"), "{}", o.reason);
         assert_evidence(&o, "authorized_ports", json!([80, 443]));
         assert_evidence(
             &o,
@@ -249,7 +249,8 @@ mod tests {
             ),
             Status::Fail,
         );
-        assert!(o.reason.contains("all ports"), "{}", o.reason);
+        // The rule's own verdict in parentheses: every port, not "port -1".
+        assert!(o.reason.contains("(all ports)"), "{}", o.reason);
         assert_evidence(
             &o,
             "offending_rules",
