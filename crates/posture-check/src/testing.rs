@@ -256,3 +256,14 @@ pub fn bucket_resource(b: S3Bucket) -> Resource {
         ResourceBody::S3Bucket(b),
     )
 }
+
+/// Asserts that the evidence field `field` of `outcome` equals `expected`, showing the whole
+/// outcome when it does not.
+#[track_caller]
+pub fn assert_evidence(outcome: &Outcome, field: &str, expected: serde_json::Value) {
+    assert_eq!(
+        outcome.evidence.get(field),
+        Some(&expected),
+        "evidence `{field}` of {outcome:?}"
+    );
+}

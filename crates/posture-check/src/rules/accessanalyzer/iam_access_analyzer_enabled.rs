@@ -208,16 +208,4 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].status, Status::Error, "{findings:?}");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamAccessAnalyzerEnabled,
-                &analyzer("ACCOUNT", "ACTIVE"),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

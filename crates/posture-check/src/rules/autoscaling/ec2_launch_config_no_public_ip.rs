@@ -259,14 +259,4 @@ mod tests {
             "{findings:?}"
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let mut b = bucket("phi");
-        b.policy = Observed::Absent;
-        expect(
-            run(&Ec2LaunchConfigNoPublicIp, &bucket_resource(b), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -293,16 +293,4 @@ mod tests {
         );
         assert!(o.reason.contains("backup:GetBackupPlan"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &BackupPlanMinFrequencyRetention,
-                &vault_resource(vault("v")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

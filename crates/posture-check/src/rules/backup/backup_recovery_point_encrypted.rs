@@ -109,7 +109,7 @@ mod tests {
     }
 
     #[test]
-    fn not_applicable_when_expired_or_other_kind() {
+    fn not_applicable_when_expired() {
         let mut p = recovery_point();
         p.status = Some("EXPIRED".into());
         let o = expect(
@@ -121,13 +121,5 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["status"], "EXPIRED");
-        expect(
-            run(
-                &BackupRecoveryPointEncrypted,
-                &vault_resource(vault("v")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
     }
 }

@@ -262,16 +262,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &BackupRecoveryPointManualDeletionDisabled,
-                &plan_resource(plan("p", vec![])),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

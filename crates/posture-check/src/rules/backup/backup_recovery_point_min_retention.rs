@@ -124,21 +124,13 @@ mod tests {
     }
 
     #[test]
-    fn not_applicable_when_deleting_or_other_kind() {
+    fn not_applicable_when_deleting() {
         let mut p = recovery_point();
         p.status = Some("DELETING".into());
         expect(
             run(
                 &BackupRecoveryPointMinRetention,
                 &recovery_point_resource(p),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-        expect(
-            run(
-                &BackupRecoveryPointMinRetention,
-                &vault_resource(vault("v")),
                 &[],
             ),
             Status::NotApplicable,

@@ -157,16 +157,4 @@ mod tests {
         );
         assert_eq!(o.evidence["key_manager"], serde_json::Value::Null);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &BackupVaultEncrypted,
-                &plan_resource(plan("p", vec![])),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

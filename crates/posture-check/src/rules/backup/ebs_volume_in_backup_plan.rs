@@ -204,12 +204,4 @@ mod tests {
             assert!(META.api_calls.contains(&call), "{call} is not declared");
         }
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EbsVolumeInBackupPlan, &vault_resource(vault("v")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

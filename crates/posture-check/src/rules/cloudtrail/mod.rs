@@ -183,9 +183,8 @@ pub(crate) mod trails {
         let word = events.word();
         let all = in_account(ctx, &subject.account);
         let considered: Vec<Value> = all.iter().map(|(r, t)| summary(r, t)).collect();
-        if let Err(o) = ctx.require_collected(subject, &Region::global(), "s3") {
-            return o.with("trails", considered);
-        }
+        // The evaluator answers `error` before this runs when S3 (declared through
+        // `s3:ListBuckets`) was not collected, so no bucket here means none exists.
         let mut buckets: Vec<(&str, &Region)> = ctx
             .index
             .in_account(ResourceKind::S3Bucket, &subject.account)

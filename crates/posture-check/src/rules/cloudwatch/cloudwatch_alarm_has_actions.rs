@@ -97,9 +97,7 @@ mod tests {
     use super::*;
     use crate::ParamValue;
     use crate::rules::cloudwatch::fixtures::finding_with_list_gap;
-    use crate::rules::cloudwatch::metric_alarm::fixtures::{
-        TOPIC, alarm, alarm_resource, scanned_region,
-    };
+    use crate::rules::cloudwatch::metric_alarm::fixtures::{TOPIC, alarm, alarm_resource};
     use crate::testing::*;
 
     #[test]
@@ -179,14 +177,6 @@ mod tests {
             f.reason.contains("cloudwatch:DescribeAlarms"),
             "{}",
             f.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudwatchAlarmHasActions, &scanned_region(), &[]),
-            Status::NotApplicable,
         );
     }
 }

@@ -54,7 +54,6 @@ mod tests {
 
     use super::*;
     use crate::rules::cloudwatch::fixtures::group_resource;
-    use crate::rules::cloudwatch::metric_alarm::fixtures::scanned_region;
     use crate::testing::*;
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd";
@@ -97,14 +96,5 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
         assert!(f.reason.contains("logs:DescribeLogGroups"), "{}", f.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let o = expect(
-            run(&LogGroupKmsEncrypted, &scanned_region(), &[]),
-            Status::NotApplicable,
-        );
-        assert!(o.reason.contains("log group"), "{}", o.reason);
     }
 }

@@ -64,7 +64,6 @@ mod tests {
 
     use super::*;
     use crate::rules::cloudwatch::fixtures::{finding_with_list_gap, group_resource};
-    use crate::rules::cloudwatch::metric_alarm::fixtures::scanned_region;
     use crate::testing::*;
     use crate::{ParamValue, Params};
 
@@ -132,13 +131,5 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
         assert!(f.reason.contains("logs:DescribeLogGroups"), "{}", f.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&LogGroupRetentionMin, &scanned_region(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -345,16 +345,4 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].status, Status::Error, "{findings:?}");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &ConfigRecorderAllRegions,
-                &recorder_in("us-east-1", recorder()),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -103,12 +103,4 @@ mod tests {
         );
         assert!(o.evidence.contains_key("unavailable"));
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EbsDefaultEncryption, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

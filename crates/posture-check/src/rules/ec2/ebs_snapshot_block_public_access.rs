@@ -65,7 +65,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::ec2::fixtures::other_kind;
     use crate::testing::*;
 
     fn setting(state: Observed<String>) -> Resource {
@@ -83,7 +82,8 @@ mod tests {
             &setting(Observed::Collected("block-all-sharing".into())),
             &[],
         );
-        expect(o, Status::Pass);
+        let o = expect(o, Status::Pass);
+        assert_evidence(&o, "state", serde_json::json!("block-all-sharing"));
     }
 
     #[test]
@@ -111,14 +111,6 @@ mod tests {
             o.reason.contains("ec2:GetSnapshotBlockPublicAccessState"),
             "{}",
             o.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EbsSnapshotBlockPublicAccess, &other_kind(), &[]),
-            Status::NotApplicable,
         );
     }
 }

@@ -95,12 +95,4 @@ mod tests {
         assert_eq!(f.status, Status::Error, "{f:?}");
         assert!(f.reason.contains("ec2:DescribeSnapshots"), "{}", f.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EbsSnapshotEncrypted, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -127,12 +127,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EbsSnapshotNotPublic, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -86,12 +86,4 @@ mod tests {
         assert_eq!(f.status, Status::Error, "{f:?}");
         assert!(f.reason.contains("ec2:DescribeVolumes"), "{}", f.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EbsVolumeEncrypted, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -147,12 +147,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2AccountImdsv2Default, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -85,6 +85,7 @@ mod tests {
     use super::*;
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     fn with(value: Option<bool>) -> Resource {
         let mut i = instance();
@@ -131,10 +132,19 @@ mod tests {
         i.ebs_optimized = Some(false);
         i.instance_type = Some("t2.micro".into());
         i.ebs_optimized_support = posture_model::Observed::Collected("unsupported".into());
-        expect(
+        let o = expect(
             run(&Ec2InstanceEbsOptimized, &instance_resource(i), &[]),
             Status::NotApplicable,
         );
+        assert_evidence(&o, "ebs_optimized", json!(false));
+        assert_evidence(&o, "instance_type", json!("t2.micro"));
+        assert!(
+            o.reason
+                .contains("t2.micro instances cannot be EBS-optimized"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "ebs_optimized_support", json!("unsupported"));
     }
 
     #[test]
@@ -163,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn not_applicable_when_terminated_or_other_kind() {
+    fn not_applicable_when_terminated() {
         let mut i = instance();
         i.state = Some("shutting-down".into());
         let o = expect(
@@ -171,9 +181,5 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["state"], "shutting-down");
-        expect(
-            run(&Ec2InstanceEbsOptimized, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -153,12 +153,4 @@ mod tests {
             assert_eq!(o.evidence["state"], serde_json::json!(state));
         }
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2InstanceImdsv2Required, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -59,6 +59,7 @@ mod tests {
     use super::*;
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_in_a_vpc() {
@@ -98,17 +99,11 @@ mod tests {
         let mut i = instance();
         i.state = Some("terminated".into());
         i.vpc_id = None;
-        expect(
+        let o = expect(
             run(&Ec2InstanceInVpc, &instance_resource(i), &[]),
             Status::NotApplicable,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2InstanceInVpc, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
+        assert_evidence(&o, "state", json!("terminated"));
+        assert!(o.reason.contains("terminated"), "{}", o.reason);
     }
 }

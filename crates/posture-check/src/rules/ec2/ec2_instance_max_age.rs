@@ -85,6 +85,7 @@ mod tests {
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
     use crate::{ParamValue, Params};
+    use serde_json::json;
 
     fn launched(days: i64) -> Resource {
         let mut i = instance();
@@ -102,16 +103,30 @@ mod tests {
     fn fail_when_old() {
         let o = expect(run(&Ec2InstanceMaxAge, &launched(181), &[]), Status::Fail);
         assert_eq!(o.evidence["max_instance_age_days"], 180);
+        assert_evidence(&o, "age_days", json!(181));
+        assert_evidence(&o, "launch_time", json!(days_ago(181)));
     }
 
     #[test]
     fn respects_the_parameter() {
         let mut params = Params::defaults(&Ec2InstanceMaxAge);
         params.set("max_instance_age_days", ParamValue::Integer(30));
-        expect(
+        let o = expect(
             run_with(&Ec2InstanceMaxAge, &launched(31), &[], &params),
             Status::Fail,
         );
+        assert_evidence(&o, "age_days", json!(31));
+        assert_evidence(&o, "max_instance_age_days", json!(30));
+        assert!(
+            o.reason.contains("31 days ago, more than 30"),
+            "{}",
+            o.reason
+        );
+        let o = expect(
+            run_with(&Ec2InstanceMaxAge, &launched(30), &[], &params),
+            Status::Pass,
+        );
+        assert_evidence(&o, "age_days", json!(30));
     }
 
     #[test]
@@ -121,6 +136,7 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("launch time"), "{}", o.reason);
+        assert_evidence(&o, "max_instance_age_days", json!(180));
     }
 
     #[test]
@@ -128,17 +144,10 @@ mod tests {
         let mut i = instance();
         i.state = Some("terminated".into());
         i.launch_time = Some(days_ago(1000));
-        expect(
+        let o = expect(
             run(&Ec2InstanceMaxAge, &instance_resource(i), &[]),
             Status::NotApplicable,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2InstanceMaxAge, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
+        assert_evidence(&o, "state", json!("terminated"));
     }
 }

@@ -62,6 +62,7 @@ mod tests {
     use super::*;
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_without_public_ip() {
@@ -107,17 +108,10 @@ mod tests {
         let mut i = instance();
         i.state = Some("terminated".into());
         i.public_ip_address = Some("203.0.113.10".into());
-        expect(
+        let o = expect(
             run(&Ec2InstanceNoPublicIp, &instance_resource(i), &[]),
             Status::NotApplicable,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2InstanceNoPublicIp, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
+        assert_evidence(&o, "state", json!("terminated"));
     }
 }

@@ -63,6 +63,7 @@ mod tests {
     use super::*;
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_with_a_profile() {
@@ -92,20 +93,23 @@ mod tests {
     fn stopped_instances_still_count() {
         let mut i = instance();
         i.state = Some("stopped".into());
-        expect(
+        let o = expect(
             run(&Ec2InstanceProfileAttached, &instance_resource(i), &[]),
             Status::Fail,
         );
+        assert_evidence(&o, "state", json!("stopped"));
+        assert_evidence(&o, "iam_instance_profile", json!(null));
     }
 
     #[test]
     fn not_applicable_when_terminated() {
         let mut i = instance();
         i.state = Some("terminated".into());
-        expect(
+        let o = expect(
             run(&Ec2InstanceProfileAttached, &instance_resource(i), &[]),
             Status::NotApplicable,
         );
+        assert_evidence(&o, "state", json!("terminated"));
     }
 
     #[test]
@@ -118,13 +122,5 @@ mod tests {
             subject.arn.as_str(),
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2InstanceProfileAttached, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

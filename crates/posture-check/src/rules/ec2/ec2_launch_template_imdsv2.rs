@@ -231,12 +231,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&Ec2LaunchTemplateImdsv2, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -316,9 +316,5 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["region"], "us-east-1");
-        expect(
-            run(&Ec2UserDataNoSecrets, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

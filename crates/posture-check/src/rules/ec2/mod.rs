@@ -159,7 +159,7 @@ pub(crate) mod fixtures {
     use posture_model::resources::*;
     use posture_model::{Coverage, Finding, Observed, Resource, ResourceBody};
 
-    use crate::testing::{account, list_gap, now, region, resource};
+    use crate::testing::{list_gap, now, region, resource};
     use crate::{Baseline, Outcome, Params, Rule};
 
     /// The ARN prefix of every regional EC2 fixture.
@@ -407,18 +407,6 @@ pub(crate) mod fixtures {
             &format!("{EC2_ARN}:ebs-encryption-by-default"),
             region(),
             ResourceBody::EbsEncryptionByDefault(EbsEncryptionByDefault { enabled }),
-        )
-    }
-
-    /// A resource of a kind no EC2 rule is about.
-    pub(crate) fn other_kind() -> Resource {
-        resource(
-            "arn:aws:iam::111122223333:root",
-            posture_model::Region::global(),
-            ResourceBody::Account(AccountInfo {
-                account_id: account(),
-                scanned_as: "arn:aws:iam::111122223333:user/scanner".into(),
-            }),
         )
     }
 

@@ -127,6 +127,7 @@ mod tests {
     use super::*;
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_with_port_scoped_allows() {
@@ -147,7 +148,7 @@ mod tests {
 
     #[test]
     fn pass_when_a_lower_deny_all_comes_first() {
-        expect(
+        let o = expect(
             run(
                 &NaclNoWorldIngressAllPorts,
                 &nacl_resource(vec![
@@ -158,6 +159,8 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(&o, "allow_all_entries", json!([]));
+        assert!(!o.evidence.contains_key("earlier_denies"), "{o:?}");
     }
 
     #[test]
@@ -198,7 +201,7 @@ mod tests {
     fn egress_allow_all_is_ignored() {
         let mut out = nacl_entry(10, "-1", "allow", "0.0.0.0/0", None);
         out.egress = true;
-        expect(
+        let o = expect(
             run(
                 &NaclNoWorldIngressAllPorts,
                 &nacl_resource(vec![out, implicit_deny()]),
@@ -206,6 +209,7 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(&o, "allow_all_entries", json!([]));
     }
 
     #[test]
@@ -218,13 +222,5 @@ mod tests {
             subject.arn.as_str(),
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&NaclNoWorldIngressAllPorts, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

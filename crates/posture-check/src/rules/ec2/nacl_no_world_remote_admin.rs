@@ -120,6 +120,7 @@ mod tests {
     use super::*;
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_with_only_web_ports_open() {
@@ -212,7 +213,7 @@ mod tests {
     fn egress_and_udp_entries_are_ignored() {
         let mut out = nacl_entry(10, "-1", "allow", "0.0.0.0/0", None);
         out.egress = true;
-        expect(
+        let o = expect(
             run(
                 &NaclNoWorldRemoteAdmin,
                 &nacl_resource(vec![
@@ -224,6 +225,16 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(&o, "open_ports", json!([]));
+        // Only the implicit deny matched SSH and RDP from each world CIDR.
+        let rules: Vec<_> = o.evidence["deciding_entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["rule_number"].clone())
+            .collect();
+        assert!(rules.iter().all(|n| *n == json!(32767)), "{o:?}");
+        assert!(!rules.is_empty(), "{o:?}");
     }
 
     /// NACLs have no `Observed` input; what the rule needs is the NACL list, and a failed
@@ -239,13 +250,5 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
         assert!(f.reason.contains("ec2:DescribeNetworkAcls"), "{}", f.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&NaclNoWorldRemoteAdmin, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

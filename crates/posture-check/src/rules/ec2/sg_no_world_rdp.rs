@@ -79,7 +79,37 @@ mod tests {
     fn fail_when_all_protocols_open_to_world() {
         let mut g = sg("open");
         g.ingress = vec![sg_rule("-1", None, None, &["0.0.0.0/0"], &[])];
-        expect(run(&SgNoWorldRdp, &sg_resource(g), &[]), Status::Fail);
+        let o = expect(run(&SgNoWorldRdp, &sg_resource(g), &[]), Status::Fail);
+        assert_eq!(o.evidence["port"], serde_json::json!(3389));
+        assert_eq!(
+            o.evidence["offending_rules"],
+            serde_json::json!([{"protocol": "-1", "from_port": null, "to_port": null, "cidrs": ["0.0.0.0/0"]}])
+        );
+        assert!(
+            o.reason.contains("all traffic from 0.0.0.0/0"),
+            "{}",
+            o.reason
+        );
+    }
+
+    /// 3389 from a /8 is not from the internet; 3388-3390 from `0.0.0.0/0` covers RDP.
+    #[test]
+    fn world_is_0_0_0_0_slash_0_not_a_slash_8_and_ranges_count() {
+        let mut g = sg("win");
+        g.ingress = vec![sg_rule("tcp", Some(3389), Some(3389), &["3.0.0.0/8"], &[])];
+        let o = expect(run(&SgNoWorldRdp, &sg_resource(g), &[]), Status::Pass);
+        assert_eq!(o.evidence["ingress_rules"], serde_json::json!(1));
+        let mut g = sg("win");
+        g.ingress = vec![world_tcp(3388, 3390)];
+        let o = expect(run(&SgNoWorldRdp, &sg_resource(g), &[]), Status::Fail);
+        assert!(
+            o.reason.contains("tcp 3388-3390 from 0.0.0.0/0"),
+            "{}",
+            o.reason
+        );
+        let mut g = sg("win");
+        g.ingress = vec![world_tcp(3390, 3400)];
+        expect(run(&SgNoWorldRdp, &sg_resource(g), &[]), Status::Pass);
     }
 
     /// Security groups have no `Observed` input; what the rule needs is the group list,
@@ -94,13 +124,5 @@ mod tests {
             subject.arn.as_str(),
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&SgNoWorldRdp, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -114,6 +114,7 @@ mod tests {
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
     use crate::{ParamValue, Params};
+    use serde_json::json;
 
     fn group(ingress: Vec<SgRule>) -> Resource {
         let mut g = sg("web");
@@ -156,9 +157,10 @@ mod tests {
         );
     }
 
+    /// 80-443 admits 362 ports of which two are authorized: the range is the offence.
     #[test]
     fn fail_on_range_beyond_authorized() {
-        expect(
+        let o = expect(
             run(
                 &SgOnlyAuthorizedPortsOpen,
                 &group(vec![world_tcp(80, 443)]),
@@ -166,6 +168,62 @@ mod tests {
             ),
             Status::Fail,
         );
+        assert!(o.reason.contains("(ports 80-443)"), "{}", o.reason);
+        assert_evidence(&o, "authorized_ports", json!([80, 443]));
+        assert_evidence(
+            &o,
+            "offending_rules",
+            json!([{"protocol": "tcp", "from_port": 80, "to_port": 443, "cidrs": ["0.0.0.0/0"]}]),
+        );
+    }
+
+    /// A range made only of authorized ports is allowed: 80-81 with 80 and 81 authorized
+    /// passes, 80-82 fails on the one port more.
+    #[test]
+    fn pass_on_a_range_of_authorized_ports_only() {
+        let mut params = Params::defaults(&SgOnlyAuthorizedPortsOpen);
+        params.set("authorized_ports", ParamValue::IntegerList(vec![80, 81]));
+        let o = expect(
+            run_with(
+                &SgOnlyAuthorizedPortsOpen,
+                &group(vec![world_tcp(81, 80)]),
+                &[],
+                &params,
+            ),
+            Status::Pass,
+        );
+        assert_evidence(&o, "authorized_ports", json!([80, 81]));
+        assert_evidence(&o, "ingress_rules", json!(1));
+        let o = expect(
+            run_with(
+                &SgOnlyAuthorizedPortsOpen,
+                &group(vec![world_tcp(80, 82)]),
+                &[],
+                &params,
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("ports 80-82"), "{}", o.reason);
+    }
+
+    /// Port 8443 from a /8 is not from the internet; from `0.0.0.0/0` it is.
+    #[test]
+    fn pass_when_an_unauthorized_port_is_open_to_a_slash_8_only() {
+        let o = expect(
+            run(
+                &SgOnlyAuthorizedPortsOpen,
+                &group(vec![sg_rule(
+                    "tcp",
+                    Some(8443),
+                    Some(8443),
+                    &["3.0.0.0/8"],
+                    &["2600::/8"],
+                )]),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert_evidence(&o, "ingress_rules", json!(1));
     }
 
     #[test]
@@ -183,7 +241,7 @@ mod tests {
 
     #[test]
     fn fail_on_all_udp_ports() {
-        expect(
+        let o = expect(
             run(
                 &SgOnlyAuthorizedPortsOpen,
                 &group(vec![sg_rule("udp", Some(-1), Some(-1), &[], &["::/0"])]),
@@ -191,6 +249,28 @@ mod tests {
             ),
             Status::Fail,
         );
+        // The rule's own verdict in parentheses: every port, not "port -1".
+        assert!(o.reason.contains("(all ports)"), "{}", o.reason);
+        assert_evidence(
+            &o,
+            "offending_rules",
+            json!([{"protocol": "udp", "from_port": -1, "to_port": -1, "cidrs": ["::/0"]}]),
+        );
+    }
+
+    /// A protocol that is neither TCP, UDP nor ICMP (GRE, 47) open to the world has no
+    /// ports to authorize.
+    #[test]
+    fn fail_on_another_protocol() {
+        let o = expect(
+            run(
+                &SgOnlyAuthorizedPortsOpen,
+                &group(vec![sg_rule("47", None, None, &["0.0.0.0/0"], &[])]),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("protocol 47"), "{}", o.reason);
     }
 
     #[test]
@@ -200,7 +280,7 @@ mod tests {
             "authorized_ports",
             ParamValue::IntegerList(vec![8443, 8444]),
         );
-        expect(
+        let o = expect(
             run_with(
                 &SgOnlyAuthorizedPortsOpen,
                 &group(vec![world_tcp(8443, 8444)]),
@@ -209,6 +289,18 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(&o, "authorized_ports", json!([8443, 8444]));
+        // 443 is authorized by default, not once the parameter replaces the list.
+        let o = expect(
+            run_with(
+                &SgOnlyAuthorizedPortsOpen,
+                &group(vec![world_tcp(443, 443)]),
+                &[],
+                &params,
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("port 443"), "{}", o.reason);
     }
 
     #[test]
@@ -221,13 +313,10 @@ mod tests {
             subject.arn.as_str(),
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&SgOnlyAuthorizedPortsOpen, &other_kind(), &[]),
-            Status::NotApplicable,
+        assert!(
+            f.reason.contains("ec2:DescribeSecurityGroups"),
+            "{}",
+            f.reason
         );
     }
 }

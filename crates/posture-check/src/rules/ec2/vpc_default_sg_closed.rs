@@ -94,7 +94,15 @@ mod tests {
     fn fail_with_egress_only() {
         let mut g = sg("default");
         g.egress = vec![sg_rule("-1", None, None, &["0.0.0.0/0"], &[])];
-        expect(run(&VpcDefaultSgClosed, &sg_resource(g), &[]), Status::Fail);
+        let o = expect(run(&VpcDefaultSgClosed, &sg_resource(g), &[]), Status::Fail);
+        assert_eq!(o.evidence["ingress_rules"], serde_json::json!(0));
+        assert_eq!(o.evidence["egress_rules"], serde_json::json!(1));
+        assert_eq!(o.evidence["vpc_id"], serde_json::json!("vpc-1"));
+        assert!(
+            o.reason.contains("0 inbound and 1 outbound"),
+            "{}",
+            o.reason
+        );
     }
 
     /// Security groups have no `Observed` input; what the rule needs is the group list,
@@ -120,13 +128,5 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["group_name"], serde_json::json!("web"));
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&VpcDefaultSgClosed, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -89,6 +89,7 @@ mod tests {
     use super::*;
     use crate::rules::ec2::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_with_flow_log_on_the_vpc() {
@@ -119,7 +120,7 @@ mod tests {
 
     #[test]
     fn fail_when_flow_log_watches_something_else() {
-        expect(
+        let o = expect(
             run(
                 &VpcFlowLogsEnabled,
                 &vpc_resource(),
@@ -127,16 +128,22 @@ mod tests {
             ),
             Status::Fail,
         );
+        assert_evidence(&o, "vpc_id", json!("vpc-1"));
+        assert_evidence(&o, "flow_logs", json!([]));
+        assert!(!o.evidence.contains_key("gap"), "{o:?}");
     }
 
     #[test]
     fn flow_log_in_another_region_does_not_count() {
         let mut elsewhere = flow_log_resource("vpc-1");
         elsewhere.region = Region::new("us-west-2").expect("valid");
-        expect(
+        let o = expect(
             run(&VpcFlowLogsEnabled, &vpc_resource(), &[elsewhere]),
             Status::Fail,
         );
+        assert_evidence(&o, "vpc_id", json!("vpc-1"));
+        assert_evidence(&o, "flow_logs", json!([]));
+        assert!(!o.evidence.contains_key("gap"), "{o:?}");
     }
 
     #[test]
@@ -163,10 +170,13 @@ mod tests {
             )],
             ..Default::default()
         };
-        expect(
+        let o = expect(
             run_with_coverage(&VpcFlowLogsEnabled, &vpc_resource(), &[], &coverage),
             Status::Fail,
         );
+        assert_evidence(&o, "vpc_id", json!("vpc-1"));
+        assert_evidence(&o, "flow_logs", json!([]));
+        assert!(!o.evidence.contains_key("gap"), "{o:?}");
     }
 
     /// Through the evaluator: a failed `ec2:DescribeFlowLogs` in the VPC's region turns
@@ -194,14 +204,6 @@ mod tests {
         assert!(
             findings.iter().all(|f| f.status != Status::Fail),
             "{findings:?}"
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&VpcFlowLogsEnabled, &other_kind(), &[]),
-            Status::NotApplicable,
         );
     }
 }

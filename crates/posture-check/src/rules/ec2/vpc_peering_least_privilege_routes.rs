@@ -200,12 +200,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&VpcPeeringLeastPrivilegeRoutes, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

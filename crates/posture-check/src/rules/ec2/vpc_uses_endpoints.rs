@@ -181,12 +181,4 @@ mod tests {
             f.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&VpcUsesEndpoints, &other_kind(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

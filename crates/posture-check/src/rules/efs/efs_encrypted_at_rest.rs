@@ -133,12 +133,4 @@ mod tests {
         );
         assert!(o.reason.contains("unknown"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EfsEncryptedAtRest, &bucket_resource(bucket("b")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

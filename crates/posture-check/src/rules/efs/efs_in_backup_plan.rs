@@ -121,12 +121,4 @@ mod tests {
         );
         assert!(o.reason.contains("ListBackupSelections"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EfsInBackupPlan, &bucket_resource(bucket("b")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -156,12 +156,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EfsNotPublic, &bucket_resource(bucket("b")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

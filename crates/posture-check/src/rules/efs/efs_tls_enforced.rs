@@ -147,12 +147,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&EfsTlsEnforced, &bucket_resource(bucket("b")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -189,16 +189,4 @@ mod tests {
         );
         assert!(o.reason.contains("guardduty:GetDetector"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &GuarddutyDataProtectionPlans,
-                &region_subject("us-east-1"),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -286,12 +286,4 @@ mod tests {
         );
         assert_eq!(o.evidence["relationship_status"], "Removed");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&GuarddutyEnabled, &detector_resource(detector()), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

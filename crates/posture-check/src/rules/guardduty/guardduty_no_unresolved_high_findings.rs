@@ -144,16 +144,4 @@ mod tests {
         );
         assert!(o.reason.contains("guardduty:ListFindings"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &GuarddutyNoUnresolvedHighFindings,
-                &region_subject("us-east-1"),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -209,12 +209,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamAccessKeyRotated90d, &role_resource(role("r", &[])), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

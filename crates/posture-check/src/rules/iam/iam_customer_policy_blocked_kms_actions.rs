@@ -172,16 +172,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamCustomerPolicyBlockedKmsActions,
-                &user_resource(user("a")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -145,16 +145,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamGroupNoAdminInlinePolicy,
-                &user_resource(user("alice")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

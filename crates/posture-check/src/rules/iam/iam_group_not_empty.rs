@@ -121,12 +121,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamGroupNotEmpty, &user_resource(user("alice")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

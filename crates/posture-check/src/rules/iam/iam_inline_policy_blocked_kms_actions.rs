@@ -174,16 +174,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamInlinePolicyBlockedKmsActions,
-                &user_resource(user("a")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

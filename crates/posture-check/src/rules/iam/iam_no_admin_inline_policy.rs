@@ -276,12 +276,4 @@ mod tests {
         );
         assert_eq!(o.evidence["path"], "/aws-service-role/rds.amazonaws.com/");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamNoAdminInlinePolicy, &user_resource(user("alice")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -342,12 +342,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamNoAdminManagedPolicy, &user_resource(user("alice")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

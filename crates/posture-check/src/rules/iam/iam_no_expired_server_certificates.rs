@@ -63,7 +63,6 @@ mod tests {
     use posture_model::{Region, Status};
 
     use super::*;
-    use crate::rules::iam::fixtures::*;
     use crate::testing::*;
 
     fn cert(expiration: Option<chrono::DateTime<chrono::Utc>>) -> Resource {
@@ -114,17 +113,5 @@ mod tests {
             Status::Error,
         );
         assert_eq!(o.evidence["name"], "web");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamNoExpiredServerCertificates,
-                &user_resource(user("alice")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
     }
 }

@@ -167,28 +167,89 @@ mod tests {
     fn fail_for_star() {
         let o = expect(run_doc(admin_document()), Status::Fail);
         assert!(o.reason.contains('*'), "{}", o.reason);
+        assert_evidence(
+            &o,
+            "full_service_grants",
+            json!([{"action": "*", "statements": ["Statement[0]"]}]),
+        );
+        assert_evidence(&o, "attachment_count", json!(1));
     }
 
     #[test]
     fn fail_for_not_action() {
-        expect(
+        let o = expect(
             run_doc(
                 json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*",
                 "Resource": "*"}]}),
             ),
             Status::Fail,
         );
+        assert_evidence(
+            &o,
+            "full_service_grants",
+            json!([{"action": "*", "statements": ["Statement[0]"]}]),
+        );
     }
 
     #[test]
     fn prefix_wildcards_are_not_full_service() {
-        expect(
+        let o = expect(
             run_doc(
                 json!({"Statement": [{"Effect": "Allow", "Action": "s3:Get*",
                 "Resource": "*"}]}),
             ),
             Status::Pass,
         );
+        assert_evidence(&o, "full_service_grants", json!([]));
+        assert!(
+            o.reason.contains("no statement allows every action"),
+            "{}",
+            o.reason
+        );
+    }
+
+    /// Two statements granting `s3:*` are one grant naming both; `*` and `s3:*` are two.
+    #[test]
+    fn fail_lists_each_wildcard_once_with_every_statement_granting_it() {
+        let o = expect(
+            run_doc(json!({"Statement": [
+                {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                {"Sid": "B", "Effect": "Allow", "Action": ["S3:*", "*"], "Resource": "*"}
+            ]})),
+            Status::Fail,
+        );
+        // The evaluator matches the request `*` against `s3:*` as overlapping patterns, so
+        // both statements are listed for `*` too (see the report of issue 12, item 6).
+        assert_eq!(
+            o.evidence["full_service_grants"][1],
+            json!({"action": "s3:*", "statements": ["A", "B"]}),
+            "{o:?}"
+        );
+        assert_eq!(o.evidence["full_service_grants"][0]["action"], "*", "{o:?}");
+        assert_eq!(
+            o.evidence["full_service_grants"].as_array().map(Vec::len),
+            Some(2),
+            "{o:?}"
+        );
+        assert!(o.reason.contains("*, s3:*"), "{}", o.reason);
+    }
+
+    /// A Deny of `s3:*` grants nothing and is not reported as an allowed wildcard; `:*`
+    /// names no service.
+    #[test]
+    fn pass_for_a_deny_only_wildcard_and_a_serviceless_pattern() {
+        let o = expect(
+            run_doc(json!({"Statement": [
+                {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+                {"Effect": "Allow", "Action": ":*", "Resource": "*"}
+            ]})),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.reason, "no statement allows every action of a service",
+            "{o:?}"
+        );
+        assert_evidence(&o, "full_service_grants", json!([]));
     }
 
     #[test]
@@ -207,32 +268,32 @@ mod tests {
     fn error_when_document_unavailable() {
         let mut p = policy("Opaque", admin_document());
         p.document = denied("iam:GetAccountAuthorizationDetails");
-        expect(
+        let o = expect(
             run(&IamNoFullServiceWildcard, &policy_resource(p), &[]),
             Status::Error,
         );
+        assert!(
+            o.reason.contains("iam:GetAccountAuthorizationDetails"),
+            "{}",
+            o.reason
+        );
+        assert!(o.evidence.contains_key("unavailable"), "{o:?}");
     }
 
     #[test]
     fn error_when_document_is_malformed() {
-        expect(run_doc(json!({"Version": "2012-10-17"})), Status::Error);
+        let o = expect(run_doc(json!({"Version": "2012-10-17"})), Status::Error);
+        assert!(o.reason.contains("cannot be read"), "{}", o.reason);
     }
 
     #[test]
     fn not_applicable_to_aws_managed() {
         let mut p = policy("AmazonS3FullAccess", admin_document());
         p.aws_managed = true;
-        expect(
+        let o = expect(
             run(&IamNoFullServiceWildcard, &policy_resource(p), &[]),
             Status::NotApplicable,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamNoFullServiceWildcard, &user_resource(user("a")), &[]),
-            Status::NotApplicable,
-        );
+        assert_evidence(&o, "aws_managed", json!(true));
     }
 }

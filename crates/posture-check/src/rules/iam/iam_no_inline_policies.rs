@@ -102,12 +102,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamNoInlinePolicies, &role_resource(role("app", &[])), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

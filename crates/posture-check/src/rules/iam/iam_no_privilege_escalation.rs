@@ -655,16 +655,4 @@ mod tests {
             o.evidence
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamNoPrivilegeEscalation,
-                &user_resource(user("alice")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

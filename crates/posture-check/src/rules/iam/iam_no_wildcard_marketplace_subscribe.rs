@@ -143,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn not_applicable_to_aws_managed_and_other_kinds() {
+    fn not_applicable_to_aws_managed() {
         let mut p = policy("AdministratorAccess", admin_document());
         p.aws_managed = true;
         let o = expect(
@@ -151,13 +151,5 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["aws_managed"], true);
-        expect(
-            run(
-                &IamNoWildcardMarketplaceSubscribe,
-                &user_resource(user("alice")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
     }
 }

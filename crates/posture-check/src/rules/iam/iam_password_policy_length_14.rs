@@ -86,12 +86,13 @@ mod tests {
         let o = expect(
             run(
                 &IamPasswordPolicyLength14,
-                &password_policy_resource(Observed::Collected(password_policy(Some(8), None))),
+                &password_policy_resource(Observed::Collected(password_policy(Some(13), None))),
                 &[],
             ),
             Status::Fail,
         );
-        assert_eq!(o.evidence["minimum_password_length"], 8);
+        assert_eq!(o.evidence["minimum_password_length"], 13);
+        assert_eq!(o.evidence["min_password_length"], 14);
     }
 
     #[test]
@@ -138,18 +139,6 @@ mod tests {
             o.reason.contains("iam:GetAccountPasswordPolicy"),
             "{}",
             o.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamPasswordPolicyLength14,
-                &user_resource(user("alice")),
-                &[],
-            ),
-            Status::NotApplicable,
         );
     }
 }

@@ -85,10 +85,16 @@ mod tests {
     #[test]
     fn fail_above_the_parameter() {
         let o = expect(
-            run(&IamPasswordPolicyMaxAge90, &with_age(Some(180)), &[]),
+            run(&IamPasswordPolicyMaxAge90, &with_age(Some(91)), &[]),
             Status::Fail,
         );
-        assert_eq!(o.evidence["max_password_age"], 180);
+        assert_eq!(o.evidence["max_password_age"], 91);
+        assert_eq!(o.evidence["max_password_age_days"], 90);
+        assert!(
+            o.reason.contains("91 days, more than the allowed 90"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]
@@ -115,7 +121,7 @@ mod tests {
 
     #[test]
     fn error_when_policy_denied() {
-        expect(
+        let o = expect(
             run(
                 &IamPasswordPolicyMaxAge90,
                 &password_policy_resource(denied("iam:GetAccountPasswordPolicy")),
@@ -123,17 +129,10 @@ mod tests {
             ),
             Status::Error,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamPasswordPolicyMaxAge90,
-                &user_resource(user("alice")),
-                &[],
-            ),
-            Status::NotApplicable,
+        assert!(
+            o.reason.contains("iam:GetAccountPasswordPolicy"),
+            "{}",
+            o.reason
         );
     }
 }

@@ -167,12 +167,4 @@ mod tests {
         );
         assert!(o.reason.contains("iam:GetAccountSummary"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamRootHardwareMfa, &user_resource(user("alice")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

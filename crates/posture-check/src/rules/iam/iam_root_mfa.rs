@@ -100,12 +100,4 @@ mod tests {
         );
         assert!(o.reason.contains("iam:GetAccountSummary"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamRootMfa, &user_resource(user("alice")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

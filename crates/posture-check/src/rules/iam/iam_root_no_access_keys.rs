@@ -93,12 +93,4 @@ mod tests {
             Status::Error,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamRootNoAccessKeys, &user_resource(user("alice")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

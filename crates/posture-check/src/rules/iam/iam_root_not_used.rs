@@ -112,7 +112,6 @@ mod tests {
     use posture_model::{Observed, Region, Status};
 
     use super::*;
-    use crate::rules::iam::fixtures::*;
     use crate::testing::*;
 
     fn root_row(password: Option<i64>, key: Option<i64>) -> CredentialReportRow {
@@ -200,13 +199,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("iam:GetCredentialReport"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamRootNotUsed, &summary_resource(&[]), &[]),
-            Status::NotApplicable,
-        );
     }
 }

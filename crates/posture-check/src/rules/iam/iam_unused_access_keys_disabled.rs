@@ -243,16 +243,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamUnusedAccessKeysDisabled,
-                &role_resource(role("r", &[])),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

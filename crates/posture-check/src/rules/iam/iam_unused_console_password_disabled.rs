@@ -188,16 +188,4 @@ mod tests {
             Status::NotApplicable,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamUnusedConsolePasswordDisabled,
-                &role_resource(role("r", &[])),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -116,12 +116,4 @@ mod tests {
         assert!(o.reason.contains("no console password"), "{}", o.reason);
         assert_eq!(o.evidence["password_enabled"], false);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamUserConsoleMfa, &role_resource(role("r", &[])), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

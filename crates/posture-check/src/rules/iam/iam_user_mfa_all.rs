@@ -100,12 +100,4 @@ mod tests {
         let o = expect(run(&IamUserMfaAll, &user_resource(u), &[]), Status::Error);
         assert!(o.reason.contains("no row"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&IamUserMfaAll, &summary_resource(&[]), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

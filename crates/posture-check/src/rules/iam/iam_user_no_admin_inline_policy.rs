@@ -187,16 +187,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamUserNoAdminInlinePolicy,
-                &role_resource(role("app", &[("p", admin_document())])),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

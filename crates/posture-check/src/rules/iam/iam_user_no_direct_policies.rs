@@ -113,16 +113,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &IamUserNoDirectPolicies,
-                &role_resource(role("app", &[])),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -197,16 +197,4 @@ pub(crate) mod fixtures {
             .find(|f| f.resource.arn == arn)
             .expect("a finding for the subject")
     }
-
-    /// The account resource: a subject of the wrong kind for every RDS rule.
-    pub(crate) fn not_rds() -> Resource {
-        resource(
-            "arn:aws:iam::111122223333:root",
-            posture_model::Region::global(),
-            ResourceBody::Account(posture_model::resources::AccountInfo {
-                account_id: crate::testing::account(),
-                scanned_as: "arn:aws:iam::111122223333:user/scanner".into(),
-            }),
-        )
-    }
 }

@@ -85,12 +85,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsAutoMinorVersionUpgrade, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

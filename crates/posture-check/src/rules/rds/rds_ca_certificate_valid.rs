@@ -229,12 +229,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsCaCertificateValid, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -81,16 +81,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &RdsClusterDeletionProtection,
-                &instance_resource(instance("db1")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

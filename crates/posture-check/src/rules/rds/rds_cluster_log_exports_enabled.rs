@@ -59,6 +59,7 @@ mod tests {
     use super::*;
     use crate::rules::rds::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_when_logs_exported() {
@@ -76,13 +77,19 @@ mod tests {
 
     #[test]
     fn fail_when_nothing_exported() {
-        expect(
+        let o = expect(
             run(
                 &RdsClusterLogExportsEnabled,
                 &cluster_resource(cluster("aurora")),
                 &[],
             ),
             Status::Fail,
+        );
+        assert_evidence(&o, "enabled_cloudwatch_logs_exports", json!([]));
+        assert!(
+            o.reason.contains("cluster aurora exports no logs"),
+            "{}",
+            o.reason
         );
     }
 
@@ -94,13 +101,5 @@ mod tests {
             "rds:DescribeDBClusters",
         );
         assert_eq!(f.status, Status::Error);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsClusterLogExportsEnabled, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

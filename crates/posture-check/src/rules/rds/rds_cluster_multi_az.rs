@@ -94,12 +94,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsClusterMultiAz, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -89,16 +89,4 @@ mod tests {
         assert_eq!(f.status, Status::Error);
         assert!(f.reason.contains("rds:DescribeDBClusters"), "{}", f.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &RdsClusterStorageEncrypted,
-                &instance_resource(instance("db1")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -95,12 +95,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsEnhancedMonitoring, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -260,9 +260,5 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["region"], "us-east-1");
-        expect(
-            run(&RdsEventSubscriptionRule, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

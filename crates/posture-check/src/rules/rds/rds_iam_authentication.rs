@@ -67,6 +67,7 @@ mod tests {
     use super::*;
     use crate::rules::rds::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     #[test]
     fn pass_when_enabled() {
@@ -97,10 +98,12 @@ mod tests {
         let mut db = instance("aurora-1");
         db.engine = "aurora-mysql".into();
         db.cluster_identifier = Some("aurora".into());
-        expect(
+        let o = expect(
             run(&RdsIamAuthentication, &instance_resource(db), &[]),
             Status::Fail,
         );
+        assert_evidence(&o, "engine", json!("aurora-mysql"));
+        assert_evidence(&o, "iam_database_authentication_enabled", json!(false));
     }
 
     #[test]
@@ -124,13 +127,5 @@ mod tests {
             );
             assert_eq!(o.evidence["engine"], engine);
         }
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsIamAuthentication, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

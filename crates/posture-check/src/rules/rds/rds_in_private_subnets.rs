@@ -279,12 +279,4 @@ mod tests {
         assert_eq!(f.status, Status::Error, "{f:?}");
         assert!(f.reason.contains("ec2:DescribeRouteTables"), "{}", f.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsInPrivateSubnets, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -99,12 +99,4 @@ mod tests {
         );
         assert_eq!(o.evidence["cluster_identifier"], "aurora");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsInstanceDeletionProtection, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -92,12 +92,4 @@ mod tests {
         assert_eq!(f.status, Status::Error);
         assert!(f.reason.contains("rds:DescribeDBInstances"), "{}", f.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsInstanceStorageEncrypted, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -112,12 +112,4 @@ mod tests {
         );
         assert_eq!(o.evidence["cluster_identifier"], "aurora");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsLogExportsEnabled, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

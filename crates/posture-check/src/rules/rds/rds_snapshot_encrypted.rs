@@ -89,16 +89,4 @@ mod tests {
             assert_eq!(f.status, Status::Error, "{op}");
         }
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &RdsSnapshotEncrypted,
-                &instance_resource(instance("db1")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

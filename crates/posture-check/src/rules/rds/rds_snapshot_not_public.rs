@@ -121,16 +121,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &RdsSnapshotNotPublic,
-                &instance_resource(instance("db1")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

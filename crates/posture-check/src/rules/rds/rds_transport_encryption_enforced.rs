@@ -180,6 +180,7 @@ mod tests {
     use super::*;
     use crate::rules::rds::fixtures::*;
     use crate::testing::*;
+    use serde_json::json;
 
     fn mysql(id: &str) -> posture_model::resources::RdsInstance {
         let mut db = instance(id);
@@ -273,7 +274,7 @@ mod tests {
                 ),
             }),
         );
-        expect(
+        let o = expect(
             run(
                 &RdsTransportEncryptionEnforced,
                 &instance_resource(instance("db1")),
@@ -281,6 +282,9 @@ mod tests {
             ),
             Status::Error,
         );
+        assert_evidence(&o, "parameter_group", json!("db1-pg"));
+        assert_evidence(&o, "parameter", json!("rds.force_ssl"));
+        assert_evidence(&o, "parameter_groups", json!(["db1-pg"]));
     }
 
     #[test]
@@ -375,17 +379,11 @@ mod tests {
     fn error_for_unknown_engine() {
         let mut db = instance("db2");
         db.engine = "db2-se".into();
-        expect(
+        let o = expect(
             run(&RdsTransportEncryptionEnforced, &instance_resource(db), &[]),
             Status::Error,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&RdsTransportEncryptionEnforced, &not_rds(), &[]),
-            Status::NotApplicable,
-        );
+        assert_evidence(&o, "engine", json!("db2-se"));
+        assert!(o.reason.contains("engine db2-se"), "{}", o.reason);
     }
 }

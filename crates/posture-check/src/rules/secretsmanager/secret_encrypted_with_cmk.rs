@@ -136,7 +136,7 @@ impl Rule for SecretEncryptedWithCmk {
 
 #[cfg(test)]
 mod tests {
-    use posture_model::{Observed, Status};
+    use posture_model::Status;
 
     use super::*;
     use crate::rules::kms::fixtures::{KEY_ID, aws_managed_key, customer_key, key_resource};
@@ -226,16 +226,6 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("kms:DescribeKey"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let mut k = customer_key();
-        k.metadata = Observed::Absent;
-        expect(
-            run(&SecretEncryptedWithCmk, &key_resource(k), &[]),
-            Status::NotApplicable,
-        );
     }
 
     #[test]

@@ -234,16 +234,12 @@ mod tests {
     }
 
     #[test]
-    fn not_applicable_when_scheduled_for_deletion_or_other_kind() {
+    fn not_applicable_when_scheduled_for_deletion() {
         let mut s = secret();
         s.rotation_enabled = false;
         s.deleted = Some(days_ago(1));
         expect(
             run(&SecretRotationEnabled, &secret_resource(s), &[]),
-            Status::NotApplicable,
-        );
-        expect(
-            run(&SecretRotationEnabled, &bucket_resource(bucket("phi")), &[]),
             Status::NotApplicable,
         );
     }

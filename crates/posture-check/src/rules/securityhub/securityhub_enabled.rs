@@ -172,12 +172,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&SecurityhubEnabled, &hub(standard("READY")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

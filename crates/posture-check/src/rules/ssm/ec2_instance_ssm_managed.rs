@@ -150,7 +150,7 @@ mod tests {
     }
 
     #[test]
-    fn not_applicable_to_stopped_instances_and_other_kinds() {
+    fn not_applicable_to_stopped_instances() {
         let mut i = instance();
         i.state = Some("stopped".into());
         expect(
@@ -159,10 +159,6 @@ mod tests {
                 &instance_resource(i),
                 &[fleet_resource(fleet())],
             ),
-            Status::NotApplicable,
-        );
-        expect(
-            run(&Ec2InstanceSsmManaged, &fleet_resource(fleet()), &[]),
             Status::NotApplicable,
         );
     }
