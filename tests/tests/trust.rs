@@ -235,9 +235,11 @@ async fn a_denied_list_call_resolves_and_removes_nothing_while_a_read_service_be
             Some(first_seen.as_str()),
             "{rule} fails since the first scan"
         );
-        assert!(
-            db_transitions.contains(&("still_failing", rule.as_str())),
-            "{rule}: {db_transitions:?}"
-        );
     }
+    // Still failing is a state, counted rather than stored as an event.
+    assert!(
+        third["drift"]["still_failing"].as_u64().unwrap() >= db_failures.len() as u64,
+        "{}",
+        third["drift"]
+    );
 }
