@@ -243,3 +243,26 @@ async fn a_denied_list_call_resolves_and_removes_nothing_while_a_read_service_be
         third["drift"]
     );
 }
+
+/// Issue 11: read-only commands pointed at a store that does not exist say so, exit 2 and
+/// create nothing (`verify` used to create an empty store and call it intact).
+#[test]
+fn read_only_commands_never_create_a_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let typo = dir.path().join("typo.sqlite");
+    let typo_str = typo.to_str().unwrap();
+    for args in [
+        vec!["verify", "--store", typo_str],
+        vec!["snapshots", "--store", typo_str],
+        vec!["diff", "--store", typo_str],
+    ] {
+        let out = run_posture(&args, &[]).expect("run posture");
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.describe());
+        assert!(
+            out.stderr.contains(&format!("no store at {typo_str}")),
+            "{args:?}: {}",
+            out.describe()
+        );
+        assert!(!typo.exists(), "{args:?} created {typo_str}");
+    }
+}

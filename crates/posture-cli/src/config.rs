@@ -169,11 +169,18 @@ impl Config {
             }
             None => Config::default(),
         };
-        config.apply_env(|k| std::env::var(k).ok());
+        config.apply_env(|k| std::env::var(k).ok())?;
         Ok(config)
     }
 
-    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
+    /// Applies `POSTURE_<SECTION>_<FIELD>` overrides; a value that does not parse is an
+    /// error naming the variable and the value.
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn number<T: std::str::FromStr>(var: &str, v: &str) -> anyhow::Result<T> {
+            v.trim().parse().map_err(|_| {
+                anyhow::anyhow!("environment variable {var}={v:?}: expected a whole number")
+            })
+        }
         let list = |v: String| {
             v.split(',')
                 .map(|s| s.trim().to_owned())
@@ -196,8 +203,7 @@ impl Config {
             self.store.url = Some(v);
         }
         if let Some(v) = get("POSTURE_STORE_RETENTION_DAYS") {
-            // An unparsable value is kept as an impossible one so `retention_days()` reports it.
-            self.store.retention_days = Some(v.trim().parse().unwrap_or(u32::MAX));
+            self.store.retention_days = Some(number("POSTURE_STORE_RETENTION_DAYS", &v)?);
         }
         if let Some(v) = get("POSTURE_CHECK_BASELINE") {
             self.check.baseline = Some(v.into());
@@ -235,16 +241,16 @@ impl Config {
         if let Some(v) = get("POSTURE_ACCOUNTS_EXTERNAL_ID") {
             self.accounts.external_id = Some(v);
         }
-        // Unparsable numbers become 0, which validation rejects with the field's name.
         if let Some(v) = get("POSTURE_ACCOUNTS_MAX_PARALLEL") {
-            self.accounts.max_parallel = Some(v.trim().parse().unwrap_or(0));
+            self.accounts.max_parallel = Some(number("POSTURE_ACCOUNTS_MAX_PARALLEL", &v)?);
         }
         if let Some(v) = get("POSTURE_LIMITS_MAX_IN_FLIGHT") {
-            self.limits.max_in_flight = Some(v.trim().parse().unwrap_or(0));
+            self.limits.max_in_flight = Some(number("POSTURE_LIMITS_MAX_IN_FLIGHT", &v)?);
         }
         if let Some(v) = get("POSTURE_LIMITS_MAX_ATTEMPTS") {
-            self.limits.max_attempts = Some(v.trim().parse().unwrap_or(0));
+            self.limits.max_attempts = Some(number("POSTURE_LIMITS_MAX_ATTEMPTS", &v)?);
         }
+        Ok(())
     }
 
     /// The regions, validated; empty for `all`.
@@ -460,7 +466,8 @@ mod tests {
             "POSTURE_AWS_REGIONS" => Some("eu-west-1, eu-central-1".into()),
             "POSTURE_SCAN_FAIL_ON" => Some("critical".into()),
             _ => None,
-        });
+        })
+        .unwrap();
         assert_eq!(
             c.regions()
                 .unwrap()
@@ -470,6 +477,32 @@ mod tests {
             ["eu-west-1", "eu-central-1"]
         );
         assert_eq!(c.fail_on().unwrap(), Severity::Critical);
+    }
+
+    /// Issue 11: a malformed number in an override used to become 0 or the maximum and
+    /// was then reported under the TOML field's name.
+    #[test]
+    fn a_malformed_number_in_the_environment_names_the_variable_and_value() {
+        for var in [
+            "POSTURE_STORE_RETENTION_DAYS",
+            "POSTURE_ACCOUNTS_MAX_PARALLEL",
+            "POSTURE_LIMITS_MAX_IN_FLIGHT",
+            "POSTURE_LIMITS_MAX_ATTEMPTS",
+        ] {
+            let mut c = Config::default();
+            let err = c
+                .apply_env(|k| (k == var).then(|| "64k".to_owned()))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                err,
+                format!("environment variable {var}=\"64k\": expected a whole number")
+            );
+        }
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "POSTURE_LIMITS_MAX_IN_FLIGHT").then(|| " 32 ".to_owned()))
+            .unwrap();
+        assert_eq!(c.limits.max_in_flight, Some(32));
     }
 
     #[test]

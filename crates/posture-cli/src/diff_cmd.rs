@@ -23,7 +23,7 @@ struct DiffReport<'a> {
 
 pub fn run(config: &Config, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let since = args.since.as_deref().map(parse_date).transpose()?;
-    let mut store = Store::open(&config.store_location()?)?;
+    let mut store = Store::open_existing(&config.store_location()?)?;
     let snapshots = store.snapshots()?;
     let pick = |id: &str| -> anyhow::Result<usize> {
         snapshots

@@ -203,7 +203,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let format = args.format;
     let all = args.all;
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let mut reader = Store::open(&store_for_output)?;
+        let mut reader = Store::open_existing(&store_for_output)?;
         let report = output::Report {
             meta: &committed.meta,
             counts: &committed.evaluated.counts,

@@ -18,7 +18,7 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
             path.display()
         );
     }
-    let mut store = posture_store::Store::open(&location)?;
+    let mut store = posture_store::Store::open_existing(&location)?;
     let snapshots = store.snapshots()?;
     let mut out = std::io::stdout().lock();
     match format {

@@ -9,7 +9,7 @@ use crate::cli::Format;
 use crate::config::Config;
 
 pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
-    let mut store = Store::open(&config.store_location()?)?;
+    let mut store = Store::open_existing(&config.store_location()?)?;
     let report = store.verify()?;
     let mut out = std::io::stdout().lock();
     match format {

@@ -75,6 +75,26 @@ pub enum StoreError {
     /// A snapshot id that is not in the store.
     #[error("no snapshot {0} in the store (see `posture snapshots`)")]
     NoSuchSnapshot(String),
+    /// A read-only command was pointed at a SQLite file that does not exist.
+    #[error(
+        "no store at {location}: run `posture scan --store {location}` to create one, or check the path"
+    )]
+    Missing { location: String },
+    /// A read-only command was pointed at a database without Posture's schema.
+    #[error(
+        "{location} holds no Posture store (no schema_migrations table); only `posture scan` creates one"
+    )]
+    NotAStore { location: String },
+    /// A read-only command was pointed at a store of an older schema, which only a scan
+    /// upgrades.
+    #[error(
+        "the store at {location} has schema version {found}; this posture writes {current}: run `posture scan` once to upgrade it"
+    )]
+    Outdated {
+        location: String,
+        found: i64,
+        current: i64,
+    },
 }
 
 pub(crate) fn q(operation: &'static str) -> impl FnOnce(db::DbError) -> StoreError {
@@ -147,15 +167,58 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// What opening a store may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the store if it is missing and apply pending migrations (`posture scan`, the
+    /// daemon).
+    CreateOrMigrate,
+    /// Open an existing store of the current schema and change nothing: a missing SQLite
+    /// file, a database without Posture's schema or an older schema is an error, and
+    /// nothing is created (`verify`, `diff`, `snapshots`, reports).
+    Existing,
+}
+
 impl Store {
-    /// Opens (creating if needed) the store and migrates it to the current schema.
+    /// Opens (creating and migrating when needed) the store: for commands that write.
     pub fn open(location: &StoreLocation) -> Result<Self, StoreError> {
+        Self::open_with(location, OpenMode::CreateOrMigrate)
+    }
+
+    /// Opens an existing store without creating or migrating anything: for read-only
+    /// commands.
+    pub fn open_existing(location: &StoreLocation) -> Result<Self, StoreError> {
+        Self::open_with(location, OpenMode::Existing)
+    }
+
+    /// Opens the store at `location` in `mode`.
+    pub fn open_with(location: &StoreLocation, mode: OpenMode) -> Result<Self, StoreError> {
         let shown = location.to_string();
         let open_err = |message: String| StoreError::Open {
             location: shown.clone(),
             message,
         };
         let mut db: Box<dyn Db> = match location {
+            StoreLocation::Sqlite(path) if mode == OpenMode::Existing => {
+                if !path.is_file() {
+                    return Err(StoreError::Missing {
+                        location: shown.clone(),
+                    });
+                }
+                let conn = rusqlite::Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+                )
+                .map_err(|e| open_err(e.to_string()))?;
+                conn.busy_timeout(std::time::Duration::from_secs(30))
+                    .map_err(|e| open_err(e.to_string()))?;
+                let mut db = SqliteDb(conn);
+                db.batch("PRAGMA foreign_keys = ON;")
+                    .map_err(|e| open_err(e.0))?;
+                Box::new(db)
+            }
             StoreLocation::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
@@ -174,7 +237,10 @@ impl Store {
                 Box::new(PostgresDb::connect(url).map_err(|e| open_err(e.0))?)
             }
         };
-        schema::migrate(db.as_mut(), &shown)?;
+        match mode {
+            OpenMode::CreateOrMigrate => schema::migrate(db.as_mut(), &shown)?,
+            OpenMode::Existing => schema::check_current(db.as_mut(), &shown)?,
+        }
         Ok(Self {
             db,
             location: shown,

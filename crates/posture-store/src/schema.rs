@@ -166,6 +166,64 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub(crate) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
+/// Checks, without changing anything, that the database holds a Posture store of the
+/// current schema. `location` is for error messages.
+pub(crate) fn check_current(db: &mut dyn Db, location: &str) -> Result<(), StoreError> {
+    let has_table = match db.dialect() {
+        Dialect::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        }
+        Dialect::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_name = 'schema_migrations'"
+        }
+    };
+    let present = db
+        .query(has_table, &[])
+        .map_err(q("look for the schema"))?
+        .first()
+        .and_then(|r| r.first().and_then(Val::opt_int))
+        .unwrap_or(0);
+    let found = if present == 0 {
+        // SQLite stores of schema 1 kept the version in user_version only.
+        match db.dialect() {
+            Dialect::Sqlite => db
+                .query("PRAGMA user_version", &[])
+                .map_err(q("read schema version"))?
+                .first()
+                .and_then(|r| r.first().and_then(Val::opt_int))
+                .unwrap_or(0),
+            Dialect::Postgres => 0,
+        }
+    } else {
+        db.query("SELECT MAX(version) FROM schema_migrations", &[])
+            .map_err(q("read schema version"))?
+            .first()
+            .and_then(|r| r.first().and_then(Val::opt_int))
+            .unwrap_or(0)
+    };
+    if found == 0 {
+        return Err(StoreError::NotAStore {
+            location: location.to_owned(),
+        });
+    }
+    if found > CURRENT {
+        return Err(StoreError::TooNew {
+            location: location.to_owned(),
+            found,
+            supported: CURRENT,
+        });
+    }
+    if found < CURRENT {
+        return Err(StoreError::Outdated {
+            location: location.to_owned(),
+            found,
+            current: CURRENT,
+        });
+    }
+    Ok(())
+}
+
 /// Applies pending migrations. `location` is for error messages.
 pub(crate) fn migrate(db: &mut dyn Db, location: &str) -> Result<(), StoreError> {
     db.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL, applied_at TEXT NOT NULL)")

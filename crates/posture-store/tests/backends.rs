@@ -991,3 +991,59 @@ fn an_unread_kind_keeps_its_resources_and_its_failures_open(loc: &StoreLocation)
     assert_eq!(store.resources(&s1.id).unwrap().len(), 3);
     assert!(store.verify().unwrap().problems.is_empty());
 }
+
+/// Issue 11: a read-only command pointed at a path with a typo must not create a store
+/// and then report it as intact.
+#[test]
+fn opening_an_existing_store_creates_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let typo = dir.path().join("typo").join("posture.sqlite");
+    let err = Store::open_existing(&StoreLocation::Sqlite(typo.clone())).unwrap_err();
+    assert!(
+        matches!(err, posture_store::StoreError::Missing { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().starts_with("no store at "), "{err}");
+    assert!(!typo.exists() && !typo.parent().unwrap().exists());
+
+    // A SQLite file that is not a Posture store is named as such and left unchanged.
+    let other = dir.path().join("other.sqlite");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (x TEXT)")
+        .unwrap();
+    let before = std::fs::read(&other).unwrap();
+    let err = Store::open_existing(&StoreLocation::Sqlite(other.clone())).unwrap_err();
+    assert!(
+        matches!(err, posture_store::StoreError::NotAStore { .. }),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&other).unwrap(), before, "not migrated");
+
+    // A store a scan created opens.
+    let real = StoreLocation::Sqlite(dir.path().join("real.sqlite"));
+    scan(&mut Store::open(&real).unwrap(), simple(0, vec![]));
+    let mut store = Store::open_existing(&real).unwrap();
+    assert_eq!(store.snapshots().unwrap().len(), 1);
+}
+
+/// The same against a PostgreSQL database without Posture's schema: refused, not migrated.
+#[test]
+fn an_empty_postgres_database_is_not_a_store_and_is_not_migrated() {
+    let pg = support::Postgres::start();
+    let url = pg.fresh_database();
+    let err = Store::open_existing(&StoreLocation::Postgres(url.clone())).unwrap_err();
+    assert!(
+        matches!(err, posture_store::StoreError::NotAStore { .. }),
+        "{err}"
+    );
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let tables: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 0, "nothing was created");
+}
