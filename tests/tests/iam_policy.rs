@@ -1,6 +1,8 @@
 //! The least-privilege policy in deploy/iam covers every call a scan makes: a seeded scan's
-//! `api_calls` are mapped to IAM actions and each must be granted by the member-account
-//! policy (or, for the security account's own calls, by the scanner policy).
+//! `api_calls` must all be calls of the one table of collectors (`posture_model::catalog`),
+//! their IAM actions (from the table) must be granted by the member-account policy (or, for
+//! the security account's own calls, by the scanner policy), and the policies grant exactly
+//! the table's actions, nothing more.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,22 +13,16 @@
 use std::collections::BTreeSet;
 
 use posture_e2e::{Moto, run_posture, seed, workspace_root};
+use posture_model::catalog;
 
-/// IAM actions whose names differ from the API operation they authorize.
+/// The IAM action that grants `operation`, from the one table of collectors.
 fn iam_action(operation: &str) -> String {
-    match operation {
-        "s3:ListBuckets" => "s3:ListAllMyBuckets".into(),
-        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration".into(),
-        "s3:GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock".into(),
-        "s3:GetObjectLockConfiguration" => "s3:GetBucketObjectLockConfiguration".into(),
-        "s3:GetBucketReplication" => "s3:GetReplicationConfiguration".into(),
-        "s3:GetBucketLifecycleConfiguration" => "s3:GetLifecycleConfiguration".into(),
-        "s3:GetBucketNotificationConfiguration" => "s3:GetBucketNotification".into(),
-        "s3control:GetPublicAccessBlock" => "s3:GetAccountPublicAccessBlock".into(),
-        "s3control:ListAccessPoints" => "s3:ListAccessPoints".into(),
-        "s3control:GetAccessPoint" => "s3:GetAccessPoint".into(),
-        other => other.to_owned(),
-    }
+    catalog::call_named(operation)
+        .unwrap_or_else(|| {
+            panic!("the scan called {operation}, which posture_model::catalog does not list")
+        })
+        .iam_action
+        .to_owned()
 }
 
 fn actions(file: &str) -> BTreeSet<String> {
@@ -93,4 +89,22 @@ async fn the_deploy_policy_grants_every_call_a_scan_makes() {
         .filter(|a| !member.contains(a) && !scanner.contains(a))
         .collect();
     assert!(missing.is_empty(), "deploy/iam does not grant: {missing:?}");
+
+    // The policies grant exactly what the table's calls need.
+    let table: BTreeSet<String> = catalog::COLLECTORS
+        .iter()
+        .flat_map(|c| c.calls.iter())
+        .chain(catalog::MEMBER_PLANNING_CALLS)
+        .map(|c| c.iam_action.to_owned())
+        .collect();
+    assert_eq!(member, table, "posture-read-only-policy.json vs the table");
+    let scanner_table: BTreeSet<String> = catalog::SCANNER_CALLS
+        .iter()
+        .map(|c| c.iam_action.to_owned())
+        .filter(|a| !a.is_empty())
+        .collect();
+    assert_eq!(
+        scanner, scanner_table,
+        "security-account-scanner-policy.json"
+    );
 }

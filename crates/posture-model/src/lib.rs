@@ -8,6 +8,7 @@
 //! same JSON every time (maps are `BTreeMap`, lists keep the order AWS returned or are
 //! sorted by the collector), so content hashes and diffs are stable.
 
+pub mod catalog;
 mod finding;
 mod ids;
 mod observed;
@@ -18,6 +19,7 @@ mod snapshot;
 pub mod synthetic;
 mod unread;
 
+pub use catalog::kinds_listed_by;
 pub use finding::{AppliedWaiver, Citation, Evidence, Finding, ResourceRef, Severity, Status};
 pub use ids::{AccountId, Arn, IdError, Region, RuleId, SnapshotId};
 pub use observed::{NOT_RECORDED_OPERATION, Observed, Unavailable, UnavailableKind};
@@ -26,4 +28,4 @@ pub use services::Service;
 pub use snapshot::{
     ACCOUNT_UNREACHABLE_OPERATION, CollectionRecord, Coverage, CoverageSummary, Gap, SnapshotMeta,
 };
-pub use unread::{AccountScan, Unread, kinds_listed_by, unread_evidence};
+pub use unread::{AccountScan, Unread, unread_evidence};

@@ -123,38 +123,18 @@ impl std::str::FromStr for Service {
 }
 
 /// The collection whose collector makes `api_call` (`service:Operation`); `None` when no
-/// collector makes calls of that prefix.
+/// collector makes calls of that prefix. Read from [`crate::catalog`].
 pub fn collection_of(api_call: &str) -> Option<&'static str> {
-    let prefix = api_call.split_once(':').map_or(api_call, |(p, _)| p);
-    Some(match prefix {
-        "access-analyzer" => "accessanalyzer",
-        "acm" => "acm",
-        "autoscaling" => "autoscaling",
-        "backup" => "backup",
-        "cloudtrail" => "cloudtrail",
-        "cloudwatch" | "logs" | "sns" => "cloudwatch",
-        "config" => "config",
-        "ec2" => "ec2",
-        "elasticfilesystem" => "efs",
-        "elasticloadbalancing" => "elb",
-        "guardduty" => "guardduty",
-        "iam" => "iam",
-        "kms" => "kms",
-        "macie2" => "macie",
-        "rds" => "rds",
-        "s3" | "s3control" => "s3",
-        "secretsmanager" => "secretsmanager",
-        "securityhub" => "securityhub",
-        "ssm" => "ssm",
-        _ => return None,
-    })
+    crate::catalog::service_of(api_call).map(Service::as_str)
 }
 
 /// Whether `collection` runs once per account, recorded in the pseudo-region `global`
 /// (IAM, and S3, whose buckets are listed once and then read in their own regions), rather
-/// than once per region.
+/// than once per region. Read from [`crate::catalog`].
 pub fn is_account_wide(collection: &str) -> bool {
-    matches!(collection, "iam" | "s3")
+    collection
+        .parse::<Service>()
+        .is_ok_and(|s| crate::catalog::collector(s).account_wide)
 }
 
 #[cfg(test)]

@@ -10,68 +10,18 @@
 //! service the user left out of the scan is not unread: it is outside the scan's scope
 //! altogether.
 //!
-//! Invariants: pure; a failed list call whose operation the table below does not know
-//! makes every kind of its service unread in that region (the safe side: a removal is
+//! Invariants: pure; a failed list call whose operation [`crate::catalog`] does not know
+//! to list a kind makes every kind of its service unread in that region (the safe side: a removal is
 //! reported one scan late, never a fix that nobody saw).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::catalog::kinds_listed_by;
 use crate::{
     ACCOUNT_UNREACHABLE_OPERATION, Gap, Region, ResourceKind, Unavailable, UnavailableKind,
 };
-
-/// The kinds whose every resource a list call enumerates, so that its failure hides them;
-/// `None` for an operation this table does not know (the caller then takes every kind of
-/// the service).
-pub fn kinds_listed_by(operation: &str) -> Option<&'static [ResourceKind]> {
-    use ResourceKind as K;
-    Some(match operation {
-        "access-analyzer:ListAnalyzers" => &[K::AccessAnalyzer],
-        "acm:ListCertificates" => &[K::AcmCertificate],
-        "autoscaling:DescribeLaunchConfigurations" => &[K::LaunchConfiguration],
-        "backup:ListBackupPlans" => &[K::BackupPlan],
-        // Recovery points are listed per vault: no vault, no recovery point.
-        "backup:ListBackupVaults" => &[K::BackupVault, K::BackupRecoveryPoint],
-        "backup:ListRecoveryPointsByBackupVault" => &[K::BackupRecoveryPoint],
-        "cloudtrail:DescribeTrails" => &[K::Trail],
-        // Subscriptions are read for the topics that alarms notify.
-        "cloudwatch:DescribeAlarms" => &[K::MetricAlarm, K::SnsSubscriptions],
-        "logs:DescribeLogGroups" => &[K::LogGroup],
-        "ec2:DescribeFlowLogs" => &[K::FlowLog],
-        "ec2:DescribeImages" => &[K::Image],
-        "ec2:DescribeInstances" => &[K::Instance],
-        "ec2:DescribeInternetGateways" => &[K::InternetGateway],
-        "ec2:DescribeLaunchTemplates" => &[K::LaunchTemplate],
-        "ec2:DescribeNetworkAcls" => &[K::NetworkAcl],
-        "ec2:DescribeRouteTables" => &[K::RouteTable],
-        "ec2:DescribeSecurityGroups" => &[K::SecurityGroup],
-        "ec2:DescribeSnapshots" => &[K::EbsSnapshot],
-        "ec2:DescribeSubnets" => &[K::Subnet],
-        "ec2:DescribeVolumes" => &[K::Volume],
-        "ec2:DescribeVpcEndpoints" => &[K::VpcEndpoint],
-        "ec2:DescribeVpcs" => &[K::Vpc],
-        "ec2:DescribeVpnConnections" => &[K::VpnConnection],
-        "elasticfilesystem:DescribeFileSystems" => &[K::EfsFileSystem],
-        "elasticloadbalancing:DescribeLoadBalancers" => &[K::LoadBalancer],
-        "guardduty:ListDetectors" => &[K::GuardDutyDetector],
-        "iam:GetAccountAuthorizationDetails" => {
-            &[K::IamUser, K::IamGroup, K::IamRole, K::IamPolicy]
-        }
-        "iam:ListServerCertificates" => &[K::IamServerCertificate],
-        "kms:ListKeys" => &[K::KmsKey],
-        "rds:DescribeDBClusterSnapshots" | "rds:DescribeDBSnapshots" => &[K::RdsSnapshot],
-        "rds:DescribeDBClusters" => &[K::RdsCluster],
-        "rds:DescribeDBInstances" => &[K::RdsInstance],
-        "rds:DescribeDBParameterGroups" => &[K::RdsParameterGroup],
-        "rds:DescribeEventSubscriptions" => &[K::RdsEventSubscription],
-        "s3:ListBuckets" => &[K::S3Bucket],
-        "s3control:ListAccessPoints" => &[K::S3AccessPoint],
-        "secretsmanager:ListSecrets" => &[K::Secret],
-        _ => return None,
-    })
-}
 
 /// The kinds a failed list call hides: the table's, or every kind of its service.
 fn hidden_by(gap: &Gap) -> Vec<ResourceKind> {

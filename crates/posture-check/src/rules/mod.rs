@@ -94,6 +94,24 @@ mod tests {
         }
     }
 
+    /// A rule declares the calls it reads by the names of the one table of collectors, so
+    /// that coverage, the input check and the least-privilege policy agree with it.
+    #[test]
+    fn every_declared_call_is_a_call_of_the_collectors_table() {
+        let mut unknown = Vec::new();
+        for rule in RULES.iter() {
+            for call in rule.meta().api_calls {
+                if posture_model::catalog::call_named(call).is_none() {
+                    unknown.push(format!("{}: {call}", rule.meta().id));
+                }
+            }
+        }
+        assert!(
+            unknown.is_empty(),
+            "calls no collector makes (see posture_model::catalog): {unknown:#?}"
+        );
+    }
+
     #[test]
     fn parameter_defaults_parse() {
         for rule in RULES.iter() {

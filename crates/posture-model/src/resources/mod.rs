@@ -246,6 +246,12 @@ kinds! {
 }
 
 impl ResourceKind {
+    /// The service whose collector produces this kind; `None` for the account and region
+    /// subjects every scan produces.
+    pub fn collected_by(self) -> Option<crate::Service> {
+        self.service().parse().ok()
+    }
+
     /// The service whose collector produces this kind (`s3`, `iam`, ...); `posture` for the
     /// account and region subjects every scan produces.
     pub fn service(self) -> &'static str {
