@@ -134,6 +134,21 @@ async fn a_denied_list_call_resolves_and_removes_nothing_while_a_read_service_be
 
     // Scan 1: everything read.
     let first = scan(&endpoint, store);
+    let not_scanned = first["coverage"]["not_scanned"].as_array().unwrap();
+    assert_eq!(
+        not_scanned.len(),
+        17,
+        "every service but rds and s3 is listed as not scanned: {not_scanned:?}"
+    );
+    assert!(!not_scanned.iter().any(|s| s == "rds" || s == "s3"));
+    assert!(
+        !first["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"].as_str().unwrap().starts_with("cloudtrail_")),
+        "the rules of a service left out give no finding"
+    );
     let db_failures: Vec<(String, String)> = findings_on(&first, &db_arn)
         .into_iter()
         .filter(|f| f["status"] == "fail")

@@ -66,11 +66,12 @@ impl Serialize for StoredFindings<'_> {
 
 /// A snapshot's coverage record (`collected`, `failed`, `api_calls`), serialised as it is
 /// read from the store a page at a time: an organization has a collection record per
-/// account, region and service.
+/// account, region and service; and `not_scanned`, the services left out of the scan.
 struct StoredCoverage<'a> {
     store: &'a RefCell<&'a mut Store>,
     id: &'a SnapshotId,
     api_calls: &'a BTreeMap<String, u64>,
+    not_scanned: Vec<String>,
 }
 
 /// A page of records after a position: `(position, record)` pairs, empty at the end.
@@ -150,7 +151,7 @@ fn drift_bodies(
 impl Serialize for StoredCoverage<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Coverage", 3)?;
+        let mut s = serializer.serialize_struct("Coverage", 4)?;
         s.serialize_field(
             "collected",
             &Paged {
@@ -168,6 +169,7 @@ impl Serialize for StoredCoverage<'_> {
             },
         )?;
         s.serialize_field("api_calls", self.api_calls)?;
+        s.serialize_field("not_scanned", &self.not_scanned)?;
         s.end()
     }
 }
@@ -225,6 +227,7 @@ pub fn print_scan_json(store: &mut Store, report: &Report<'_>) -> anyhow::Result
             store: &store,
             id: &meta.id,
             api_calls: &meta.coverage.api_calls,
+            not_scanned: posture_pipeline::excluded_services(&meta.services),
         },
         summary: report.counts,
         findings: StoredFindings {
@@ -333,6 +336,14 @@ pub fn print_scan_table(
         "{} API calls ({} attempts, {} throttled) in {:.1} s",
         stats.api_calls, stats.attempts, stats.throttled, stats.wall_seconds
     );
+    let not_scanned = posture_pipeline::excluded_services(&meta.services);
+    if !not_scanned.is_empty() {
+        writeln!(
+            out,
+            "not scanned (left out of scan.services; their rules are omitted): {}",
+            not_scanned.join(", ")
+        )?;
+    }
     if meta.coverage.failed_calls == 0 {
         writeln!(out, "coverage: every collection complete; {calls}")?;
     } else {
