@@ -18,15 +18,17 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::catalog::kinds_listed_by;
 use crate::{
     ACCOUNT_UNREACHABLE_OPERATION, Gap, Region, ResourceKind, Unavailable, UnavailableKind,
 };
 
 /// The kinds a failed list call hides: the table's, or every kind of its service.
+/// A call the table knows hides exactly the kinds it lists (none for a call that reads a
+/// setting or enriches listed resources, such as `rds:DescribeCertificates`); a call it
+/// does not know hides every kind of its service.
 fn hidden_by(gap: &Gap) -> Vec<ResourceKind> {
-    match kinds_listed_by(&gap.operation) {
-        Some(kinds) => kinds.to_vec(),
+    match crate::catalog::call_named(&gap.operation) {
+        Some(call) => call.lists.to_vec(),
         None => kinds_of(&gap.service),
     }
 }
@@ -273,6 +275,28 @@ mod tests {
             assert!(u.contains(&r("us-east-1"), kind), "{kind}");
         }
         assert!(!u.contains(&r("us-east-1"), ResourceKind::Instance));
+    }
+
+    /// Regression (found by running the demo twice into one store): moto does not
+    /// implement `rds:DescribeCertificates`; its failure, a list-level gap that lists no
+    /// kind, froze every RDS kind, so the first run's deleted snapshots were carried as
+    /// `error` instead of removed.
+    #[test]
+    fn a_failed_call_that_lists_nothing_hides_nothing() {
+        let regions = [r("us-east-1")];
+        let gaps = [
+            gap("us-east-1", "rds", "rds:DescribeCertificates"),
+            gap("us-east-1", "rds", "rds:DescribeDBParameters"),
+        ];
+        let collected = full_collection(&regions);
+        let services = services();
+        let u = Unread::of_account(&AccountScan {
+            regions: &regions,
+            services: &services,
+            collected: &collected,
+            gaps: &gaps,
+        });
+        assert!(u.is_empty(), "{u:?}");
     }
 
     #[test]
