@@ -87,7 +87,13 @@ fn python_of(server: &Path) -> Vec<String> {
         .unwrap_or_default();
     if let Some(shebang) = first_line.strip_prefix("#!") {
         let words: Vec<String> = shebang.split_whitespace().map(str::to_owned).collect();
-        if !words.is_empty() {
+        // pip writes a `/bin/sh` trampoline instead when the path is very long.
+        let names_python = words.iter().any(|w| {
+            Path::new(w)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python"))
+        });
+        if names_python {
             return words;
         }
     }
@@ -291,6 +297,12 @@ mod tests {
         std::fs::write(&script, "#!/usr/bin/env python3 -s\nimport sys\n").expect("write");
         assert_eq!(python_of(&script), ["/usr/bin/env", "python3", "-s"]);
         std::fs::write(&script, "binary, no shebang").expect("write");
+        assert_eq!(python_of(&script), ["python3"]);
+        std::fs::write(
+            &script,
+            "#!/bin/sh\n'exec' \"/very/long/bin/python\" \"$0\"\n",
+        )
+        .expect("write");
         assert_eq!(python_of(&script), ["python3"]);
         std::fs::write(dir.path().join("python3"), "").expect("write");
         assert_eq!(
