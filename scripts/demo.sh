@@ -3,8 +3,12 @@
 #
 # With AWS credentials configured (environment, profile, SSO, instance role), it scans that
 # account in the profile's region (POSTURE_AWS_REGIONS=us-east-1,us-west-2 for more).
-# Without any, it starts a local AWS emulator (moto, pinned), seeds a mixed demo account in
-# two regions, scans that, and stops the emulator. POSTURE_DEMO=1 forces the demo.
+# Without any, it starts a local AWS emulator (moto, pinned, through scripts/moto_shim.py,
+# which corrects the XML roots of a few answers the SDK for Rust rejects), seeds a mixed demo
+# account in two regions, scans that, and stops the emulator. POSTURE_DEMO=1 forces the demo.
+# The demo's history is kept in $POSTURE_DEMO_STORE (default: demo.sqlite in the user's data
+# directory, beside the posture.sqlite real scans use), so `posture snapshots`, `diff` and
+# `verify` work on it afterwards; the script ends by printing those commands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,25 +26,54 @@ if [[ "${POSTURE_DEMO:-0}" != "1" ]] && have_credentials; then
 fi
 
 echo "no AWS credentials found: scanning a seeded demo account on a local emulator" >&2
+store="${POSTURE_DEMO_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/posture/demo.sqlite}"
+mkdir -p "$(dirname "$store")"
 moto_server="$(./scripts/install-moto.sh | tail -n 1)"
+# The shim runs with moto's own Python: the interpreter on moto_server's #! line when that
+# names a Python (pip writes a /bin/sh trampoline for very long paths), else the python3
+# beside it.
+python=()
+read -r -a python < <(sed -n '1s/^#!//p' "$moto_server") || true
+if [[ ! " ${python[*]##*/} " =~ \ python ]]; then
+  python=("$(dirname "$moto_server")/python3")
+  [[ -x "${python[0]}" ]] || python=(python3)
+fi
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 workdir="$(mktemp -d)"
 MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_EC2_LOAD_DEFAULT_AMIS=false \
-  "$moto_server" -H 127.0.0.1 -p "$port" >"$workdir/moto.log" 2>&1 &
+  "${python[@]}" scripts/moto_shim.py -H 127.0.0.1 -p "$port" >"$workdir/moto.log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 for _ in $(seq 1 100); do
   if python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then break; fi
+  if ! kill -0 "$moto_pid" 2>/dev/null; then
+    echo "the emulator did not start:" >&2; cat "$workdir/moto.log" >&2; exit 2
+  fi
   sleep 0.2
 done
 
+# Demo credentials, and empty shared config files (so the SDK neither reads the user's nor
+# warns about a missing one).
+: >"$workdir/aws-config"
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE="$workdir/none" AWS_SHARED_CREDENTIALS_FILE="$workdir/none"
+export AWS_CONFIG_FILE="$workdir/aws-config" AWS_SHARED_CREDENTIALS_FILE="$workdir/aws-config"
 endpoint="http://127.0.0.1:$port"
-"$target/posture-seed" --endpoint-url "$endpoint"
+# The seed's summary goes to stderr: stdout is the scan's (JSON with --format json).
+"$target/posture-seed" --endpoint-url "$endpoint" >&2
 status=0
 "$target/posture" scan --endpoint-url "$endpoint" --region us-east-1 --region us-west-2 \
-  --store "$workdir/posture.sqlite" "$@" || status=$?
+  --store "$store" "$@" || status=$?
 # Exit 1 means "failures found", which is the point of a demo account.
-if [[ $status -eq 1 ]]; then exit 0; fi
+if [[ $status -eq 0 || $status -eq 1 ]]; then
+  cat >&2 <<NEXT
+
+The demo's history is kept in $store (POSTURE_DEMO_STORE sets another place). Try next:
+  $target/posture snapshots --store $store
+  $target/posture verify --store $store
+  ./scripts/demo.sh                    # a second snapshot of a freshly seeded demo account
+  $target/posture diff --store $store   # after that: what changed between the two
+  $target/posture scan --help          # against your own account: configure AWS credentials
+NEXT
+  exit 0
+fi
 exit "$status"

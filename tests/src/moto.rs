@@ -1,4 +1,9 @@
 //! Running moto's server mode for one test (or one demo) and pointing the SDK at it.
+//!
+//! moto is started through `scripts/moto_shim.py`, which corrects the response-format
+//! faults of the pinned moto that the SDK for Rust rejects (the XML root of three S3 and
+//! S3 Control reads) and then runs moto's own server, so the scans here read bucket
+//! versioning, bucket notifications and access points as they would on AWS.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -56,6 +61,49 @@ pub fn moto_server_path() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(last))
 }
 
+/// A command that runs `scripts/moto_shim.py` (moto's server with the root-element fixes)
+/// with the Python of the `moto_server` at `server`: the interpreter on its `#!` line (pip
+/// writes the virtualenv's Python there), else a `python3` beside it, else `python3`.
+pub fn shim_command(server: &Path) -> anyhow::Result<Command> {
+    let shim = workspace_root().join("scripts/moto_shim.py");
+    if !shim.is_file() {
+        bail!("{} is missing", shim.display());
+    }
+    let mut interpreter = python_of(server);
+    let program = interpreter.remove(0);
+    let mut command = Command::new(program);
+    command.args(interpreter).arg(shim);
+    Ok(command)
+}
+
+/// The interpreter (program and arguments) that runs the console script `server`.
+fn python_of(server: &Path) -> Vec<String> {
+    let first_line = std::fs::read(server)
+        .ok()
+        .and_then(|bytes| {
+            let line = bytes.split(|b| *b == b'\n').next()?.to_vec();
+            String::from_utf8(line).ok()
+        })
+        .unwrap_or_default();
+    if let Some(shebang) = first_line.strip_prefix("#!") {
+        let words: Vec<String> = shebang.split_whitespace().map(str::to_owned).collect();
+        // pip writes a `/bin/sh` trampoline instead when the path is very long.
+        let names_python = words.iter().any(|w| {
+            Path::new(w)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python"))
+        });
+        if names_python {
+            return words;
+        }
+    }
+    let beside = server.with_file_name("python3");
+    if beside.is_file() {
+        return vec![beside.display().to_string()];
+    }
+    vec!["python3".to_owned()]
+}
+
 /// A loopback port nothing listens on right now.
 pub(crate) fn free_port() -> anyhow::Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("bind 127.0.0.1:0")?;
@@ -77,7 +125,7 @@ impl Moto {
             attempt += 1;
             let port = free_port()?;
             let log = File::create(&log_path).context("create moto's log file")?;
-            let mut child = Command::new(&server)
+            let mut child = shim_command(&server)?
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
@@ -85,7 +133,7 @@ impl Moto {
                 .stdout(log.try_clone()?)
                 .stderr(log)
                 .spawn()
-                .with_context(|| format!("cannot start {}", server.display()))?;
+                .with_context(|| format!("cannot start moto_shim.py for {}", server.display()))?;
             match wait_ready(&mut child, port) {
                 Ok(()) => {
                     return Ok(Moto {
@@ -216,4 +264,50 @@ pub async fn sdk_config(endpoint_url: &str, region: &str) -> SdkConfig {
         )
         .load()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shim's own tests (scripts/test_moto_shim.py: the rename, and moto in-process
+    /// answering the three reads with AWS's root elements), run with moto's Python.
+    #[test]
+    fn moto_shim_unittests_pass() {
+        let server = moto_server_path().expect("moto_server is installed");
+        let mut interpreter = python_of(&server);
+        let program = interpreter.remove(0);
+        let out = Command::new(program)
+            .args(interpreter)
+            .args(["-m", "unittest", "-v", "test_moto_shim"])
+            .current_dir(workspace_root().join("scripts"))
+            .output()
+            .expect("moto's python runs");
+        assert!(
+            out.status.success(),
+            "scripts/test_moto_shim.py failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn python_of_reads_the_shebang_with_its_arguments() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let script = dir.path().join("moto_server");
+        std::fs::write(&script, "#!/usr/bin/env python3 -s\nimport sys\n").expect("write");
+        assert_eq!(python_of(&script), ["/usr/bin/env", "python3", "-s"]);
+        std::fs::write(&script, "binary, no shebang").expect("write");
+        assert_eq!(python_of(&script), ["python3"]);
+        std::fs::write(
+            &script,
+            "#!/bin/sh\n'exec' \"/very/long/bin/python\" \"$0\"\n",
+        )
+        .expect("write");
+        assert_eq!(python_of(&script), ["python3"]);
+        std::fs::write(dir.path().join("python3"), "").expect("write");
+        assert_eq!(
+            python_of(&script),
+            [dir.path().join("python3").display().to_string()]
+        );
+    }
 }

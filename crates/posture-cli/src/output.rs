@@ -4,7 +4,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{
+    ColumnConstraint, ContentArrangement, Table, Width, presets::UTF8_FULL_CONDENSED,
+};
 use posture_model::{Finding, SnapshotId, SnapshotMeta, Status};
 use posture_pipeline::Drift;
 use posture_store::{DriftPart, Store, for_each_page};
@@ -254,7 +256,6 @@ struct Row {
     severity: posture_model::Severity,
     rule: String,
     arn: String,
-    region: String,
     reason: String,
 }
 
@@ -273,8 +274,7 @@ pub fn print_scan_table(
                 severity: f.severity,
                 rule: f.rule_id.to_string(),
                 arn: f.resource.arn.to_string(),
-                region: f.resource.region.to_string(),
-                reason: short(&f.reason),
+                reason: f.reason,
             });
         }
     })?;
@@ -294,22 +294,7 @@ pub fn print_scan_table(
     });
     let mut out = std::io::stdout().lock();
     if !shown.is_empty() {
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(["status", "severity", "rule", "resource", "region", "reason"]);
-        for r in &shown {
-            table.add_row([
-                r.status.as_str(),
-                r.severity.as_str(),
-                r.rule.as_str(),
-                r.arn.as_str(),
-                r.region.as_str(),
-                r.reason.as_str(),
-            ]);
-        }
-        writeln!(out, "{table}")?;
+        writeln!(out, "{}", render_table(&shown, table_width()))?;
     }
     let count = |s: Status| report.counts.get(s.as_str()).copied().unwrap_or(0);
     writeln!(
@@ -389,11 +374,252 @@ pub fn print_scan_table(
     Ok(())
 }
 
-/// A reason cut for a table cell; `--format json` carries it whole.
-fn short(text: &str) -> String {
-    const MAX: usize = 160;
-    match text.char_indices().nth(MAX) {
-        Some((i, _)) => format!("{}…", &text[..i]),
-        None => text.to_owned(),
+/// The width tables are fitted to: `$COLUMNS` when set (as shells export it), else the
+/// terminal's width when stdout is a terminal, else [`DEFAULT_WIDTH`].
+fn table_width() -> u16 {
+    let columns = std::env::var("COLUMNS").ok();
+    let terminal = Table::new().width(); // Some only when stdout is a terminal
+    choose_width(columns.as_deref(), terminal)
+}
+
+/// Output that is not a terminal (a pipe, a file, a CI log) gets tables this wide.
+const DEFAULT_WIDTH: u16 = 120;
+/// Narrower than this, the table cannot show a finding usefully (a rule id alone can be 46
+/// characters); it is laid out this wide and the terminal wraps it.
+const MIN_WIDTH: u16 = 80;
+
+fn choose_width(columns: Option<&str>, terminal: Option<u16>) -> u16 {
+    columns
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|w| *w > 0)
+        .or(terminal)
+        .unwrap_or(DEFAULT_WIDTH)
+        .max(MIN_WIDTH)
+}
+
+/// The findings table, at most `width` characters wide, two lines per finding: the rule
+/// over its reason in one column, so the resource can have the room it needs. Status,
+/// severity and the rule keep their full text; the resource (an identifier, which names
+/// the region) wraps onto more lines when it must, never cut; the reason takes the rule
+/// column's width and is cut to one line with '…' (`--format json` carries it whole).
+fn render_table(rows: &[Row], width: u16) -> String {
+    const HEADER: [&str; 4] = ["status", "severity", "rule / reason", "resource"];
+    // Each column costs its content, one space of padding each side and one border.
+    const PER_COLUMN: usize = 3;
+    // The reason line is this wide when the width allows (and is at least the rule's).
+    const REASON_WANTED: usize = 100;
+    let natural = |i: usize, cell: fn(&Row) -> &str| {
+        rows.iter()
+            .map(|r| cell(r).chars().count())
+            .chain([HEADER[i].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let fixed = natural(0, |r| r.status.as_str()) + natural(1, |r| r.severity.as_str());
+    let rule = natural(2, |r| r.rule.as_str());
+    let resource_natural = natural(3, |r| r.arn.as_str());
+    // Left for the rule/reason and the resource once the borders and the fixed columns are in.
+    let left = usize::from(width).saturating_sub(HEADER.len() * PER_COLUMN + 1 + fixed);
+    // The resource gets its natural width when that leaves the reason what it wants; else
+    // half of what is left, or less so the rule stays on one line.
+    let resource = resource_natural
+        .min((left / 2).max(left.saturating_sub(REASON_WANTED.max(rule))))
+        .min(left.saturating_sub(rule))
+        .max(HEADER[3].len());
+    let finding = left.saturating_sub(resource).max(rule);
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width)
+        .set_header(HEADER);
+    for r in rows {
+        table.add_row([
+            r.status.as_str().to_owned(),
+            r.severity.as_str().to_owned(),
+            format!("{}\n{}", r.rule, cut(&r.reason, finding)),
+            r.arn.clone(),
+        ]);
+    }
+    // comfy-table's widths include the padding.
+    let width_of = |n: usize| Width::Fixed(u16::try_from(n + 2).unwrap_or(u16::MAX));
+    for (i, constraint) in [
+        (0, ColumnConstraint::ContentWidth),
+        (1, ColumnConstraint::ContentWidth),
+        (2, ColumnConstraint::Absolute(width_of(finding))),
+        (3, ColumnConstraint::UpperBoundary(width_of(resource))),
+    ] {
+        if let Some(column) = table.column_mut(i) {
+            column.set_constraint(constraint);
+        }
+    }
+    table.to_string()
+}
+
+/// `text` on one line of at most `max` characters: line breaks become spaces, and a longer
+/// text is cut with '…'.
+fn cut(text: &str, max: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let kept: String = one_line.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", kept.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posture_model::Severity;
+
+    const LONG_ARN: &str = "arn:aws:autoscaling:us-east-1:123456789012:launchConfiguration:\
+        9dbbbf87-6141-428a-a409-0752edbe6cad:launchConfigurationName/phi-lc-bad-public-ip";
+
+    fn row(status: Status, rule: &str, arn: &str, reason: &str) -> Row {
+        Row {
+            status,
+            severity: Severity::Critical,
+            rule: rule.to_owned(),
+            arn: arn.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    fn rows() -> Vec<Row> {
+        vec![
+            row(
+                Status::Fail,
+                "autoscaling_launch_config_no_public_ip",
+                LONG_ARN,
+                &format!(
+                    "instances launched get a public IP address; {}",
+                    "x".repeat(400)
+                ),
+            ),
+            row(
+                Status::Error,
+                "s3_bucket_versioning",
+                "arn:aws:s3:::phi-bad-plain",
+                "versioning could not be collected:\nline two",
+            ),
+        ]
+    }
+
+    fn widest(table: &str) -> usize {
+        table.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+    }
+
+    /// The cells of column `i` (0-based) of every line after the header, in order, trimmed.
+    fn column(table: &str, i: usize) -> Vec<String> {
+        table
+            .lines()
+            .skip_while(|l| !l.starts_with('╞'))
+            .filter(|l| l.starts_with('│'))
+            .map(|l| {
+                let inner = l.trim_start_matches('│').trim_end_matches('│');
+                inner.split('┆').nth(i).unwrap_or("").trim().to_owned()
+            })
+            .collect()
+    }
+
+    /// The reason line of each finding: the line after its rule.
+    fn reasons(table: &str) -> Vec<String> {
+        let cells = column(table, 2);
+        cells
+            .iter()
+            .zip(cells.iter().skip(1))
+            .filter(|(rule, _)| {
+                [
+                    "autoscaling_launch_config_no_public_ip",
+                    "s3_bucket_versioning",
+                ]
+                .contains(&rule.as_str())
+            })
+            .map(|(_, reason)| reason.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_table_fits_the_width_and_cuts_only_the_reason() {
+        for width in [MIN_WIDTH, 120, 160, 200] {
+            let table = render_table(&rows(), width);
+            assert!(
+                widest(&table) <= usize::from(width),
+                "at {width} the widest line is {}:\n{table}",
+                widest(&table)
+            );
+            // The resource is never cut: its wrapped pieces put together are the ARNs.
+            assert_eq!(
+                column(&table, 3).concat(),
+                format!("{LONG_ARN}arn:aws:s3:::phi-bad-plain"),
+                "at {width}:\n{table}"
+            );
+            // Each rule is whole on its line; the long reason is cut with '…' on the next.
+            let reasons = reasons(&table);
+            assert_eq!(reasons.len(), 2, "at {width}:\n{table}");
+            assert!(
+                reasons[0].starts_with("instances launched") && reasons[0].ends_with('…'),
+                "at {width}: {reasons:?}\n{table}"
+            );
+            // A line break in a reason becomes a space; a short reason is whole when the
+            // rule column holds it.
+            let whole = "versioning could not be collected: line two";
+            if width >= 120 {
+                assert_eq!(reasons[1], whole, "at {width}:\n{table}");
+            } else {
+                let kept = reasons[1].trim_end_matches('…');
+                assert!(whole.starts_with(kept), "at {width}: {reasons:?}");
+            }
+            // Two lines per finding from 120 columns on, more when the 146-character ARN needs them.
+            let body = column(&table, 0).len();
+            assert!(
+                width < 120 || (4..=6).contains(&body),
+                "at {width}: {body} lines\n{table}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wide_terminal_shows_resources_on_one_line_and_longer_reasons() {
+        let table = render_table(&rows(), 300);
+        assert!(widest(&table) <= 300, "{table}");
+        assert_eq!(column(&table, 3)[0], LONG_ARN, "{table}");
+        let reasons = reasons(&table);
+        assert!(
+            reasons[0].ends_with('…') && reasons[0].chars().count() >= 100,
+            "{reasons:?}"
+        );
+        // At 120 the reason gets less room, but never less than the rule's.
+        let narrow = reasons_at(120);
+        assert!(
+            narrow[0].chars().count() >= "autoscaling_launch_config_no_public_ip".len(),
+            "{narrow:?}"
+        );
+    }
+
+    fn reasons_at(width: u16) -> Vec<String> {
+        reasons(&render_table(&rows(), width))
+    }
+
+    #[test]
+    fn width_comes_from_columns_then_the_terminal_then_the_default() {
+        assert_eq!(choose_width(Some("200"), Some(90)), 200);
+        assert_eq!(choose_width(None, Some(130)), 130);
+        assert_eq!(choose_width(Some("wide"), Some(130)), 130);
+        assert_eq!(choose_width(Some("0"), None), DEFAULT_WIDTH);
+        assert_eq!(choose_width(None, None), 120);
+        assert_eq!(choose_width(Some("20"), None), MIN_WIDTH);
+        assert_eq!(choose_width(None, Some(70)), MIN_WIDTH);
+    }
+
+    #[test]
+    fn cut_keeps_short_text_and_cuts_long_text_with_an_ellipsis() {
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "ab…");
+        assert_eq!(cut("ab  cd", 4), "ab…");
+        assert_eq!(cut("a\nb", 10), "a b");
     }
 }

@@ -15,9 +15,9 @@ use aws_sdk_cloudtrail::types::{
     DataResource, EventSelector, InsightSelector, InsightType, ReadWriteType,
 };
 
-use super::s3::{MOTO_BREAKS_GET_BUCKET_VERSIONING, PUBLIC_WRITE_WEST};
+use super::s3::PUBLIC_WRITE_WEST;
 use super::{Keys, LogBuckets, PRIMARY, SECONDARY, Seed, Step};
-use crate::Status::{Error, Fail, Pass};
+use crate::Status::{Fail, Pass};
 
 const KMS: &str = "cloudtrail_kms_encryption";
 const VALIDATION: &str = "cloudtrail_log_file_validation";
@@ -255,25 +255,12 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
                 }
             ),
         );
-        if MOTO_BREAKS_GET_BUCKET_VERSIONING {
-            s.expect(
-                LOG_BUCKET_MFA_DELETE,
-                &arn,
-                Error,
-                format!(
-                    "{}: delivers to {bucket}, whose versioning (MFA Delete) moto answers \
-                     unreadably",
-                    t.name
-                ),
-            );
-        } else {
-            s.expect(
-                LOG_BUCKET_MFA_DELETE,
-                &arn,
-                Fail,
-                format!("{}: {bucket} never had MFA Delete configured", t.name),
-            );
-        }
+        s.expect(
+            LOG_BUCKET_MFA_DELETE,
+            &arn,
+            Fail,
+            format!("{}: {bucket} never had MFA Delete configured", t.name),
+        );
         s.expect(
             MANAGEMENT_RW,
             &arn,

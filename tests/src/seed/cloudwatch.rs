@@ -251,11 +251,8 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
     s.expect(
         "cloudtrail_log_bucket_mfa_delete",
         &trail_arn,
-        Error,
-        format!(
-            "{TRAIL}: the versioning of {TRAIL_BUCKET} cannot be read (moto answers \
-             GetBucketVersioning unreadably, see s3_bucket_versioning)"
-        ),
+        Fail,
+        format!("{TRAIL}: {TRAIL_BUCKET} never had MFA Delete configured"),
     );
     s.reexpect(
         "cloudtrail_multi_region_trail",

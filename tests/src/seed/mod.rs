@@ -93,16 +93,9 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
          rule's unit tests",
     ),
     (
-        "s3_bucket_versioning",
-        "error only: moto 5.2.5 answers GetBucketVersioning with the XML root \
-         GetBucketVersioningResponse instead of VersioningConfiguration, which the SDK for Rust \
-         rejects; the scan must record a gap per bucket and report error, never pass",
-    ),
-    (
         "s3_bucket_mfa_delete",
-        "error only: it reads GetBucketVersioning, which moto 5.2.5 answers unreadably (see \
-         s3_bucket_versioning); even when readable, MFA Delete can only be enabled by root \
-         with its MFA device, which moto cannot represent, so every bucket would fail",
+        "fail only: MFA Delete can only be enabled by root with its MFA device, which moto \
+         cannot represent, so no bucket has it",
     ),
     (
         "iam_password_policy_complexity",
@@ -134,30 +127,9 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
          (the pass state is covered by the rule's unit tests)",
     ),
     (
-        "s3_bucket_versioned_lifecycle",
-        "error only: it reads GetBucketVersioning, which moto 5.2.5 answers unreadably (see \
-         s3_bucket_versioning); the seed still gives phi-good-encrypted a noncurrent-version \
-         expiration rule, so the pass/fail/not-applicable states appear once moto is fixed",
-    ),
-    (
-        "s3_bucket_event_notifications",
-        "pass and error only: moto 5.2.5 answers GetBucketNotificationConfiguration for a \
-         bucket without notifications with the XML root GetBucketNotificationResponse instead \
-         of NotificationConfiguration, which the SDK for Rust rejects; the scan must record a \
-         gap for each such bucket and report error, never fail or pass (phi-good-encrypted, \
-         with an SNS topic notification, is answered correctly and passes)",
-    ),
-    (
-        "s3_access_point_public_access_block",
-        "error only: moto 5.2.5 answers S3 Control ListAccessPoints with the XML root \
-         ListAccessPointsResponse instead of ListAccessPointsResult, which the SDK for Rust \
-         rejects; the scan must record the gaps and report error on the account, never pass \
-         (two access points, one with every flag off, are seeded for when moto is fixed)",
-    ),
-    (
         "cloudtrail_log_bucket_mfa_delete",
-        "error only: the log buckets' versioning (MFA Delete) comes from GetBucketVersioning, \
-         which moto 5.2.5 answers unreadably; MFA Delete needs root's MFA device anyway",
+        "fail only: MFA Delete on the log buckets can only be enabled by root with its MFA \
+         device, which moto cannot represent",
     ),
     (
         "cloudtrail_insights",

@@ -22,7 +22,7 @@ use aws_sdk_s3::types::{
 use serde_json::json;
 
 use super::{Keys, LogBuckets, PRIMARY, SECONDARY, Seed, Step};
-use crate::Status::{self, Error, Fail, NotApplicable, Pass};
+use crate::Status::{self, Fail, NotApplicable, Pass};
 
 /// The account-level Block Public Access flags the seed sets (last):
 /// (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets).
@@ -30,28 +30,10 @@ use crate::Status::{self, Error, Fail, NotApplicable, Pass};
 /// still count unless a bucket's own setting neutralises them.
 const ACCOUNT_PAB: (bool, bool, bool, bool) = (true, false, true, false);
 
-/// moto 5.2.5 answers `GetBucketVersioning` with the root element
-/// `GetBucketVersioningResponse` instead of S3's `VersioningConfiguration`; boto3 does not
-/// mind, but the SDK for Rust rejects the answer. So the versioning of every bucket is
-/// uncollectable: the scan must record a gap per bucket and `s3_bucket_versioning` must be
-/// `error` (never pass). Set to `false` when moto answers correctly; the seed then expects
-/// the pass/fail the seeded versioning implies.
-pub(crate) const MOTO_BREAKS_GET_BUCKET_VERSIONING: bool = true;
-
-/// moto 5.2.5 answers `GetBucketNotificationConfiguration` for a bucket with no
-/// notifications with the root element `GetBucketNotificationResponse` instead of
-/// `NotificationConfiguration` (the same fault as `GetBucketVersioning`), which the SDK for
-/// Rust rejects: such a bucket's notifications are uncollectable, so the scan must record a
-/// gap for it and `s3_bucket_event_notifications` must be `error`, never fail or pass. A
-/// bucket with a notification is answered correctly. Set to `false` when moto is fixed.
-const MOTO_BREAKS_GET_BUCKET_NOTIFICATION: bool = true;
-
-/// moto 5.2.5 answers S3 Control `ListAccessPoints` (and `CreateAccessPoint`) with the XML
-/// root `…Response` instead of `…Result`, which the SDK for Rust rejects: the access points
-/// cannot be listed, so the scan must record a gap per region and
-/// `s3_access_point_public_access_block` must be `error` on the account. Set to `false`
-/// when moto is fixed; the seed then expects a pass and a fail on its two access points.
-const MOTO_BREAKS_LIST_ACCESS_POINTS: bool = true;
+// moto 5.2.5 answers GetBucketVersioning, GetBucketNotificationConfiguration (for a bucket
+// without notifications) and S3 Control ListAccessPoints with XML roots AWS does not use,
+// which the SDK for Rust rejects; the harness starts moto through scripts/moto_shim.py,
+// which renames those roots, so the seed expects the states it sets.
 
 /// Buckets whose Object Ownership is set to BucketOwnerEnforced (ACLs disabled); no bucket
 /// with an ACL grant can be among them.
@@ -633,15 +615,6 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
     let acl_writes = b.acl == Some("public-read-write");
     let policy_reads = b.policy == Policy::PublicReadAndPartialTlsDeny;
     let notifying = NOTIFYING.contains(&name);
-    let notifications_unreadable = MOTO_BREAKS_GET_BUCKET_NOTIFICATION && !notifying;
-    if notifications_unreadable {
-        s.exp.expect_gap(
-            "s3:GetBucketNotificationConfiguration",
-            None,
-            Some(arn.clone()),
-            "moto's GetBucketNotificationConfiguration answer has the wrong XML root",
-        );
-    }
     let mut e = |rule: &str, status: Status, why: String| {
         s.expect(rule, &arn, status, format!("{name}: {why}"));
     };
@@ -746,94 +719,45 @@ fn expect_bucket(s: &mut Seed, b: &BucketSeed) {
             "no ownership controls (ACLs in effect)".to_owned()
         },
     );
-    let seeded_notifications = if notifying {
-        "notifies an SNS topic"
-    } else {
-        "no event notifications"
-    };
-    if notifications_unreadable {
-        e(
-            "s3_bucket_event_notifications",
-            Error,
-            format!(
-                "{seeded_notifications} (would be fail), but moto's \
-                 GetBucketNotificationConfiguration answer for a bucket without notifications is \
-                 unreadable (wrong XML root)"
-            ),
-        );
-    } else {
-        e(
-            "s3_bucket_event_notifications",
-            if notifying { Pass } else { Fail },
-            seeded_notifications.to_owned(),
-        );
-    }
+    e(
+        "s3_bucket_event_notifications",
+        if notifying { Pass } else { Fail },
+        if notifying {
+            "notifies an SNS topic"
+        } else {
+            "no event notifications"
+        }
+        .to_owned(),
+    );
     let lifecycle = NONCURRENT_LIFECYCLE.contains(&name);
     let lifecycle_status = match b.versioning {
         Versioning::Never => NotApplicable,
         _ if lifecycle => Pass,
         _ => Fail,
     };
-    if MOTO_BREAKS_GET_BUCKET_VERSIONING {
-        e(
-            "s3_bucket_versioned_lifecycle",
-            Error,
-            format!(
-                "versioning {:?} with noncurrent lifecycle {lifecycle} would be \
-                 {lifecycle_status}, but moto's GetBucketVersioning answer is unreadable",
-                b.versioning
-            ),
-        );
-    } else {
-        e(
-            "s3_bucket_versioned_lifecycle",
-            lifecycle_status,
-            format!(
-                "versioning {:?}, noncurrent lifecycle {lifecycle}",
-                b.versioning
-            ),
-        );
-    }
+    e(
+        "s3_bucket_versioned_lifecycle",
+        lifecycle_status,
+        format!(
+            "versioning {:?}, noncurrent lifecycle {lifecycle}",
+            b.versioning
+        ),
+    );
     let seeded = if b.versioning == Versioning::Enabled {
         Pass
     } else {
         Fail
     };
-    if MOTO_BREAKS_GET_BUCKET_VERSIONING {
-        e(
-            "s3_bucket_versioning",
-            Error,
-            format!(
-                "versioning {:?} would be {seeded}, but moto's GetBucketVersioning answer is \
-                 unreadable (wrong XML root)",
-                b.versioning
-            ),
-        );
-        e(
-            "s3_bucket_mfa_delete",
-            Error,
-            "MFA Delete would be fail (never configured), but moto's GetBucketVersioning \
-             answer is unreadable (wrong XML root)"
-                .to_owned(),
-        );
-        s.exp.expect_gap(
-            "s3:GetBucketVersioning",
-            None,
-            Some(arn.clone()),
-            "moto's GetBucketVersioning answer has the wrong XML root",
-        );
-    } else {
-        e(
-            "s3_bucket_versioning",
-            seeded,
-            format!("versioning {:?}", b.versioning),
-        );
-        e(
-            "s3_bucket_mfa_delete",
-            Fail,
-            "MFA Delete never configured (it needs root's MFA device)".to_owned(),
-        );
-    }
+    e(
+        "s3_bucket_versioning",
+        seeded,
+        format!("versioning {:?}", b.versioning),
+    );
+    e(
+        "s3_bucket_mfa_delete",
+        Fail,
+        "MFA Delete never configured (it needs root's MFA device)".to_owned(),
+    );
 }
 
 /// The account-level Block Public Access setting (S3 Control), set after the buckets, and
@@ -894,38 +818,16 @@ pub(crate) async fn seed_account_public_access_block(s: &mut Seed) -> anyhow::Re
                 return Err(e).step(format!("s3control CreateAccessPoint {name}"));
             }
         };
-        if !MOTO_BREAKS_LIST_ACCESS_POINTS {
-            s.expect(
-                "s3_access_point_public_access_block",
-                &arn,
-                if all_on { Pass } else { Fail },
-                if all_on {
-                    "created with the default Block Public Access (all four flags on)"
-                } else {
-                    "created with every Block Public Access flag off"
-                },
-            );
-        }
-    }
-    if MOTO_BREAKS_LIST_ACCESS_POINTS {
         s.expect(
             "s3_access_point_public_access_block",
-            &format!("arn:aws:iam::{}:root", s.account),
-            Error,
-            "moto's ListAccessPoints answer is unreadable (wrong XML root), so the access \
-             points are unknown: error on the account, never pass",
+            &arn,
+            if all_on { Pass } else { Fail },
+            if all_on {
+                "created with the default Block Public Access (all four flags on)"
+            } else {
+                "created with every Block Public Access flag off"
+            },
         );
-        for region in super::REGIONS {
-            s.exp.expect_gap(
-                "s3control:ListAccessPoints",
-                Some("global"),
-                None,
-                format!(
-                    "moto's ListAccessPoints answer in {region} has the wrong XML root (the S3 \
-                     collection is account-wide: one gap per region, in global)"
-                ),
-            );
-        }
     }
 
     let arn = format!("arn:aws:s3::{}:account-public-access-block", s.account);

@@ -64,8 +64,11 @@ pub(crate) struct GapLog(Vec<(String, CallError, Option<Arn>)>);
 
 impl GapLog {
     /// Records a failed call. `resource` is `None` for list calls.
+    ///
+    /// Logged at info (`-v`), one line per call: the coverage summary of the scan reports
+    /// every failed call, grouped, so a warning per call would only repeat it.
     pub fn gap(&mut self, operation: &str, err: &CallError, resource: Option<&Arn>) {
-        tracing::warn!(
+        tracing::info!(
             operation,
             resource = resource.map(Arn::as_str).unwrap_or(""),
             code = err.code.as_deref().unwrap_or(""),
