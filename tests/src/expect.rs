@@ -40,6 +40,40 @@ impl fmt::Display for Status {
     }
 }
 
+/// A finding's severity, as `posture scan --format json` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// `info`
+    Info,
+    /// `low`
+    Low,
+    /// `medium`
+    Medium,
+    /// `high`
+    High,
+    /// `critical`
+    Critical,
+}
+
+impl Severity {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One finding the scan must produce: this rule, on this resource, with this status.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Expected {
@@ -83,6 +117,10 @@ pub struct Expectations {
     /// The region of resources whose ARN names none (S3 buckets), by ARN. Other resources
     /// are in the region their ARN names, or `global` when it names none.
     pub resource_regions: BTreeMap<String, String>,
+    /// The severity some findings must be reported at, by (rule id, ARN). Asserted where
+    /// the severity is the point of the case (an administrator hidden behind a condition
+    /// or in a group must not be reported lower than the rule's own severity).
+    pub severities: BTreeMap<(String, String), Severity>,
 }
 
 impl Expectations {
@@ -100,6 +138,13 @@ impl Expectations {
             status,
             why: why.into(),
         });
+    }
+
+    /// Requires the finding of `rule_id` on `arn` (expected with [`Self::expect`]) to be
+    /// reported at `severity`.
+    pub fn expect_severity(&mut self, rule_id: &str, arn: impl Into<String>, severity: Severity) {
+        self.severities
+            .insert((rule_id.to_owned(), arn.into()), severity);
     }
 
     /// Adds one expected gap.

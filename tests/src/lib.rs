@@ -19,7 +19,7 @@ pub mod proxy;
 pub mod seed;
 
 pub use expect::{
-    Expectations, Expected, ExpectedGap, Status, baseline_manual_ids, baseline_rule_ids,
+    Expectations, Expected, ExpectedGap, Severity, Status, baseline_manual_ids, baseline_rule_ids,
 };
 pub use moto::{Moto, moto_server_path, sdk_config};
 pub use posture::{PostureOutput, posture_bin, run_posture, workspace_root};

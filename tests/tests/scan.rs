@@ -540,6 +540,25 @@ fn check_report(report: &Value, exp: &Expectations) -> Vec<String> {
             }
         }
     }
+    // Severities where the seed names one (issue 12: an administrator hidden behind a
+    // condition anyone can meet, inline on a group or inline on a user fails at the rule's
+    // full severity, high or critical, never lowered).
+    for ((rule, arn), severity) in &exp.severities {
+        if !expected_keys.contains(&(rule.clone(), arn.clone())) {
+            problem(format!(
+                "the seed names a severity for {rule} on {arn} but expects no finding there"
+            ));
+        }
+        if let Some(list) = by_key.get(&(rule.clone(), arn.clone())) {
+            let got = list[0]["severity"].as_str().unwrap_or_default();
+            if got != severity.as_str() {
+                problem(format!(
+                    "{rule} on {arn}: expected severity {severity}, got {got:?} ({})",
+                    list[0]["reason"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+    }
     // Nothing else: the seed accounts for every resource moto serves.
     for ((rule, arn), list) in &by_key {
         if !expected_keys.contains(&(rule.clone(), arn.clone())) {

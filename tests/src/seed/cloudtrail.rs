@@ -8,8 +8,10 @@
 //! CloudWatch Logs; `phi-trail-west-stopped` delivers to a bucket anyone can write to.
 //! `phi-trail-multi-region-stopped` delivers to `phi-good-encrypted`, the one trail bucket
 //! with server access logging. `phi-trail-east` also records S3 object-level read (not
-//! write) data events for all buckets, so the account passes `cloudtrail_s3_data_events_read`
-//! and fails `cloudtrail_s3_data_events_write` (one subject per account each).
+//! write) data events for all buckets, but it is a single-region trail homed in us-east-1,
+//! so the us-west-2 buckets are not covered: the account fails both
+//! `cloudtrail_s3_data_events_read` and `cloudtrail_s3_data_events_write` (one subject per
+//! account each).
 
 use aws_sdk_cloudtrail::types::{
     DataResource, EventSelector, InsightSelector, InsightType, ReadWriteType,
@@ -289,8 +291,12 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys, logs: &LogBuckets) -> anyhow
     s.expect(
         "cloudtrail_s3_data_events_read",
         &format!("arn:aws:iam::{account}:root"),
-        Pass,
-        "phi-trail-east is logging and has a ReadOnly selector on AWS::S3::Object arn:aws:s3",
+        // Was pass: phi-trail-east is logging with a ReadOnly selector on AWS::S3::Object
+        // arn:aws:s3, but it is single-region (us-east-1), and a trail records data events
+        // only in the regions it covers (issue 12 item 4).
+        Fail,
+        "phi-trail-east records S3 read data events for all buckets but only in us-east-1: \
+         the us-west-2 buckets (phi-good-west, phi-access-logs-west, ...) are not covered",
     );
     s.expect(
         "cloudtrail_s3_data_events_write",

@@ -1,10 +1,17 @@
-//! IAM: the password policy, users (console passwords, MFA, access keys), roles with inline
-//! and managed policies, customer-managed policies. Root's MFA and access keys cannot be set
-//! through the API (moto reports 0 for both), and access keys cannot be backdated.
+//! IAM: the password policy, users (console passwords, MFA, access keys), groups and roles
+//! with inline and managed policies, customer-managed policies. Root's MFA and access keys
+//! cannot be set through the API (moto reports 0 for both), and access keys cannot be
+//! backdated.
+//!
+//! Issue 12's administrators hidden in the usual places each fail an administrator rule at
+//! high severity (asserted): full access behind a condition any session can meet
+//! (`phi-role-conditional-admin-inline`, MFA), inline on a group (`phi-group-admin-inline`)
+//! and inline on a user (`phi-user-admin-inline`, `*:*`).
 
 use serde_json::json;
 
 use super::{Seed, Step};
+use crate::Severity::High;
 use crate::Status::{Error, Fail, NotApplicable, Pass};
 
 const ADMIN_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
@@ -105,7 +112,8 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         &format!("arn:aws:iam::{account}:root"),
         Fail,
         "phi-role-policy-editor may iam:CreatePolicyVersion on every policy (the \
-         administrators, conditional or not, are listed but not failed)",
+         administrators, conditional or not, on roles, users or groups, are listed but fail \
+         the administrator rules, not this one)",
     );
 
     // Users.
@@ -148,6 +156,31 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         .send()
         .await
         .step(format!("iam AddUserToGroup {group} {console_mfa}"))?;
+    // A group inline policy that is not administrator access: the compliant case of
+    // iam_group_no_admin_inline_policy with a document to read.
+    iam.put_group_policy()
+        .group_name(group)
+        .policy_name(format!("{group}-read"))
+        .policy_document(
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject"],
+                    "Resource": "arn:aws:s3:::phi-good-encrypted/*"
+                }]
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .step(format!("iam PutGroupPolicy {group}"))?;
+    s.expect(
+        "iam_group_no_admin_inline_policy",
+        &format!("arn:aws:iam::{account}:group/{group}"),
+        Pass,
+        "inline group policy allows only s3:GetObject on one bucket",
+    );
     let arn = user_arn(&account, console_mfa);
     s.expect(
         "iam_user_in_group",
@@ -175,6 +208,12 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         "no access keys",
     );
     expect_user_extras(s, &arn, console_mfa, false, true, false);
+    s.expect(
+        "iam_user_no_admin_inline_policy",
+        &arn,
+        Pass,
+        "no inline user policy (its group's scoped policy is the group rule's)",
+    );
 
     // A group nobody belongs to.
     let empty_group = "phi-group-empty";
@@ -194,6 +233,12 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         &format!("arn:aws:iam::{account}:group/{empty_group}"),
         Fail,
         "no user was added to it",
+    );
+    s.expect(
+        "iam_group_no_admin_inline_policy",
+        &format!("arn:aws:iam::{account}:group/{empty_group}"),
+        Pass,
+        "no inline group policy",
     );
 
     let console_no_mfa = "phi-user-console-no-mfa";
@@ -226,6 +271,12 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
         "no access keys",
     );
     expect_user_extras(s, &arn, console_no_mfa, false, true, false);
+    s.expect(
+        "iam_user_no_admin_inline_policy",
+        &arn,
+        Pass,
+        "no inline user policy",
+    );
 
     let service = "phi-svc-fresh-access-key";
     create_user(&iam, service).await?;
@@ -281,6 +332,14 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
          unit-tested on credential-report fixtures)",
     );
     expect_user_extras(s, &arn, service, true, false, true);
+    s.expect(
+        "iam_user_no_admin_inline_policy",
+        &arn,
+        Pass,
+        "its inline policy allows only s3:GetObject on one bucket",
+    );
+
+    seed_hidden_administrators(s, &iam, &account).await?;
 
     // Roles and their inline policies.
     let trust = json!({
@@ -348,8 +407,11 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
             "phi-role-conditional-admin-inline",
             Some(conditional_admin_doc.as_str()),
             None,
-            Pass,
-            "* on * only under an MFA condition",
+            // Was pass: a condition any session of the holder can meet (it can present
+            // MFA) decides when the power is used, not who holds it (issue 12).
+            Fail,
+            "inline policy allows * on * under an MFA condition, which any session of the \
+             role can meet: still an administrator",
         ),
         (
             "phi-role-admin-managed",
@@ -391,12 +453,18 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
                 .await
                 .step(format!("iam AttachRolePolicy {name} {policy}"))?;
         }
+        let role_arn = format!("arn:aws:iam::{account}:role/{name}");
         s.expect(
             "iam_no_admin_inline_policy",
-            &format!("arn:aws:iam::{account}:role/{name}"),
+            &role_arn,
             status,
             format!("{name}: {why}"),
         );
+        if status == Fail {
+            // Reported at the rule's full severity, the condition notwithstanding.
+            s.exp
+                .expect_severity("iam_no_admin_inline_policy", role_arn, High);
+        }
         // Allow * on * includes kms:Decrypt on every key; an MFA condition does not limit
         // which keys, so the conditional grant counts too.
         let (kms, kms_why) = match name {
@@ -521,6 +589,105 @@ pub(crate) async fn seed(s: &mut Seed) -> anyhow::Result<()> {
             format!("{name}: {why}"),
         );
     }
+    Ok(())
+}
+
+/// Issue 12's administrators hidden inline on a group and inline on a user: a user with an
+/// inline `*:*` policy, in a group whose inline policy allows `*` on `*`. Each grant fails
+/// once, where its document lives, at high severity.
+async fn seed_hidden_administrators(
+    s: &mut Seed,
+    iam: &aws_sdk_iam::Client,
+    account: &str,
+) -> anyhow::Result<()> {
+    let admin_group = "phi-group-admin-inline";
+    let admin_user = "phi-user-admin-inline";
+    iam.create_group()
+        .group_name(admin_group)
+        .send()
+        .await
+        .step(format!("iam CreateGroup {admin_group}"))?;
+    iam.put_group_policy()
+        .group_name(admin_group)
+        .policy_name(format!("{admin_group}-all"))
+        .policy_document(
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .step(format!("iam PutGroupPolicy {admin_group}"))?;
+    create_user(iam, admin_user).await?;
+    iam.put_user_policy()
+        .user_name(admin_user)
+        .policy_name(format!("{admin_user}-all"))
+        .policy_document(
+            json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*:*", "Resource": "*"}]
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .step(format!("iam PutUserPolicy {admin_user}"))?;
+    iam.add_user_to_group()
+        .group_name(admin_group)
+        .user_name(admin_user)
+        .send()
+        .await
+        .step(format!("iam AddUserToGroup {admin_group} {admin_user}"))?;
+
+    let group_arn = format!("arn:aws:iam::{account}:group/{admin_group}");
+    s.expect_fail_at(
+        "iam_group_no_admin_inline_policy",
+        &group_arn,
+        High,
+        "inline group policy allows * on *: every member is an administrator",
+    );
+    s.expect(
+        "iam_group_not_empty",
+        &group_arn,
+        Pass,
+        format!("{admin_user} is a member"),
+    );
+
+    let arn = user_arn(account, admin_user);
+    s.expect_fail_at(
+        "iam_user_no_admin_inline_policy",
+        &arn,
+        High,
+        "inline user policy allows *:* on *",
+    );
+    s.expect(
+        "iam_user_in_group",
+        &arn,
+        Pass,
+        format!("member of {admin_group}"),
+    );
+    s.expect(
+        "iam_user_no_direct_policies",
+        &arn,
+        Fail,
+        "an inline user policy (allowing *:* on *)",
+    );
+    s.expect(
+        "iam_user_console_mfa",
+        &arn,
+        NotApplicable,
+        "no console password",
+    );
+    s.expect("iam_user_mfa_all", &arn, Fail, "no MFA device");
+    s.expect(
+        "iam_access_key_rotated_90d",
+        &arn,
+        NotApplicable,
+        "no access keys",
+    );
+    expect_user_extras(s, &arn, admin_user, true, false, false);
     Ok(())
 }
 

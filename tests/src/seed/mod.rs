@@ -118,8 +118,10 @@ pub const ONE_STATE_RULES: &[(&str, &str)] = &[
     ),
     (
         "cloudtrail_s3_data_events_read",
-        "pass only: one subject per account; phi-trail-east records S3 object-level read \
-         data events for all buckets (the fail state is covered by the rule's unit tests)",
+        "fail only: one subject per account; phi-trail-east records S3 object-level read \
+         data events for all buckets, but it is single-region (us-east-1) and the seed has \
+         buckets in us-west-2, which it does not cover (the pass state is covered by the \
+         rule's unit tests)",
     ),
     (
         "cloudtrail_s3_data_events_write",
@@ -459,6 +461,19 @@ impl Seed {
 
     fn expect(&mut self, rule: &str, arn: &str, status: Status, why: impl Into<String>) {
         self.exp.expect(rule, arn, status, why);
+    }
+
+    /// Expects a failure of `rule` on `arn` reported at `severity` (asserted as well as the
+    /// status).
+    fn expect_fail_at(
+        &mut self,
+        rule: &str,
+        arn: &str,
+        severity: crate::Severity,
+        why: impl Into<String>,
+    ) {
+        self.exp.expect(rule, arn, Status::Fail, why);
+        self.exp.expect_severity(rule, arn, severity);
     }
 
     /// Replaces an earlier expectation for (`rule`, `arn`), for a seed that changes what an

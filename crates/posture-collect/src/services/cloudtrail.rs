@@ -2,10 +2,13 @@
 //! organization trails homed elsewhere; each trail is kept once: in its home region when
 //! that region is scanned, otherwise in the first scanned region.
 
+use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
+use aws_sdk_cloudtrail::types::{AdvancedFieldSelector, EventSelector};
 use posture_model::resources::{
-    AdvancedEventSelector, BasicEventSelector, Trail, TrailSelectors, TrailStatus,
+    AdvancedEventSelector, BasicEventSelector, FieldOperators, FieldSelector, Trail,
+    TrailSelectors, TrailStatus,
 };
-use posture_model::{Arn, Region, ResourceBody};
+use posture_model::{Arn, Observed, Region, ResourceBody};
 
 use super::{Ctx, Sink, time};
 use crate::CollectError;
@@ -58,41 +61,7 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
                     .await,
                 &[],
             )
-            .map(|o| TrailSelectors {
-                basic: o
-                    .event_selectors()
-                    .iter()
-                    .map(|s| BasicEventSelector {
-                        read_write_type: s
-                            .read_write_type()
-                            .map(|t| t.as_str().to_owned())
-                            .unwrap_or("All".into()),
-                        include_management_events: s.include_management_events().unwrap_or(true),
-                        data_resources: s
-                            .data_resources()
-                            .iter()
-                            .map(|d| {
-                                (
-                                    d.r#type().unwrap_or_default().to_owned(),
-                                    d.values().to_vec(),
-                                )
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-                advanced: o
-                    .advanced_event_selectors()
-                    .iter()
-                    .map(|s| AdvancedEventSelector {
-                        name: s.name().map(str::to_owned),
-                        fields: s
-                            .field_selectors()
-                            .iter()
-                            .map(|f| (f.field().to_owned(), f.equals().to_vec()))
-                            .collect(),
-                    })
-                    .collect(),
-            });
+            .map(|o| selectors(&o));
         let insight_selectors = sink
             .observe(
                 "cloudtrail:GetInsightSelectors",
@@ -139,4 +108,168 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
         sink.emit(arn, tags, ResourceBody::Trail(body)).await?;
     }
     sink.finish().await
+}
+
+/// A `GetEventSelectors` answer in model types.
+fn selectors(o: &GetEventSelectorsOutput) -> TrailSelectors {
+    TrailSelectors {
+        basic: o.event_selectors().iter().map(basic_selector).collect(),
+        advanced: o
+            .advanced_event_selectors()
+            .iter()
+            .map(|s| AdvancedEventSelector {
+                name: s.name().map(str::to_owned),
+                fields: s.field_selectors().iter().map(field_selector).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn basic_selector(s: &EventSelector) -> BasicEventSelector {
+    BasicEventSelector {
+        read_write_type: s
+            .read_write_type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or("All".into()),
+        include_management_events: s.include_management_events().unwrap_or(true),
+        data_resources: s
+            .data_resources()
+            .iter()
+            .map(|d| {
+                (
+                    d.r#type().unwrap_or_default().to_owned(),
+                    d.values().to_vec(),
+                )
+            })
+            .collect(),
+        // The answer was read: an empty (or omitted) list excludes no source.
+        exclude_management_event_sources: Observed::Collected(
+            s.exclude_management_event_sources().to_vec(),
+        ),
+    }
+}
+
+fn field_selector(f: &AdvancedFieldSelector) -> FieldSelector {
+    FieldSelector {
+        field: f.field().to_owned(),
+        equals: f.equals().to_vec(),
+        others: Observed::Collected(FieldOperators {
+            starts_with: f.starts_with().to_vec(),
+            ends_with: f.ends_with().to_vec(),
+            not_equals: f.not_equals().to_vec(),
+            not_starts_with: f.not_starts_with().to_vec(),
+            not_ends_with: f.not_ends_with().to_vec(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudtrail::types::{
+        AdvancedEventSelector as SdkAdvanced, DataResource, ReadWriteType,
+    };
+
+    fn field(name: &str) -> aws_sdk_cloudtrail::types::builders::AdvancedFieldSelectorBuilder {
+        AdvancedFieldSelector::builder().field(name)
+    }
+
+    /// AWS's documented example: log S3 data events except on the trail's own bucket, and
+    /// management events except KMS's, through every operator.
+    #[test]
+    fn every_field_operator_and_basic_exclusion_is_recorded() {
+        let out = GetEventSelectorsOutput::builder()
+            .event_selectors(
+                EventSelector::builder()
+                    .read_write_type(ReadWriteType::All)
+                    .include_management_events(true)
+                    .exclude_management_event_sources("kms.amazonaws.com")
+                    .exclude_management_event_sources("rdsdata.amazonaws.com")
+                    .data_resources(
+                        DataResource::builder()
+                            .r#type("AWS::S3::Object")
+                            .values("arn:aws:s3")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .advanced_event_selectors(
+                SdkAdvanced::builder()
+                    .name("s3-but-trail-bucket")
+                    .field_selectors(field("eventCategory").equals("Data").build().unwrap())
+                    .field_selectors(
+                        field("resources.ARN")
+                            .starts_with("arn:aws:s3:::phi-")
+                            .ends_with("/records/")
+                            .not_equals("arn:aws:s3:::phi-x/a")
+                            .not_starts_with("arn:aws:s3:::trail-logs/")
+                            .not_ends_with(".tmp")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let s = selectors(&out);
+
+        let basic = &s.basic[0];
+        assert_eq!(basic.read_write_type, "All");
+        assert!(basic.include_management_events);
+        assert_eq!(
+            basic.data_resources,
+            vec![("AWS::S3::Object".to_owned(), vec!["arn:aws:s3".to_owned()])]
+        );
+        assert_eq!(
+            basic.exclude_management_event_sources,
+            Observed::Collected(vec![
+                "kms.amazonaws.com".to_owned(),
+                "rdsdata.amazonaws.com".to_owned()
+            ])
+        );
+
+        let a = &s.advanced[0];
+        assert_eq!(a.name.as_deref(), Some("s3-but-trail-bucket"));
+        let fields: Vec<&FieldSelector> = a.fields.iter().collect();
+        assert_eq!(fields[0].field, "eventCategory");
+        assert_eq!(fields[0].equals, vec!["Data".to_owned()]);
+        // Equals only: the other operators were read, and are empty.
+        assert_eq!(
+            fields[0].others,
+            Observed::Collected(FieldOperators::default())
+        );
+        assert_eq!(fields[1].field, "resources.ARN");
+        assert!(fields[1].equals.is_empty());
+        assert_eq!(
+            fields[1].others,
+            Observed::Collected(FieldOperators {
+                starts_with: vec!["arn:aws:s3:::phi-".into()],
+                ends_with: vec!["/records/".into()],
+                not_equals: vec!["arn:aws:s3:::phi-x/a".into()],
+                not_starts_with: vec!["arn:aws:s3:::trail-logs/".into()],
+                not_ends_with: vec![".tmp".into()],
+            })
+        );
+    }
+
+    /// A basic selector without `ExcludeManagementEventSources` excludes nothing: AWS
+    /// omits the empty list, and the answer was read.
+    #[test]
+    fn a_basic_selector_without_exclusions_records_none() {
+        let out = GetEventSelectorsOutput::builder()
+            .event_selectors(
+                EventSelector::builder()
+                    .read_write_type(ReadWriteType::ReadOnly)
+                    .include_management_events(true)
+                    .build(),
+            )
+            .build();
+        let s = selectors(&out);
+        assert_eq!(s.basic[0].read_write_type, "ReadOnly");
+        assert_eq!(
+            s.basic[0].exclude_management_event_sources,
+            Observed::Collected(vec![])
+        );
+        assert!(s.advanced.is_empty());
+    }
 }

@@ -21,7 +21,7 @@ use posture_model::{Arn, Observed, Region, ResourceBody, Tags, Unavailable, Unav
 
 use super::{Ctx, GapLog, Sink, arn};
 use crate::CollectError;
-use crate::classify::classify;
+use crate::classify::{CallError, classify};
 
 const LB_CONCURRENCY: usize = 8;
 /// `DescribeTags` takes at most 20 names (Classic) or ARNs (v2) per call.
@@ -43,6 +43,48 @@ fn skipped(operation: &str, why: &str) -> Unavailable {
         code: None,
         message: why.to_owned(),
     }
+}
+
+const DESCRIBE_TAGS: &str = "elasticloadbalancing:DescribeTags";
+
+/// Matches a `DescribeTags` answer to the load balancers asked for (Classic names or v2
+/// ARNs, as `(key, ARN)`). A load balancer asked for and left out of the answer has
+/// unknown tags, never none: `Unavailable`, with a gap naming it, so that a rule scoped to
+/// PHI resources answers `Error` for it instead of taking it for untagged (issue 11).
+fn match_tags(
+    asked: &[(&str, &Arn)],
+    answered: impl IntoIterator<Item = (String, Tags)>,
+    log: &mut GapLog,
+) -> Vec<(String, Observed<Tags>)> {
+    let mut answered: BTreeMap<String, Tags> = answered.into_iter().collect();
+    asked
+        .iter()
+        .map(|(key, arn)| {
+            let tags = match answered.remove(*key) {
+                Some(t) => Observed::Collected(t),
+                None => {
+                    let err = not_returned();
+                    log.gap(DESCRIBE_TAGS, &err, Some(arn));
+                    Observed::Unavailable(err.unavailable(DESCRIBE_TAGS))
+                }
+            };
+            ((*key).to_owned(), tags)
+        })
+        .collect()
+}
+
+fn not_returned() -> CallError {
+    CallError {
+        code: None,
+        message: "DescribeTags did not return this load balancer's tags".to_owned(),
+        kind: UnavailableKind::Failed,
+    }
+}
+
+/// Tags of a load balancer no `DescribeTags` batch covered (not expected: every one is
+/// asked for): unknown.
+fn tags_not_returned() -> Observed<Tags> {
+    Observed::Unavailable(not_returned().unavailable(DESCRIBE_TAGS))
 }
 
 // ---- Classic ---------------------------------------------------------------------------
@@ -82,16 +124,19 @@ async fn classic(ctx: &Ctx<'_>, region: &Region, sink: &mut Sink<'_>) -> Result<
             .await
         {
             Ok(out) => {
-                for td in out.tag_descriptions() {
-                    if let Some(name) = td.load_balancer_name() {
-                        let t = td
-                            .tags()
-                            .iter()
-                            .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
-                            .collect();
-                        tags.insert(name.to_owned(), Observed::Collected(t));
-                    }
-                }
+                let answered = out.tag_descriptions().iter().filter_map(|td| {
+                    let t = td
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+                        .collect();
+                    Some((td.load_balancer_name()?.to_owned(), t))
+                });
+                let asked: Vec<(&str, &Arn)> =
+                    batch.iter().map(|(n, a, _)| (n.as_str(), a)).collect();
+                let mut log = GapLog::default();
+                tags.extend(match_tags(&asked, answered, &mut log));
+                sink.absorb(log);
             }
             Err(e) => {
                 let err = classify(&e);
@@ -113,7 +158,7 @@ async fn classic(ctx: &Ctx<'_>, region: &Region, sink: &mut Sink<'_>) -> Result<
         .buffer_unordered(LB_CONCURRENCY);
     while let Some((arn, name, lb, log)) = reads.next().await {
         sink.absorb(log);
-        let t = tags.remove(&name).unwrap_or(Observed::Absent);
+        let t = tags.remove(&name).unwrap_or_else(tags_not_returned);
         sink.emit(arn, t, ResourceBody::LoadBalancer(lb)).await?;
     }
     Ok(())
@@ -313,21 +358,24 @@ async fn v2(ctx: &Ctx<'_>, region: &Region, sink: &mut Sink<'_>) -> Result<(), C
             .await
         {
             Ok(out) => {
-                for td in out.tag_descriptions() {
-                    if let Some(a) = td.resource_arn() {
-                        let t = td
-                            .tags()
-                            .iter()
-                            .filter_map(|t| {
-                                Some((
-                                    t.key()?.to_owned(),
-                                    t.value().unwrap_or_default().to_owned(),
-                                ))
-                            })
-                            .collect();
-                        tags.insert(a.to_owned(), Observed::Collected(t));
-                    }
-                }
+                let answered = out.tag_descriptions().iter().filter_map(|td| {
+                    let t = td
+                        .tags()
+                        .iter()
+                        .filter_map(|t| {
+                            Some((
+                                t.key()?.to_owned(),
+                                t.value().unwrap_or_default().to_owned(),
+                            ))
+                        })
+                        .collect();
+                    Some((td.resource_arn()?.to_owned(), t))
+                });
+                let asked: Vec<(&str, &Arn)> =
+                    batch.iter().map(|(t, a, _)| (t.as_str(), a)).collect();
+                let mut log = GapLog::default();
+                tags.extend(match_tags(&asked, answered, &mut log));
+                sink.absorb(log);
             }
             Err(e) => {
                 let err = classify(&e);
@@ -349,7 +397,7 @@ async fn v2(ctx: &Ctx<'_>, region: &Region, sink: &mut Sink<'_>) -> Result<(), C
         .buffer_unordered(LB_CONCURRENCY);
     while let Some((text, lb_arn, lb, log)) = reads.next().await {
         sink.absorb(log);
-        let t = tags.remove(&text).unwrap_or(Observed::Absent);
+        let t = tags.remove(&text).unwrap_or_else(tags_not_returned);
         sink.emit(lb_arn, t, ResourceBody::LoadBalancer(lb)).await?;
     }
     Ok(())
@@ -580,4 +628,59 @@ async fn sni_certificates(
     out.sort();
     out.dedup();
     Observed::Collected(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // moto cannot produce this case (its DescribeTags answers every load balancer asked
+    // for), and the SDK's replay/mock clients need the `test-util` features, which would
+    // rebuild the whole SDK for this crate's tests: the answer is given here as the
+    // (key, tags) pairs the collector reads out of `DescribeTags`, for both APIs.
+    #[test]
+    fn a_load_balancer_left_out_of_describe_tags_has_unavailable_tags_and_a_gap() {
+        let tagged =
+            Arn::new("arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/phi")
+                .expect("an ARN");
+        let untagged =
+            Arn::new("arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/plain")
+                .expect("an ARN");
+        let missing =
+            Arn::new("arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/gone")
+                .expect("an ARN");
+        let asked = [("phi", &tagged), ("plain", &untagged), ("gone", &missing)];
+        let answered = [
+            (
+                "phi".to_owned(),
+                Tags::from([("DataClass".to_owned(), "PHI".to_owned())]),
+            ),
+            // Answered with no tags: known to be untagged.
+            ("plain".to_owned(), Tags::new()),
+            // Not asked for: ignored.
+            ("other".to_owned(), Tags::new()),
+        ];
+        let mut log = GapLog::default();
+        let got: BTreeMap<String, Observed<Tags>> =
+            match_tags(&asked, answered, &mut log).into_iter().collect();
+
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(
+            got["phi"],
+            Observed::Collected(Tags::from([("DataClass".to_owned(), "PHI".to_owned())]))
+        );
+        assert_eq!(got["plain"], Observed::Collected(Tags::new()));
+        match &got["gone"] {
+            Observed::Unavailable(u) => {
+                assert_eq!(u.kind, UnavailableKind::Failed);
+                assert_eq!(u.operation, "elasticloadbalancing:DescribeTags");
+                assert!(u.message.contains("did not return"), "{}", u.message);
+            }
+            other => panic!("tags asked for and not returned must be unavailable: {other:?}"),
+        }
+        // One gap, naming the load balancer left out.
+        assert_eq!(log.0.len(), 1, "{:?}", log.0);
+        assert_eq!(log.0[0].0, "elasticloadbalancing:DescribeTags");
+        assert_eq!(log.0[0].2.as_ref(), Some(&missing));
+    }
 }

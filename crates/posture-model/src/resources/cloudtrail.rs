@@ -57,7 +57,7 @@ pub struct TrailSelectors {
 }
 
 /// A basic event selector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BasicEventSelector {
     /// `All`, `ReadOnly` or `WriteOnly`.
     pub read_write_type: String,
@@ -65,6 +65,11 @@ pub struct BasicEventSelector {
     pub include_management_events: bool,
     /// Data resources as (type, values).
     pub data_resources: Vec<(String, Vec<String>)>,
+    /// `ExcludeManagementEventSources`: the event sources (`kms.amazonaws.com`,
+    /// `rdsdata.amazonaws.com`) whose management events the selector does not log; empty
+    /// when it excludes none. Not recorded in bodies stored before it was collected.
+    #[serde(default = "Observed::not_recorded")]
+    pub exclude_management_event_sources: Observed<Vec<String>>,
 }
 
 /// An advanced event selector: its field selectors all hold (AND) for an event it logs.

@@ -135,6 +135,29 @@ fn advanced_selector_fields_of_the_previous_version_load_with_only_equals_record
 }
 
 #[test]
+fn basic_selectors_of_the_previous_version_load_with_exclusions_not_recorded() {
+    let ResourceBody::Trail(t) = load(
+        "aws_cloudtrail_trail",
+        r#"{"name": "t", "home_region": "us-east-1", "is_multi_region": true,
+            "is_organization_trail": false, "log_file_validation_enabled": true,
+            "kms_key_id": null, "s3_bucket_name": "logs",
+            "cloudwatch_logs_log_group_arn": null, "status": {"state": "absent"},
+            "selectors": {"state": "collected", "value": {"basic": [
+                {"read_write_type": "All", "include_management_events": true,
+                 "data_resources": [["AWS::S3::Object", ["arn:aws:s3"]]]}],
+                "advanced": []}}}"#,
+    ) else {
+        panic!("not a trail")
+    };
+    let Observed::Collected(s) = &t.selectors else {
+        panic!("selectors not collected: {:?}", t.selectors)
+    };
+    assert_eq!(s.basic[0].read_write_type, "All");
+    assert!(s.basic[0].include_management_events);
+    not_recorded(&s.basic[0].exclude_management_event_sources);
+}
+
+#[test]
 fn whole_field_selectors_round_trip() {
     let fields: FieldSelectors = [FieldSelector {
         field: "eventSource".into(),

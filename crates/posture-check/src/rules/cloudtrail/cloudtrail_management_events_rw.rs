@@ -84,6 +84,7 @@ mod tests {
                 read_write_type: read_write_type.into(),
                 include_management_events: management,
                 data_resources: vec![],
+                exclude_management_event_sources: Observed::Collected(vec![]),
             }],
             advanced: vec![],
         });
@@ -198,6 +199,63 @@ mod tests {
             o.evidence["read_events"],
             serde_json::json!({"all_except": ["kms.amazonaws.com"]})
         );
+    }
+
+    /// Basic selectors' `ExcludeManagementEventSources` was taken as none: a trail
+    /// excluding KMS's events passed.
+    #[test]
+    fn fail_when_a_basic_selector_excludes_kms() {
+        let mut t = trail("main");
+        t.selectors = Observed::Collected(TrailSelectors {
+            basic: vec![BasicEventSelector {
+                read_write_type: "All".into(),
+                include_management_events: true,
+                data_resources: vec![],
+                exclude_management_event_sources: Observed::Collected(vec![
+                    "kms.amazonaws.com".into(),
+                ]),
+            }],
+            advanced: vec![],
+        });
+        let o = expect(
+            run(&CloudtrailManagementEventsRw, &trail_resource(t), &[]),
+            Status::Fail,
+        );
+        assert!(
+            o.reason
+                .contains("does not record the management events of kms.amazonaws.com"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(
+            o.evidence["excluded_sources"],
+            serde_json::json!(["kms.amazonaws.com"])
+        );
+        assert_eq!(
+            o.evidence["write_events"],
+            serde_json::json!({"all_except": ["kms.amazonaws.com"]})
+        );
+    }
+
+    /// A basic selector stored before its exclusions were collected: unknown, not a pass.
+    #[test]
+    fn error_when_basic_exclusions_were_not_recorded() {
+        let mut t = trail("main");
+        t.selectors = Observed::Collected(TrailSelectors {
+            basic: vec![BasicEventSelector {
+                read_write_type: "All".into(),
+                include_management_events: true,
+                data_resources: vec![],
+                exclude_management_event_sources: Observed::not_recorded(),
+            }],
+            advanced: vec![],
+        });
+        let o = expect(
+            run(&CloudtrailManagementEventsRw, &trail_resource(t), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("event selectors"), "{}", o.reason);
+        assert!(o.reason.contains("not recorded"), "{}", o.reason);
     }
 
     #[test]

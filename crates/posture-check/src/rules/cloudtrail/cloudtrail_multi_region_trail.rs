@@ -172,6 +172,7 @@ mod tests {
                 read_write_type: "WriteOnly".into(),
                 include_management_events: true,
                 data_resources: vec![],
+                exclude_management_event_sources: Observed::Collected(vec![]),
             }],
             advanced: vec![],
         });

@@ -49,6 +49,7 @@ fn basic(read_write_type: &str, values: &[&str]) -> Trail {
                 "AWS::S3::Object".into(),
                 values.iter().map(|v| (*v).to_owned()).collect(),
             )],
+            exclude_management_event_sources: Observed::Collected(vec![]),
         }],
         advanced: vec![],
     });

@@ -219,7 +219,7 @@ fn management_sources<'a>(s: &'a TrailSelectors, read_only: &str) -> Sources<'a>
     let mut named: Vec<&str> = Vec::new();
     for b in &s.basic {
         if b.include_management_events && read_write_type_includes(&b.read_write_type, read_only) {
-            each.push(Sources::AllExcept(basic_excluded_sources(b)));
+            each.push(basic_excluded_sources(b));
         }
     }
     for a in &s.advanced {
@@ -260,10 +260,15 @@ fn management_sources<'a>(s: &'a TrailSelectors, read_only: &str) -> Sources<'a>
     }
 }
 
-/// `ExcludeManagementEventSources` of a basic selector. The collector does not record it
-/// (the model has no field for it yet): taken as none, as before. See the branch report.
-fn basic_excluded_sources(_b: &BasicEventSelector) -> Vec<String> {
-    Vec::new()
+/// The management events of every source but a basic selector's
+/// `ExcludeManagementEventSources`. Not recorded (a body stored before the collector read
+/// it) is unknown, never "none excluded": the selector may exclude KMS's events.
+fn basic_excluded_sources(b: &BasicEventSelector) -> Sources<'_> {
+    match &b.exclude_management_event_sources {
+        Observed::Collected(x) => Sources::AllExcept(x.clone()),
+        Observed::Absent => Sources::AllExcept(vec![]),
+        Observed::Unavailable(u) => Sources::Unknown(u),
+    }
 }
 
 /// What one advanced selector logs of one direction of management events.

@@ -54,6 +54,7 @@ fn basic(read_write_type: &str, management: bool, s3_values: &[&str]) -> Trail {
             } else {
                 vec![("AWS::S3::Object".into(), strings(s3_values))]
             },
+            exclude_management_event_sources: Observed::Collected(vec![]),
         }],
         advanced: vec![],
     });
@@ -364,4 +365,50 @@ fn basic_data_resources() {
     let reads = basic("ReadOnly", true, &["arn:aws:s3"]);
     assert_eq!(logs_s3_objects(&reads, "phi", S3Events::Read), Known::Yes);
     assert_eq!(logs_s3_objects(&reads, "phi", S3Events::Write), Known::No);
+}
+
+/// "Log all management events except KMS" in the basic form: `IncludeManagementEvents`
+/// with `ExcludeManagementEventSources: [kms.amazonaws.com]`.
+#[test]
+fn basic_exclude_management_event_sources_excludes_them() {
+    let mut t = basic("All", true, &[]);
+    if let Observed::Collected(s) = &mut t.selectors {
+        s.basic[0].exclude_management_event_sources =
+            Observed::Collected(strings(&["kms.amazonaws.com"]));
+    }
+    let m = management_events(&t);
+    assert_eq!(m.all(), Known::No);
+    assert_eq!(m.excluded_sources(), vec!["kms.amazonaws.com"]);
+    assert_eq!(
+        m.write.evidence(),
+        serde_json::json!({"all_except": ["kms.amazonaws.com"]})
+    );
+    // Boundary: an empty exclusion list logs every source.
+    let all = basic("All", true, &[]);
+    assert_eq!(management_events(&all).all(), Known::Yes);
+    assert!(management_events(&all).excluded_sources().is_empty());
+}
+
+/// A basic selector stored before its exclusions were collected may exclude some sources:
+/// unknown, never all, unless another selector logs every source anyway.
+#[test]
+fn basic_exclusions_not_recorded_are_unknown() {
+    let mut t = basic("All", true, &[]);
+    if let Observed::Collected(s) = &mut t.selectors {
+        s.basic[0].exclude_management_event_sources = Observed::not_recorded();
+    }
+    let m = management_events(&t);
+    assert!(is_unknown(&m.all()), "got {:?}", m.all());
+    assert_eq!(m.read.evidence(), serde_json::json!("unavailable"));
+
+    // A second selector logging every management event decides it.
+    if let Observed::Collected(s) = &mut t.selectors {
+        s.advanced.push(AdvancedEventSelector {
+            name: None,
+            fields: vec![eq("eventCategory", &["Management"])]
+                .into_iter()
+                .collect(),
+        });
+    }
+    assert_eq!(management_events(&t).all(), Known::Yes);
 }
