@@ -697,6 +697,118 @@ fn check_report(report: &Value, exp: &Expectations) -> Vec<String> {
     problems
 }
 
+/// Issue 11 item 4: a bucket in a region outside `--region` was dropped without a word
+/// (no finding, no gap). The bucket list is global; a bucket the scan does not read must
+/// at least be named in the coverage record, with its region.
+#[test]
+fn a_bucket_outside_the_scanned_regions_is_named_in_the_coverage_record() {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+
+    posture_e2e::posture_bin().expect("the posture binary builds");
+    let moto = Moto::start().expect("moto starts");
+    let endpoint = moto.endpoint_url();
+    let (inside, outside) = ("phi-region-inside", "phi-region-outside");
+    runtime()
+        .block_on(async {
+            let sdk = moto.sdk_config(PRIMARY).await;
+            aws_sdk_s3::Client::new(&sdk)
+                .create_bucket()
+                .bucket(inside)
+                .send()
+                .await?;
+            let west = sdk
+                .to_builder()
+                .region(aws_config::Region::new(SECONDARY))
+                .build();
+            aws_sdk_s3::Client::new(&west)
+                .create_bucket()
+                .bucket(outside)
+                .create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(SECONDARY))
+                        .build(),
+                )
+                .send()
+                .await?;
+            anyhow::Ok(())
+        })
+        .unwrap_or_else(|e| panic!("seeding two buckets failed: {e:#}"));
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = dir.path().join("p.sqlite");
+    let out = run_posture(
+        [
+            "scan",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            PRIMARY,
+            "--services",
+            "s3",
+            "--store",
+            store.to_str().expect("UTF-8"),
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .expect("posture runs");
+    assert_ne!(out.code, Some(2), "{}", out.describe());
+    let report = parse_json(&out.stdout, "scan --region us-east-1 --services s3");
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let on = |bucket: &str| {
+        let arn = format!("arn:aws:s3:::{bucket}");
+        findings
+            .iter()
+            .filter(|f| str_at(f, "/resource/arn") == Some(arn.as_str()))
+            .count()
+    };
+    assert!(
+        on(inside) > 0,
+        "the us-east-1 bucket is scanned and evaluated"
+    );
+    assert_eq!(
+        on(outside),
+        0,
+        "the us-west-2 bucket is not read, so no rule decides anything about it"
+    );
+    let failed = report["coverage"]["failed"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let (inside_arn, outside_arn) = (
+        format!("arn:aws:s3:::{inside}"),
+        format!("arn:aws:s3:::{outside}"),
+    );
+    let named: Vec<&Value> = failed
+        .iter()
+        .filter(|g| str_at(g, "/resource") == Some(outside_arn.as_str()))
+        .collect();
+    assert_eq!(
+        named.len(),
+        1,
+        "one coverage gap should name the bucket left out, got {failed:#?}"
+    );
+    let gap = named[0];
+    let message = str_at(gap, "/message").unwrap_or_default();
+    assert!(
+        message.contains(SECONDARY) && message.contains("outside the scanned regions"),
+        "the gap should say the bucket's region and why it was not read: {gap}"
+    );
+    assert_eq!(str_at(gap, "/service"), Some("s3"), "{gap}");
+    assert_eq!(str_at(gap, "/kind"), Some("not_collected"), "{gap}");
+    assert!(
+        failed
+            .iter()
+            .all(|g| str_at(g, "/resource") != Some(inside_arn.as_str())
+                || !str_at(g, "/message")
+                    .unwrap_or_default()
+                    .contains("outside")),
+        "the scanned bucket is not reported as left out: {failed:#?}"
+    );
+    drop(moto);
+}
+
 #[test]
 fn a_bad_fail_on_exits_2_with_one_line_saying_what_to_fix() {
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -11,6 +11,7 @@ use posture_model::{Arn, Observed, Region, ResourceBody, Tags};
 
 use super::{Ctx, GapLog, Sink, malformed, parse_policy, time};
 use crate::CollectError;
+use crate::classify::CallError;
 
 /// Buckets read at the same time within one account.
 const BUCKET_CONCURRENCY: usize = 16;
@@ -47,7 +48,16 @@ pub(crate) async fn collect(ctx: &Ctx<'_>) -> Result<(), CollectError> {
         .buffer_unordered(BUCKET_CONCURRENCY)
         .collect()
         .await;
-    let mut results: Vec<_> = results.into_iter().flatten().collect();
+    let mut unread = Vec::new();
+    let mut results: Vec<_> = results
+        .into_iter()
+        .filter_map(|r| r.map_err(|log| unread.push(log)).ok())
+        .collect();
+    // Buckets that were listed but not read (outside the scanned regions): their gaps
+    // name them, so the report says what was left out.
+    for log in unread {
+        sink.absorb(log);
+    }
     results.sort_by(|a, b| a.0.cmp(&b.0));
     for (arn, region, tags, body, log) in results {
         // The bucket's gaps stay with this (account, global, s3) collection, whose
@@ -204,13 +214,19 @@ fn pab_from_s3control(
 
 type BucketRead = (Arn, Region, Observed<Tags>, S3Bucket, GapLog);
 
-/// Reads one bucket's settings; `None` when the bucket is outside the scanned regions.
+/// The operation a gap names for a bucket listed but not read because its region is not
+/// scanned (no call failed: the scan chose not to make it).
+pub(crate) const BUCKET_REGION_NOT_SCANNED: &str = "s3:GetBucket* (region not scanned)";
+
+/// Reads one bucket's settings; `Err` with a gap naming it when the bucket is outside the
+/// scanned regions (or its region is not a region name), instead of dropping it silently
+/// (issue 11).
 async fn read_bucket(
     ctx: &Ctx<'_>,
     name: String,
     listed_region: Option<String>,
     creation_date: Option<chrono::DateTime<chrono::Utc>>,
-) -> Option<BucketRead> {
+) -> Result<BucketRead, GapLog> {
     let mut log = GapLog::default();
     let arn = Arn::from_parts("s3", "", "", &name);
     let home = ctx.clients.home_region();
@@ -238,11 +254,17 @@ async fn read_bucket(
             }
         }
     };
-    let region = Region::new(region_name.clone()).ok()?;
-    if !ctx.regions.contains(&region) {
-        tracing::debug!(bucket = %name, %region, "bucket outside the scanned regions");
-        return None;
-    }
+    let Some(region) = Region::new(region_name.clone())
+        .ok()
+        .filter(|r| ctx.regions.contains(r))
+    else {
+        log.gap(
+            BUCKET_REGION_NOT_SCANNED,
+            &region_not_scanned(&name, &region_name, ctx.regions),
+            Some(&arn),
+        );
+        return Err(log);
+    };
     let s3 = ctx.clients.s3(&region_name);
     let b = name.as_str();
 
@@ -496,11 +518,25 @@ async fn read_bucket(
         lifecycle,
         notifications,
     };
-    Some((arn, region, tags, bucket, log))
+    Ok((arn, region, tags, bucket, log))
 }
 
 /// What a lifecycle rule applies to, described; `None` for the whole bucket (no filter, or
 /// an empty prefix).
+/// Why a listed bucket was not read: its region is not among the scanned ones.
+fn region_not_scanned(name: &str, region: &str, scanned: &[Region]) -> CallError {
+    let scanned: Vec<&str> = scanned.iter().map(Region::as_str).collect();
+    CallError {
+        code: None,
+        message: format!(
+            "bucket {name} is in {region}, outside the scanned regions ({}): its settings \
+             were not read; scan {region} too to evaluate it",
+            scanned.join(", ")
+        ),
+        kind: posture_model::UnavailableKind::NotCollected,
+    }
+}
+
 fn lifecycle_filter(rule: &aws_sdk_s3::types::LifecycleRule) -> Option<String> {
     let mut parts = Vec::new();
     #[allow(
