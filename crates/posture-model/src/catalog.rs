@@ -160,6 +160,11 @@ pub const COLLECTORS: &[Collector] = &[
         account_wide: false,
         calls: &[
             call("rds:DescribeCertificates"),
+            list(
+                "rds:DescribeDBClusterParameterGroups",
+                &[K::RdsClusterParameterGroup],
+            ),
+            call("rds:DescribeDBClusterParameters"),
             call("rds:DescribeDBClusterSnapshotAttributes"),
             list("rds:DescribeDBClusterSnapshots", &[K::RdsSnapshot]),
             list("rds:DescribeDBClusters", &[K::RdsCluster]),

@@ -183,7 +183,34 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
     let r = SECONDARY;
     // Aurora clusters, one with a member instance: the good one encrypted and protected
     // from deletion, the bad one neither.
+    // Their DB cluster parameter groups: TLS forced for the good one, not for the bad one.
+    for (group, force_ssl) in [("phi-cluster-tls", "1"), ("phi-cluster-plain", "0")] {
+        rds.create_db_cluster_parameter_group()
+            .db_cluster_parameter_group_name(group)
+            .db_parameter_group_family("aurora-postgresql16")
+            .description("posture e2e")
+            .send()
+            .await
+            .step(format!("rds CreateDBClusterParameterGroup {group}"))?;
+        rds.modify_db_cluster_parameter_group()
+            .db_cluster_parameter_group_name(group)
+            .parameters(
+                aws_sdk_rds::types::Parameter::builder()
+                    .parameter_name("rds.force_ssl")
+                    .parameter_value(force_ssl)
+                    .apply_method(aws_sdk_rds::types::ApplyMethod::PendingReboot)
+                    .build(),
+            )
+            .send()
+            .await
+            .step(format!("rds ModifyDBClusterParameterGroup {group}"))?;
+    }
     for (id, encrypted) in [("phi-cluster-good", true), ("phi-cluster-bad", false)] {
+        let (group, retention) = if encrypted {
+            ("phi-cluster-tls", 14)
+        } else {
+            ("phi-cluster-plain", 1)
+        };
         let mut req = rds
             .create_db_cluster()
             .db_cluster_identifier(id)
@@ -191,7 +218,9 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
             .master_username("phiadmin")
             .master_user_password(PASSWORD)
             .storage_encrypted(encrypted)
-            .deletion_protection(encrypted);
+            .deletion_protection(encrypted)
+            .db_cluster_parameter_group_name(group)
+            .backup_retention_period(retention);
         if encrypted {
             req = req
                 .kms_key_id(&keys.secondary)
@@ -209,6 +238,18 @@ pub(crate) async fn seed(s: &mut Seed, keys: &Keys) -> anyhow::Result<()> {
             &format!("arn:aws:rds:{r}:{account}:cluster:{id}"),
             status,
             format!("{id}: {why}"),
+        );
+        s.expect(
+            "rds_cluster_transport_encryption_enforced",
+            &format!("arn:aws:rds:{r}:{account}:cluster:{id}"),
+            if encrypted { Pass } else { Fail },
+            format!("{id}: rds.force_ssl in {group}"),
+        );
+        s.expect(
+            "rds_cluster_backup_retention",
+            &format!("arn:aws:rds:{r}:{account}:cluster:{id}"),
+            if encrypted { Pass } else { Fail },
+            format!("{id}: backups kept {retention} days (minimum 7)"),
         );
         s.expect(
             CLUSTER_DELETION,

@@ -106,12 +106,18 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
         }
     }
 
+    // The cluster parameter groups the clusters use, read after them (TLS enforcement of
+    // Aurora and Multi-AZ DB clusters lives there, not in the members' DB parameter groups).
+    let mut used_cluster_groups = BTreeSet::new();
     let mut pages = rds.describe_db_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {
         let Some(page) = sink.list("rds:DescribeDBClusters", page) else {
             break;
         };
         for c in page.db_clusters() {
+            if let Some(group) = c.db_cluster_parameter_group() {
+                used_cluster_groups.insert(group.to_owned());
+            }
             let id = c.db_cluster_identifier().unwrap_or_default().to_owned();
             let body = RdsCluster {
                 identifier: id.clone(),
@@ -303,7 +309,82 @@ pub(crate) async fn collect(ctx: &Ctx<'_>, region: &Region) -> Result<(), Collec
             }
         }
     }
+    if !used_cluster_groups.is_empty() {
+        let mut pages = rds
+            .describe_db_cluster_parameter_groups()
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let Some(page) = sink.list("rds:DescribeDBClusterParameterGroups", page) else {
+                break;
+            };
+            for g in page.db_cluster_parameter_groups() {
+                let Some(name) = g.db_cluster_parameter_group_name() else {
+                    continue;
+                };
+                if !used_cluster_groups.contains(name) {
+                    continue;
+                }
+                let arn = arn(
+                    g.db_cluster_parameter_group_arn(),
+                    "rds",
+                    r,
+                    &account,
+                    &format!("cluster-pg:{name}"),
+                );
+                let parameters = read_cluster_parameters(&rds, name, &arn, &mut sink).await;
+                let body = RdsParameterGroup {
+                    name: name.to_owned(),
+                    family: g.db_parameter_group_family().map(str::to_owned),
+                    parameters,
+                };
+                sink.emit(
+                    arn,
+                    Observed::Absent,
+                    ResourceBody::RdsClusterParameterGroup(body),
+                )
+                .await?;
+            }
+        }
+    }
     sink.finish().await
+}
+
+/// The tracked parameters of a DB cluster parameter group (`DescribeDBClusterParameters`).
+async fn read_cluster_parameters(
+    rds: &aws_sdk_rds::Client,
+    group: &str,
+    arn: &posture_model::Arn,
+    sink: &mut Sink<'_>,
+) -> Observed<BTreeMap<String, Option<String>>> {
+    let mut params = BTreeMap::new();
+    let mut pages = rds
+        .describe_db_cluster_parameters()
+        .db_cluster_parameter_group_name(group)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match sink.observe("rds:DescribeDBClusterParameters", arn, page, &[]) {
+            Observed::Collected(page) => {
+                for p in page.parameters() {
+                    if let Some(name) = p
+                        .parameter_name()
+                        .filter(|n| RDS_TRACKED_PARAMETERS.contains(n))
+                    {
+                        params.insert(name.to_owned(), p.parameter_value().map(str::to_owned));
+                    }
+                }
+            }
+            Observed::Absent => {
+                return Observed::Unavailable(malformed(
+                    "rds:DescribeDBClusterParameters",
+                    "empty answer".into(),
+                ));
+            }
+            Observed::Unavailable(u) => return Observed::Unavailable(u),
+        }
+    }
+    Observed::Collected(params)
 }
 
 async fn read_parameters(

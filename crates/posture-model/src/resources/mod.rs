@@ -143,8 +143,11 @@ kinds! {
     RdsCluster(RdsCluster) => "aws_rds_db_cluster",
     /// An RDS DB or cluster snapshot.
     RdsSnapshot(RdsSnapshot) => "aws_rds_db_snapshot",
-    /// An RDS DB (or cluster) parameter group.
+    /// An RDS DB parameter group (of instances).
     RdsParameterGroup(RdsParameterGroup) => "aws_rds_db_parameter_group",
+    /// An RDS DB cluster parameter group (of Aurora and Multi-AZ DB clusters), ARN
+    /// `arn:aws:rds:REGION:ACCOUNT:cluster-pg:NAME`.
+    RdsClusterParameterGroup(RdsParameterGroup) => "aws_rds_db_cluster_parameter_group",
     /// An IAM user.
     IamUser(IamUser) => "aws_iam_user",
     /// An IAM group.
@@ -264,6 +267,7 @@ impl ResourceKind {
             | ResourceKind::RdsCluster
             | ResourceKind::RdsSnapshot
             | ResourceKind::RdsParameterGroup
+            | ResourceKind::RdsClusterParameterGroup
             | ResourceKind::RdsEventSubscription => "rds",
             ResourceKind::IamUser
             | ResourceKind::IamGroup

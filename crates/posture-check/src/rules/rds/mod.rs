@@ -5,11 +5,13 @@ use crate::Rule;
 mod rds_auto_minor_version_upgrade;
 mod rds_backup_enabled;
 mod rds_ca_certificate_valid;
+mod rds_cluster_backup_retention;
 mod rds_cluster_deletion_protection;
 mod rds_cluster_iam_authentication;
 mod rds_cluster_log_exports_enabled;
 mod rds_cluster_multi_az;
 mod rds_cluster_storage_encrypted;
+mod rds_cluster_transport_encryption_enforced;
 mod rds_enhanced_monitoring;
 mod rds_event_subscription;
 mod rds_iam_authentication;
@@ -28,11 +30,13 @@ pub const RULES: &[&dyn Rule] = &[
     &rds_auto_minor_version_upgrade::RdsAutoMinorVersionUpgrade,
     &rds_backup_enabled::RdsBackupEnabled,
     &rds_ca_certificate_valid::RdsCaCertificateValid,
+    &rds_cluster_backup_retention::RdsClusterBackupRetention,
     &rds_cluster_deletion_protection::RdsClusterDeletionProtection,
     &rds_cluster_iam_authentication::RdsClusterIamAuthentication,
     &rds_cluster_log_exports_enabled::RdsClusterLogExportsEnabled,
     &rds_cluster_multi_az::RdsClusterMultiAz,
     &rds_cluster_storage_encrypted::RdsClusterStorageEncrypted,
+    &rds_cluster_transport_encryption_enforced::RdsClusterTransportEncryptionEnforced,
     &rds_enhanced_monitoring::RdsEnhancedMonitoring,
     &rds_event_subscription::RdsEventSubscriptionRule,
     &rds_iam_authentication::RdsIamAuthentication,

@@ -31,7 +31,7 @@ static META: RuleMeta = RuleMeta {
 };
 
 /// How an engine enforces TLS.
-enum EngineTls {
+pub(super) enum EngineTls {
     /// Through this boolean parameter of the DB parameter group.
     Parameter(&'static str),
     /// Not through the parameter group (Oracle: native network encryption or the SSL option).
@@ -40,7 +40,7 @@ enum EngineTls {
     Unknown,
 }
 
-fn engine_tls(engine: &str) -> EngineTls {
+pub(super) fn engine_tls(engine: &str) -> EngineTls {
     match engine {
         "postgres" | "aurora-postgresql" => EngineTls::Parameter("rds.force_ssl"),
         e if e.starts_with("sqlserver-") => EngineTls::Parameter("rds.force_ssl"),
@@ -65,7 +65,7 @@ impl Rule for RdsTransportEncryptionEnforced {
         if let Some(cluster) = &db.cluster_identifier {
             return Outcome::not_applicable(format!(
                 "the instance belongs to cluster {cluster}, whose cluster parameter group sets TLS \
-                 enforcement"
+                 enforcement (rds_cluster_transport_encryption_enforced)"
             ))
             .with("cluster_identifier", cluster)
             .with("engine", engine);
@@ -127,7 +127,11 @@ impl Rule for RdsTransportEncryptionEnforced {
 }
 
 /// The verdict of one parameter group on `parameter`.
-fn judge_group(name: &str, group: Option<&RdsParameterGroup>, parameter: &str) -> Outcome {
+pub(super) fn judge_group(
+    name: &str,
+    group: Option<&RdsParameterGroup>,
+    parameter: &str,
+) -> Outcome {
     let Some(group) = group else {
         return Outcome::error(format!(
             "DB parameter group {name} could not be read: it is not in the snapshot (the \
