@@ -468,4 +468,60 @@ mod tests {
                 .contains("password_enabled")
         );
     }
+
+    /// Hostile input (issue 12, item 8): the report is CSV that IAM builds from names an
+    /// attacker with `iam:CreateUser` chooses. Any bytes give rows or an error, never a
+    /// panic; so do well-formed headers with rows of any shape.
+    mod hostile {
+        use proptest::prelude::*;
+
+        use super::super::parse_report;
+
+        const HEADER: &str = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date";
+
+        fn field() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                Just("true".to_owned()),
+                Just("N/A".to_owned()),
+                Just("no_information".to_owned()),
+                Just("2026-01-01T00:00:00+00:00".to_owned()),
+                Just("9999-99-99T99:99:99+99:99".to_owned()),
+                "\\PC{0,40}",
+                "[\",\\r\\n]{1,5}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_bytes_give_rows_or_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                let _ = parse_report(&bytes);
+            }
+
+            #[test]
+            fn rows_of_any_shape_under_a_real_header(rows in proptest::collection::vec(proptest::collection::vec(field(), 0..20), 0..20)) {
+                let mut text = HEADER.to_owned();
+                for row in &rows {
+                    text.push('\n');
+                    text.push_str(&row.join(","));
+                }
+                if let Ok(parsed) = parse_report(text.as_bytes()) {
+                    prop_assert!(parsed.len() <= rows.len());
+                }
+            }
+        }
+
+        #[test]
+        fn ten_thousand_users_parse() {
+            let mut text = HEADER.to_owned();
+            for i in 0..10_000 {
+                text.push_str(&format!(
+                    "\nuser{i},arn:aws:iam::111122223333:user/user{i},N/A,true,N/A,N/A,N/A,false,true,2026-01-01T00:00:00+00:00,N/A,false,N/A,N/A"
+                ));
+            }
+            assert_eq!(parse_report(text.as_bytes()).unwrap().len(), 10_000);
+        }
+    }
 }
