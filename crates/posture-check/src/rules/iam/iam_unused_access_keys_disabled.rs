@@ -243,4 +243,51 @@ mod tests {
             Status::NotApplicable,
         );
     }
+
+    /// The boundary: a key unused for exactly `max_unused_days` (90) passes, one more day
+    /// fails, and the evidence carries the days the rule decided on.
+    #[test]
+    fn pass_at_90_days_unused_and_fail_at_91() {
+        let o = expect(
+            run(
+                &IamUnusedAccessKeysDisabled,
+                &with_keys(vec![key(1, true, Some(300), Some(90))]),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.evidence["access_keys"],
+            serde_json::json!([{"slot": 1, "unused_days": 90, "basis": "last used"}])
+        );
+        assert_eq!(o.evidence["max_unused_days"], serde_json::json!(90));
+        let o = expect(
+            run(
+                &IamUnusedAccessKeysDisabled,
+                &with_keys(vec![key(1, true, Some(300), Some(91))]),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["access_keys"],
+            serde_json::json!([{"slot": 1, "unused_days": 91, "basis": "last used"}])
+        );
+        // An inactive key, however old, is not judged.
+        let o = expect(
+            run(
+                &IamUnusedAccessKeysDisabled,
+                &with_keys(vec![
+                    key(1, true, Some(300), Some(5)),
+                    key(2, false, Some(900), Some(800)),
+                ]),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.evidence["access_keys"],
+            serde_json::json!([{"slot": 1, "unused_days": 5, "basis": "last used"}])
+        );
+    }
 }

@@ -134,4 +134,30 @@ mod tests {
         );
         assert_eq!(o.evidence["cluster_identifier"], "aurora");
     }
+
+    /// The boundary at the default minimum of 7 days: 7 passes, 6 fails, with the days
+    /// and the minimum as evidence.
+    #[test]
+    fn pass_at_7_days_and_fail_at_6() {
+        let mut db = instance("db7");
+        db.backup_retention_period = 7;
+        let o = expect(
+            run(&RdsBackupEnabled, &instance_resource(db), &[]),
+            Status::Pass,
+        );
+        assert_evidence(&o, "backup_retention_period", serde_json::json!(7));
+        assert_evidence(&o, "min_backup_retention_days", serde_json::json!(7));
+        let mut db = instance("db6");
+        db.backup_retention_period = 6;
+        let o = expect(
+            run(&RdsBackupEnabled, &instance_resource(db), &[]),
+            Status::Fail,
+        );
+        assert_evidence(&o, "backup_retention_period", serde_json::json!(6));
+        assert!(
+            o.reason.contains("fewer than the required 7"),
+            "{}",
+            o.reason
+        );
+    }
 }
