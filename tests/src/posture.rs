@@ -163,3 +163,20 @@ where
         stderr: std::fs::read_to_string(&stderr_path)?,
     })
 }
+
+/// Runs `posture scan ARGS --format json`, requires it to finish (exit 0: nothing failed,
+/// or 1: something did) and returns its JSON report; panics with the run's output
+/// otherwise. For tests.
+pub fn scan_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "json"]);
+    let out = run_posture(&all, &[]).unwrap_or_else(|e| panic!("run posture scan: {e}"));
+    assert!(
+        matches!(out.code, Some(0 | 1)),
+        "scan failed: {}",
+        out.describe()
+    );
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("scan JSON: {e}\n{}", out.describe()))
+}

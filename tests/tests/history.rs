@@ -11,32 +11,18 @@
 
 use std::collections::BTreeSet;
 
-use posture_e2e::{Moto, run_posture};
+use posture_e2e::{Moto, run_posture, scan_json};
 use serde_json::Value;
 
 fn scan(endpoint: &str, store: &str) -> Value {
-    let out = run_posture(
-        [
-            "scan",
-            "--endpoint-url",
-            endpoint,
-            "--region",
-            "us-east-1",
-            "--format",
-            "json",
-            "--store",
-            store,
-        ],
-        &[],
-    )
-    .expect("run posture scan");
-    assert!(
-        matches!(out.code, Some(0 | 1)),
-        "scan failed: {}",
-        out.describe()
-    );
-    serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("scan JSON: {e}\n{}", out.describe()))
+    scan_json(&[
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        "us-east-1",
+        "--store",
+        store,
+    ])
 }
 
 /// (change, ARN) of every resource change, and (transition, rule, ARN) of every finding

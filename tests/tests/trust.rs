@@ -15,34 +15,20 @@
 use std::net::SocketAddr;
 
 use posture_e2e::proxy::{Proxy, ProxySettings};
-use posture_e2e::{Moto, run_posture};
+use posture_e2e::{Moto, run_posture, scan_json};
 use serde_json::Value;
 
 fn scan(endpoint: &str, store: &str) -> Value {
-    let out = run_posture(
-        [
-            "scan",
-            "--endpoint-url",
-            endpoint,
-            "--region",
-            "us-east-1",
-            "--services",
-            "rds,s3",
-            "--format",
-            "json",
-            "--store",
-            store,
-        ],
-        &[],
-    )
-    .expect("run posture scan");
-    assert!(
-        matches!(out.code, Some(0 | 1)),
-        "scan failed: {}",
-        out.describe()
-    );
-    serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("scan JSON: {e}\n{}", out.describe()))
+    scan_json(&[
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        "us-east-1",
+        "--services",
+        "rds,s3",
+        "--store",
+        store,
+    ])
 }
 
 fn findings_on<'a>(report: &'a Value, arn: &str) -> Vec<&'a Value> {

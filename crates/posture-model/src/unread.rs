@@ -223,6 +223,16 @@ mod tests {
         ["iam", "s3", "rds", "ec2"].map(String::from).to_vec()
     }
 
+    /// The unread scope of a scan of IAM, S3, RDS and EC2 in `regions`.
+    fn of(regions: &[Region], collected: &[(Region, String)], gaps: &[Gap]) -> Unread {
+        Unread::of_account(&AccountScan {
+            regions,
+            services: &services(),
+            collected,
+            gaps,
+        })
+    }
+
     fn full_collection(regions: &[Region]) -> Vec<(Region, String)> {
         let mut c = vec![
             (Region::global(), "iam".to_owned()),
@@ -240,13 +250,7 @@ mod tests {
         let regions = [r("us-east-1"), r("eu-west-1")];
         let gaps = [gap("us-east-1", "rds", "rds:DescribeDBInstances")];
         let collected = full_collection(&regions);
-        let services = services();
-        let u = Unread::of_account(&AccountScan {
-            regions: &regions,
-            services: &services,
-            collected: &collected,
-            gaps: &gaps,
-        });
+        let u = of(&regions, &collected, &gaps);
         let why = u.cause(&r("us-east-1"), ResourceKind::RdsInstance).unwrap();
         assert_eq!(why.operation, "rds:DescribeDBInstances");
         assert_eq!(why.kind, UnavailableKind::Denied);
@@ -264,13 +268,7 @@ mod tests {
         let regions = [r("us-east-1")];
         let gaps = [gap("us-east-1", "rds", "rds:DescribeSomethingNew")];
         let collected = full_collection(&regions);
-        let services = services();
-        let u = Unread::of_account(&AccountScan {
-            regions: &regions,
-            services: &services,
-            collected: &collected,
-            gaps: &gaps,
-        });
+        let u = of(&regions, &collected, &gaps);
         for kind in kinds_of("rds") {
             assert!(u.contains(&r("us-east-1"), kind), "{kind}");
         }
@@ -289,13 +287,7 @@ mod tests {
             gap("us-east-1", "rds", "rds:DescribeDBParameters"),
         ];
         let collected = full_collection(&regions);
-        let services = services();
-        let u = Unread::of_account(&AccountScan {
-            regions: &regions,
-            services: &services,
-            collected: &collected,
-            gaps: &gaps,
-        });
+        let u = of(&regions, &collected, &gaps);
         assert!(u.is_empty(), "{u:?}");
     }
 
@@ -304,13 +296,7 @@ mod tests {
         let regions = [r("us-east-1"), r("eu-west-1")];
         let gaps = [gap("global", "s3", "s3:ListBuckets")];
         let collected = full_collection(&regions);
-        let services = services();
-        let u = Unread::of_account(&AccountScan {
-            regions: &regions,
-            services: &services,
-            collected: &collected,
-            gaps: &gaps,
-        });
+        let u = of(&regions, &collected, &gaps);
         for region in [r("us-east-1"), r("eu-west-1"), Region::global()] {
             assert!(u.contains(&region, ResourceKind::S3Bucket));
         }
@@ -326,13 +312,7 @@ mod tests {
             (Region::global(), "s3".to_owned()),
             (r("us-east-1"), "ec2".to_owned()),
         ];
-        let services = services();
-        let u = Unread::of_account(&AccountScan {
-            regions: &regions,
-            services: &services,
-            collected: &collected,
-            gaps: &[],
-        });
+        let u = of(&regions, &collected, &[]);
         assert!(!u.contains(&r("us-east-1"), ResourceKind::Volume));
         let why = u.cause(&r("eu-west-1"), ResourceKind::Volume).unwrap();
         assert_eq!(why.kind, UnavailableKind::NotCollected);
@@ -346,13 +326,7 @@ mod tests {
     fn an_account_that_could_not_be_entered_is_unread_whole_but_keeps_its_subjects() {
         let regions = [r("us-east-1")];
         let gaps = [gap("global", "sts", ACCOUNT_UNREACHABLE_OPERATION)];
-        let services = services();
-        let u = Unread::of_account(&AccountScan {
-            regions: &regions,
-            services: &services,
-            collected: &[],
-            gaps: &gaps,
-        });
+        let u = of(&regions, &[], &gaps);
         assert!(u.contains(&r("us-east-1"), ResourceKind::Volume));
         assert!(u.contains(&Region::global(), ResourceKind::IamRole));
         assert!(!u.contains(&r("us-east-1"), ResourceKind::Region));
@@ -367,13 +341,7 @@ mod tests {
         let mut g = gap("global", "s3", "s3:GetBucketEncryption");
         g.resource = Some(crate::Arn::new("arn:aws:s3:::b").unwrap());
         let collected = full_collection(&regions);
-        let services = services();
-        let u = Unread::of_account(&AccountScan {
-            regions: &regions,
-            services: &services,
-            collected: &collected,
-            gaps: &[g],
-        });
+        let u = of(&regions, &collected, &[g]);
         assert!(u.is_empty());
     }
 }

@@ -71,9 +71,24 @@ fn a_schema_1_store_is_upgraded_in_place_and_verifies() {
             .unwrap();
         }
     }
+    // A read-only command leaves an old store alone: it asks for a scan, and the file is
+    // unchanged (no migration, no schema_migrations table).
+    let before = std::fs::read(&path).unwrap();
+    let err = Store::open_existing(&StoreLocation::Sqlite(path.clone())).unwrap_err();
+    assert!(
+        matches!(err, posture_store::StoreError::Outdated { found: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("run `posture scan` once"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "not migrated");
+
     let mut store = Store::open(&StoreLocation::Sqlite(path.clone())).unwrap();
     let snaps = store.snapshots().unwrap();
     assert_eq!(snaps.len(), 3);
+    drop(store);
+    // Once a scan upgraded it, read-only commands open it.
+    let mut store = Store::open_existing(&StoreLocation::Sqlite(path.clone())).unwrap();
+    assert_eq!(store.snapshots().unwrap().len(), 3);
     assert_eq!(
         store
             .count_raw("SELECT COUNT(*) FROM resource_versions")

@@ -580,7 +580,15 @@ async fn instance_type_support(
             let value = match (&failed, answered.remove(t)) {
                 (Some(u), _) => Observed::Unavailable(u.clone()),
                 (None, Some(Some(v))) => Observed::Collected(v),
-                (None, _) => Observed::Absent,
+                // Answered, without EBS information.
+                (None, Some(None)) => Observed::Absent,
+                // Asked for and not in the answer: unknown, not "no support".
+                (None, None) => Observed::Unavailable(posture_model::Unavailable {
+                    kind: posture_model::UnavailableKind::Failed,
+                    operation: "ec2:DescribeInstanceTypes".to_owned(),
+                    code: None,
+                    message: format!("the answer did not include instance type {t}"),
+                }),
             };
             support.insert(t.clone(), value);
         }

@@ -365,16 +365,7 @@ async fn read_cluster_parameters(
         .send();
     while let Some(page) = pages.next().await {
         match sink.observe("rds:DescribeDBClusterParameters", arn, page, &[]) {
-            Observed::Collected(page) => {
-                for p in page.parameters() {
-                    if let Some(name) = p
-                        .parameter_name()
-                        .filter(|n| RDS_TRACKED_PARAMETERS.contains(n))
-                    {
-                        params.insert(name.to_owned(), p.parameter_value().map(str::to_owned));
-                    }
-                }
-            }
+            Observed::Collected(page) => keep_tracked(page.parameters(), &mut params),
             Observed::Absent => {
                 return Observed::Unavailable(malformed(
                     "rds:DescribeDBClusterParameters",
@@ -385,6 +376,22 @@ async fn read_cluster_parameters(
         }
     }
     Observed::Collected(params)
+}
+
+/// Keeps the parameters rules read ([`RDS_TRACKED_PARAMETERS`]) of one page of a DB or DB
+/// cluster parameter group (both answer with the same `Parameter` type).
+fn keep_tracked(
+    page: &[aws_sdk_rds::types::Parameter],
+    params: &mut BTreeMap<String, Option<String>>,
+) {
+    for p in page {
+        if let Some(name) = p
+            .parameter_name()
+            .filter(|n| RDS_TRACKED_PARAMETERS.contains(n))
+        {
+            params.insert(name.to_owned(), p.parameter_value().map(str::to_owned));
+        }
+    }
 }
 
 async fn read_parameters(
@@ -401,16 +408,7 @@ async fn read_parameters(
         .send();
     while let Some(page) = pages.next().await {
         match sink.observe("rds:DescribeDBParameters", arn, page, &[]) {
-            Observed::Collected(page) => {
-                for p in page.parameters() {
-                    if let Some(name) = p
-                        .parameter_name()
-                        .filter(|n| RDS_TRACKED_PARAMETERS.contains(n))
-                    {
-                        params.insert(name.to_owned(), p.parameter_value().map(str::to_owned));
-                    }
-                }
-            }
+            Observed::Collected(page) => keep_tracked(page.parameters(), &mut params),
             Observed::Absent => {
                 return Observed::Unavailable(malformed(
                     "rds:DescribeDBParameters",
