@@ -419,3 +419,117 @@ pub fn peak_memory_mib() -> Option<f64> {
         .ok()?;
     Some((kib / 1024.0 * 10.0).round() / 10.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use posture_model::{
+        AccountId, Arn, Evidence, Gap, Region, ResourceKind, ResourceRef, RuleId, Severity, Status,
+        UnavailableKind,
+    };
+
+    use super::*;
+
+    fn finding(rule: &str, id: &str, status: Status) -> Finding {
+        Finding {
+            rule_id: RuleId::new(rule).unwrap(),
+            title: rule.into(),
+            status,
+            severity: Severity::High,
+            resource: ResourceRef {
+                arn: Arn::new(format!("arn:aws:rds:us-east-1:111122223333:db:{id}")).unwrap(),
+                kind: ResourceKind::RdsInstance,
+                account: AccountId::new("111122223333").unwrap(),
+                region: Region::new("us-east-1").unwrap(),
+                tags: Default::default(),
+            },
+            phi: true,
+            citations: vec![],
+            evidence: Evidence::new(),
+            reason: "before".into(),
+            waiver: None,
+            first_seen: None,
+        }
+    }
+
+    fn instances_unread() -> Unread {
+        let region = Region::new("us-east-1").unwrap();
+        let gap = Gap {
+            account: AccountId::new("111122223333").unwrap(),
+            region: region.clone(),
+            service: "rds".into(),
+            operation: "rds:DescribeDBInstances".into(),
+            resource: None,
+            kind: UnavailableKind::Throttled,
+            code: Some("Throttling".into()),
+            message: "rate exceeded".into(),
+        };
+        Unread::of_account(&AccountScan {
+            regions: std::slice::from_ref(&region),
+            services: &["rds".to_owned()],
+            collected: &[(region.clone(), "rds".to_owned())],
+            gaps: &[gap],
+        })
+    }
+
+    /// A listing that failed part-way: what was evaluated again stays as evaluated, only
+    /// the previous findings without a new one are carried, as `error`, in the evaluator's
+    /// order, with the failed call and the last status as evidence.
+    #[test]
+    fn only_findings_not_given_again_are_carried_as_error_in_order() {
+        let previous = vec![
+            finding("rds_a", "read", Status::Fail),
+            finding("rds_a", "unread", Status::Fail),
+            finding("rds_b", "unread", Status::Pass),
+        ];
+        let mut findings = vec![
+            finding("rds_a", "read", Status::Pass),
+            finding("rds_c", "read", Status::Fail),
+        ];
+        carry_unread(&mut findings, &previous, &instances_unread());
+        let got: Vec<(&str, &str, Status)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f.rule_id.as_str(),
+                    f.resource.arn.as_str().rsplit(':').next().unwrap(),
+                    f.status,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("rds_a", "read", Status::Pass),
+                ("rds_a", "unread", Status::Error),
+                ("rds_b", "unread", Status::Error),
+                ("rds_c", "read", Status::Fail),
+            ]
+        );
+        let carried = &findings[1];
+        assert_eq!(carried.evidence["last_status"], "fail");
+        assert_eq!(
+            carried.evidence["unread"]["operation"],
+            "rds:DescribeDBInstances"
+        );
+        assert_eq!(carried.evidence["unread"]["failure"], "throttled");
+        assert!(carried.phi, "PHI scope is kept");
+        assert!(
+            carried.reason.contains("rds:DescribeDBInstances failed")
+                && carried.reason.contains("(fail)"),
+            "{}",
+            carried.reason
+        );
+        assert_eq!(findings[2].evidence["last_status"], "pass");
+    }
+
+    #[test]
+    fn nothing_is_carried_when_everything_was_read() {
+        let previous = vec![finding("rds_a", "gone", Status::Fail)];
+        let mut findings = vec![];
+        carry_unread(&mut findings, &previous, &Unread::none());
+        assert!(
+            findings.is_empty(),
+            "a deleted resource's finding is not carried"
+        );
+    }
+}
