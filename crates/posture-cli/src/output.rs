@@ -101,8 +101,9 @@ impl<T: Serialize> Serialize for Paged<'_, T> {
     }
 }
 
-/// Drift against the previous snapshot (`since`, `resources`, `findings`, `still_failing`):
-/// the counts come from the evaluation, the events are read from the store a page at a time.
+/// Drift against each account's previous scan (`since`: the newest of those snapshots,
+/// `accounts` compared, `resources`, `findings`, `still_failing`): the counts come from the
+/// evaluation, the events are read from the store a page at a time.
 struct StoredDrift<'a> {
     store: &'a RefCell<&'a mut Store>,
     id: &'a SnapshotId,
@@ -112,8 +113,9 @@ struct StoredDrift<'a> {
 impl Serialize for StoredDrift<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Drift", 4)?;
+        let mut s = serializer.serialize_struct("Drift", 5)?;
         s.serialize_field("since", &self.drift.since)?;
+        s.serialize_field("accounts", &self.drift.accounts)?;
         s.serialize_field(
             "resources",
             &Paged {
@@ -361,8 +363,16 @@ pub fn print_scan_table(
         use posture_drift::Transition as T;
         writeln!(
             out,
-            "since snapshot {}: {} resources changed; {} new failures, {} resolved, {} still failing, {} newly unverifiable",
+            "since snapshot {}{}: {} resources changed; {} new failures, {} resolved, {} still failing, {} newly unverifiable",
             d.since,
+            if d.accounts > 1 {
+                format!(
+                    " (the newest; each of {} accounts against its own last scan)",
+                    d.accounts
+                )
+            } else {
+                String::new()
+            },
             d.resources,
             d.count(T::NewFailure) + d.count(T::WaiverExpired),
             d.count(T::Resolved),

@@ -156,14 +156,6 @@ fn serve(
         }
     };
     let shown = store.location().to_owned();
-    // Read before the snapshot's transaction begins.
-    let previous = match store.latest_snapshot() {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = ready.send(Err(e.into())); // see above
-            return;
-        }
-    };
     let mut writer = match store.begin_snapshot(started_at) {
         Ok(w) => w,
         Err(e) => {
@@ -203,7 +195,7 @@ fn serve(
                     let _ = reply.send(Err(e)); // see above
                     return;
                 }
-                let answer = finish(writer, previous.as_ref(), *request).map(|(meta, evaluated, retention)| {
+                let answer = finish(writer, *request).map(|(meta, evaluated, retention)| {
                     let pruned = retention.and_then(|days| {
                         let before = meta.finished_at - chrono::Duration::days(i64::from(days));
                         match store.prune(before) {
@@ -233,7 +225,6 @@ fn serve(
 /// rolls the snapshot back).
 fn finish(
     mut writer: SnapshotWriter<'_>,
-    previous: Option<&SnapshotMeta>,
     mut request: FinishRequest,
 ) -> anyhow::Result<(SnapshotMeta, Evaluated, Option<u32>)> {
     let check = Arc::clone(&request.check);
@@ -249,7 +240,6 @@ fn finish(
         regions: &request.regions,
         services: &request.services,
         excluded: &request.excluded,
-        previous,
         finished_at: request.finished_at,
         cancel: Some(&request.cancel),
     };

@@ -38,8 +38,6 @@ pub struct Job<'a> {
     /// The services the user left out of the scan (`scan.services`): the rules that read
     /// them are omitted, and their earlier findings are neither resolved nor forgotten.
     pub excluded: &'a [String],
-    /// The snapshot before this one, for drift.
-    pub previous: Option<&'a SnapshotMeta>,
     /// When collection finished: the time the finding history records.
     pub finished_at: DateTime<Utc>,
     /// Set to stop between accounts (Ctrl-C, SIGTERM): [`evaluate`] then returns
@@ -58,13 +56,20 @@ pub enum Error {
     Cancelled,
 }
 
-/// What changed since the previous snapshot, in counts: the changes themselves stream into
-/// the store as drift events (a first scan after a baseline change or of a newly collected
-/// service can change something on every resource) and are read back a page at a time.
+/// What changed since each account's previous scan, in counts: the changes themselves
+/// stream into the store as drift events (a first scan after a baseline change or of a
+/// newly collected service can change something on every resource) and are read back a page
+/// at a time. Each account is compared with its own previous complete scan (the newest
+/// snapshot that entered it), so scans of different account sets neither hide nor invent
+/// drift.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {
-    /// The previous snapshot's id.
+    /// The newest of the previous scans compared with (each account is compared with its
+    /// own).
     pub since: String,
+    /// Accounts compared with a previous scan (an account scanned for the first time has
+    /// no drift).
+    pub accounts: usize,
     /// Resources added, removed or modified.
     pub resources: usize,
     /// Finding transitions by kind, except "still failing" (a state, not a change; stored
@@ -122,8 +127,8 @@ pub struct Evaluated {
     pub counts: BTreeMap<&'static str, usize>,
     /// The highest severity among failing findings.
     pub worst_failure: Option<Severity>,
-    /// Drift against the previous snapshot, when there is one (counts; the events are in
-    /// the store).
+    /// Drift against each account's previous scan, when any account had one (counts; the
+    /// events are in the store).
     pub drift: Option<Drift>,
     /// Live waivers that matched no failing or undecided finding.
     pub stale_waivers: Vec<StaleWaiver>,
@@ -156,23 +161,14 @@ pub fn evaluate(
     accounts.extend(job.accounts.iter().cloned());
     let total = accounts.len();
 
-    let mut drift = job.previous.map(|prev| Drift {
-        since: prev.id.to_string(),
-        resources: 0,
-        transitions: BTreeMap::new(),
-        still_failing: 0,
-    });
+    let mut drift: Option<Drift> = None;
+    let current = drift::Scope::new(job.accounts, job.regions, job.services);
 
     let mut evaluator = Evaluator::new(job.settings).excluding(job.excluded.iter().cloned());
     // Rules omitted because they read a left-out service: their findings are not reported,
     // so their earlier ones are out of the comparison, not resolved.
     let omitted = omitted_rules(job.settings.baseline, job.excluded);
     writer.omit_rules(omitted.iter().cloned());
-    let scope = job.previous.map(|prev| {
-        drift::Scope::new(&prev.accounts, &prev.regions, &prev.services)
-            .intersect(&drift::Scope::new(job.accounts, job.regions, job.services))
-            .without_rules(omitted.iter().cloned())
-    });
     let mut foreign = Foreign::default();
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut worst_failure = None;
@@ -196,7 +192,15 @@ pub fn evaluate(
             evaluator.evaluate_account(&own, &coverage, collections, &mut foreign, |want| {
                 load(writer, want)
             })?;
-        let previous_findings = match job.previous {
+        // The account's own previous complete scan, and what both it and this scan covered
+        // there.
+        let previous = writer.last_scan_of(account)?;
+        let scope = previous.as_ref().map(|prev| {
+            drift::Scope::new(std::slice::from_ref(account), &prev.regions, &prev.services)
+                .intersect(&current)
+                .without_rules(omitted.iter().cloned())
+        });
+        let previous_findings = match &previous {
             Some(prev)
                 if !unread.is_empty() || scope.as_ref().is_some_and(|s| s.has_account(account)) =>
             {
@@ -212,10 +216,21 @@ pub fn evaluate(
                 worst_failure = worst_failure.max(Some(f.severity));
             }
         }
-        if let (Some(prev), Some(scope), Some(drift)) = (job.previous, &scope, &mut drift)
+        if let (Some(prev), Some(scope)) = (&previous, scope)
             && scope.has_account(account)
         {
-            let scope = scope.clone().with_unread(account.clone(), unread);
+            let drift = drift.get_or_insert_with(|| Drift {
+                since: prev.id.to_string(),
+                accounts: 0,
+                resources: 0,
+                transitions: BTreeMap::new(),
+                still_failing: 0,
+            });
+            if prev.id.as_str() > drift.since.as_str() {
+                drift.since = prev.id.to_string();
+            }
+            drift.accounts += 1;
+            let scope = scope.with_unread(account.clone(), unread);
             let before = writer.snapshot_resources(&prev.id, account)?;
             let resources = drift::diff_resources(&before, &own, &scope);
             drop(before);

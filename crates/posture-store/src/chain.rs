@@ -275,41 +275,9 @@ pub(crate) fn membership_digest(
 
 /// The manifest format this build writes. Format 1 hashed the coverage statement as one
 /// JSON document in the snapshot header; format 2 (schema 4) hashes the coverage rows, see
-/// [`coverage_digest`].
-pub(crate) const MANIFEST_FORMAT: u32 = 2;
-
-/// Where a snapshot's coverage rows are: still staged by the open snapshot, or stored.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum CoverageRows<'a> {
-    /// The open snapshot's staging tables.
-    Staged,
-    /// The committed snapshot with this id.
-    Stored(&'a str),
-}
-
-/// The order of collection records: (account, region, service) bytewise.
-fn collections_order(db: &dyn Db) -> String {
-    format!(
-        "{}, resources, complete",
-        bytewise(db, &["account", "region", "service"])
-    )
-}
-
-/// The order of failed calls: (account, region, service, operation, resource) bytewise, the
-/// record itself breaking ties, so the order is total.
-fn gaps_order(db: &dyn Db) -> String {
-    bytewise(
-        db,
-        &[
-            "account",
-            "region",
-            "service",
-            "operation",
-            "COALESCE(resource, '')",
-            "body",
-        ],
-    )
-}
+/// [`coverage_digest`]; format 3 (schema 7) hashes findings and coverage read from their
+/// versions (`versions::findings_digest`, `versions::coverage_digest`).
+pub(crate) const MANIFEST_FORMAT: u32 = 3;
 
 /// The coverage digest of manifest format 2: SHA-256 over newline-terminated lines, first
 /// the header's summary (`header`: counts and API calls, as stored), then one
@@ -318,28 +286,15 @@ fn gaps_order(db: &dyn Db) -> String {
 pub(crate) fn coverage_digest(
     db: &mut dyn Db,
     header: &str,
-    rows: CoverageRows<'_>,
+    id: &str,
 ) -> Result<String, StoreError> {
     let mut digest = LinesDigest::default();
     digest.push(header);
-    let (collections, gaps, params): (String, String, Vec<Val>) = match rows {
-        CoverageRows::Staged => (
-            format!(
-                "SELECT account, region, service, resources, complete FROM staged_collections ORDER BY {}",
-                collections_order(db)
-            ),
-            format!("SELECT body FROM staged_gaps ORDER BY {}", gaps_order(db)),
-            vec![],
-        ),
-        CoverageRows::Stored(id) => (
-            "SELECT account, region, service, resources, complete FROM collections \
-             WHERE snapshot_id = $1 ORDER BY seq"
-                .to_owned(),
-            "SELECT body FROM gaps WHERE snapshot_id = $1 ORDER BY seq".to_owned(),
-            vec![id.into()],
-        ),
-    };
-    db.query_each(&collections, &params, &mut |r| {
+    let collections = "SELECT account, region, service, resources, complete FROM collections \
+             WHERE snapshot_id = $1 ORDER BY seq";
+    let gaps = "SELECT body FROM gaps WHERE snapshot_id = $1 ORDER BY seq";
+    let params: Vec<Val> = vec![id.into()];
+    db.query_each(collections, &params, &mut |r| {
         digest.push(&format!(
             "{}\t{}\t{}\t{}\t{}",
             r[0].text(),
@@ -351,34 +306,12 @@ pub(crate) fn coverage_digest(
         Ok(())
     })
     .map_err(q("read collection records"))?;
-    db.query_each(&gaps, &params, &mut |r| {
+    db.query_each(gaps, &params, &mut |r| {
         digest.push(r[0].text());
         Ok(())
     })
     .map_err(q("read failed calls"))?;
     Ok(digest.hex())
-}
-
-/// Moves the open snapshot's staged coverage rows into place under snapshot `id`, numbered
-/// in their canonical order (the order [`coverage_digest`] hashes).
-pub(crate) fn store_coverage_rows(db: &mut dyn Db, id: &Val) -> Result<(), StoreError> {
-    let sql = format!(
-        "INSERT INTO collections (snapshot_id, seq, account, region, service, resources, complete) \
-         SELECT $1, ROW_NUMBER() OVER (ORDER BY {}) - 1, account, region, service, resources, complete \
-         FROM staged_collections",
-        collections_order(db)
-    );
-    db.exec(&sql, std::slice::from_ref(id))
-        .map_err(q("write collection records"))?;
-    let sql = format!(
-        "INSERT INTO gaps (snapshot_id, seq, account, region, service, operation, resource, body) \
-         SELECT $1, ROW_NUMBER() OVER (ORDER BY {}) - 1, account, region, service, operation, resource, body \
-         FROM staged_gaps",
-        gaps_order(db)
-    );
-    db.exec(&sql, std::slice::from_ref(id))
-        .map_err(q("write failed calls"))?;
-    Ok(())
 }
 
 /// One thing `verify` found wrong.
@@ -426,6 +359,7 @@ type SnapshotRow = (
     String,
     Option<String>,
     Option<String>,
+    bool,
     bool,
 );
 
@@ -481,11 +415,59 @@ impl Store {
             });
         }
 
+        // Finding bodies (schema 5 on): the content must still hash to its key.
+        let mut altered_findings: Vec<(String, String)> = Vec::new();
+        db.query_each("SELECT hash, body FROM finding_bodies", &[], &mut |r| {
+            let actual = sha256_hex(r[1].text().as_bytes());
+            if actual != r[0].text() {
+                altered_findings.push((r[0].text().to_owned(), actual));
+            }
+            Ok(())
+        })
+        .map_err(q("read finding bodies"))?;
+        for (hash, actual) in altered_findings {
+            let users = db
+                .query(
+                    "SELECT DISTINCT rule_id, arn FROM finding_versions WHERE body_hash = $1",
+                    &[hash.as_str().into()],
+                )
+                .map_err(q("find altered finding"))?;
+            for u in users {
+                problems.push(VerifyProblem {
+                    snapshot: None,
+                    resource: Some(u[1].text().to_owned()),
+                    message: format!(
+                        "the stored finding of rule {} on {} was altered: it is filed under {hash} but hashes to {actual}",
+                        u[0].text(),
+                        u[1].text()
+                    ),
+                });
+            }
+        }
+        let missing = db
+            .query(
+                "SELECT DISTINCT rule_id, arn FROM finding_versions v WHERE NOT EXISTS \
+                 (SELECT 1 FROM finding_bodies b WHERE b.hash = v.body_hash)",
+                &[],
+            )
+            .map_err(q("find missing finding bodies"))?;
+        for m in missing {
+            problems.push(VerifyProblem {
+                snapshot: None,
+                resource: Some(m[1].text().to_owned()),
+                message: format!(
+                    "the stored finding of rule {} on {} was removed",
+                    m[0].text(),
+                    m[1].text()
+                ),
+            });
+        }
+
         // Snapshots, oldest first.
         let rows = db
             .query(
                 "SELECT id, seq, accounts, regions, services, coverage, manifest, manifest_hash, prev_manifest_hash, \
-                 coverage_rows FROM snapshots ORDER BY seq",
+                 coverage_rows, intervals FROM snapshots ORDER BY seq",
                 &[],
             )
             .map_err(q("read snapshots"))?;
@@ -503,6 +485,7 @@ impl Store {
                     r[7].opt_text().map(str::to_owned),
                     r[8].opt_text().map(str::to_owned),
                     r[9].int() != 0,
+                    r[10].int() != 0,
                 )
             })
             .collect();
@@ -527,6 +510,7 @@ impl Store {
             manifest_hash,
             prev,
             coverage_rows,
+            intervals,
         ) in &snapshots
         {
             let mut problem = |message: String| {
@@ -573,28 +557,37 @@ impl Store {
             }
             // The manifest (hashed, chained) says how the coverage was recorded; the header's
             // flag must agree with it.
-            let rows = manifest.format >= MANIFEST_FORMAT;
-            let coverage_sha256 = if rows {
-                coverage_digest(db, coverage, CoverageRows::Stored(id))?
+            // Format 3 reads findings and coverage from their versions, the header's
+            // `intervals` flag must agree; format 2 from the snapshot's rows; format 1 hashed
+            // the whole statement in the header.
+            let rows = manifest.format >= 2;
+            let versioned = manifest.format >= 3;
+            let coverage_sha256 = if versioned {
+                crate::versions::coverage_digest(db, coverage, *seq)?
+            } else if rows {
+                coverage_digest(db, coverage, id)?
             } else {
-                // Written before schema 4: the whole statement is in the header.
                 sha256_hex(coverage.as_bytes())
             };
             if coverage_sha256 != manifest.coverage_sha256 || rows != *coverage_rows {
                 problem("the coverage statement was altered".to_owned());
             }
-            let findings = rows_digest(
-                db,
-                &format!(
-                    "SELECT {} FROM {} WHERE f.snapshot_id = $1 ORDER BY f.seq",
-                    crate::read::FINDING_BODY,
-                    crate::read::FINDINGS
-                ),
-                id,
-            )
-            .map_err(q("read findings"))?;
-            let count = findings.count();
-            if findings.hex() != manifest.findings_sha256 {
+            let (count, findings_sha256) = if versioned {
+                crate::versions::findings_digest(db, *seq)?
+            } else {
+                let findings = rows_digest(
+                    db,
+                    &format!(
+                        "SELECT {} FROM {} WHERE f.snapshot_id = $1 ORDER BY f.seq",
+                        crate::read::FINDING_BODY,
+                        crate::read::FINDINGS
+                    ),
+                    id,
+                )
+                .map_err(q("read findings"))?;
+                (findings.count(), findings.hex())
+            };
+            if findings_sha256 != manifest.findings_sha256 || versioned != *intervals {
                 problem(format!(
                     "the evaluation was altered: its {count} findings no longer match the manifest"
                 ));
@@ -686,12 +679,25 @@ fn prune_in(
             &[Val::Int(last_seq)],
         )
         .map_err(q("prune resource versions"))?;
+    for table in ["finding_versions", "collection_versions", "gap_versions"] {
+        db.exec(
+            &format!("DELETE FROM {table} WHERE valid_to IS NOT NULL AND valid_to <= $1"),
+            &[Val::Int(last_seq)],
+        )
+        .map_err(q("prune versions"))?;
+    }
+    db.exec(
+        "DELETE FROM snapshot_accounts WHERE seq <= $1",
+        &[Val::Int(last_seq)],
+    )
+    .map_err(q("prune snapshot accounts"))?;
     let bodies = db
         .exec("DELETE FROM bodies WHERE NOT EXISTS (SELECT 1 FROM resource_versions rv WHERE rv.hash = bodies.hash)", &[])
         .map_err(q("prune bodies"))?;
     db.exec(
         "DELETE FROM finding_bodies WHERE NOT EXISTS \
-         (SELECT 1 FROM findings f WHERE f.body_hash = finding_bodies.hash)",
+         (SELECT 1 FROM findings f WHERE f.body_hash = finding_bodies.hash) AND NOT EXISTS \
+         (SELECT 1 FROM finding_versions v WHERE v.body_hash = finding_bodies.hash)",
         &[],
     )
     .map_err(q("prune finding bodies"))?;

@@ -21,6 +21,7 @@ mod chain;
 pub mod db;
 mod read;
 mod schema;
+mod versions;
 mod write;
 
 use std::path::PathBuf;
@@ -28,7 +29,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 pub use chain::{PruneReport, VerifyProblem, VerifyReport};
-pub use read::{DriftPart, DriftRecord, FailureEpisode, for_each_page};
+pub use read::{DriftPart, DriftRecord, FailureEpisode, FindingCursor, for_each_page};
 pub use write::{DriftEvent, SnapshotSummary, SnapshotWriter};
 
 use crate::db::{Db, PostgresDb, SqliteDb};

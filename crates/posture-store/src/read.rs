@@ -156,37 +156,80 @@ impl Store {
         findings_in(self.db.as_mut(), id, None)
     }
 
-    /// Up to `limit` findings of a snapshot after position `after` (`None`: from the
-    /// first), in the checker's order, each with its position: a large evaluation is read
-    /// a page at a time.
+    /// Up to `limit` findings of a snapshot after `after` (`None`: from the first), in the
+    /// checker's order (account, rule, region, ARN), each with its cursor: a large
+    /// evaluation is read a page at a time, each page a range of an index.
     pub fn findings_page(
         &mut self,
         id: &SnapshotId,
-        after: Option<i64>,
+        after: Option<FindingCursor>,
         limit: usize,
-    ) -> Result<Vec<(i64, Finding)>, StoreError> {
-        let rows = self
-            .db
+    ) -> Result<Vec<(FindingCursor, Finding)>, StoreError> {
+        let layout = layout_of(self.db.as_mut(), id)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        if !layout.intervals {
+            let after = match after {
+                Some(FindingCursor::Seq(s)) => s,
+                _ => -1,
+            };
+            let rows = self
+                .db
+                .query(
+                    &format!(
+                        "SELECT f.seq, {FINDING_BODY} FROM {FINDINGS} \
+                         WHERE f.snapshot_id = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3"
+                    ),
+                    &[id.as_str().into(), Val::Int(after), Val::Int(limit)],
+                )
+                .map_err(q("read findings"))?;
+            return rows
+                .iter()
+                .map(|r| {
+                    Ok((
+                        FindingCursor::Seq(r[0].int()),
+                        serde_json::from_str(r[1].text()).map_err(corrupt("finding"))?,
+                    ))
+                })
+                .collect();
+        }
+        let db = self.db.as_mut();
+        let mut params: Vec<Val> = vec![Val::Int(layout.seq), Val::Int(limit)];
+        let mut from = String::new();
+        if let Some(FindingCursor::Key(key)) = after {
+            let cols = crate::versions::findings_order(db, "v");
+            params.extend(key.into_iter().map(Val::Text));
+            from = format!(" AND ({cols}) > ($3, $4, $5, $6)");
+        }
+        let order = crate::versions::findings_order(db, "v");
+        let rows = db
             .query(
                 &format!(
-                    "SELECT f.seq, {FINDING_BODY} FROM {FINDINGS} \
-                     WHERE f.snapshot_id = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3"
+                    "SELECT v.account, v.rule_id, v.region, v.arn, fb.body FROM finding_versions v \
+                     JOIN finding_bodies fb ON fb.hash = v.body_hash WHERE {}{from} ORDER BY {order} LIMIT $2",
+                    crate::versions::valid_at("v")
                 ),
-                &[
-                    id.as_str().into(),
-                    Val::Int(after.unwrap_or(-1)),
-                    Val::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
-                ],
+                &params,
             )
             .map_err(q("read findings"))?;
         rows.iter()
             .map(|r| {
+                let key = (0..4).map(|i| r[i].text().to_owned()).collect();
                 Ok((
-                    r[0].int(),
-                    serde_json::from_str(r[1].text()).map_err(corrupt("finding"))?,
+                    FindingCursor::Key(key),
+                    serde_json::from_str(r[4].text()).map_err(corrupt("finding"))?,
                 ))
             })
             .collect()
+    }
+
+    /// The newest snapshot that entered `account` (assumed its role and collected), before
+    /// snapshot `before` when given: the snapshot a scan of that account compares with.
+    pub fn last_scan_of(
+        &mut self,
+        account: &AccountId,
+        before: Option<i64>,
+    ) -> Result<Option<SnapshotMeta>, StoreError> {
+        last_scan_of(self.db.as_mut(), account, before)
     }
 
     /// Up to `limit` collection records of a snapshot after position `after` (`None`: from
@@ -200,14 +243,31 @@ impl Store {
         if let Some(whole) = self.header_coverage(id)? {
             return Ok(legacy_page(whole.collected, after, limit));
         }
-        let rows = self
-            .db
-            .query(
-                "SELECT seq, account, region, service, resources, complete FROM collections \
-                 WHERE snapshot_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                &page_params(id, after, limit),
-            )
-            .map_err(q("read collection records"))?;
+        let layout = layout_of(self.db.as_mut(), id)?;
+        let rows = if layout.intervals {
+            // Numbered by position in the canonical order.
+            let order =
+                crate::chain::bytewise(self.db.as_ref(), &["v.account", "v.region", "v.service"]);
+            self.db
+                .query(
+                    &format!(
+                        "SELECT ROW_NUMBER() OVER (ORDER BY {order}) - 1, v.account, v.region, v.service, \
+                         v.resources, v.complete FROM collection_versions v WHERE {} \
+                         ORDER BY {order} LIMIT $3 OFFSET $2 + 1",
+                        crate::versions::valid_at("v")
+                    ),
+                    &offset_params(layout.seq, after, limit),
+                )
+                .map_err(q("read collection records"))?
+        } else {
+            self.db
+                .query(
+                    "SELECT seq, account, region, service, resources, complete FROM collections \
+                     WHERE snapshot_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    &page_params(id, after, limit),
+                )
+                .map_err(q("read collection records"))?
+        };
         rows.iter()
             .map(|r| {
                 let bad = |e: posture_model::IdError| StoreError::Corrupt {
@@ -240,13 +300,27 @@ impl Store {
         if let Some(whole) = self.header_coverage(id)? {
             return Ok(legacy_page(whole.failed, after, limit));
         }
-        let rows = self
-            .db
-            .query(
-                "SELECT seq, body FROM gaps WHERE snapshot_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                &page_params(id, after, limit),
-            )
-            .map_err(q("read failed calls"))?;
+        let layout = layout_of(self.db.as_mut(), id)?;
+        let rows = if layout.intervals {
+            let order = crate::versions::gaps_order(self.db.as_ref());
+            self.db
+                .query(
+                    &format!(
+                        "SELECT ROW_NUMBER() OVER (ORDER BY {order}) - 1, v.body FROM gap_versions v \
+                         WHERE {} ORDER BY {order} LIMIT $3 OFFSET $2 + 1",
+                        crate::versions::valid_at("v")
+                    ),
+                    &offset_params(layout.seq, after, limit),
+                )
+                .map_err(q("read failed calls"))?
+        } else {
+            self.db
+                .query(
+                    "SELECT seq, body FROM gaps WHERE snapshot_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    &page_params(id, after, limit),
+                )
+                .map_err(q("read failed calls"))?
+        };
         rows.iter()
             .map(|r| {
                 Ok((
@@ -393,8 +467,8 @@ impl Store {
 /// pairs after position `after` (`None`: from the first), empty at the end, as
 /// [`Store::findings_page`], [`Store::collections_page`], [`Store::gaps_page`] and
 /// [`Store::drift_page`] do; `each` gets every item.
-pub fn for_each_page<T, E>(
-    mut read: impl FnMut(Option<i64>) -> Result<Vec<(i64, T)>, E>,
+pub fn for_each_page<C: Clone, T, E>(
+    mut read: impl FnMut(Option<C>) -> Result<Vec<(C, T)>, E>,
     mut each: impl FnMut(T) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut after = None;
@@ -403,11 +477,71 @@ pub fn for_each_page<T, E>(
         let Some((last, _)) = page.last() else {
             return Ok(());
         };
-        after = Some(*last);
+        after = Some(last.clone());
         for (_, item) in page {
             each(item)?;
         }
     }
+}
+
+/// Where a finding page ends: a position in a snapshot written before schema 7, the key
+/// (account, rule, region, ARN) of the last finding after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingCursor {
+    /// A row of `findings` (snapshots written before schema 7).
+    Seq(i64),
+    /// The last finding's account, rule, region and ARN.
+    Key(Vec<String>),
+}
+
+/// How a snapshot's findings and coverage are stored.
+struct Layout {
+    seq: i64,
+    /// In versions (schema 7), not in rows of its own.
+    intervals: bool,
+}
+
+fn layout_of(db: &mut dyn Db, id: &SnapshotId) -> Result<Layout, StoreError> {
+    let rows = db
+        .query(
+            "SELECT seq, intervals FROM snapshots WHERE id = $1",
+            &[id.as_str().into()],
+        )
+        .map_err(q("read snapshot"))?;
+    let Some(r) = rows.first() else {
+        return Err(StoreError::NoSuchSnapshot(id.to_string()));
+    };
+    Ok(Layout {
+        seq: r[0].int(),
+        intervals: r[1].int() != 0,
+    })
+}
+
+/// Parameters of a page by position: `$1` the snapshot's seq, `$2` the position after
+/// which to start (-1: the first), `$3` the page size.
+fn offset_params(seq: i64, after: Option<i64>, limit: usize) -> [Val; 3] {
+    [
+        Val::Int(seq),
+        Val::Int(after.unwrap_or(-1)),
+        Val::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+    ]
+}
+
+pub(crate) fn last_scan_of(
+    db: &mut dyn Db,
+    account: &AccountId,
+    before: Option<i64>,
+) -> Result<Option<SnapshotMeta>, StoreError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {META_COLUMNS} FROM snapshots WHERE seq = (SELECT MAX(sa.seq) FROM snapshot_accounts sa \
+                 WHERE sa.account = $1 AND sa.entered = 1 AND sa.seq < $2)"
+            ),
+            &[account.as_str().into(), Val::Int(before.unwrap_or(i64::MAX))],
+        )
+        .map_err(q("read the last scan of an account"))?;
+    rows.first().map(|r| decode_meta(r)).transpose()
 }
 
 fn page_params(id: &SnapshotId, after: Option<i64>, limit: usize) -> [Val; 3] {
@@ -504,6 +638,26 @@ pub(crate) fn findings_in(
     id: &SnapshotId,
     account: Option<&AccountId>,
 ) -> Result<Vec<Finding>, StoreError> {
+    let layout = layout_of(db, id)?;
+    if layout.intervals {
+        let mut params: Vec<Val> = vec![Val::Int(layout.seq)];
+        let mut filter = String::new();
+        if let Some(account) = account {
+            params.push(account.as_str().into());
+            filter = " AND v.account = $2".to_owned();
+        }
+        let order = crate::versions::findings_order(db, "v");
+        return query_json(
+            db,
+            &format!(
+                "SELECT fb.body FROM finding_versions v JOIN finding_bodies fb ON fb.hash = v.body_hash \
+                 WHERE {}{filter} ORDER BY {order}",
+                crate::versions::valid_at("v")
+            ),
+            &params,
+            "finding",
+        );
+    }
     let mut params: Vec<Val> = vec![id.as_str().into()];
     let mut filter = String::new();
     if let Some(account) = account {

@@ -161,6 +161,65 @@ const MIGRATIONS: &[&str] = &[
     //    kind (a denied list call) keeps the history of exactly that kind's findings open.
     //    Rows written before have none and are kept open by their service instead.
     "ALTER TABLE finding_status ADD COLUMN kind TEXT;",
+    // 7: findings and the coverage record as intervals, like resources: a finding's state is
+    //    stored once per change (`finding_versions`, valid from one snapshot `seq` to another
+    //    or open), and so are collection records and failed calls (`collection_versions`,
+    //    `gap_versions`), so that an unchanged scan costs a snapshot header and one row per
+    //    account (`snapshot_accounts`, which also says when each account was last scanned).
+    //    A snapshot's findings are the versions valid at its `seq` in its accounts.
+    //    Snapshots written before (`intervals` = 0) keep their rows in `findings`,
+    //    `collections` and `gaps` and verify as before; the open versions are seeded from
+    //    each account's newest findings (`chain::backfill_v7`), which replace `finding_status`.
+    "ALTER TABLE snapshots ADD COLUMN intervals BIGINT NOT NULL DEFAULT 0;
+     CREATE TABLE snapshot_accounts (
+        seq         BIGINT NOT NULL,
+        account     TEXT NOT NULL,
+        entered     BIGINT NOT NULL,
+        finished_at TEXT NOT NULL,
+        PRIMARY KEY (seq, account)
+     );
+     CREATE INDEX snapshot_accounts_by_account ON snapshot_accounts (account, entered, seq);
+     CREATE TABLE finding_versions (
+        rule_id    TEXT NOT NULL,
+        arn        TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        service    TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        severity   TEXT NOT NULL,
+        since      TEXT NOT NULL,
+        body_hash  TEXT NOT NULL,
+        valid_from BIGINT NOT NULL,
+        valid_to   BIGINT,
+        PRIMARY KEY (rule_id, arn, valid_from)
+     );
+     CREATE INDEX finding_versions_open ON finding_versions (account, valid_to);
+     CREATE INDEX finding_versions_order ON finding_versions (account, rule_id, region, arn, valid_from);
+     CREATE INDEX finding_versions_by_body ON finding_versions (body_hash);
+     CREATE TABLE collection_versions (
+        account    TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        service    TEXT NOT NULL,
+        resources  BIGINT NOT NULL,
+        complete   BIGINT NOT NULL,
+        valid_from BIGINT NOT NULL,
+        valid_to   BIGINT,
+        PRIMARY KEY (account, region, service, valid_from)
+     );
+     CREATE INDEX collection_versions_open ON collection_versions (account, valid_to);
+     CREATE TABLE gap_versions (
+        account    TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        service    TEXT NOT NULL,
+        operation  TEXT NOT NULL,
+        resource   TEXT,
+        body       TEXT NOT NULL,
+        valid_from BIGINT NOT NULL,
+        valid_to   BIGINT
+     );
+     CREATE INDEX gap_versions_open ON gap_versions (account, valid_to);
+     CREATE INDEX gap_versions_span ON gap_versions (account, valid_from);",
 ];
 
 /// The schema version this build writes.
@@ -265,6 +324,9 @@ pub(crate) fn migrate(db: &mut dyn Db, location: &str) -> Result<(), StoreError>
             }
             if version == 3 {
                 backfill_finding_accounts(db)?;
+            }
+            if version == 7 {
+                crate::versions::backfill_v7(db)?;
             }
             db.exec(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",

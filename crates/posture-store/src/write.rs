@@ -15,6 +15,7 @@ use posture_model::{
 
 use crate::chain::{self, LinesDigest, Scope};
 use crate::db::{Db, Dialect, Val};
+use crate::versions;
 use crate::{StoreError, content_hash, q};
 
 /// Timestamps are stored as RFC 3339 text with microseconds, UTC.
@@ -33,8 +34,6 @@ pub struct SnapshotWriter<'a> {
     pending_collections: Vec<CollectionRecord>,
     /// Failed calls waiting to be written.
     pending_gaps: Vec<Gap>,
-    /// Findings staged so far, with their digest.
-    findings: LinesDigest,
     /// Drift events staged so far, with their digest.
     drift: LinesDigest,
     /// Whether the history is locked against other writers (PostgreSQL).
@@ -108,7 +107,6 @@ impl<'a> SnapshotWriter<'a> {
             pending: Vec::new(),
             pending_collections: Vec::new(),
             pending_gaps: Vec::new(),
-            findings: LinesDigest::default(),
             drift: LinesDigest::default(),
             locked: false,
             omitted_rules: Vec::new(),
@@ -119,9 +117,10 @@ impl<'a> SnapshotWriter<'a> {
                     kind TEXT NOT NULL, arn TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
                     service TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (kind, arn));
                  CREATE TEMP TABLE IF NOT EXISTS staged_findings (
-                    seq BIGINT PRIMARY KEY, rule_id TEXT NOT NULL, arn TEXT NOT NULL,
-                    account TEXT NOT NULL, status TEXT NOT NULL, severity TEXT NOT NULL,
-                    body TEXT NOT NULL, hash TEXT NOT NULL);
+                    rule_id TEXT NOT NULL, arn TEXT NOT NULL, account TEXT NOT NULL,
+                    region TEXT NOT NULL, service TEXT NOT NULL, kind TEXT NOT NULL,
+                    status TEXT NOT NULL, severity TEXT NOT NULL, since TEXT NOT NULL,
+                    hash TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (rule_id, arn));
                  CREATE TEMP TABLE IF NOT EXISTS staged_waivers (
                     rule_id TEXT NOT NULL, arn TEXT NOT NULL, waiver TEXT NOT NULL,
                     PRIMARY KEY (rule_id, arn));
@@ -142,9 +141,7 @@ impl<'a> SnapshotWriter<'a> {
                  CREATE INDEX IF NOT EXISTS staged_gaps_by_account
                     ON staged_gaps (account, resource);
                  CREATE INDEX IF NOT EXISTS staged_resources_by_account
-                    ON staged_resources (account, kind);
-                 CREATE INDEX IF NOT EXISTS staged_findings_by_key
-                    ON staged_findings (rule_id, arn);",
+                    ON staged_resources (account, kind);",
             )
             .map_err(q("create staging tables"))?;
         w.clear_staging()?;
@@ -460,6 +457,15 @@ impl<'a> SnapshotWriter<'a> {
         crate::read::resources_in(self.db, id, Some(account))
     }
 
+    /// The newest committed snapshot that entered `account`: the scan this one compares
+    /// the account with.
+    pub fn last_scan_of(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Option<SnapshotMeta>, StoreError> {
+        crate::read::last_scan_of(self.db, account, None)
+    }
+
     /// The findings of committed snapshot `id` in `account`, in stored order.
     pub fn snapshot_findings(
         &mut self,
@@ -469,8 +475,10 @@ impl<'a> SnapshotWriter<'a> {
         crate::read::findings_in(self.db, id, Some(account))
     }
 
-    /// Serialises writers of the history (PostgreSQL replicas sharing one store) from here
-    /// to commit: the finding history is read and written in between.
+    /// Serialises writers of the history (PostgreSQL replicas sharing one store) for the
+    /// chain append at commit: numbering the snapshot, moving the versions forward, sealing
+    /// the manifest. Everything before (staging, evaluation, finding history) runs
+    /// concurrently with other writers.
     fn lock(&mut self) -> Result<(), StoreError> {
         if !self.locked && self.db.dialect() == Dialect::Postgres {
             self.db
@@ -481,47 +489,63 @@ impl<'a> SnapshotWriter<'a> {
         Ok(())
     }
 
-    /// Adds findings of the evaluation, in the order they are to be stored (the checker's:
-    /// one account at a time, in account order). Records their history (`finding_status`,
-    /// failure episodes) as of `at` (when collection finished; pass the same time to
-    /// [`SnapshotWriter::commit`]) and fills each finding's `first_seen` from it.
+    /// Adds findings of the evaluation (a finding given twice keeps the last). Records
+    /// their history (failure episodes) as of `at` (when collection finished; pass the same
+    /// time to [`SnapshotWriter::commit`]) and fills each finding's `first_seen` from it. A
+    /// finding exactly as its current version is staged without its body: at commit it
+    /// extends that version instead of writing anything.
     pub fn put_findings(
         &mut self,
         findings: &mut [Finding],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.lock()?;
         let now = at;
         for chunk in findings.chunks_mut(BATCH) {
-            self.record_statuses(chunk, now)?;
-            let mut rows = Vec::with_capacity(chunk.len() * 8);
+            let current = self.record_statuses(chunk, now)?;
+            // One statement may not touch a row twice: the last occurrence of a key wins.
+            let mut keys = std::collections::HashSet::new();
+            let mut rows = Vec::with_capacity(chunk.len() * 11);
             let mut waivers = Vec::new();
-            for f in chunk.iter() {
+            let mut count = 0;
+            for f in chunk.iter().rev() {
+                if !keys.insert((f.rule_id.as_str(), f.resource.arn.as_str())) {
+                    continue;
+                }
+                count += 1;
                 let text = serde_json::to_string(f).unwrap_or_default();
-                self.findings.push(&text);
-                rows.extend([
-                    Val::Int(self.findings.count() - 1),
-                    f.rule_id.as_str().into(),
-                    f.resource.arn.as_str().into(),
-                    f.resource.account.as_str().into(),
-                    f.status.as_str().into(),
-                    f.severity.as_str().into(),
-                    crate::sha256_hex(text.as_bytes()).into(),
-                    text.into(),
-                ]);
-                if let Some(waiver) = &f.waiver {
+                let hash = crate::sha256_hex(text.as_bytes());
+                let unchanged = current.get(&(f.rule_id.to_string(), f.resource.arn.to_string()))
+                    == Some(&hash);
+                if !unchanged && let Some(waiver) = &f.waiver {
                     waivers.extend([
                         f.rule_id.as_str().into(),
                         f.resource.arn.as_str().into(),
                         Val::Text(serde_json::to_string(waiver).unwrap_or_default()),
                     ]);
                 }
+                rows.extend([
+                    f.rule_id.as_str().into(),
+                    f.resource.arn.as_str().into(),
+                    f.resource.account.as_str().into(),
+                    f.resource.region.as_str().into(),
+                    f.resource.kind.service().into(),
+                    f.resource.kind.as_str().into(),
+                    f.status.as_str().into(),
+                    f.severity.as_str().into(),
+                    f.first_seen.map(ts).unwrap_or_else(|| ts(now)).into(),
+                    hash.into(),
+                    if unchanged { String::new() } else { text }.into(),
+                ]);
             }
             self.db
                 .exec(
                     &format!(
-                        "INSERT INTO staged_findings (seq, rule_id, arn, account, status, severity, hash, body) VALUES {}",
-                        marks(chunk.len(), 8)
+                        "INSERT INTO staged_findings (rule_id, arn, account, region, service, kind, status, severity, \
+                         since, hash, body) VALUES {} ON CONFLICT (rule_id, arn) DO UPDATE SET account = excluded.account, \
+                         region = excluded.region, service = excluded.service, kind = excluded.kind, \
+                         status = excluded.status, severity = excluded.severity, since = excluded.since, \
+                         hash = excluded.hash, body = excluded.body",
+                        marks(count, 11)
                     ),
                     &rows,
                 )
@@ -603,7 +627,9 @@ impl<'a> SnapshotWriter<'a> {
     }
 
     /// Links the snapshot into the chain, closes the history of findings that are gone, and
-    /// commits: the snapshot becomes visible.
+    /// commits: the snapshot becomes visible. On PostgreSQL this is the one critical section
+    /// among writers sharing the store: the snapshot is numbered and its versions moved
+    /// forward under a lock taken here, held only until the commit.
     pub fn commit(mut self, summary: SnapshotSummary) -> Result<SnapshotMeta, StoreError> {
         self.flush()?;
         self.flush_coverage()?;
@@ -612,9 +638,22 @@ impl<'a> SnapshotWriter<'a> {
         let scope = Scope::new(&summary.accounts, &summary.regions, &summary.services);
         let (prev_seq, prev_hash) = chain::head(self.db)?;
         let seq = prev_seq + 1;
+        let entered: Vec<String> = summary.accounts.iter().map(ToString::to_string).collect();
+        versions::record_accounts(self.db, seq, &entered, &ts(finished))?;
         chain::advance_versions(self.db, seq, &scope, chain::UnreadRows::Staged)?;
         let (resource_count, resources_sha256) = chain::membership_digest(self.db, seq, &scope)?;
-        self.forget_vanished(&scope, finished)?;
+        // Findings that were in scope and were not reported: their resource is gone.
+        let now_text = ts(finished);
+        let id_text = self.id.to_string();
+        for (rule, arn, status) in
+            versions::vanished_findings(self.db, seq, &scope, &self.omitted_rules)?
+        {
+            if matches!(status.as_str(), "fail" | "error") {
+                // Also a failure that went undecided before its resource was deleted.
+                self.resolve(&rule, &arn, &now_text, &id_text)?;
+            }
+        }
+        versions::advance_findings(self.db, seq)?;
         // Failures that go on: their episodes were last seen now.
         self.db
             .exec(
@@ -641,22 +680,22 @@ impl<'a> SnapshotWriter<'a> {
             api_calls: summary.api_calls,
         };
         let coverage_text = to_json(&coverage);
-        let coverage_sha256 =
-            chain::coverage_digest(self.db, &coverage_text, chain::CoverageRows::Staged)?;
-        let finding_count = self.findings.count();
+        versions::advance_coverage(self.db, seq)?;
+        let coverage_sha256 = versions::coverage_digest(self.db, &coverage_text, seq)?;
+        let (finding_count, findings_sha256) = versions::findings_digest(self.db, seq)?;
         let manifest = chain::Manifest {
             format: chain::MANIFEST_FORMAT,
             id: self.id.to_string(),
             seq,
             started_at: ts(self.started_at),
             finished_at: ts(finished),
-            accounts: summary.accounts.iter().map(ToString::to_string).collect(),
+            accounts: entered,
             regions: summary.regions.iter().map(ToString::to_string).collect(),
             services: summary.services.clone(),
             resource_count,
             resources_sha256,
             coverage_sha256,
-            findings_sha256: std::mem::take(&mut self.findings).hex(),
+            findings_sha256,
             drift_sha256: std::mem::take(&mut self.drift).hex(),
             baseline: summary.baseline.0.clone(),
             baseline_version: summary.baseline.1.clone(),
@@ -666,8 +705,8 @@ impl<'a> SnapshotWriter<'a> {
         self.db
             .exec(
                 "INSERT INTO snapshots (id, seq, started_at, finished_at, accounts, regions, services, coverage, \
-                 resource_count, manifest, manifest_hash, prev_manifest_hash, coverage_rows) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)",
+                 resource_count, manifest, manifest_hash, prev_manifest_hash, coverage_rows, intervals) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, 1)",
                 &[
                     self.id.as_str().into(),
                     Val::Int(seq),
@@ -698,23 +737,7 @@ impl<'a> SnapshotWriter<'a> {
             )
             .map_err(q("write evaluation"))?;
         let id: Val = self.id.as_str().into();
-        chain::store_coverage_rows(self.db, &id)?;
-        // Bodies first: a finding names its body by hash. `WHERE true` lets SQLite parse the
-        // upsert after a SELECT.
-        self.db
-            .exec(
-                "INSERT INTO finding_bodies (hash, body) SELECT hash, body FROM staged_findings \
-                 WHERE true ON CONFLICT (hash) DO NOTHING",
-                &[],
-            )
-            .map_err(q("write finding bodies"))?;
-        self.db
-            .exec(
-                "INSERT INTO findings (snapshot_id, seq, rule_id, arn, status, severity, body, account, body_hash) \
-                 SELECT $1, seq, rule_id, arn, status, severity, '', account, hash FROM staged_findings",
-                std::slice::from_ref(&id),
-            )
-            .map_err(q("write findings"))?;
+        // A waiver is recorded with the snapshot whose finding version first carried it.
         self.db
             .exec(
                 "INSERT INTO waiver_history (snapshot_id, rule_id, arn, waiver) \
@@ -744,17 +767,18 @@ impl<'a> SnapshotWriter<'a> {
         })
     }
 
-    /// Updates `finding_status` and `failure_episodes` for a batch of findings (a few
-    /// statements per batch, not per finding), and fills each one's `first_seen`. Failure
-    /// episodes that go on are extended at commit, in one statement.
+    /// Records `failure_episodes` for a batch of findings (a few statements per batch, not
+    /// per finding) and fills each one's `first_seen` from the current finding version and
+    /// the open episode. Returns the body hash of each (rule, ARN)'s current version.
+    /// Failure episodes that go on are extended at commit, in one statement.
     fn record_statuses(
         &mut self,
         batch: &mut [Finding],
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<std::collections::HashMap<(String, String), String>, StoreError> {
         let now_text = ts(now);
         let id = self.id.to_string();
-        // The status each (rule, ARN) had before.
+        // The current version of each (rule, ARN), and its open failure episode.
         let mut keys = Vec::with_capacity(batch.len() * 2);
         for f in batch.iter() {
             keys.push(Val::from(f.rule_id.as_str()));
@@ -768,33 +792,38 @@ impl<'a> SnapshotWriter<'a> {
                     // answers with a scan of the whole table.
                     // The open failure episode too: a failure that went undecided (its data
                     // could not be read) and fails again continues it.
-                    "SELECT k.column1, k.column2, f.status, f.since, e.opened_at FROM (VALUES {}) AS k \
-                     LEFT JOIN finding_status f ON f.rule_id = k.column1 AND f.arn = k.column2 \
+                    "SELECT k.column1, k.column2, v.status, v.since, v.body_hash, e.opened_at FROM (VALUES {}) AS k \
+                     LEFT JOIN finding_versions v ON v.rule_id = k.column1 AND v.arn = k.column2 \
+                     AND v.valid_to IS NULL \
                      LEFT JOIN failure_episodes e ON e.rule_id = k.column1 AND e.arn = k.column2 \
                      AND e.resolved_at IS NULL",
                     marks(batch.len(), 2)
                 ),
                 &keys,
             )
-            .map_err(q("read finding status"))?;
+            .map_err(q("read finding history"))?;
         let mut before: std::collections::HashMap<(String, String), (String, String)> =
+            std::collections::HashMap::new();
+        let mut current: std::collections::HashMap<(String, String), String> =
             std::collections::HashMap::new();
         let mut open_since: std::collections::HashMap<(String, String), String> =
             std::collections::HashMap::new();
         for r in rows {
             let key = (r[0].text().to_owned(), r[1].text().to_owned());
-            if let (Some(status), Some(since)) = (r[2].opt_text(), r[3].opt_text()) {
+            if let (Some(status), Some(since), Some(hash)) =
+                (r[2].opt_text(), r[3].opt_text(), r[4].opt_text())
+            {
                 before.insert(key.clone(), (status.to_owned(), since.to_owned()));
+                current.insert(key.clone(), hash.to_owned());
             }
-            if let Some(opened) = r[4].opt_text() {
+            if let Some(opened) = r[5].opt_text() {
                 open_since.insert(key, opened.to_owned());
             }
         }
-        let mut upserts = Vec::with_capacity(batch.len() * 11);
-        let mut upserted = std::collections::HashSet::new();
+        let mut decided = std::collections::HashSet::new();
         let mut opened = Vec::new();
         let mut resolved = Vec::new();
-        // Last occurrence wins, as one statement may not touch a row twice.
+        // Last occurrence wins, as it does when staging.
         for f in batch.iter_mut().rev() {
             let key = (f.rule_id.to_string(), f.resource.arn.to_string());
             let prev = before.get(&key);
@@ -811,7 +840,7 @@ impl<'a> SnapshotWriter<'a> {
                     .map(|t| t.with_timezone(&Utc))
                     .unwrap_or(now),
             );
-            if !upserted.insert(key.clone()) {
+            if !decided.insert(key.clone()) {
                 continue;
             }
             // An undecided finding (`error`: its data could not be read) neither opens nor
@@ -829,35 +858,7 @@ impl<'a> SnapshotWriter<'a> {
             } else if was_failing && !failing && f.status != Status::Error {
                 resolved.push(key.clone());
             }
-            upserts.extend([
-                Val::from(key.0),
-                key.1.into(),
-                f.resource.account.as_str().into(),
-                f.resource.region.as_str().into(),
-                f.resource.kind.service().into(),
-                f.resource.kind.as_str().into(),
-                status.into(),
-                since.into(),
-                id.clone().into(),
-                now_text.clone().into(),
-                id.clone().into(),
-            ]);
         }
-        self.db
-            .exec(
-                &format!(
-                    "INSERT INTO finding_status (rule_id, arn, account, region, service, kind, status, since, \
-                     since_snapshot, last_seen, last_snapshot) VALUES {} \
-                     ON CONFLICT (rule_id, arn) DO UPDATE SET status = excluded.status, since = excluded.since, \
-                     kind = excluded.kind, \
-                     since_snapshot = CASE WHEN finding_status.status = excluded.status \
-                                           THEN finding_status.since_snapshot ELSE excluded.since_snapshot END, \
-                     last_seen = excluded.last_seen, last_snapshot = excluded.last_snapshot",
-                    marks(upserts.len() / 11, 11)
-                ),
-                &upserts,
-            )
-            .map_err(q("write finding status"))?;
         if !opened.is_empty() {
             self.db
                 .exec(
@@ -872,53 +873,7 @@ impl<'a> SnapshotWriter<'a> {
         for (rule, arn) in resolved {
             self.resolve(&rule, &arn, &now_text, &id)?;
         }
-        Ok(())
-    }
-
-    /// Findings that were in scope before and that this snapshot did not report (their
-    /// resource was deleted): resolves their failure episodes and forgets their status.
-    fn forget_vanished(&mut self, scope: &Scope, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let now_text = ts(now);
-        let id = self.id.to_string();
-        let (pred, mut params) = scope.predicate(2);
-        params.insert(0, Val::Text(id.clone()));
-        let omitted = if self.omitted_rules.is_empty() {
-            String::new()
-        } else {
-            let first = params.len() + 1;
-            let marks: Vec<String> = (0..self.omitted_rules.len())
-                .map(|i| format!("${}", first + i))
-                .collect();
-            params.extend(self.omitted_rules.iter().map(|r| Val::Text(r.clone())));
-            format!(" AND rule_id NOT IN ({})", marks.join(", "))
-        };
-        let rows = self
-            .db
-            .query(
-                &format!(
-                    // Not where the scan could not read: unseen there is not gone.
-                    "SELECT rule_id, arn, status FROM finding_status WHERE last_snapshot <> $1 AND {pred} \
-                     AND NOT EXISTS (SELECT 1 FROM staged_unread u WHERE u.account = finding_status.account \
-                     AND u.region = finding_status.region AND (u.kind = finding_status.kind \
-                     OR (finding_status.kind IS NULL AND u.service = finding_status.service))){omitted}"
-                ),
-                &params,
-            )
-            .map_err(q("read finding status"))?;
-        for r in rows {
-            let key = (r[0].text().to_owned(), r[1].text().to_owned());
-            if matches!(r[2].text(), "fail" | "error") {
-                // A failure that went undecided before its resource was deleted.
-                self.resolve(&key.0, &key.1, &now_text, &id)?;
-            }
-            self.db
-                .exec(
-                    "DELETE FROM finding_status WHERE rule_id = $1 AND arn = $2",
-                    &[key.0.into(), key.1.into()],
-                )
-                .map_err(q("forget finding status"))?;
-        }
-        Ok(())
+        Ok(current)
     }
 
     fn resolve(&mut self, rule: &str, arn: &str, now: &str, id: &str) -> Result<(), StoreError> {

@@ -431,8 +431,20 @@ fn verify_passes_on_an_intact_history(loc: &StoreLocation) {
     let mut store = Store::open(loc).unwrap();
     let snaps = three_scans(&mut store);
     // The same two findings three times (their first_seen holds while the status does):
-    // six rows, two stored bodies, and each snapshot reads its findings back whole.
-    assert_eq!(store.count_raw("SELECT COUNT(*) FROM findings").unwrap(), 6);
+    // two versions, valid through all three snapshots, two stored bodies, and each
+    // snapshot reads its findings back whole.
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_versions WHERE valid_to IS NULL")
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_versions")
+            .unwrap(),
+        2
+    );
     assert_eq!(
         store
             .count_raw("SELECT COUNT(*) FROM finding_bodies")
@@ -502,25 +514,39 @@ fn verify_names_an_altered_evaluation(loc: &StoreLocation) {
     let snaps = three_scans(&mut store);
     let first = &snaps[0].id;
     // Finding bodies are stored once per content: turn the first snapshot's failures into
-    // passes where they are kept (and in the rows, for good measure).
+    // passes where they are kept. The body no longer hashes to its key.
     store
         .execute_raw(&format!(
             "UPDATE finding_bodies SET body = REPLACE(body, '\"status\":\"fail\"', '\"status\":\"pass\"') \
-             WHERE hash IN (SELECT body_hash FROM findings WHERE snapshot_id = '{first}' AND status = 'fail'); \
-             UPDATE findings SET status = 'pass' WHERE snapshot_id = '{first}' AND status = 'fail'"
+             WHERE hash IN (SELECT body_hash FROM finding_versions WHERE status = 'fail' \
+             AND valid_from <= (SELECT seq FROM snapshots WHERE id = '{first}'))"
         ))
         .unwrap();
     let report = store.verify().unwrap();
-    // A body the next snapshots share is theirs too; the first snapshot is named first.
-    assert!(!report.problems.is_empty());
-    assert_eq!(report.problems[0].snapshot.as_deref(), Some(first.as_str()));
+    let altered = report
+        .problems
+        .iter()
+        .find(|p| p.message.contains("stored finding of rule"))
+        .expect("the altered finding body is named");
     assert!(
-        report.problems[0]
-            .message
-            .contains("evaluation was altered"),
+        altered.message.contains("was altered"),
         "{}",
-        report.problems[0].message
+        altered.message
     );
+    assert!(altered.resource.is_some());
+    // The status the queries read, changed in the versions: the digest of every snapshot
+    // that holds the version changes; the first snapshot is named first.
+    store
+        .execute_raw("UPDATE finding_versions SET status = 'pass' WHERE status = 'fail'")
+        .unwrap();
+    let report = store.verify().unwrap();
+    let evaluation: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.message.contains("evaluation was altered"))
+        .collect();
+    assert!(!evaluation.is_empty(), "{:?}", report.problems);
+    assert_eq!(evaluation[0].snapshot.as_deref(), Some(first.as_str()));
 }
 
 fn pruning_keeps_the_chain_verifiable(loc: &StoreLocation) {
@@ -680,12 +706,14 @@ fn an_open_snapshot_is_read_back_one_account_at_a_time(loc: &StoreLocation) {
     let page = store.findings_page(&first.id, None, 2).unwrap();
     assert_eq!(page.len(), 2);
     assert_eq!(page[1].1, all[1]);
-    let rest = store.findings_page(&first.id, Some(page[1].0), 2).unwrap();
+    let rest = store
+        .findings_page(&first.id, Some(page[1].0.clone()), 2)
+        .unwrap();
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].1, all[2]);
     assert!(
         store
-            .findings_page(&first.id, Some(rest[0].0), 2)
+            .findings_page(&first.id, Some(rest[0].0.clone()), 2)
             .unwrap()
             .is_empty()
     );
@@ -830,34 +858,36 @@ fn verify_names_an_altered_coverage_record(loc: &StoreLocation) {
     let mut store = Store::open(loc).unwrap();
     let snaps = three_scans(&mut store);
     assert!(store.verify().unwrap().problems.is_empty());
+    // The three scans recorded the same coverage: one version of each row, valid in all
+    // three snapshots. Marking the incomplete collection complete alters all three.
+    let all: Vec<&str> = snaps.iter().map(|s| s.id.as_str()).collect();
+    let coverage_problems = |store: &mut Store| -> Vec<String> {
+        let report = store.verify().unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .all(|p| p.message.contains("coverage statement was altered")),
+            "{:?}",
+            report.problems
+        );
+        report
+            .problems
+            .into_iter()
+            .filter_map(|p| p.snapshot)
+            .collect()
+    };
+    store
+        .execute_raw("UPDATE collection_versions SET complete = 1")
+        .unwrap();
+    assert_eq!(coverage_problems(&mut store), all);
+    store
+        .execute_raw("UPDATE collection_versions SET complete = 0")
+        .unwrap();
+    assert!(store.verify().unwrap().problems.is_empty());
     // Hiding a failed call would turn "could not see" into silence.
-    let middle = &snaps[1].id;
-    store
-        .execute_raw(&format!("DELETE FROM gaps WHERE snapshot_id = '{middle}'"))
-        .unwrap();
-    let report = store.verify().unwrap();
-    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
-    assert_eq!(
-        report.problems[0].snapshot.as_deref(),
-        Some(middle.as_str())
-    );
-    assert!(
-        report.problems[0]
-            .message
-            .contains("coverage statement was altered"),
-        "{}",
-        report.problems[0].message
-    );
-    // So would marking an incomplete collection complete.
-    let first = &snaps[0].id;
-    store
-        .execute_raw(&format!(
-            "UPDATE collections SET complete = 1 WHERE snapshot_id = '{first}'"
-        ))
-        .unwrap();
-    let report = store.verify().unwrap();
-    assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
-    assert_eq!(report.problems[0].snapshot.as_deref(), Some(first.as_str()));
+    store.execute_raw("DELETE FROM gap_versions").unwrap();
+    assert_eq!(coverage_problems(&mut store), all);
 }
 
 /// Issue 11: a scan whose `ec2:DescribeVpcs` was denied saw no VPC. The VPCs stay in its

@@ -169,3 +169,123 @@ fn a_store_of_a_newer_schema_is_refused() {
     let err = Store::open(&StoreLocation::Sqlite(path)).unwrap_err();
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
+
+/// Issue 13: a store written by the previous schema (6: a row per finding per snapshot,
+/// `finding_status`) is upgraded in place to findings as intervals. The fixture
+/// `fixtures/schema6.sqlite` was written by the schema-6 store (`fixtures/make_v6.rs.txt`,
+/// run at commit 40247ca): three daily scans of account 1111…, the first also of 4444…,
+/// with one passing and one failing VPC per account.
+#[test]
+fn a_schema_6_store_is_upgraded_in_place_and_keeps_its_history() {
+    use chrono::{TimeZone, Utc};
+    use posture_model::{AccountId, CollectionRecord, Region, Status};
+    use posture_store::{FindingCursor, SnapshotSummary};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.sqlite");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema6.sqlite"),
+        &path,
+    )
+    .unwrap();
+    let location = StoreLocation::Sqlite(path);
+    let err = Store::open_existing(&location).unwrap_err();
+    assert!(err.to_string().contains("schema version 6"), "{err}");
+    let mut store = Store::open(&location).unwrap();
+    let snaps = store.snapshots().unwrap();
+    assert_eq!(snaps.len(), 3);
+    let report = store.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // The old snapshots read back as they were written, whole and a page at a time.
+    let first = store.findings(&snaps[0].id).unwrap();
+    assert_eq!(first.len(), 4);
+    assert_eq!(store.findings(&snaps[2].id).unwrap().len(), 2);
+    let page = store.findings_page(&snaps[0].id, None, 3).unwrap();
+    assert_eq!(page.len(), 3);
+    assert!(matches!(page[2].0, FindingCursor::Seq(2)));
+    let rest = store
+        .findings_page(&snaps[0].id, Some(page[2].0.clone()), 3)
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    // Each account's last scan is known, the one that entered it.
+    let a = AccountId::new("111122223333").unwrap();
+    let b = AccountId::new("444455556666").unwrap();
+    assert_eq!(
+        store.last_scan_of(&a, None).unwrap().unwrap().id,
+        snaps[2].id
+    );
+    assert_eq!(
+        store.last_scan_of(&b, None).unwrap().unwrap().id,
+        snaps[0].id
+    );
+    // Each account's newest findings are its open versions; finding_status is gone.
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_versions WHERE valid_to IS NULL")
+            .unwrap(),
+        4
+    );
+    assert!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_status")
+            .is_err()
+    );
+
+    // A scan of account 1111… that finds what the last one found: first-seen times carry
+    // over from the old history, no finding version is written, and the chain goes on.
+    let latest = store.findings(&snaps[2].id).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 11, 4, 0, 0, 0).unwrap();
+    let mut w = store.begin_snapshot(t).unwrap();
+    w.put_collection(&CollectionRecord {
+        account: a.clone(),
+        region: Region::new("us-east-1").unwrap(),
+        service: "ec2".into(),
+        resources: 0,
+        complete: true,
+    })
+    .unwrap();
+    let mut findings: Vec<_> = latest
+        .iter()
+        .cloned()
+        .map(|mut f| {
+            f.first_seen = None;
+            f
+        })
+        .collect();
+    let finished = t + chrono::Duration::minutes(1);
+    w.put_findings(&mut findings, finished).unwrap();
+    let failing = findings.iter().find(|f| f.status == Status::Fail).unwrap();
+    assert_eq!(
+        failing.first_seen,
+        Some(Utc.with_ymd_and_hms(2026, 11, 1, 0, 1, 0).unwrap()),
+        "the failure goes on from the first scan"
+    );
+    let meta = w
+        .commit(SnapshotSummary {
+            finished_at: finished,
+            accounts: vec![a.clone()],
+            regions: vec![Region::new("us-east-1").unwrap()],
+            services: vec!["ec2".into()],
+            api_calls: Default::default(),
+            baseline: ("test baseline".into(), "1".into()),
+        })
+        .unwrap();
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_versions")
+            .unwrap(),
+        4,
+        "unchanged findings extend their versions"
+    );
+    // Read back in the canonical order (account, rule, region, ARN).
+    findings.sort_by(|x, y| x.resource.arn.cmp(&y.resource.arn));
+    assert_eq!(store.findings(&meta.id).unwrap(), findings);
+    assert_eq!(store.last_scan_of(&a, None).unwrap().unwrap().id, meta.id);
+    assert_eq!(
+        store.last_scan_of(&b, None).unwrap().unwrap().id,
+        snaps[0].id
+    );
+    let report = store.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.snapshots, 4);
+}
