@@ -226,12 +226,13 @@ fn streamed_findings_equal_a_whole_snapshot_evaluation_and_drift_is_per_account(
     let coverage = coverage(3, &services(&resources));
     let (evaluated, stored) = scan(&mut store, 0, &resources, 3, &coverage, None).unwrap();
     // What the checker gives the whole snapshot at once (the store keeps the last body of
-    // a resource staged twice, as the templates have a few).
+    // a resource staged twice in one account, as the templates have a few; the copies of a
+    // bucket or an AWS managed policy in other accounts are resources of their own).
     let mut unique: Vec<Resource> = Vec::new();
     for r in resources.iter().rev() {
         if !unique
             .iter()
-            .any(|u| u.kind() == r.kind() && u.arn == r.arn)
+            .any(|u| u.kind() == r.kind() && u.arn == r.arn && u.account == r.account)
         {
             unique.push(r.clone());
         }

@@ -161,7 +161,7 @@ pub(crate) fn advance_versions(
     let keep_unread = match unread {
         UnreadRows::Staged => {
             " AND (EXISTS (SELECT 1 FROM staged_resources s WHERE s.kind = resource_versions.kind \
-               AND s.arn = resource_versions.arn) \
+               AND s.arn = resource_versions.arn AND s.account = resource_versions.account) \
              OR NOT EXISTS (SELECT 1 FROM staged_unread u WHERE u.account = resource_versions.account \
                AND u.region = resource_versions.region AND u.kind = resource_versions.kind))"
         }
@@ -171,7 +171,8 @@ pub(crate) fn advance_versions(
         &format!(
             "UPDATE resource_versions SET valid_to = $1 WHERE valid_to IS NULL AND {pred} AND NOT EXISTS \
              (SELECT 1 FROM staged_resources s WHERE s.kind = resource_versions.kind \
-              AND s.arn = resource_versions.arn AND s.hash = resource_versions.hash){keep_unread}"
+              AND s.arn = resource_versions.arn AND s.account = resource_versions.account \
+              AND s.hash = resource_versions.hash){keep_unread}"
         ),
         &params,
     )
@@ -180,7 +181,7 @@ pub(crate) fn advance_versions(
         "INSERT INTO resource_versions (kind, arn, account, region, service, hash, valid_from, valid_to) \
          SELECT s.kind, s.arn, s.account, s.region, s.service, s.hash, $1, NULL FROM staged_resources s \
          WHERE NOT EXISTS (SELECT 1 FROM resource_versions rv WHERE rv.valid_to IS NULL \
-                           AND rv.kind = s.kind AND rv.arn = s.arn)",
+                           AND rv.kind = s.kind AND rv.arn = s.arn AND rv.account = s.account)",
         &[Val::Int(seq)],
     )
     .map_err(q("open resource versions"))?;
@@ -250,7 +251,8 @@ pub(crate) fn membership_digest(
 ) -> Result<(i64, String), StoreError> {
     let (pred, mut params) = scope.predicate(2);
     params.insert(0, Val::Int(seq));
-    let order = bytewise(db, &["kind", "arn"]);
+    // The account breaks ties: an AWS managed policy has the same ARN in every account.
+    let order = bytewise(db, &["kind", "arn", "account"]);
     let mut digest = LinesDigest::default();
     db.query_each(
         &format!(
@@ -732,7 +734,7 @@ pub(crate) fn backfill_v1(db: &mut dyn Db) -> Result<(), StoreError> {
     db.batch(
         "CREATE TEMP TABLE IF NOT EXISTS staged_resources (
             kind TEXT NOT NULL, arn TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
-            service TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (kind, arn))",
+            service TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (kind, account, arn))",
     )
     .map_err(q("create staging table"))?;
     let mut prev: Option<String> = None;
@@ -750,7 +752,7 @@ pub(crate) fn backfill_v1(db: &mut dyn Db) -> Result<(), StoreError> {
                 .unwrap_or("posture");
             db.exec(
                 "INSERT INTO staged_resources (kind, arn, account, region, service, hash) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (kind, arn) DO UPDATE SET hash = excluded.hash",
+                 ON CONFLICT (kind, account, arn) DO UPDATE SET hash = excluded.hash",
                 &[m[0].clone(), m[1].clone(), m[2].clone(), m[3].clone(), service.into(), m[4].clone()],
             )
             .map_err(q("stage schema-1 membership"))?;

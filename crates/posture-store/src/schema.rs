@@ -170,7 +170,27 @@ const MIGRATIONS: &[&str] = &[
     //    Snapshots written before (`intervals` = 0) keep their rows in `findings`,
     //    `collections` and `gaps` and verify as before; the open versions are seeded from
     //    each account's newest findings (`chain::backfill_v7`), which replace `finding_status`.
+    //    Resource versions are keyed by account too: an AWS managed policy has one ARN in
+    //    every account, and each account's copy (its attachments) is its own resource.
     "ALTER TABLE snapshots ADD COLUMN intervals BIGINT NOT NULL DEFAULT 0;
+     CREATE TABLE resource_versions_v7 (
+        kind       TEXT NOT NULL,
+        arn        TEXT NOT NULL,
+        account    TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        service    TEXT NOT NULL,
+        hash       TEXT NOT NULL REFERENCES bodies(hash),
+        valid_from BIGINT NOT NULL,
+        valid_to   BIGINT,
+        PRIMARY KEY (kind, account, arn, valid_from)
+     );
+     INSERT INTO resource_versions_v7 (kind, arn, account, region, service, hash, valid_from, valid_to)
+        SELECT kind, arn, account, region, service, hash, valid_from, valid_to FROM resource_versions;
+     DROP TABLE resource_versions;
+     ALTER TABLE resource_versions_v7 RENAME TO resource_versions;
+     CREATE INDEX resource_versions_current ON resource_versions (valid_to, kind, arn);
+     CREATE INDEX resource_versions_span ON resource_versions (valid_from, valid_to);
+     CREATE INDEX resource_versions_by_account ON resource_versions (account, valid_from);
      CREATE TABLE snapshot_accounts (
         seq         BIGINT NOT NULL,
         account     TEXT NOT NULL,
@@ -192,7 +212,7 @@ const MIGRATIONS: &[&str] = &[
         body_hash  TEXT NOT NULL,
         valid_from BIGINT NOT NULL,
         valid_to   BIGINT,
-        PRIMARY KEY (rule_id, arn, valid_from)
+        PRIMARY KEY (rule_id, account, arn, valid_from)
      );
      CREATE INDEX finding_versions_open ON finding_versions (account, valid_to);
      CREATE INDEX finding_versions_order ON finding_versions (account, rule_id, region, arn, valid_from);

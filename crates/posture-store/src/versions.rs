@@ -106,7 +106,8 @@ pub(crate) fn vanished_findings(
                 "SELECT v.rule_id, v.arn, v.status FROM finding_versions v \
                  WHERE v.valid_to IS NULL AND v.account IN (SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1) \
                  AND {pred} \
-                 AND NOT EXISTS (SELECT 1 FROM staged_findings s WHERE s.rule_id = v.rule_id AND s.arn = v.arn) \
+                 AND NOT EXISTS (SELECT 1 FROM staged_findings s WHERE s.rule_id = v.rule_id AND s.arn = v.arn \
+                   AND s.account = v.account) \
                  AND NOT EXISTS (SELECT 1 FROM staged_unread u WHERE u.account = v.account \
                    AND u.region = v.region AND u.kind = v.kind){omitted}"
             ),
@@ -133,7 +134,8 @@ pub(crate) fn advance_findings(db: &mut dyn Db, seq: i64) -> Result<(), StoreErr
         "UPDATE finding_versions SET valid_to = $2 WHERE valid_to IS NULL \
          AND account IN (SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1) \
          AND NOT EXISTS (SELECT 1 FROM staged_findings s WHERE s.rule_id = finding_versions.rule_id \
-           AND s.arn = finding_versions.arn AND s.hash = finding_versions.body_hash)",
+           AND s.arn = finding_versions.arn AND s.account = finding_versions.account \
+           AND s.hash = finding_versions.body_hash)",
         &[Val::Int(seq), Val::Int(seq - 1)],
     )
     .map_err(q("close finding versions"))?;
@@ -150,7 +152,7 @@ pub(crate) fn advance_findings(db: &mut dyn Db, seq: i64) -> Result<(), StoreErr
          body_hash, valid_from, valid_to) \
          SELECT s.rule_id, s.arn, s.account, s.region, s.service, s.kind, s.status, s.severity, s.since, s.hash, $1, NULL \
          FROM staged_findings s WHERE NOT EXISTS (SELECT 1 FROM finding_versions v WHERE v.valid_to IS NULL \
-           AND v.rule_id = s.rule_id AND v.arn = s.arn)",
+           AND v.rule_id = s.rule_id AND v.arn = s.arn AND v.account = s.account)",
         &[Val::Int(seq)],
     )
     .map_err(q("open finding versions"))?;

@@ -115,12 +115,12 @@ impl<'a> SnapshotWriter<'a> {
             .batch(
                 "CREATE TEMP TABLE IF NOT EXISTS staged_resources (
                     kind TEXT NOT NULL, arn TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
-                    service TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (kind, arn));
+                    service TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (kind, account, arn));
                  CREATE TEMP TABLE IF NOT EXISTS staged_findings (
                     rule_id TEXT NOT NULL, arn TEXT NOT NULL, account TEXT NOT NULL,
                     region TEXT NOT NULL, service TEXT NOT NULL, kind TEXT NOT NULL,
                     status TEXT NOT NULL, severity TEXT NOT NULL, since TEXT NOT NULL,
-                    hash TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (rule_id, arn));
+                    hash TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (rule_id, account, arn));
                  CREATE TEMP TABLE IF NOT EXISTS staged_waivers (
                     rule_id TEXT NOT NULL, arn TEXT NOT NULL, waiver TEXT NOT NULL,
                     PRIMARY KEY (rule_id, arn));
@@ -335,7 +335,7 @@ impl<'a> SnapshotWriter<'a> {
         // keep the last occurrence of each key.
         let mut seen = std::collections::HashSet::new();
         pending.reverse();
-        pending.retain(|p| seen.insert((p.kind, p.arn.clone())));
+        pending.retain(|p| seen.insert((p.kind, p.account.clone(), p.arn.clone())));
         pending.reverse();
         let mut bodies: Vec<&Staged> = Vec::with_capacity(pending.len());
         let mut hashes = std::collections::HashSet::new();
@@ -374,7 +374,7 @@ impl<'a> SnapshotWriter<'a> {
             .exec(
                 &format!(
                     "INSERT INTO staged_resources (kind, arn, account, region, service, hash) VALUES {} \
-                     ON CONFLICT (kind, arn) DO UPDATE SET hash = excluded.hash",
+                     ON CONFLICT (kind, account, arn) DO UPDATE SET hash = excluded.hash",
                     marks(pending.len(), 6)
                 ),
                 &params,
@@ -508,14 +508,21 @@ impl<'a> SnapshotWriter<'a> {
             let mut waivers = Vec::new();
             let mut count = 0;
             for f in chunk.iter().rev() {
-                if !keys.insert((f.rule_id.as_str(), f.resource.arn.as_str())) {
+                if !keys.insert((
+                    f.rule_id.as_str(),
+                    f.resource.account.as_str(),
+                    f.resource.arn.as_str(),
+                )) {
                     continue;
                 }
                 count += 1;
                 let text = serde_json::to_string(f).unwrap_or_default();
                 let hash = crate::sha256_hex(text.as_bytes());
-                let unchanged = current.get(&(f.rule_id.to_string(), f.resource.arn.to_string()))
-                    == Some(&hash);
+                let unchanged = current.get(&(
+                    f.rule_id.to_string(),
+                    f.resource.arn.to_string(),
+                    f.resource.account.to_string(),
+                )) == Some(&hash);
                 if !unchanged && let Some(waiver) = &f.waiver {
                     waivers.extend([
                         f.rule_id.as_str().into(),
@@ -541,7 +548,7 @@ impl<'a> SnapshotWriter<'a> {
                 .exec(
                     &format!(
                         "INSERT INTO staged_findings (rule_id, arn, account, region, service, kind, status, severity, \
-                         since, hash, body) VALUES {} ON CONFLICT (rule_id, arn) DO UPDATE SET account = excluded.account, \
+                         since, hash, body) VALUES {} ON CONFLICT (rule_id, account, arn) DO UPDATE SET \
                          region = excluded.region, service = excluded.service, kind = excluded.kind, \
                          status = excluded.status, severity = excluded.severity, since = excluded.since, \
                          hash = excluded.hash, body = excluded.body",
@@ -769,20 +776,22 @@ impl<'a> SnapshotWriter<'a> {
 
     /// Records `failure_episodes` for a batch of findings (a few statements per batch, not
     /// per finding) and fills each one's `first_seen` from the current finding version and
-    /// the open episode. Returns the body hash of each (rule, ARN)'s current version.
+    /// the open episode. Returns the body hash of each (rule, ARN, account)'s current
+    /// version (an AWS managed policy has one ARN in every account).
     /// Failure episodes that go on are extended at commit, in one statement.
     fn record_statuses(
         &mut self,
         batch: &mut [Finding],
         now: DateTime<Utc>,
-    ) -> Result<std::collections::HashMap<(String, String), String>, StoreError> {
+    ) -> Result<std::collections::HashMap<(String, String, String), String>, StoreError> {
         let now_text = ts(now);
         let id = self.id.to_string();
         // The current version of each (rule, ARN), and its open failure episode.
-        let mut keys = Vec::with_capacity(batch.len() * 2);
+        let mut keys = Vec::with_capacity(batch.len() * 3);
         for f in batch.iter() {
             keys.push(Val::from(f.rule_id.as_str()));
             keys.push(Val::from(f.resource.arn.as_str()));
+            keys.push(Val::from(f.resource.account.as_str()));
         }
         let rows = self
             .db
@@ -792,31 +801,33 @@ impl<'a> SnapshotWriter<'a> {
                     // answers with a scan of the whole table.
                     // The open failure episode too: a failure that went undecided (its data
                     // could not be read) and fails again continues it.
-                    "SELECT k.column1, k.column2, v.status, v.since, v.body_hash, e.opened_at FROM (VALUES {}) AS k \
+                    "SELECT k.column1, k.column2, k.column3, v.status, v.since, v.body_hash, e.opened_at \
+                     FROM (VALUES {}) AS k \
                      LEFT JOIN finding_versions v ON v.rule_id = k.column1 AND v.arn = k.column2 \
-                     AND v.valid_to IS NULL \
+                     AND v.account = k.column3 AND v.valid_to IS NULL \
                      LEFT JOIN failure_episodes e ON e.rule_id = k.column1 AND e.arn = k.column2 \
                      AND e.resolved_at IS NULL",
-                    marks(batch.len(), 2)
+                    marks(batch.len(), 3)
                 ),
                 &keys,
             )
             .map_err(q("read finding history"))?;
-        let mut before: std::collections::HashMap<(String, String), (String, String)> =
+        let mut before: std::collections::HashMap<(String, String, String), (String, String)> =
             std::collections::HashMap::new();
-        let mut current: std::collections::HashMap<(String, String), String> =
+        let mut current: std::collections::HashMap<(String, String, String), String> =
             std::collections::HashMap::new();
         let mut open_since: std::collections::HashMap<(String, String), String> =
             std::collections::HashMap::new();
         for r in rows {
             let key = (r[0].text().to_owned(), r[1].text().to_owned());
+            let own = (key.0.clone(), key.1.clone(), r[2].text().to_owned());
             if let (Some(status), Some(since), Some(hash)) =
-                (r[2].opt_text(), r[3].opt_text(), r[4].opt_text())
+                (r[3].opt_text(), r[4].opt_text(), r[5].opt_text())
             {
-                before.insert(key.clone(), (status.to_owned(), since.to_owned()));
-                current.insert(key.clone(), hash.to_owned());
+                before.insert(own.clone(), (status.to_owned(), since.to_owned()));
+                current.insert(own, hash.to_owned());
             }
-            if let Some(opened) = r[5].opt_text() {
+            if let Some(opened) = r[6].opt_text() {
                 open_since.insert(key, opened.to_owned());
             }
         }
@@ -826,7 +837,7 @@ impl<'a> SnapshotWriter<'a> {
         // Last occurrence wins, as it does when staging.
         for f in batch.iter_mut().rev() {
             let key = (f.rule_id.to_string(), f.resource.arn.to_string());
-            let prev = before.get(&key);
+            let prev = before.get(&(key.0.clone(), key.1.clone(), f.resource.account.to_string()));
             let episode = open_since.get(&key);
             let status = f.status.as_str();
             let since = match (prev, episode) {

@@ -20,6 +20,10 @@ type Case = fn(&StoreLocation);
 
 const CASES: &[(&str, Case)] = &[
     (
+        "a_shared_arn_is_a_resource_in_each_account",
+        a_shared_arn_is_a_resource_in_each_account,
+    ),
+    (
         "a_committed_snapshot_round_trips",
         a_committed_snapshot_round_trips,
     ),
@@ -227,6 +231,75 @@ fn simple(at: i64, resources: Vec<Resource>) -> Scan<'static> {
 }
 
 // ---- cases ------------------------------------------------------------------------------
+
+/// An AWS managed policy has one ARN in every account, and each account's copy (how often
+/// it is attached there) is its own resource with its own findings: before schema 7 the
+/// store kept one account's copy, and the other account's rules could not find it.
+fn a_shared_arn_is_a_resource_in_each_account(loc: &StoreLocation) {
+    use posture_model::resources::IamPolicy;
+    let mut store = Store::open(loc).unwrap();
+    let policy = |account: &str, attachments: i32| Resource {
+        arn: Arn::new("arn:aws:iam::aws:policy/AdministratorAccess").unwrap(),
+        account: AccountId::new(account).unwrap(),
+        region: Region::global(),
+        tags: Observed::Absent,
+        body: ResourceBody::IamPolicy(IamPolicy {
+            name: "AdministratorAccess".into(),
+            aws_managed: true,
+            attachment_count: attachments,
+            document: Observed::Collected(serde_json::json!({"Statement": []})),
+        }),
+    };
+    let a = policy("111122223333", 2);
+    let b = policy("444455556666", 1);
+    let accounts = vec![a.account.clone(), b.account.clone()];
+    for minute in [0, 60] {
+        let mut w = store.begin_snapshot(t(minute)).unwrap();
+        w.put_resource(&a).unwrap();
+        w.put_resource(&b).unwrap();
+        let mut findings = vec![finding(&a, Status::Fail), finding(&b, Status::Pass)];
+        w.put_findings(&mut findings, t(minute)).unwrap();
+        let meta = w
+            .commit(SnapshotSummary {
+                finished_at: t(minute),
+                accounts: accounts.clone(),
+                regions: vec![Region::new("us-east-1").unwrap()],
+                services: vec!["iam".into()],
+                api_calls: Default::default(),
+                baseline: ("test baseline".into(), "1".into()),
+            })
+            .unwrap();
+        let resources = store.resources(&meta.id).unwrap();
+        assert_eq!(resources.len(), 2, "{resources:?}");
+        assert!(resources.contains(&a) && resources.contains(&b));
+        let stored: Vec<(String, Status)> = store
+            .findings(&meta.id)
+            .unwrap()
+            .iter()
+            .map(|f| (f.resource.account.to_string(), f.status))
+            .collect();
+        assert_eq!(
+            stored,
+            vec![
+                ("111122223333".to_owned(), Status::Fail),
+                ("444455556666".to_owned(), Status::Pass)
+            ]
+        );
+    }
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM resource_versions")
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count_raw("SELECT COUNT(*) FROM finding_versions")
+            .unwrap(),
+        2
+    );
+    assert!(store.verify().unwrap().problems.is_empty());
+}
 
 fn a_committed_snapshot_round_trips(loc: &StoreLocation) {
     let mut store = Store::open(loc).unwrap();
