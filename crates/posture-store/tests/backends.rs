@@ -1150,3 +1150,74 @@ fn an_empty_postgres_database_is_not_a_store_and_is_not_migrated() {
         .get(0);
     assert_eq!(tables, 0, "nothing was created");
 }
+
+/// Issue 13: several scanners (daemon replicas) write to one PostgreSQL store at once. The
+/// only critical section is the chain append at commit: a scan of account B begins, stages
+/// and commits while a scan of account A is open with its findings staged (before, A held a
+/// table lock from its first findings, and B waited for A's commit). The chain stays one
+/// line: B is snapshot 1, A snapshot 2, linked, and both verify.
+#[test]
+fn postgres_writers_of_different_accounts_run_at_once() {
+    let pg = support::Postgres::start();
+    let location = StoreLocation::Postgres(pg.fresh_database());
+    let of = |account: &str, id: &str| Resource {
+        arn: Arn::new(format!("arn:aws:ec2:us-east-1:{account}:vpc/{id}")).unwrap(),
+        account: AccountId::new(account).unwrap(),
+        ..vpc("us-east-1", id, "10.0.0.0/16")
+    };
+    let a = of("111122223333", "vpc-a");
+    let mut store = Store::open(&location).unwrap();
+    let mut writer = store.begin_snapshot(t(0)).unwrap();
+    writer.put_resource(&a).unwrap();
+    let mut findings = vec![finding(&a, Status::Fail)];
+    writer.put_findings(&mut findings, t(1)).unwrap();
+
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let other = std::thread::spawn({
+        let location = location.clone();
+        move || {
+            let b = of("444455556666", "vpc-b");
+            let mut store = Store::open(&location).unwrap();
+            let mut w = store.begin_snapshot(t(2)).unwrap();
+            w.put_resource(&b).unwrap();
+            let mut findings = vec![finding(&b, Status::Pass)];
+            w.put_findings(&mut findings, t(3)).unwrap();
+            let meta = w
+                .commit(SnapshotSummary {
+                    finished_at: t(3),
+                    accounts: vec![b.account.clone()],
+                    regions: vec![Region::new("us-east-1").unwrap()],
+                    services: vec!["ec2".into()],
+                    api_calls: Default::default(),
+                    baseline: ("test baseline".into(), "1".into()),
+                })
+                .unwrap();
+            let _ = done_tx.send(meta.id);
+        }
+    });
+    let b_id = done_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the second writer commits while the first is still open");
+    other.join().unwrap();
+    let a_meta = writer
+        .commit(SnapshotSummary {
+            finished_at: t(1),
+            accounts: vec![a.account.clone()],
+            regions: vec![Region::new("us-east-1").unwrap()],
+            services: vec!["ec2".into()],
+            api_calls: Default::default(),
+            baseline: ("test baseline".into(), "1".into()),
+        })
+        .unwrap();
+    let snaps = store.snapshots().unwrap();
+    assert_eq!(
+        snaps.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+        vec![b_id.clone(), a_meta.id.clone()],
+        "numbered in commit order"
+    );
+    assert_eq!(store.findings(&b_id).unwrap()[0].status, Status::Pass);
+    assert_eq!(store.findings(&a_meta.id).unwrap()[0].status, Status::Fail);
+    let report = store.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.snapshots, 2);
+}
