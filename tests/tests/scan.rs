@@ -126,8 +126,20 @@ fn mixed_account_scan_end_to_end() {
     );
 
     // 2. A second scan, as a table, into the same store: the summary line.
+    // (posture closes the store on exit, which checkpoints SQLite's write-ahead log into the
+    // file: the file's size is the store's.)
+    let file_size = || std::fs::metadata(store).map(|m| m.len()).unwrap_or(0);
+    let before = file_size();
     let out = run_posture(scan_args(&endpoint, store, &[]), &[]).expect("posture runs");
     assert_eq!(out.code, Some(1), "table scan\n{}", out.describe());
+    // Issue 13: findings and coverage are stored once per change, so an unchanged rescan
+    // costs its snapshot header and little else (before, about 300 KiB: a row per finding).
+    let added = file_size().saturating_sub(before);
+    eprintln!("the unchanged rescan added {added} bytes to the store");
+    assert!(
+        added < 16 * 1024,
+        "an unchanged rescan should add under 16 KiB to the store, added {added} bytes"
+    );
     let count = |s: &str| summary.get(s).and_then(Value::as_u64).unwrap_or(0);
     let expected_counts = format!(
         "{} pass, {} fail, {} error, {} not applicable",

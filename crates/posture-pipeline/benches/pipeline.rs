@@ -13,6 +13,14 @@
 //! store. With `--scans 2` the second snapshot changes one resource per account, so drift
 //! is computed and stored. It reports the time of each phase and the peak memory of the
 //! process; run it with several N to see whether memory grows with the estate.
+//!
+//! The growth of the store (issue 13): `--churn-percent P` makes each later scan change P %
+//! of all resources instead (a tag added to a rotating slice of them, which changes their
+//! findings too; 0 for unchanged rescans), each scan prints what it added to the file, and
+//! the end prints the mean growth per scan after the first and that × 8,760 (a year of
+//! hourly scans). `--read-first` then times reading the first snapshot's findings back a
+//! page at a time (1,000 a page), as a report of a past date does; `--print-every K` prints
+//! every K-th scan only.
 
 use std::time::Instant;
 
@@ -138,12 +146,14 @@ fn store_size(store: &mut Store) -> String {
     let tables: Vec<String> = [
         "bodies",
         "resource_versions",
-        "findings",
         "finding_bodies",
         "finding_versions",
         "failure_episodes",
-        "collections",
-        "gaps",
+        "collection_versions",
+        "gap_versions",
+        "snapshot_accounts",
+        "drift_events",
+        "snapshots",
     ]
     .iter()
     .map(|t| {
@@ -208,22 +218,59 @@ fn main() {
     let ids: Vec<AccountId> = (0..accounts)
         .map(|i| AccountId::new(format!("{:012}", 100_000_000_000 + i)).expect("valid"))
         .collect();
-    let t0 = Utc::now() - Duration::days(1);
+    let churn: Option<f64> = std::env::args()
+        .any(|a| a == "--churn-percent")
+        .then(|| {
+            arg("--churn-percent", "1")
+                .parse()
+                .expect("--churn-percent P")
+        });
+    let print_every: u64 = arg("--print-every", "1").parse().expect("--print-every K");
+    let total = accounts * templates.len() as u64;
+    let per_scan = churn.map_or(0, |p| ((total as f64) * p / 100.0).round() as u64);
+    // Version of each resource (a tag); churn bumps a deterministic, rotating slice.
+    let mut versions = vec![0u64; total as usize];
+    let bytes = |store: &mut Store| {
+        store
+            .count_raw("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+            .expect("measure the store")
+    };
+    let mut sizes = vec![bytes(&mut store)];
+    let mut first_snapshot = None;
+    let t0 = Utc::now() - Duration::days(400);
     for scan in 0..scans {
+        if scan > 0 {
+            for k in 0..per_scan {
+                let i = (scan * per_scan + k * 7919) % total;
+                versions[i as usize] += 1;
+            }
+        }
         let started = t0 + Duration::hours(i64::try_from(scan).unwrap_or(0));
         let t = Instant::now();
         let mut writer = store.begin_snapshot(started).expect("begin");
         let mut staged = 0u64;
         let mut coverage_records = 0u64;
-        for id in &ids {
+        for (n, id) in ids.iter().enumerate() {
             coverage_records +=
                 stage_coverage(&mut writer, id, &coverage_regions, denied, &services);
             for (i, line) in templates.iter().enumerate() {
                 let mut r: Resource =
                     serde_json::from_str(&line.replace(SEEDED_ACCOUNT, id.as_str()))
                         .expect("a template resource");
-                // Later scans change one resource per account, so there is drift.
-                if scan > 0
+                let version = versions[n * templates.len() + i];
+                if version > 0 {
+                    if let posture_model::Observed::Collected(tags) = &mut r.tags {
+                        tags.insert("churn".into(), version.to_string());
+                    } else {
+                        r.tags = posture_model::Observed::Collected(
+                            [("churn".to_owned(), version.to_string())].into(),
+                        );
+                    }
+                }
+                // Without --churn-percent, later scans change one resource per account, so
+                // there is drift.
+                if churn.is_none()
+                    && scan > 0
                     && i == 0
                     && let ResourceBody::Account(a) = &mut r.body
                 {
@@ -265,6 +312,12 @@ fn main() {
             })
             .expect("commit");
         let committing = t.elapsed().as_secs_f64();
+        first_snapshot.get_or_insert(meta.id.clone());
+        sizes.push(bytes(&mut store));
+        let added = sizes[sizes.len() - 1] - sizes[sizes.len() - 2];
+        if scan % print_every != 0 && scan + 1 != scans {
+            continue;
+        }
         let findings: usize = evaluated.counts.values().sum();
         println!(
             "scan {}: {accounts} accounts, {staged} resources staged ({} stored), {coverage_records} coverage records, {findings} findings, \
@@ -278,7 +331,40 @@ fn main() {
                 .map_or(0, |d| d.resources + d.transitions.values().sum::<usize>()),
             evaluated.foreign_resources,
         );
-        println!("store after scan {}: {}", scan + 1, store_size(&mut store));
+        println!(
+            "store after scan {}: {} (this scan added {:.1} KiB)",
+            scan + 1,
+            store_size(&mut store),
+            added as f64 / 1024.0
+        );
+    }
+    if scans > 1 {
+        let growth = (sizes[sizes.len() - 1] - sizes[1]) as f64 / (scans - 1) as f64;
+        println!(
+            "growth per scan after the first: {:.1} KiB (mean of {} scans); × 8,760 hourly scans = {:.2} GiB a year, plus the first scan's {:.1} MiB",
+            growth / 1024.0,
+            scans - 1,
+            growth * 8760.0 / 1_073_741_824.0,
+            (sizes[1] - sizes[0]) as f64 / 1_048_576.0
+        );
+    }
+    if std::env::args().any(|a| a == "--read-first")
+        && let Some(first) = &first_snapshot
+    {
+        let t = Instant::now();
+        let mut n = 0usize;
+        posture_store::for_each_page(
+            |after| store.findings_page(first, after, 1000),
+            |_| {
+                n += 1;
+                Ok::<(), posture_store::StoreError>(())
+            },
+        )
+        .expect("read the first snapshot's findings");
+        println!(
+            "read the first snapshot's {n} findings back, 1,000 a page: {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     if let Some(peak) = posture_pipeline::peak_memory_mib() {
         println!("peak memory of the process: {peak:.0} MiB");
