@@ -80,9 +80,9 @@ pub fn load_baseline(path: Option<&Path>) -> Result<Baseline, ScanError> {
 }
 
 fn read(path: &Path, what: &'static str) -> Result<String, ScanError> {
-    std::fs::read_to_string(path).map_err(|source| ScanError::ReadInput {
+    std::fs::read_to_string(path).map_err(|error| ScanError::ReadInput {
         what,
         path: path.to_owned(),
-        source,
+        error,
     })
 }

@@ -111,6 +111,17 @@ pub enum Progress {
         /// Calls that failed so far.
         failed_calls: u64,
     },
+    /// Collection is over; evaluation begins.
+    CollectionFinished {
+        /// Accounts collected.
+        accounts: usize,
+        /// Accounts that could not be entered.
+        unreachable: usize,
+        /// Resources staged.
+        resources: u64,
+        /// Calls that failed.
+        failed_calls: u64,
+    },
     /// `done` of `total` accounts evaluated.
     Evaluating {
         /// Accounts evaluated.
@@ -215,12 +226,12 @@ pub enum ScanError {
     )]
     NoRegion,
     /// The AWS profile's region is not a region name.
-    #[error("the AWS profile's region {region:?}: {source}")]
+    #[error("the AWS profile's region {region:?}: {error}")]
     ProfileRegion {
         /// What the profile says.
         region: String,
         /// Why it is not a region.
-        source: IdError,
+        error: IdError,
     },
     /// The account settings leave no account.
     #[error("no account to scan: the account list, include and exclude settings leave none")]
@@ -235,14 +246,14 @@ pub enum ScanError {
     #[error(transparent)]
     Evaluate(posture_pipeline::Error),
     /// A checker input file could not be read.
-    #[error("cannot read {what} {}: {source}", path.display())]
+    #[error("cannot read {what} {}: {error}", path.display())]
     ReadInput {
         /// baseline, waivers or attestations.
         what: &'static str,
         /// The file.
         path: std::path::PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The baseline, a waiver or an attestation file is invalid (the message names the
     /// file and line).
@@ -298,7 +309,7 @@ pub async fn run(
         let region = clients.configured_region().ok_or(ScanError::NoRegion)?;
         regions.push(
             Region::new(region.clone())
-                .map_err(|source| ScanError::ProfileRegion { region, source })?,
+                .map_err(|error| ScanError::ProfileRegion { region, error })?,
         );
     }
     let plan = ScanPlan {
@@ -418,6 +429,12 @@ impl Scan {
             return Err(ScanError::NoAccount);
         }
 
+        progress(Progress::CollectionFinished {
+            accounts: collected.accounts.len(),
+            unreachable: collected.unreachable.len(),
+            resources,
+            failed_calls,
+        });
         let service_names: Vec<String> = self
             .services
             .iter()

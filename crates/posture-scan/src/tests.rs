@@ -170,6 +170,12 @@ async fn a_complete_scan_stores_a_snapshot_and_reports_each_stage_in_order() {
     assert_eq!(
         tail,
         [
+            Progress::CollectionFinished {
+                accounts: 2,
+                unreachable: 0,
+                resources: 6,
+                failed_calls: 0
+            },
             Progress::Evaluating { done: 1, total: 2 },
             Progress::Evaluating { done: 2, total: 2 },
             Progress::Committing
