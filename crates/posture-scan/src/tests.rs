@@ -385,3 +385,27 @@ fn a_missing_input_file_is_named() {
         "{err}"
     );
 }
+
+/// The daemon and the API will spawn scans on a multi-threaded runtime.
+#[test]
+fn the_entry_point_is_a_send_future() {
+    fn is_send<F: Future + Send>(_: &F) {}
+    let f = Fixture::new();
+    let request = ScanRequest {
+        accounts: AccountSource::Caller,
+        include_accounts: Vec::new(),
+        exclude_accounts: Vec::new(),
+        role: None,
+        max_parallel_accounts: 4,
+        regions: Regions::Named(vec![region()]),
+        exclude_regions: Vec::new(),
+        services: vec![Service::Ec2],
+        aws: AwsSettings::default(),
+        store: f.location.clone(),
+        check: Arc::clone(&f.check),
+        retention_days: None,
+    };
+    // Built, never polled: nothing runs.
+    let scan = run(request, |_| {}, CancellationToken::new());
+    is_send(&scan);
+}
