@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::Config;
+use posture_config::{CommandLine, Config, StoreTarget};
+use posture_store::StoreLocation;
 
 /// Posture keeps watch over the HIPAA Security Rule posture of AWS accounts.
 #[derive(Debug, Parser)]
@@ -161,32 +162,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Scan(args) => {
-            apply_aws(&mut config, &args.aws);
-            if let Some(f) = args.fail_on.clone() {
-                config.scan.fail_on = Some(f);
-            }
-            if let Some(b) = args.baseline.clone() {
-                config.check.baseline = Some(b);
-            }
-            if !args.services.is_empty() {
-                config.scan.services = args.services.clone();
-            }
-            if !args.accounts.is_empty() {
-                config.accounts.source = Some("list".into());
-                config.accounts.ids = args.accounts.clone();
-            }
-            if args.organization {
-                config.accounts.source = Some("organization".into());
-            }
-            if args.role_name.is_some() {
-                config.accounts.role_name = args.role_name.clone();
-            }
-            if args.external_id.is_some() {
-                config.accounts.external_id = args.external_id.clone();
-            }
-            if let Some(s) = args.store.clone() {
-                config.store.url = Some(s);
-            }
+            config.apply_command_line(&CommandLine {
+                profile: args.aws.profile.clone(),
+                regions: args.aws.regions.clone(),
+                endpoint_url: args.aws.endpoint_url.clone(),
+                fail_on: args.fail_on.clone(),
+                baseline: args.baseline.clone(),
+                services: args.services.clone(),
+                accounts: args.accounts.clone(),
+                organization: args.organization,
+                role_name: args.role_name.clone(),
+                external_id: args.external_id.clone(),
+                store: args.store.clone(),
+            });
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -194,98 +182,50 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(crate::scan::run(&config, &args))
         }
         Command::Rules(args) => {
-            if let Some(b) = args.baseline.clone() {
-                config.check.baseline = Some(b);
-            }
+            config.apply_command_line(&CommandLine {
+                baseline: args.baseline.clone(),
+                ..CommandLine::default()
+            });
             crate::rules_cmd::run(&config, args.format)
         }
         Command::Snapshots(args) => {
-            if let Some(s) = args.store.clone() {
-                config.store.url = Some(s);
-            }
+            config.apply_command_line(&store_option(args.store.clone()));
             crate::snapshots_cmd::run(&config, args.format)
         }
         Command::Diff(args) => {
-            if let Some(s) = args.store.clone() {
-                config.store.url = Some(s);
-            }
+            config.apply_command_line(&store_option(args.store.clone()));
             crate::diff_cmd::run(&config, &args)
         }
         Command::Verify(args) => {
-            if let Some(s) = args.store.clone() {
-                config.store.url = Some(s);
-            }
+            config.apply_command_line(&store_option(args.store.clone()));
             crate::verify_cmd::run(&config, args.format)
         }
     }
 }
 
-fn apply_aws(config: &mut Config, args: &AwsArgs) {
-    if args.profile.is_some() {
-        config.aws.profile = args.profile.clone();
-    }
-    if !args.regions.is_empty() {
-        config.aws.regions = args.regions.clone();
-    }
-    if args.endpoint_url.is_some() {
-        config.aws.endpoint_url = args.endpoint_url.clone();
+fn store_option(store: Option<String>) -> CommandLine {
+    CommandLine {
+        store,
+        ..CommandLine::default()
     }
 }
 
-/// What the checker needs besides the snapshot: baseline, waivers, attestations, PHI tags.
-pub struct CheckInputs {
-    pub baseline: posture_check::Baseline,
-    pub waivers: Option<posture_check::Waivers>,
-    pub attestations: Option<posture_check::Attestations>,
-    pub phi: posture_check::PhiScope,
+/// The store the configuration names, as the store crate locates it.
+pub fn store_location(target: &StoreTarget) -> StoreLocation {
+    match target {
+        StoreTarget::Url(url) => StoreLocation::parse(url),
+        StoreTarget::Path(path) => StoreLocation::Sqlite(path.clone()),
+    }
 }
 
-/// Loads and validates every checker input named by the configuration.
-pub fn load_check_inputs(config: &Config) -> anyhow::Result<CheckInputs> {
-    let baseline = load_baseline(config)?;
-    let read = |path: &std::path::PathBuf, what: &str| {
-        std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {what} {}: {e}", path.display()))
-    };
-    let waivers = match &config.check.waivers {
-        Some(p) => Some(posture_check::Waivers::from_toml(
-            &p.display().to_string(),
-            &read(p, "waivers")?,
-        )?),
-        None => None,
-    };
-    let attestations = match &config.check.attestations {
-        Some(p) => Some(posture_check::Attestations::from_toml(
-            &p.display().to_string(),
-            &read(p, "attestations")?,
-            &baseline,
-        )?),
-        None => None,
-    };
-    let phi = match &config.check.phi_tags {
-        Some(tags) => posture_check::PhiScope::new(tags.clone())
-            .map_err(|e| anyhow::anyhow!("check.phi_tags: {e}"))?,
-        None => posture_check::PhiScope::default(),
-    };
-    Ok(CheckInputs {
-        baseline,
-        waivers,
-        attestations,
-        phi,
-    })
+/// The configured store, validated.
+pub fn configured_store(config: &Config) -> anyhow::Result<StoreLocation> {
+    Ok(store_location(&config.store_target()?))
 }
 
 /// Loads the configured baseline, or the shipped one.
 pub fn load_baseline(config: &Config) -> anyhow::Result<posture_check::Baseline> {
-    match &config.check.baseline {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read baseline {}: {e}", path.display()))?;
-            Ok(posture_check::Baseline::from_toml(
-                &path.display().to_string(),
-                &text,
-            )?)
-        }
-        None => Ok(posture_check::Baseline::hipaa()?),
-    }
+    Ok(posture_scan::load_baseline(
+        config.check.baseline.as_deref(),
+    )?)
 }

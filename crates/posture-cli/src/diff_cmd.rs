@@ -11,7 +11,7 @@ use posture_store::Store;
 use serde::Serialize;
 
 use crate::cli::{DiffArgs, Format};
-use crate::config::Config;
+use posture_config::Config;
 
 #[derive(Serialize)]
 struct DiffReport<'a> {
@@ -23,7 +23,7 @@ struct DiffReport<'a> {
 
 pub fn run(config: &Config, args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let since = args.since.as_deref().map(parse_date).transpose()?;
-    let mut store = Store::open_existing(&config.store_location()?)?;
+    let mut store = Store::open_existing(&crate::cli::configured_store(config)?)?;
     let snapshots = store.snapshots()?;
     let pick = |id: &str| -> anyhow::Result<usize> {
         snapshots

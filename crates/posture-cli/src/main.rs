@@ -1,18 +1,16 @@
-//! `posture`: the command-line tool and (later) daemon. This crate wires the library
-//! crates together: configuration, AWS clients, collection, the store, the checker and
-//! output. It is the only crate that uses `anyhow` and decides exit codes.
+//! `posture`: the command-line tool and (later) daemon. This crate is clap, dispatch and
+//! output: the configuration is `posture-config`'s, the scan `posture-scan`'s. It is the
+//! only crate that uses `anyhow` and decides exit codes.
 //!
 //! Exit codes: 0 = nothing at or above `--fail-on` failed (or the history verified), 1 =
 //! something did (or it did not), 2 = error, 130 = interrupted.
 
 mod cli;
-mod config;
 mod diff_cmd;
 mod output;
 mod rules_cmd;
 mod scan;
 mod snapshots_cmd;
-mod store_thread;
 mod verify_cmd;
 
 use std::process::ExitCode;

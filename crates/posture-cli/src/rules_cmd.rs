@@ -7,7 +7,7 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
 use crate::cli::{Format, load_baseline};
-use crate::config::Config;
+use posture_config::Config;
 
 #[derive(Serialize)]
 struct RuleJson<'a> {

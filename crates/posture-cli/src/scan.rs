@@ -1,175 +1,77 @@
-//! `posture scan`: collect → store → check → report.
+//! `posture scan`: the configuration becomes a [`ScanRequest`], `posture-scan` runs it
+//! while this module draws progress bars from its events and turns Ctrl-C/SIGTERM into
+//! cancellation, then the report is printed from the store and the exit code decided.
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use posture_collect::{AwsOptions, Clients, Event, ScanPlan, collect};
+use posture_config::{Config, ScanSettings};
+use posture_scan::{
+    AccountSource, AwsSettings, CancellationToken, CheckFiles, CheckInputs, Limits, Progress,
+    RateLimit, Regions, RoleOptions, ScanOutcome, ScanRequest,
+};
 use posture_store::Store;
-use tokio::sync::mpsc;
 
-use crate::cli::{Format, ScanArgs, load_check_inputs};
-use crate::config::Config;
+use crate::cli::{Format, ScanArgs, store_location};
 use crate::output;
-use crate::store_thread::{FinishRequest, StoreWriter};
-
-/// Events buffered between the collectors and the store writer.
-const EVENT_BUFFER: usize = 1024;
 
 pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     // Validate everything that needs no IO first, so a typo fails before any AWS call.
-    let fail_on = config.fail_on()?;
-    let services = config.services()?;
-    let mut regions = config.regions()?;
-    let check = Arc::new(load_check_inputs(config)?);
-    let store_location = config.store_location()?;
-    let store_for_output = store_location.clone();
-    let retention_days = config.retention_days()?;
-    let accounts_plan = config.account_plan()?;
-    let exclude_regions = config.exclude_regions()?;
-    let (limits, max_attempts) = config.limits()?;
+    let settings = config.scan_settings()?;
+    let fail_on = settings.fail_on;
+    let request = request(settings)?;
+    let store_for_output = request.store.clone();
 
-    let clients = Clients::load(&AwsOptions {
-        profile: config.aws.profile.clone(),
-        endpoint_url: config.aws.endpoint_url.clone(),
-        home_region: regions.first().map(|r| r.as_str().to_owned()),
-        limits,
-        max_attempts,
-    })
+    let signal: Arc<OnceLock<&'static str>> = Arc::new(OnceLock::new());
+    let cancel = CancellationToken::new();
+    let listener = tokio::spawn({
+        let signal = Arc::clone(&signal);
+        let cancel = cancel.clone();
+        async move {
+            let name = shutdown_signal().await;
+            let _ = signal.set(name); // set once; this task ends here
+            cancel.cancel();
+        }
+    });
+    let bars = Arc::new(Bars::new());
+    let outcome = posture_scan::run(
+        request,
+        {
+            let bars = Arc::clone(&bars);
+            move |p| bars.show(&p)
+        },
+        cancel,
+    )
     .await;
-    if regions.is_empty() && !config.all_regions() {
-        let Some(region) = clients.configured_region() else {
-            bail!(
-                "no region to scan: pass --region, set aws.regions in the config, or set a region in the AWS profile"
-            );
-        };
-        regions.push(
-            posture_model::Region::new(region.clone())
-                .with_context(|| format!("the AWS profile's region {region:?}"))?,
+    listener.abort();
+    bars.clear();
+    let signal = signal.get().copied().unwrap_or("a signal");
+
+    let stored = match outcome? {
+        ScanOutcome::RolledBack { warnings, .. } => {
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            eprintln!("interrupted by {signal}: the scan was stopped and no snapshot was stored");
+            return Ok(ExitCode::from(130));
+        }
+        ScanOutcome::Stored(stored) => stored,
+    };
+    for w in &stored.warnings {
+        eprintln!("warning: {w}");
+    }
+    if stored.cancel_requested {
+        eprintln!(
+            "interrupted by {signal} as the snapshot was being committed: snapshot {} is stored",
+            stored.meta.id
         );
+        return Ok(ExitCode::from(130));
     }
-
-    let started_at = Utc::now();
-    let store = StoreWriter::start(store_location, started_at).await?;
-    let location = store.location().to_owned();
-
-    let plan = ScanPlan {
-        accounts: accounts_plan.source,
-        include_accounts: accounts_plan.include,
-        exclude_accounts: accounts_plan.exclude,
-        role: accounts_plan.role,
-        regions,
-        exclude_regions,
-        services: services.clone(),
-        max_parallel_accounts: accounts_plan.max_parallel,
-    };
-    let progress = progress_bar();
-    let (tx, mut rx) = mpsc::channel(EVENT_BUFFER);
-    let collector = tokio::spawn({
-        let clients = clients.clone();
-        let plan = plan.clone();
-        async move { collect(&clients, &plan, tx).await }
-    });
-
-    let mut resources: u64 = 0;
-    let mut failed_calls: u64 = 0;
-    let interrupted = shutdown_signal();
-    tokio::pin!(interrupted);
-    loop {
-        tokio::select! {
-            event = rx.recv() => match event {
-                Some(Event::Resource(r)) => {
-                    store.put(*r).await?;
-                    resources += 1;
-                    progress.set_message(format!("{resources} resources"));
-                }
-                Some(Event::Gap(g)) => {
-                    failed_calls += 1;
-                    store.gap(g).await?;
-                }
-                Some(Event::Collected(c)) => {
-                    progress.inc(1);
-                    progress.set_message(format!(
-                        "{resources} resources, {failed_calls} failed calls; {} {} done",
-                        c.service, c.region
-                    ));
-                    store.collected(c).await?;
-                }
-                None => break,
-            },
-            signal = &mut interrupted => {
-                progress.finish_and_clear();
-                collector.abort();
-                store.abandon(); // rolls the snapshot back: the store stays as it was
-                eprintln!("interrupted by {signal}: the scan was stopped and no snapshot was stored");
-                return Ok(ExitCode::from(130));
-            }
-        }
-    }
-    progress.finish_and_clear();
-    let outcome = collector.await.context("the collector task failed")??;
-    for (account, why) in &outcome.unreachable {
-        eprintln!("warning: account {account} was not scanned: {why}");
-    }
-    anyhow::ensure!(
-        !outcome.accounts.is_empty() || !outcome.unreachable.is_empty(),
-        "no account to scan: the account list, include and exclude settings leave none"
-    );
-    let regions = outcome.regions.clone();
-
-    let api_calls = clients.counter().snapshot();
-    let finished_at = Utc::now();
-    let accounts = outcome.accounts.clone();
-    let service_names: Vec<String> = services.iter().map(|s| s.as_str().to_owned()).collect();
-    let excluded = posture_pipeline::excluded_services(&service_names);
-
-    // Evaluation, drift and commit run on the store's thread, one account at a time.
-    let evaluating = evaluation_bar();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let finishing = store.finish(FinishRequest {
-        finished_at,
-        accounts,
-        regions,
-        services: service_names,
-        excluded,
-        api_calls,
-        check: Arc::clone(&check),
-        retention_days,
-        progress: Box::new({
-            let bar = evaluating.clone();
-            move |done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            }
-        }),
-        cancel: Arc::clone(&cancel),
-    });
-    tokio::pin!(finishing);
-    let committed = tokio::select! {
-        committed = &mut finishing => committed?,
-        signal = &mut interrupted => {
-            // Stop between accounts; the store thread rolls back unless it was already
-            // committing, and is waited for either way.
-            cancel.store(true, Ordering::Relaxed);
-            evaluating.finish_and_clear();
-            return Ok(match finishing.await {
-                Ok(c) => {
-                    eprintln!("interrupted by {signal} as the snapshot was being committed: snapshot {} is stored", c.meta.id);
-                    ExitCode::from(130)
-                }
-                Err(_) => {
-                    eprintln!("interrupted by {signal}: the scan was stopped and no snapshot was stored");
-                    ExitCode::from(130)
-                }
-            });
-        }
-    };
-    evaluating.finish_and_clear();
-    let evaluated = &committed.evaluated;
+    let evaluated = &stored.evaluated;
     for w in &evaluated.expired_waivers {
         eprintln!(
             "warning: {} expired on {}; the failures it covered are open again",
@@ -182,20 +84,19 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             w.waiver
         );
     }
-    if let Some(p) = committed.pruned.as_ref().filter(|p| p.snapshots > 0) {
+    if let Some(p) = stored.pruned.as_ref().filter(|p| p.snapshots > 0) {
         tracing::info!(
             snapshots = p.snapshots,
             bodies = p.bodies,
             "pruned snapshots past the retention period"
         );
     }
-    let meta = &committed.meta;
     let stats = output::Stats {
-        wall_seconds: (Utc::now() - started_at).num_milliseconds() as f64 / 1000.0,
-        api_calls: meta.coverage.api_calls.values().sum(),
-        attempts: clients.counter().attempts(),
-        throttled: clients.counter().throttled(),
-        resources: meta.resource_count,
+        wall_seconds: (Utc::now() - stored.started_at).num_milliseconds() as f64 / 1000.0,
+        api_calls: stored.calls.calls.values().sum(),
+        attempts: stored.calls.attempts,
+        throttled: stored.calls.throttled,
+        resources: stored.meta.resource_count,
         peak_memory_mib: posture_pipeline::peak_memory_mib(),
     };
     // The findings are read back from the store a page at a time, on a blocking thread.
@@ -205,14 +106,14 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut reader = Store::open_existing(&store_for_output)?;
         let report = output::Report {
-            meta: &committed.meta,
-            counts: &committed.evaluated.counts,
-            drift: committed.evaluated.drift.as_ref(),
+            meta: &stored.meta,
+            counts: &stored.evaluated.counts,
+            drift: stored.evaluated.drift.as_ref(),
             stats: &stats,
         };
         match format {
             Format::Json => output::print_scan_json(&mut reader, &report),
-            Format::Table => output::print_scan_table(&mut reader, &report, all, &location),
+            Format::Table => output::print_scan_table(&mut reader, &report, all, &stored.store),
         }
     })
     .await
@@ -224,25 +125,132 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn evaluation_bar() -> ProgressBar {
-    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} evaluating: {pos}/{len} accounts ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
+/// The scan request from validated settings; loads the checker's input files.
+fn request(settings: ScanSettings) -> anyhow::Result<ScanRequest> {
+    let check = Arc::new(CheckInputs::load(&CheckFiles {
+        baseline: settings.check.baseline,
+        waivers: settings.check.waivers,
+        attestations: settings.check.attestations,
+        phi_tags: settings.check.phi_tags,
+    })?);
+    let mut limits = Limits::default();
+    if let Some(n) = settings.limits.max_in_flight {
+        limits.max_in_flight = n;
+    }
+    for (service, l) in settings.limits.services {
+        limits.services.insert(
+            service,
+            RateLimit {
+                per_second: l.per_second,
+                burst: l.burst,
+            },
+        );
+    }
+    let plan = settings.accounts;
+    Ok(ScanRequest {
+        accounts: match plan.source {
+            posture_config::AccountSource::Caller => AccountSource::Caller,
+            posture_config::AccountSource::List(ids) => AccountSource::List(ids),
+            posture_config::AccountSource::Organization => AccountSource::Organization,
+        },
+        include_accounts: plan.include,
+        exclude_accounts: plan.exclude,
+        role: plan.role.map(|r| RoleOptions {
+            name: r.name,
+            external_id: r.external_id,
+        }),
+        max_parallel_accounts: plan.max_parallel,
+        regions: match settings.regions {
+            posture_config::Regions::Profile => Regions::Profile,
+            posture_config::Regions::Named(r) => Regions::Named(r),
+            posture_config::Regions::All => Regions::All,
+        },
+        exclude_regions: settings.exclude_regions,
+        services: settings.services,
+        aws: AwsSettings {
+            profile: settings.aws.profile,
+            endpoint_url: settings.aws.endpoint_url,
+            limits,
+            max_attempts: settings.limits.max_attempts,
+        },
+        store: store_location(&settings.store),
+        check,
+        retention_days: settings.retention_days,
+    })
 }
 
-fn progress_bar() -> ProgressBar {
-    // Drawn only when stderr is a terminal; invisible in CI logs and pipes. The number of
-    // collections is known only as accounts and their enabled regions are discovered.
+/// The progress bars, drawn only when stderr is a terminal (invisible in CI logs and pipes).
+struct Bars {
+    collecting: ProgressBar,
+    evaluating: Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    fn new() -> Self {
+        // The number of collections is known only as accounts and their enabled regions are
+        // discovered.
+        Self {
+            collecting: bar("{spinner} collecting: {pos} collections done, {msg} ({elapsed})"),
+            evaluating: Mutex::new(None),
+        }
+    }
+
+    fn show(&self, p: &Progress) {
+        match p {
+            Progress::Resource { resources } => {
+                self.collecting
+                    .set_message(format!("{resources} resources"));
+            }
+            Progress::Collected {
+                service,
+                region,
+                collections,
+                resources,
+                failed_calls,
+                ..
+            } => {
+                self.collecting.set_position(*collections);
+                self.collecting.set_message(format!(
+                    "{resources} resources, {failed_calls} failed calls; {service} {region} done"
+                ));
+            }
+            Progress::CollectionFinished { .. } => {
+                self.collecting.finish_and_clear();
+                self.evaluating().get_or_insert_with(|| {
+                    bar("{spinner} evaluating: {pos}/{len} accounts ({elapsed})")
+                });
+            }
+            Progress::Evaluating { done, total } => {
+                let mut evaluating = self.evaluating();
+                let bar = evaluating.get_or_insert_with(|| {
+                    bar("{spinner} evaluating: {pos}/{len} accounts ({elapsed})")
+                });
+                bar.set_length(*total as u64);
+                bar.set_position(*done as u64);
+            }
+            _ => {}
+        }
+    }
+
+    fn evaluating(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
+        // A poisoned lock only means a panic while drawing; the bar is still a bar.
+        self.evaluating
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn clear(&self) {
+        self.collecting.finish_and_clear();
+        if let Some(bar) = self.evaluating().as_ref() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn bar(template: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template(
-            "{spinner} collecting: {pos} collections done, {msg} ({elapsed})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.enable_steady_tick(Duration::from_millis(120));
     pb

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 use crate::cli::Format;
-use crate::config::Config;
+use posture_config::Config;
 
 pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
-    let location = config.store_location()?;
+    let location = crate::cli::configured_store(config)?;
     if let posture_store::StoreLocation::Sqlite(path) = &location
         && !path.exists()
     {

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use posture_store::Store;
 
 use crate::cli::Format;
-use crate::config::Config;
+use posture_config::Config;
 
 pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
-    let mut store = Store::open_existing(&config.store_location()?)?;
+    let mut store = Store::open_existing(&crate::cli::configured_store(config)?)?;
     let report = store.verify()?;
     let mut out = std::io::stdout().lock();
     match format {

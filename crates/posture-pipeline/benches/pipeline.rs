@@ -218,13 +218,11 @@ fn main() {
     let ids: Vec<AccountId> = (0..accounts)
         .map(|i| AccountId::new(format!("{:012}", 100_000_000_000 + i)).expect("valid"))
         .collect();
-    let churn: Option<f64> = std::env::args()
-        .any(|a| a == "--churn-percent")
-        .then(|| {
-            arg("--churn-percent", "1")
-                .parse()
-                .expect("--churn-percent P")
-        });
+    let churn: Option<f64> = std::env::args().any(|a| a == "--churn-percent").then(|| {
+        arg("--churn-percent", "1")
+            .parse()
+            .expect("--churn-percent P")
+    });
     let print_every: u64 = arg("--print-every", "1").parse().expect("--print-every K");
     let total = accounts * templates.len() as u64;
     let per_scan = churn.map_or(0, |p| ((total as f64) * p / 100.0).round() as u64);
