@@ -52,6 +52,13 @@ impl Scope {
         Ok(Scope::new(&accounts, &regions, &parse(services)?))
     }
 
+    /// Whether a row of `account`, `region` and `service` is within the scope.
+    pub fn contains(&self, account: &str, region: &str, service: &str) -> bool {
+        self.accounts.iter().any(|a| a == account)
+            && self.regions.iter().any(|r| r == region)
+            && self.services.iter().any(|s| s == service)
+    }
+
     /// An SQL predicate over `account`, `region`, `service` columns with parameters
     /// numbered from `first`.
     pub fn predicate(&self, first: usize) -> (String, Vec<Val>) {

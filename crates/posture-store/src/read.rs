@@ -432,8 +432,17 @@ impl Store {
         let rows = self
             .db
             .query(
-                "SELECT rule_id, arn, opened_at, last_seen, resolved_at FROM failure_episodes \
-                 WHERE rule_id = $1 AND arn = $2 ORDER BY opened_at",
+                // While a failure goes on, it was last seen failing by its account's last scan
+                // (an unchanged scan writes nothing per finding); `last_seen` is recorded when
+                // it stops failing.
+                "SELECT e.rule_id, e.arn, e.opened_at, CASE WHEN e.resolved_at IS NULL AND EXISTS \
+                 (SELECT 1 FROM finding_versions v WHERE v.rule_id = e.rule_id AND v.arn = e.arn \
+                   AND v.valid_to IS NULL AND v.status = 'fail') \
+                 THEN COALESCE((SELECT MAX(sa.finished_at) FROM snapshot_accounts sa JOIN finding_versions v \
+                   ON v.account = sa.account WHERE v.rule_id = e.rule_id AND v.arn = e.arn \
+                   AND v.valid_to IS NULL AND v.status = 'fail'), e.last_seen) \
+                 ELSE e.last_seen END, e.resolved_at FROM failure_episodes e \
+                 WHERE e.rule_id = $1 AND e.arn = $2 ORDER BY e.opened_at",
                 &[rule_id.into(), arn.into()],
             )
             .map_err(q("read failure episodes"))?;

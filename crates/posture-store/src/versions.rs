@@ -75,72 +75,114 @@ pub(crate) fn record_accounts(
     Ok(())
 }
 
-/// Open finding versions in snapshot `seq`'s accounts and `scope` that the snapshot did not
-/// report (their resource is gone), except where the scan could not read (`staged_unread`)
-/// and for the rules it left out: (rule, ARN, status). Their failure episodes end.
-pub(crate) fn vanished_findings(
+/// An open finding version that snapshot being committed did not report.
+#[derive(Debug)]
+pub(crate) struct Unreported {
+    pub rule_id: String,
+    pub arn: String,
+    pub account: String,
+    region: String,
+    service: String,
+    pub status: String,
+    /// Its (account, region, kind) could not be read by the scan (`staged_unread`).
+    unread: bool,
+}
+
+impl Unreported {
+    /// Whether its resource is gone: in the scan's scope (its regions, services), readable,
+    /// and not of a rule the scan left out. Only then does its failure episode end.
+    pub(crate) fn in_scope(&self, scope: &Scope, omitted_rules: &[String]) -> bool {
+        !self.unread
+            && scope.contains(&self.account, &self.region, &self.service)
+            && !omitted_rules.contains(&self.rule_id)
+    }
+}
+
+/// The open finding versions in snapshot `seq`'s accounts that the snapshot did not report
+/// (one pass over the accounts' open versions, each looked up in the staged findings by
+/// key). They close at commit; [`Unreported::in_scope`] says which are gone.
+pub(crate) fn unreported_findings(
     db: &mut dyn Db,
     seq: i64,
-    scope: &Scope,
-    omitted_rules: &[String],
-) -> Result<Vec<(String, String, String)>, StoreError> {
-    let (pred, mut params) = scope.predicate(2);
-    params.insert(0, Val::Int(seq));
-    let pred = pred
-        .replace("account IN", "v.account IN")
-        .replace("region IN", "v.region IN")
-        .replace("service IN", "v.service IN");
-    let omitted = if omitted_rules.is_empty() {
-        String::new()
-    } else {
-        let first = params.len() + 1;
-        let marks: Vec<String> = (0..omitted_rules.len())
-            .map(|i| format!("${}", first + i))
-            .collect();
-        params.extend(omitted_rules.iter().map(|r| Val::Text(r.clone())));
-        format!(" AND v.rule_id NOT IN ({})", marks.join(", "))
-    };
-    let rows = db
-        .query(
+) -> Result<Vec<Unreported>, StoreError> {
+    let mut out = Vec::new();
+    db.query_each(
+        "SELECT v.rule_id, v.arn, v.account, v.region, v.service, v.status, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM staged_unread u WHERE u.account = v.account \
+           AND u.region = v.region AND u.kind = v.kind) THEN 1 ELSE 0 END AS BIGINT) \
+         FROM finding_versions v \
+         WHERE v.valid_to IS NULL AND v.account IN (SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1) \
+         AND NOT EXISTS (SELECT 1 FROM staged_findings s WHERE s.rule_id = v.rule_id AND s.account = v.account \
+           AND s.arn = v.arn)",
+        &[Val::Int(seq)],
+        &mut |r| {
+            out.push(Unreported {
+                rule_id: r[0].text().to_owned(),
+                arn: r[1].text().to_owned(),
+                account: r[2].text().to_owned(),
+                region: r[3].text().to_owned(),
+                service: r[4].text().to_owned(),
+                status: r[5].text().to_owned(),
+                unread: r[6].opt_int().unwrap_or(0) != 0,
+            });
+            Ok(())
+        },
+    )
+    .map_err(q("find findings that are gone"))?;
+    Ok(out)
+}
+
+/// Moves the finding versions forward to snapshot `seq`: the `unreported` versions and
+/// those of findings that changed close at `seq - 1`, and the changed and new findings open
+/// at `seq`. Unchanged findings (staged without a body) cost nothing: their versions go on.
+pub(crate) fn advance_findings(
+    db: &mut dyn Db,
+    seq: i64,
+    unreported: &[Unreported],
+) -> Result<(), StoreError> {
+    db.batch(
+        "CREATE TEMP TABLE IF NOT EXISTS staged_closing (
+            rule_id TEXT NOT NULL, account TEXT NOT NULL, arn TEXT NOT NULL,
+            PRIMARY KEY (rule_id, account, arn));
+         DELETE FROM staged_closing;",
+    )
+    .map_err(q("stage finding versions to close"))?;
+    for chunk in unreported.chunks(300) {
+        let mut params = Vec::with_capacity(chunk.len() * 3);
+        let mut marks = Vec::with_capacity(chunk.len());
+        for (i, u) in chunk.iter().enumerate() {
+            params.extend([
+                Val::Text(u.rule_id.clone()),
+                Val::Text(u.account.clone()),
+                Val::Text(u.arn.clone()),
+            ]);
+            marks.push(format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+        }
+        db.exec(
             &format!(
-                "SELECT v.rule_id, v.arn, v.status FROM finding_versions v \
-                 WHERE v.valid_to IS NULL AND v.account IN (SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1) \
-                 AND {pred} \
-                 AND NOT EXISTS (SELECT 1 FROM staged_findings s WHERE s.rule_id = v.rule_id AND s.arn = v.arn \
-                   AND s.account = v.account) \
-                 AND NOT EXISTS (SELECT 1 FROM staged_unread u WHERE u.account = v.account \
-                   AND u.region = v.region AND u.kind = v.kind){omitted}"
+                "INSERT INTO staged_closing (rule_id, account, arn) VALUES {} ON CONFLICT DO NOTHING",
+                marks.join(", ")
             ),
             &params,
         )
-        .map_err(q("find findings that are gone"))?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                r[0].text().to_owned(),
-                r[1].text().to_owned(),
-                r[2].text().to_owned(),
-            )
-        })
-        .collect())
-}
-
-/// Moves the finding versions forward to snapshot `seq`: in the snapshot's accounts, open
-/// versions the snapshot did not report exactly (same body) close at `seq - 1`, and the
-/// staged findings without an open version of the same body open at `seq`.
-pub(crate) fn advance_findings(db: &mut dyn Db, seq: i64) -> Result<(), StoreError> {
+        .map_err(q("stage finding versions to close"))?;
+    }
+    // Changed findings were staged with their body.
     db.exec(
-        "UPDATE finding_versions SET valid_to = $2 WHERE valid_to IS NULL \
-         AND account IN (SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1) \
-         AND NOT EXISTS (SELECT 1 FROM staged_findings s WHERE s.rule_id = finding_versions.rule_id \
-           AND s.arn = finding_versions.arn AND s.account = finding_versions.account \
-           AND s.hash = finding_versions.body_hash)",
-        &[Val::Int(seq), Val::Int(seq - 1)],
+        "INSERT INTO staged_closing (rule_id, account, arn) SELECT rule_id, account, arn FROM staged_findings \
+         WHERE body <> '' ON CONFLICT DO NOTHING",
+        &[],
+    )
+    .map_err(q("stage finding versions to close"))?;
+    db.exec(
+        "UPDATE finding_versions SET valid_to = $1 WHERE valid_to IS NULL AND EXISTS \
+         (SELECT 1 FROM staged_closing c WHERE c.rule_id = finding_versions.rule_id \
+           AND c.account = finding_versions.account AND c.arn = finding_versions.arn)",
+        &[Val::Int(seq - 1)],
     )
     .map_err(q("close finding versions"))?;
     // Bodies first: a version names its body by hash. `WHERE true` lets SQLite parse the
-    // upsert after a SELECT. Unchanged findings were staged without their body.
+    // upsert after a SELECT.
     db.exec(
         "INSERT INTO finding_bodies (hash, body) SELECT hash, body FROM staged_findings \
          WHERE body <> '' ON CONFLICT (hash) DO NOTHING",
@@ -151,11 +193,13 @@ pub(crate) fn advance_findings(db: &mut dyn Db, seq: i64) -> Result<(), StoreErr
         "INSERT INTO finding_versions (rule_id, arn, account, region, service, kind, status, severity, since, \
          body_hash, valid_from, valid_to) \
          SELECT s.rule_id, s.arn, s.account, s.region, s.service, s.kind, s.status, s.severity, s.since, s.hash, $1, NULL \
-         FROM staged_findings s WHERE NOT EXISTS (SELECT 1 FROM finding_versions v WHERE v.valid_to IS NULL \
-           AND v.rule_id = s.rule_id AND v.arn = s.arn AND v.account = s.account)",
+         FROM staged_findings s WHERE s.body <> '' AND NOT EXISTS (SELECT 1 FROM finding_versions v \
+           WHERE v.valid_to IS NULL AND v.rule_id = s.rule_id AND v.account = s.account AND v.arn = s.arn)",
         &[Val::Int(seq)],
     )
     .map_err(q("open finding versions"))?;
+    db.exec("DELETE FROM staged_closing", &[])
+        .map_err(q("clear staging table"))?;
     Ok(())
 }
 

@@ -136,8 +136,8 @@ impl<'a> SnapshotWriter<'a> {
                  CREATE TEMP TABLE IF NOT EXISTS staged_gaps (
                     account TEXT NOT NULL, region TEXT NOT NULL, service TEXT NOT NULL,
                     operation TEXT NOT NULL, resource TEXT, body TEXT NOT NULL);
-                 CREATE INDEX IF NOT EXISTS staged_collections_by_account
-                    ON staged_collections (account);
+                 CREATE INDEX IF NOT EXISTS staged_collections_by_key
+                    ON staged_collections (account, region, service);
                  CREATE INDEX IF NOT EXISTS staged_gaps_by_account
                     ON staged_gaps (account, resource);
                  CREATE INDEX IF NOT EXISTS staged_resources_by_account
@@ -652,24 +652,18 @@ impl<'a> SnapshotWriter<'a> {
         // Findings that were in scope and were not reported: their resource is gone.
         let now_text = ts(finished);
         let id_text = self.id.to_string();
-        for (rule, arn, status) in
-            versions::vanished_findings(self.db, seq, &scope, &self.omitted_rules)?
-        {
-            if matches!(status.as_str(), "fail" | "error") {
+        let gone = versions::unreported_findings(self.db, seq)?;
+        let omitted = std::mem::take(&mut self.omitted_rules);
+        for g in gone.iter().filter(|g| g.in_scope(&scope, &omitted)) {
+            if g.status == Status::Fail.as_str() {
+                self.last_seen_failing(&g.rule_id, &g.arn, &g.account, Some(seq))?;
+            }
+            if matches!(g.status.as_str(), "fail" | "error") {
                 // Also a failure that went undecided before its resource was deleted.
-                self.resolve(&rule, &arn, &now_text, &id_text)?;
+                self.resolve(&g.rule_id, &g.arn, &now_text, &id_text)?;
             }
         }
-        versions::advance_findings(self.db, seq)?;
-        // Failures that go on: their episodes were last seen now.
-        self.db
-            .exec(
-                "UPDATE failure_episodes SET last_seen = $1 WHERE resolved_at IS NULL AND EXISTS \
-                 (SELECT 1 FROM staged_findings s WHERE s.status = $2 \
-                  AND s.rule_id = failure_episodes.rule_id AND s.arn = failure_episodes.arn)",
-                &[ts(finished).into(), Status::Fail.as_str().into()],
-            )
-            .map_err(q("extend failure episodes"))?;
+        versions::advance_findings(self.db, seq, &gone)?;
         let count = |db: &mut dyn Db, sql: &str| -> Result<u64, StoreError> {
             let rows = db.query(sql, &[]).map_err(q("count coverage records"))?;
             Ok(rows
@@ -834,6 +828,7 @@ impl<'a> SnapshotWriter<'a> {
         let mut decided = std::collections::HashSet::new();
         let mut opened = Vec::new();
         let mut resolved = Vec::new();
+        let mut stopped = Vec::new();
         // Last occurrence wins, as it does when staging.
         for f in batch.iter_mut().rev() {
             let key = (f.rule_id.to_string(), f.resource.arn.to_string());
@@ -869,6 +864,12 @@ impl<'a> SnapshotWriter<'a> {
             } else if was_failing && !failing && f.status != Status::Error {
                 resolved.push(key.clone());
             }
+            // A failure no longer seen failing (resolved, or undecided): its episode was last
+            // seen failing by the account's previous scan. While it fails, readers take the
+            // account's last scan instead, so an unchanged scan writes nothing here.
+            if was_failing && !failing && prev.is_some_and(|(s, _)| s == Status::Fail.as_str()) {
+                stopped.push((key.0.clone(), key.1.clone(), f.resource.account.to_string()));
+            }
         }
         if !opened.is_empty() {
             self.db
@@ -881,10 +882,38 @@ impl<'a> SnapshotWriter<'a> {
                 )
                 .map_err(q("open failure episodes"))?;
         }
+        for (rule, arn, account) in stopped {
+            self.last_seen_failing(&rule, &arn, &account, None)?;
+        }
         for (rule, arn) in resolved {
             self.resolve(&rule, &arn, &now_text, &id)?;
         }
         Ok(current)
+    }
+
+    /// Records when an open failure episode was last seen failing: the finish of the
+    /// account's last scan before snapshot `before` (all committed scans when `None`).
+    fn last_seen_failing(
+        &mut self,
+        rule: &str,
+        arn: &str,
+        account: &str,
+        before: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.db
+            .exec(
+                "UPDATE failure_episodes SET last_seen = COALESCE((SELECT MAX(sa.finished_at) \
+                 FROM snapshot_accounts sa WHERE sa.account = $3 AND sa.seq < $4), last_seen) \
+                 WHERE rule_id = $1 AND arn = $2 AND resolved_at IS NULL",
+                &[
+                    rule.into(),
+                    arn.into(),
+                    account.into(),
+                    Val::Int(before.unwrap_or(i64::MAX)),
+                ],
+            )
+            .map_err(q("record when a failure was last seen"))?;
+        Ok(())
     }
 
     fn resolve(&mut self, rule: &str, arn: &str, now: &str, id: &str) -> Result<(), StoreError> {

@@ -457,19 +457,38 @@ fn history_tracks_first_seen_and_failure_episodes(loc: &StoreLocation) {
         resolved[0].first_seen,
         Some(t(120) + chrono::Duration::seconds(30))
     );
+    let stamp = |minutes: i64| {
+        (t(minutes) + chrono::Duration::seconds(30))
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    };
+    // The first episode was last seen failing by the scan before the one that resolved it.
+    let episodes = store
+        .failure_episodes("vpc_flow_logs_enabled", a.arn.as_str())
+        .unwrap();
+    assert_eq!(episodes[0].last_seen, stamp(60), "{episodes:?}");
+    assert_eq!(
+        episodes[0].resolved_at.as_deref(),
+        Some(stamp(120).as_str())
+    );
     scan_with(&mut store, 180, Status::Fail);
+    scan_with(&mut store, 200, Status::Fail);
     let episodes = store
         .failure_episodes("vpc_flow_logs_enabled", a.arn.as_str())
         .unwrap();
     assert_eq!(episodes.len(), 2);
     assert!(episodes[0].resolved_at.is_some(), "{episodes:?}");
     assert!(episodes[1].resolved_at.is_none());
-    // The resource disappears: the open episode is resolved.
+    // A failure that goes on was last seen by the account's last scan (an unchanged scan
+    // writes nothing per finding; the reader takes the scan's time).
+    assert_eq!(episodes[1].first_seen, stamp(180));
+    assert_eq!(episodes[1].last_seen, stamp(200));
+    // The resource disappears: the open episode is resolved, last seen by the scan before.
     scan(&mut store, simple(240, vec![]));
     let episodes = store
         .failure_episodes("vpc_flow_logs_enabled", a.arn.as_str())
         .unwrap();
     assert!(episodes[1].resolved_at.is_some());
+    assert_eq!(episodes[1].last_seen, stamp(200));
 }
 
 fn three_scans(store: &mut Store) -> Vec<SnapshotMeta> {
