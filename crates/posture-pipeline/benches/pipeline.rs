@@ -20,7 +20,7 @@
 //! the end prints the mean growth per scan after the first and that × 8,760 (a year of
 //! hourly scans). `--read-first` then times reading the first snapshot's findings back a
 //! page at a time (1,000 a page), as a report of a past date does; `--print-every K` prints
-//! every K-th scan only.
+//! every K-th scan only; `--store PATH` keeps the SQLite file.
 
 use std::time::Instant;
 
@@ -197,7 +197,11 @@ fn main() {
         .parse()
         .expect("--denied-regions D");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let location = StoreLocation::Sqlite(dir.path().join("posture.sqlite"));
+    // `--store PATH` keeps the store (a SQLite file) for inspection.
+    let location = match arg("--store", "") {
+        s if s.is_empty() => StoreLocation::Sqlite(dir.path().join("posture.sqlite")),
+        s => StoreLocation::Sqlite(s.into()),
+    };
     let mut store = Store::open(&location).expect("open the store");
     let baseline = Baseline::hipaa().expect("the shipped baseline");
     let phi = PhiScope::default();
