@@ -18,7 +18,9 @@
 //! of all resources instead (a tag added to a rotating slice of them, which changes their
 //! findings too; 0 for unchanged rescans), each scan prints what it added to the file, and
 //! the end prints the mean growth per scan after the first and that × 8,760 (a year of
-//! hourly scans). `--read-first` then times reading the first snapshot's findings back a
+//! hourly scans). `--churn-every H` changes the resources every H-th scan only (24: 1 % a
+//! day with hourly scans, the churn of the history benchmark) and projects a year from the
+//! mean growth of the scans with and without changes. `--read-first` then times reading the first snapshot's findings back a
 //! page at a time (1,000 a page), as a report of a past date does; `--print-every K` prints
 //! every K-th scan only; `--store PATH` keeps the SQLite file.
 
@@ -228,6 +230,10 @@ fn main() {
             .expect("--churn-percent P")
     });
     let print_every: u64 = arg("--print-every", "1").parse().expect("--print-every K");
+    let churn_every: u64 = arg("--churn-every", "1").parse().expect("--churn-every H");
+    // Growth of the scans after the first: (scans with changes, bytes), (without, bytes).
+    let mut churned = (0u64, 0i64);
+    let mut unchanged = (0u64, 0i64);
     let total = accounts * templates.len() as u64;
     let per_scan = churn.map_or(0, |p| ((total as f64) * p / 100.0).round() as u64);
     // Version of each resource (a tag); churn bumps a deterministic, rotating slice.
@@ -241,7 +247,8 @@ fn main() {
     let mut first_snapshot = None;
     let t0 = Utc::now() - Duration::days(400);
     for scan in 0..scans {
-        if scan > 0 {
+        let changes = scan > 0 && per_scan > 0 && scan % churn_every == 0;
+        if changes {
             for k in 0..per_scan {
                 let i = (scan * per_scan + k * 7919) % total;
                 versions[i as usize] += 1;
@@ -317,6 +324,15 @@ fn main() {
         first_snapshot.get_or_insert(meta.id.clone());
         sizes.push(bytes(&mut store));
         let added = sizes[sizes.len() - 1] - sizes[sizes.len() - 2];
+        if scan > 0 {
+            let bucket = if changes {
+                &mut churned
+            } else {
+                &mut unchanged
+            };
+            bucket.0 += 1;
+            bucket.1 += added;
+        }
         if scan % print_every != 0 && scan + 1 != scans {
             continue;
         }
@@ -347,6 +363,26 @@ fn main() {
             growth / 1024.0,
             scans - 1,
             growth * 8760.0 / 1_073_741_824.0,
+            (sizes[1] - sizes[0]) as f64 / 1_048_576.0
+        );
+    }
+    if churn_every > 1 && churned.0 > 0 && unchanged.0 > 0 {
+        let with = churned.1 as f64 / churned.0 as f64;
+        let without = unchanged.1 as f64 / unchanged.0 as f64;
+        let changing = 8760 / churn_every;
+        let year = with * changing as f64 + without * (8760 - changing) as f64;
+        println!(
+            "scans with changes: {:.1} KiB each (mean of {}); without: {:.1} KiB each (mean of {}); \
+             a year of hourly scans, changes every {churn_every}th: {changing} × {:.1} KiB + {} × {:.1} KiB = {:.2} GiB, \
+             plus the first scan's {:.1} MiB",
+            with / 1024.0,
+            churned.0,
+            without / 1024.0,
+            unchanged.0,
+            with / 1024.0,
+            8760 - changing,
+            without / 1024.0,
+            year / 1_073_741_824.0,
             (sizes[1] - sizes[0]) as f64 / 1_048_576.0
         );
     }

@@ -194,19 +194,31 @@ impl Store {
         }
         let db = self.db.as_mut();
         let mut params: Vec<Val> = vec![Val::Int(layout.seq), Val::Int(limit)];
-        let mut from = String::new();
-        if let Some(FindingCursor::Key(key)) = after {
-            let cols = crate::versions::findings_order(db, "v");
-            params.extend(key.into_iter().map(Val::Text));
-            from = format!(" AND ({cols}) > ($3, $4, $5, $6)");
-        }
         let order = crate::versions::findings_order(db, "v");
+        // Keyset paging: the accounts from the cursor's on (a seek in the index, which
+        // leads with the account), then the rows after the cursor's key. Each page costs
+        // its rows plus at most one account's, whatever page of the snapshot it is.
+        let (accounts, from) = match after {
+            Some(FindingCursor::Key(key)) => {
+                params.extend(key.into_iter().map(Val::Text));
+                (
+                    match db.dialect() {
+                        crate::db::Dialect::Sqlite => " AND sa.account >= $3",
+                        crate::db::Dialect::Postgres => " AND sa.account COLLATE \"C\" >= $3",
+                    },
+                    format!(" AND ({order}) > ($3, $4, $5, $6)"),
+                )
+            }
+            _ => ("", String::new()),
+        };
         let rows = db
             .query(
                 &format!(
                     "SELECT v.account, v.rule_id, v.region, v.arn, fb.body FROM finding_versions v \
-                     JOIN finding_bodies fb ON fb.hash = v.body_hash WHERE {}{from} ORDER BY {order} LIMIT $2",
-                    crate::versions::valid_at("v")
+                     JOIN finding_bodies fb ON fb.hash = v.body_hash \
+                     WHERE v.valid_from <= $1 AND (v.valid_to IS NULL OR v.valid_to >= $1) \
+                     AND v.account IN (SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1{accounts}){from} \
+                     ORDER BY {order} LIMIT $2"
                 ),
                 &params,
             )

@@ -215,7 +215,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (rule_id, account, arn, valid_from)
      );
      CREATE INDEX finding_versions_open ON finding_versions (account, valid_to);
-     CREATE INDEX finding_versions_order ON finding_versions (account, rule_id, region, arn, valid_from);
+     CREATE INDEX finding_versions_order ON finding_versions (account, rule_id, region, arn, valid_from, valid_to);
      CREATE INDEX finding_versions_by_body ON finding_versions (body_hash);
      CREATE TABLE collection_versions (
         account    TEXT NOT NULL,
