@@ -366,7 +366,7 @@ pub(crate) fn backfill_v7(db: &mut dyn Db) -> Result<(), StoreError> {
         let params: Vec<Val> = vec![s[0].clone(), Val::Int(seq), s[3].clone()];
         db.exec(
             "INSERT INTO snapshot_accounts (seq, account, entered, finished_at) \
-             SELECT DISTINCT $2, f.account, 0, $3 FROM findings f WHERE f.snapshot_id = $1 AND f.account IS NOT NULL",
+             SELECT DISTINCT CAST($2 AS BIGINT), f.account, CAST(0 AS BIGINT), CAST($3 AS TEXT) FROM findings f WHERE f.snapshot_id = $1 AND f.account IS NOT NULL",
             &params,
         )
         .map_err(q("record the accounts of old snapshots"))?;

@@ -9,6 +9,12 @@
 
 use posture_store::{Store, StoreLocation};
 
+#[allow(
+    dead_code,
+    reason = "the migration tests use part of the support module"
+)]
+mod support;
+
 const V1: &str = "
 CREATE TABLE snapshots (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
   accounts TEXT NOT NULL, regions TEXT NOT NULL, coverage TEXT NOT NULL, resource_count INTEGER NOT NULL);
@@ -177,10 +183,6 @@ fn a_store_of_a_newer_schema_is_refused() {
 /// with one passing and one failing VPC per account.
 #[test]
 fn a_schema_6_store_is_upgraded_in_place_and_keeps_its_history() {
-    use chrono::{TimeZone, Utc};
-    use posture_model::{AccountId, CollectionRecord, Region, Status};
-    use posture_store::{FindingCursor, SnapshotSummary};
-
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v6.sqlite");
     std::fs::copy(
@@ -188,7 +190,30 @@ fn a_schema_6_store_is_upgraded_in_place_and_keeps_its_history() {
         &path,
     )
     .unwrap();
-    let location = StoreLocation::Sqlite(path);
+    schema_6_upgrade_keeps_the_history(&StoreLocation::Sqlite(path));
+}
+
+/// The same on PostgreSQL: `fixtures/schema6.postgres.sql` is a `pg_dump --inserts` of the
+/// same three scans written by the schema-6 store into PostgreSQL 15 (the `\restrict` lines,
+/// psql commands, taken out).
+#[test]
+fn a_schema_6_postgres_store_is_upgraded_in_place_and_keeps_its_history() {
+    let pg = support::Postgres::start();
+    let url = pg.fresh_database();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(include_str!("fixtures/schema6.postgres.sql"))
+        .unwrap();
+    drop(client);
+    schema_6_upgrade_keeps_the_history(&StoreLocation::Postgres(url));
+}
+
+fn schema_6_upgrade_keeps_the_history(location: &StoreLocation) {
+    use chrono::{TimeZone, Utc};
+    use posture_model::{AccountId, CollectionRecord, Region, Status};
+    use posture_store::{FindingCursor, SnapshotSummary};
+
+    let location = location.clone();
     let err = Store::open_existing(&location).unwrap_err();
     assert!(err.to_string().contains("schema version 6"), "{err}");
     let mut store = Store::open(&location).unwrap();
