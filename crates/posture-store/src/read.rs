@@ -48,6 +48,9 @@ pub struct FailureEpisode {
     pub last_seen: String,
     /// When it was seen resolved, if it was.
     pub resolved_at: Option<String>,
+    /// The account of the resource (an AWS managed policy has one ARN in every account;
+    /// empty for an episode that ended before schema 7 whose finding was forgotten).
+    pub account: String,
 }
 
 /// Findings with their bodies: stored once per content from schema 5 (`finding_bodies`),
@@ -449,12 +452,11 @@ impl Store {
                 // it stops failing.
                 "SELECT e.rule_id, e.arn, e.opened_at, CASE WHEN e.resolved_at IS NULL AND EXISTS \
                  (SELECT 1 FROM finding_versions v WHERE v.rule_id = e.rule_id AND v.arn = e.arn \
-                   AND v.valid_to IS NULL AND v.status = 'fail') \
-                 THEN COALESCE((SELECT MAX(sa.finished_at) FROM snapshot_accounts sa JOIN finding_versions v \
-                   ON v.account = sa.account WHERE v.rule_id = e.rule_id AND v.arn = e.arn \
-                   AND v.valid_to IS NULL AND v.status = 'fail'), e.last_seen) \
-                 ELSE e.last_seen END, e.resolved_at FROM failure_episodes e \
-                 WHERE e.rule_id = $1 AND e.arn = $2 ORDER BY e.opened_at",
+                   AND v.account = e.account AND v.valid_to IS NULL AND v.status = 'fail') \
+                 THEN COALESCE((SELECT MAX(sa.finished_at) FROM snapshot_accounts sa \
+                   WHERE sa.account = e.account), e.last_seen) \
+                 ELSE e.last_seen END, e.resolved_at, e.account FROM failure_episodes e \
+                 WHERE e.rule_id = $1 AND e.arn = $2 ORDER BY e.opened_at, e.account",
                 &[rule_id.into(), arn.into()],
             )
             .map_err(q("read failure episodes"))?;
@@ -466,6 +468,7 @@ impl Store {
                 first_seen: r[2].text().to_owned(),
                 last_seen: r[3].text().to_owned(),
                 resolved_at: r[4].opt_text().map(str::to_owned),
+                account: r[5].text().to_owned(),
             })
             .collect())
     }

@@ -170,8 +170,10 @@ const MIGRATIONS: &[&str] = &[
     //    Snapshots written before (`intervals` = 0) keep their rows in `findings`,
     //    `collections` and `gaps` and verify as before; the open versions are seeded from
     //    each account's newest findings (`chain::backfill_v7`), which replace `finding_status`.
-    //    Resource versions are keyed by account too: an AWS managed policy has one ARN in
-    //    every account, and each account's copy (its attachments) is its own resource.
+    //    Resource versions and failure episodes are keyed by account too: an AWS managed
+    //    policy has one ARN in every account, and each account's copy (its attachments) is
+    //    its own resource. An episode that ended before, whose finding was forgotten, has an
+    //    empty account.
     "ALTER TABLE snapshots ADD COLUMN intervals BIGINT NOT NULL DEFAULT 0;
      CREATE TABLE resource_versions_v7 (
         kind       TEXT NOT NULL,
@@ -191,6 +193,24 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX resource_versions_current ON resource_versions (valid_to, kind, arn);
      CREATE INDEX resource_versions_span ON resource_versions (valid_from, valid_to);
      CREATE INDEX resource_versions_by_account ON resource_versions (account, valid_from);
+     CREATE TABLE failure_episodes_v7 (
+        rule_id           TEXT NOT NULL,
+        arn               TEXT NOT NULL,
+        account           TEXT NOT NULL,
+        opened_at         TEXT NOT NULL,
+        opened_snapshot   TEXT NOT NULL,
+        last_seen         TEXT NOT NULL,
+        resolved_at       TEXT,
+        resolved_snapshot TEXT,
+        PRIMARY KEY (rule_id, account, arn, opened_snapshot)
+     );
+     INSERT INTO failure_episodes_v7 (rule_id, arn, account, opened_at, opened_snapshot, last_seen,
+        resolved_at, resolved_snapshot)
+        SELECT e.rule_id, e.arn, COALESCE((SELECT MIN(fs.account) FROM finding_status fs
+          WHERE fs.rule_id = e.rule_id AND fs.arn = e.arn), ''), e.opened_at, e.opened_snapshot,
+          e.last_seen, e.resolved_at, e.resolved_snapshot FROM failure_episodes e;
+     DROP TABLE failure_episodes;
+     ALTER TABLE failure_episodes_v7 RENAME TO failure_episodes;
      CREATE TABLE snapshot_accounts (
         seq         BIGINT NOT NULL,
         account     TEXT NOT NULL,

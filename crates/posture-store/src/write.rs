@@ -660,7 +660,7 @@ impl<'a> SnapshotWriter<'a> {
             }
             if matches!(g.status.as_str(), "fail" | "error") {
                 // Also a failure that went undecided before its resource was deleted.
-                self.resolve(&g.rule_id, &g.arn, &now_text, &id_text)?;
+                self.resolve(&g.rule_id, &g.arn, &g.account, &now_text, &id_text)?;
             }
         }
         versions::advance_findings(self.db, seq, &gone)?;
@@ -800,7 +800,7 @@ impl<'a> SnapshotWriter<'a> {
                      LEFT JOIN finding_versions v ON v.rule_id = k.column1 AND v.arn = k.column2 \
                      AND v.account = k.column3 AND v.valid_to IS NULL \
                      LEFT JOIN failure_episodes e ON e.rule_id = k.column1 AND e.arn = k.column2 \
-                     AND e.resolved_at IS NULL",
+                     AND e.account = k.column3 AND e.resolved_at IS NULL",
                     marks(batch.len(), 3)
                 ),
                 &keys,
@@ -810,19 +810,22 @@ impl<'a> SnapshotWriter<'a> {
             std::collections::HashMap::new();
         let mut current: std::collections::HashMap<(String, String, String), String> =
             std::collections::HashMap::new();
-        let mut open_since: std::collections::HashMap<(String, String), String> =
+        let mut open_since: std::collections::HashMap<(String, String, String), String> =
             std::collections::HashMap::new();
         for r in rows {
-            let key = (r[0].text().to_owned(), r[1].text().to_owned());
-            let own = (key.0.clone(), key.1.clone(), r[2].text().to_owned());
+            let own = (
+                r[0].text().to_owned(),
+                r[1].text().to_owned(),
+                r[2].text().to_owned(),
+            );
             if let (Some(status), Some(since), Some(hash)) =
                 (r[3].opt_text(), r[4].opt_text(), r[5].opt_text())
             {
                 before.insert(own.clone(), (status.to_owned(), since.to_owned()));
-                current.insert(own, hash.to_owned());
+                current.insert(own.clone(), hash.to_owned());
             }
             if let Some(opened) = r[6].opt_text() {
-                open_since.insert(key, opened.to_owned());
+                open_since.insert(own, opened.to_owned());
             }
         }
         let mut decided = std::collections::HashSet::new();
@@ -831,8 +834,12 @@ impl<'a> SnapshotWriter<'a> {
         let mut stopped = Vec::new();
         // Last occurrence wins, as it does when staging.
         for f in batch.iter_mut().rev() {
-            let key = (f.rule_id.to_string(), f.resource.arn.to_string());
-            let prev = before.get(&(key.0.clone(), key.1.clone(), f.resource.account.to_string()));
+            let key = (
+                f.rule_id.to_string(),
+                f.resource.arn.to_string(),
+                f.resource.account.to_string(),
+            );
+            let prev = before.get(&key);
             let episode = open_since.get(&key);
             let status = f.status.as_str();
             let since = match (prev, episode) {
@@ -857,6 +864,7 @@ impl<'a> SnapshotWriter<'a> {
                 opened.extend([
                     Val::from(key.0.clone()),
                     key.1.clone().into(),
+                    key.2.clone().into(),
                     now_text.clone().into(),
                     id.clone().into(),
                     now_text.clone().into(),
@@ -868,15 +876,16 @@ impl<'a> SnapshotWriter<'a> {
             // seen failing by the account's previous scan. While it fails, readers take the
             // account's last scan instead, so an unchanged scan writes nothing here.
             if was_failing && !failing && prev.is_some_and(|(s, _)| s == Status::Fail.as_str()) {
-                stopped.push((key.0.clone(), key.1.clone(), f.resource.account.to_string()));
+                stopped.push(key.clone());
             }
         }
         if !opened.is_empty() {
             self.db
                 .exec(
                     &format!(
-                        "INSERT INTO failure_episodes (rule_id, arn, opened_at, opened_snapshot, last_seen) VALUES {}",
-                        marks(opened.len() / 5, 5)
+                        "INSERT INTO failure_episodes (rule_id, arn, account, opened_at, opened_snapshot, last_seen) \
+                         VALUES {}",
+                        marks(opened.len() / 6, 6)
                     ),
                     &opened,
                 )
@@ -885,8 +894,8 @@ impl<'a> SnapshotWriter<'a> {
         for (rule, arn, account) in stopped {
             self.last_seen_failing(&rule, &arn, &account, None)?;
         }
-        for (rule, arn) in resolved {
-            self.resolve(&rule, &arn, &now_text, &id)?;
+        for (rule, arn, account) in resolved {
+            self.resolve(&rule, &arn, &account, &now_text, &id)?;
         }
         Ok(current)
     }
@@ -904,7 +913,7 @@ impl<'a> SnapshotWriter<'a> {
             .exec(
                 "UPDATE failure_episodes SET last_seen = COALESCE((SELECT MAX(sa.finished_at) \
                  FROM snapshot_accounts sa WHERE sa.account = $3 AND sa.seq < $4), last_seen) \
-                 WHERE rule_id = $1 AND arn = $2 AND resolved_at IS NULL",
+                 WHERE rule_id = $1 AND arn = $2 AND account = $3 AND resolved_at IS NULL",
                 &[
                     rule.into(),
                     arn.into(),
@@ -916,12 +925,25 @@ impl<'a> SnapshotWriter<'a> {
         Ok(())
     }
 
-    fn resolve(&mut self, rule: &str, arn: &str, now: &str, id: &str) -> Result<(), StoreError> {
+    fn resolve(
+        &mut self,
+        rule: &str,
+        arn: &str,
+        account: &str,
+        now: &str,
+        id: &str,
+    ) -> Result<(), StoreError> {
         self.db
             .exec(
                 "UPDATE failure_episodes SET resolved_at = $3, resolved_snapshot = $4 \
-                 WHERE rule_id = $1 AND arn = $2 AND resolved_at IS NULL",
-                &[rule.into(), arn.into(), now.into(), id.into()],
+                 WHERE rule_id = $1 AND arn = $2 AND account = $5 AND resolved_at IS NULL",
+                &[
+                    rule.into(),
+                    arn.into(),
+                    now.into(),
+                    id.into(),
+                    account.into(),
+                ],
             )
             .map_err(q("resolve failure episode"))?;
         Ok(())

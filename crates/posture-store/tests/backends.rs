@@ -253,11 +253,18 @@ fn a_shared_arn_is_a_resource_in_each_account(loc: &StoreLocation) {
     let a = policy("111122223333", 2);
     let b = policy("444455556666", 1);
     let accounts = vec![a.account.clone(), b.account.clone()];
-    for minute in [0, 60] {
+    // Both accounts' copies fail at first (two failure episodes, not one row both share);
+    // then B's passes, which ends B's episode only.
+    for minute in [0, 60, 120] {
         let mut w = store.begin_snapshot(t(minute)).unwrap();
         w.put_resource(&a).unwrap();
         w.put_resource(&b).unwrap();
-        let mut findings = vec![finding(&a, Status::Fail), finding(&b, Status::Pass)];
+        let b_status = if minute == 0 {
+            Status::Fail
+        } else {
+            Status::Pass
+        };
+        let mut findings = vec![finding(&a, Status::Fail), finding(&b, b_status)];
         w.put_findings(&mut findings, t(minute)).unwrap();
         let meta = w
             .commit(SnapshotSummary {
@@ -282,7 +289,7 @@ fn a_shared_arn_is_a_resource_in_each_account(loc: &StoreLocation) {
             stored,
             vec![
                 ("111122223333".to_owned(), Status::Fail),
-                ("444455556666".to_owned(), Status::Pass)
+                ("444455556666".to_owned(), b_status)
             ]
         );
     }
@@ -292,11 +299,24 @@ fn a_shared_arn_is_a_resource_in_each_account(loc: &StoreLocation) {
             .unwrap(),
         2
     );
+    // A's finding never changed; B's changed once.
     assert_eq!(
         store
             .count_raw("SELECT COUNT(*) FROM finding_versions")
             .unwrap(),
-        2
+        3
+    );
+    let episodes = store
+        .failure_episodes("vpc_flow_logs_enabled", a.arn.as_str())
+        .unwrap();
+    let by_account: Vec<(&str, bool)> = episodes
+        .iter()
+        .map(|e| (e.account.as_str(), e.resolved_at.is_some()))
+        .collect();
+    assert_eq!(
+        by_account,
+        vec![("111122223333", false), ("444455556666", true)],
+        "{episodes:?}"
     );
     assert!(store.verify().unwrap().problems.is_empty());
 }

@@ -255,6 +255,16 @@ fn schema_6_upgrade_keeps_the_history(location: &StoreLocation) {
             .count_raw("SELECT COUNT(*) FROM finding_status")
             .is_err()
     );
+    // Failure episodes know their account.
+    let episodes = store
+        .failure_episodes(
+            "vpc_flow_logs_enabled",
+            "arn:aws:ec2:us-east-1:444455556666:vpc/vpc-bad",
+        )
+        .unwrap();
+    assert_eq!(episodes.len(), 1);
+    assert_eq!(episodes[0].account, "444455556666");
+    assert!(episodes[0].resolved_at.is_none(), "{episodes:?}");
 
     // A scan of account 1111… that finds what the last one found: first-seen times carry
     // over from the old history, no finding version is written, and the chain goes on.
