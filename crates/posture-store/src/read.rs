@@ -260,20 +260,22 @@ impl Store {
         }
         let layout = layout_of(self.db.as_mut(), id)?;
         let rows = if layout.intervals {
-            // Numbered by position in the canonical order.
-            let order =
-                crate::chain::bytewise(self.db.as_ref(), &["v.account", "v.region", "v.service"]);
-            self.db
-                .query(
-                    &format!(
-                        "SELECT ROW_NUMBER() OVER (ORDER BY {order}) - 1, v.account, v.region, v.service, \
-                         v.resources, v.complete FROM collection_versions v WHERE {} \
-                         ORDER BY {order} LIMIT $3 OFFSET $2 + 1",
-                        crate::versions::valid_at("v")
-                    ),
-                    &offset_params(layout.seq, after, limit),
-                )
-                .map_err(q("read collection records"))?
+            let order = format!(
+                "{}, v.resources, v.complete",
+                crate::chain::bytewise(self.db.as_ref(), &["v.region", "v.service"])
+            );
+            per_account_page(
+                self.db.as_mut(),
+                layout.seq,
+                &format!(
+                    "SELECT v.account, v.region, v.service, v.resources, v.complete \
+                     FROM collection_versions v WHERE v.account = $2 AND v.valid_from <= $1 \
+                     AND (v.valid_to IS NULL OR v.valid_to >= $1) ORDER BY {order} LIMIT $3 OFFSET $4"
+                ),
+                after,
+                limit,
+            )
+            .map_err(q("read collection records"))?
         } else {
             self.db
                 .query(
@@ -318,16 +320,17 @@ impl Store {
         let layout = layout_of(self.db.as_mut(), id)?;
         let rows = if layout.intervals {
             let order = crate::versions::gaps_order(self.db.as_ref());
-            self.db
-                .query(
-                    &format!(
-                        "SELECT ROW_NUMBER() OVER (ORDER BY {order}) - 1, v.body FROM gap_versions v \
-                         WHERE {} ORDER BY {order} LIMIT $3 OFFSET $2 + 1",
-                        crate::versions::valid_at("v")
-                    ),
-                    &offset_params(layout.seq, after, limit),
-                )
-                .map_err(q("read failed calls"))?
+            per_account_page(
+                self.db.as_mut(),
+                layout.seq,
+                &format!(
+                    "SELECT v.body FROM gap_versions v WHERE v.account = $2 AND v.valid_from <= $1 \
+                     AND (v.valid_to IS NULL OR v.valid_to >= $1) ORDER BY {order} LIMIT $3 OFFSET $4"
+                ),
+                after,
+                limit,
+            )
+            .map_err(q("read failed calls"))?
         } else {
             self.db
                 .query(
@@ -541,14 +544,61 @@ fn layout_of(db: &mut dyn Db, id: &SnapshotId) -> Result<Layout, StoreError> {
     })
 }
 
-/// Parameters of a page by position: `$1` the snapshot's seq, `$2` the position after
-/// which to start (-1: the first), `$3` the page size.
-fn offset_params(seq: i64, after: Option<i64>, limit: usize) -> [Val; 3] {
-    [
-        Val::Int(seq),
-        Val::Int(after.unwrap_or(-1)),
-        Val::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
-    ]
+/// A page of a snapshot's coverage rows (schema 7), read one account at a time in the
+/// canonical order (accounts bytewise, then `sql`'s order within one account). `sql` takes
+/// `$1` the snapshot's seq, `$2` an account, `$3` a limit and `$4` an offset, and its rows
+/// get their cursor prepended: the account's place in the snapshot times 2^32 plus the row's
+/// place in the account, so a page costs its rows and the snapshot's account list, never
+/// the rows before it (an organization's coverage record is hundreds of thousands of rows).
+fn per_account_page(
+    db: &mut dyn Db,
+    seq: i64,
+    sql: &str,
+    after: Option<i64>,
+    limit: usize,
+) -> Result<Vec<Vec<Val>>, crate::db::DbError> {
+    const SHIFT: i64 = 1 << 32;
+    let order = crate::chain::bytewise(db, &["account"]);
+    let accounts: Vec<String> = db
+        .query(
+            &format!("SELECT account FROM snapshot_accounts WHERE seq = $1 ORDER BY {order}"),
+            &[Val::Int(seq)],
+        )?
+        .into_iter()
+        .map(|r| r[0].text().to_owned())
+        .collect();
+    let (mut index, mut offset) = match after {
+        Some(c) => (c / SHIFT, c % SHIFT + 1),
+        None => (0, 0),
+    };
+    let mut out: Vec<Vec<Val>> = Vec::new();
+    while out.len() < limit {
+        let Some(account) = usize::try_from(index).ok().and_then(|i| accounts.get(i)) else {
+            break;
+        };
+        let want = limit - out.len();
+        let rows = db.query(
+            sql,
+            &[
+                Val::Int(seq),
+                account.as_str().into(),
+                Val::Int(i64::try_from(want).unwrap_or(i64::MAX)),
+                Val::Int(offset),
+            ],
+        )?;
+        let got = rows.len();
+        for (i, mut r) in rows.into_iter().enumerate() {
+            r.insert(0, Val::Int(index * SHIFT + offset + i as i64));
+            out.push(r);
+        }
+        if got < want {
+            index += 1;
+            offset = 0;
+        } else {
+            offset += got as i64;
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) fn last_scan_of(

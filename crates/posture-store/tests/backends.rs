@@ -943,7 +943,7 @@ fn the_coverage_record_streams_in_and_reads_back_in_order(loc: &StoreLocation) {
 
     let mut read = Vec::new();
     for_each_page(
-        |after| store.collections_page(&meta.id, after, 500),
+        |after| store.collections_page(&meta.id, after, 3),
         |c| {
             read.push(c);
             Ok(())
@@ -954,7 +954,7 @@ fn the_coverage_record_streams_in_and_reads_back_in_order(loc: &StoreLocation) {
     assert_eq!(read, expected_collections, "sorted, whole, across pages");
     let mut read = Vec::new();
     for_each_page(
-        |after| store.gaps_page(&meta.id, after, 500),
+        |after| store.gaps_page(&meta.id, after, 2),
         |g| {
             read.push(g);
             Ok(())
