@@ -355,6 +355,10 @@ fn admin_conditions_pin_only_named_principals() {
             json!({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}),
             vec!["AROAEXAMPLEID:*"],
         ),
+        (
+            json!({"StringEquals": {"aws:userid": "AROAEXAMPLEID:alice"}}),
+            vec!["AROAEXAMPLEID:alice"],
+        ),
         // Pinned and under MFA: still pinned (the conditions must all hold).
         (
             json!({"StringEquals": {"aws:PrincipalArn": ROLE},
@@ -377,6 +381,12 @@ fn admin_conditions_pin_only_named_principals() {
         json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/admin-*"}}),
         // A policy variable matches every caller.
         json!({"StringEquals": {"aws:username": "${aws:username}"}}),
+        // aws:userid pins only `ROLEID:*` or a fixed `ROLEID:session`: a wildcard in the
+        // role id, an empty role id, or a wildcard in the session name (which the caller
+        // chooses) admits other callers.
+        json!({"StringLike": {"aws:userid": "AROA*:*"}}),
+        json!({"StringLike": {"aws:userid": ":*"}}),
+        json!({"StringLike": {"aws:userid": "AROAEXAMPLEID:ops-*"}}),
         // A negative test in an Allow admits everyone else.
         json!({"StringNotEquals": {"aws:PrincipalArn": ROLE}}),
         // IfExists and set qualifiers pass when the key is absent or empty.
