@@ -269,5 +269,12 @@ mod tests {
                 .ends_with("launchConfigurationName/web")),
             "{findings:?}"
         );
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.evidence["gap"]["operation"]
+                    == "autoscaling:DescribeLaunchConfigurations"),
+            "{findings:?}"
+        );
     }
 }

@@ -121,6 +121,16 @@ mod tests {
             subject.arn.as_str(),
         );
         assert_eq!(f.status, Status::Error);
+        assert!(
+            f.reason
+                .contains("backup:ListRecoveryPointsByBackupVault failed in 111122223333/"),
+            "{}",
+            f.reason
+        );
+        assert_eq!(
+            f.evidence["gap"]["operation"],
+            "backup:ListRecoveryPointsByBackupVault"
+        );
     }
 
     #[test]
