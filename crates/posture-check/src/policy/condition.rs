@@ -510,6 +510,45 @@ mod tests {
         assert_eq!(Operator::parse("Null").base, BaseOperator::Null);
         assert_eq!(Operator::parse("NullIfExists").base, BaseOperator::Unknown);
         assert_eq!(Operator::parse("Fuzzy").base, BaseOperator::Unknown);
+        // A known operator followed by eight letters that are not `IfExists` is unknown,
+        // not that operator's IfExists form.
+        let op = Operator::parse("StringEqualsNotThere");
+        assert_eq!((op.base, op.if_exists), (BaseOperator::Unknown, false));
+    }
+
+    /// Only `StringLike` and the `Arn…` operators read `*` as a wildcard: with
+    /// `StringEquals`, `*` is a literal no organization or account has.
+    #[test]
+    fn a_star_is_literal_for_string_equals() {
+        let c = cond("StringEquals", "aws:PrincipalOrgID", &["*"]);
+        assert_eq!(c.holds_for(Caller::Anyone), Holds::Never);
+        let c = cond("StringEquals", "aws:PrincipalAccount", &["4444*"]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Never);
+        let c = cond("StringLike", "aws:PrincipalAccount", &["4444*"]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Always);
+    }
+
+    /// `aws:PrincipalArn` is compared by its account field: a match names some principals
+    /// of that account (Maybe, not Always), a mismatch excludes only some of them.
+    /// Other ARN and account keys (`aws:SourceArn`, `aws:SourceAccount`) name a resource or
+    /// service's source, not the calling account: they are judged as for an outsider.
+    #[test]
+    fn principal_arn_conditions_compare_the_account_field() {
+        const ROLE: &str = "arn:aws:iam::444455556666:role/x";
+        let c = cond("ArnEquals", "aws:PrincipalArn", &[ROLE]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Maybe);
+        assert_eq!(c.holds_for(Caller::Account("777788889999")), Holds::Never);
+        let c = cond("ArnNotEquals", "aws:PrincipalArn", &[ROLE]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Maybe);
+        assert_eq!(c.holds_for(Caller::Account("777788889999")), Holds::Always);
+        let c = cond(
+            "ArnEquals",
+            "aws:SourceArn",
+            &["arn:aws:sns:us-east-1:444455556666:topic"],
+        );
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Never);
+        let c = cond("StringEquals", "aws:SourceAccount", &["444455556666"]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Never);
     }
 
     #[test]

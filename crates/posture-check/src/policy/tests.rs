@@ -469,6 +469,29 @@ fn admin_access_kinds() {
                                       "NotResource": "arn:aws:s3:::audit/*"}]));
     assert!(not_resource.admin_access().is_admin());
 
+    // `arn:*` is every resource too (every_resource: `*` or `arn:*`, not both).
+    let arn_star = policy(json!([{"Sid": "ArnStar", "Effect": "Allow", "Action": "*",
+                                  "Resource": "arn:*"}]));
+    let a = arn_star.admin_access();
+    assert_eq!(a.full.len(), 1, "{a:?}");
+    assert_eq!(a.full[0].scope, AdminScope::Full);
+
+    // A Deny that selects nothing the grant selects neither removes nor narrows it, and
+    // is not reported against it: here the Allow excludes the very objects the Deny names.
+    let disjoint = policy(json!([
+        {"Sid": "AllButAudit", "Effect": "Allow", "Action": "*",
+         "NotResource": "arn:aws:s3:::audit/*"},
+        {"Sid": "AuditObject", "Effect": "Deny", "Action": "*",
+         "Resource": "arn:aws:s3:::audit/2026.log"}
+    ]));
+    let a = disjoint.admin_access();
+    assert_eq!(a.near_full.len(), 1, "{a:?}");
+    assert!(a.near_full[0].denied_by.is_empty(), "{a:?}");
+    assert_eq!(
+        a.near_full[0].scope,
+        AdminScope::AllResourcesExcept(vec!["arn:aws:s3:::audit/*".into()])
+    );
+
     for narrow in [
         json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
         json!({"Effect": "Allow", "Action": "*", "Resource": OBJECTS}),
