@@ -595,3 +595,94 @@ fn tls_deny_semantics() {
             .contains("Bool")
     );
 }
+
+/// `NotPrincipal` on an `Allow` names who is left out: for an account caller, the named
+/// account is left out and every other account is included; on a `Deny`, the named
+/// account is exempt and every other account is refused.
+#[test]
+fn not_principal_for_account_callers() {
+    let left_out = policy(json!([{"Sid": "AllBut", "Effect": "Allow",
+        "NotPrincipal": {"AWS": "arn:aws:iam::444455556666:root"},
+        "Action": "s3:GetObject", "Resource": OBJECTS}]));
+    fn asks<'p>(p: &'p Policy, account: &str) -> Decision<'p> {
+        p.allows(&Request::new(
+            Caller::Account(account),
+            "s3:GetObject",
+            OBJECTS,
+        ))
+    }
+    assert_eq!(asks(&left_out, "444455556666").verdict, Verdict::NotAllowed);
+    assert_eq!(asks(&left_out, "777788889999").verdict, Verdict::Allowed);
+
+    let exempt = policy(json!([
+        public_get(json!({})),
+        {"Sid": "OnlyOwn", "Effect": "Deny",
+         "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+         "Action": "s3:GetObject", "Resource": OBJECTS}
+    ]));
+    let d = asks(&exempt, "444455556666");
+    assert_eq!(d.verdict, Verdict::ExplicitlyDenied);
+    assert_eq!(d.overridden[0].by[0].label(), "OnlyOwn");
+    assert_eq!(asks(&exempt, "111122223333").verdict, Verdict::Allowed);
+}
+
+/// A `Deny` naming an account (or anyone) refuses that account's callers.
+#[test]
+fn deny_naming_an_account_refuses_it() {
+    for principal in [json!({"AWS": "444455556666"}), json!("*")] {
+        let p = policy(json!([
+            public_get(json!({})),
+            {"Sid": "NoPartner", "Effect": "Deny", "Principal": principal,
+             "Action": "s3:GetObject", "Resource": OBJECTS}
+        ]));
+        let d = p.allows(&Request::new(
+            Caller::Account("444455556666"),
+            "s3:GetObject",
+            OBJECTS,
+        ));
+        assert_eq!(d.verdict, Verdict::ExplicitlyDenied, "{principal}");
+    }
+}
+
+/// A `Deny` of part of the requested resources is not an explicit denial of the request.
+#[test]
+fn partial_deny_is_not_an_explicit_denial() {
+    let p = policy(
+        json!([{"Sid": "Secret", "Effect": "Deny", "Action": "s3:GetObject",
+                           "Resource": "arn:aws:s3:::phi/secret/*"}]),
+    );
+    let d = p.allows(&Request::new(Caller::Holder, "s3:GetObject", OBJECTS));
+    assert_eq!(d.verdict, Verdict::NotAllowed);
+    assert!(d.denied_by.is_empty(), "{d:?}");
+    let d = p.allows(&Request::new(
+        Caller::Holder,
+        "s3:GetObject",
+        "arn:aws:s3:::phi/secret/a",
+    ));
+    assert_eq!(d.verdict, Verdict::ExplicitlyDenied);
+}
+
+/// A grant to anyone is reported once; a grant to a named account beside it is still
+/// reported for that account.
+#[test]
+fn external_grants_keep_named_accounts_beside_an_open_grant() {
+    let p = policy(json!([
+        {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": OBJECTS},
+        {"Sid": "Partner", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+         "Action": "s3:PutObject", "Resource": OBJECTS}
+    ]));
+    let found: Vec<(String, Option<String>)> = p
+        .external_grants(&["111122223333"])
+        .iter()
+        .map(|g| (g.statement.label(), g.account.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("Open".to_owned(), None),
+            ("Partner".to_owned(), Some("444455556666".to_owned())),
+        ]
+    );
+}
