@@ -686,3 +686,81 @@ fn external_grants_keep_named_accounts_beside_an_open_grant() {
         ]
     );
 }
+
+/// A parse error names the element as written, so a reader finds it in the document.
+#[test]
+fn parse_errors_name_the_element_as_written() {
+    for (element, other) in [("NotAction", "Resource"), ("Action", "Resource")] {
+        let doc = json!({"Statement": [{"Effect": "Allow", element: 5, other: "*"}]});
+        let e = Policy::parse(&doc)
+            .expect_err("a number is no action")
+            .to_string();
+        assert!(e.contains(&format!("{element} is")), "{e}");
+    }
+    let doc = json!({"Statement": [{"Effect": "Allow", "Action": "*", "NotResource": 5}]});
+    let e = Policy::parse(&doc)
+        .expect_err("a number is no resource")
+        .to_string();
+    assert!(e.contains("NotResource is"), "{e}");
+}
+
+/// The four principal types parse, in any case; a federated or canonical-user principal
+/// is neither public nor an account.
+#[test]
+fn every_principal_type_parses() {
+    for (kind, name) in [
+        ("Federated", "cognito-identity.amazonaws.com"),
+        ("federated", "arn:aws:iam::111122223333:saml-provider/idp"),
+        (
+            "CanonicalUser",
+            "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+        ),
+        (
+            "canonicaluser",
+            "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+        ),
+        ("Service", "cloudtrail.amazonaws.com"),
+    ] {
+        let p = policy(json!([{"Effect": "Allow", "Principal": {kind: name},
+                               "Action": "s3:GetObject", "Resource": OBJECTS}]));
+        assert!(!p.is_public(), "{kind}");
+        assert!(p.external_grants(&["111122223333"]).is_empty(), "{kind}");
+    }
+    let e = Policy::parse(
+        &json!({"Statement": [{"Effect": "Allow", "Principal": {"Robot": "r2"},
+        "Action": "*", "Resource": "*"}]}),
+    )
+    .expect_err("an unknown principal type")
+    .to_string();
+    assert!(e.contains("unknown principal type \"Robot\""), "{e}");
+}
+
+/// An account id is exactly twelve digits: a unique id of twelve characters or a short
+/// number is not one.
+#[test]
+fn account_ids_are_twelve_digits() {
+    use super::statement::is_account_id;
+    assert!(is_account_id("111122223333"));
+    assert!(!is_account_id("AIDAEXAMPLE1"));
+    assert!(!is_account_id("12345"));
+    assert!(!is_account_id("1111222233334"));
+}
+
+/// A public statement refused by a `Deny` on several targets is reported once, with every
+/// target and the `Deny` named once.
+#[test]
+fn a_denied_public_statement_is_reported_once() {
+    let p = policy(json!([
+        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": OBJECTS},
+        {"Sid": "NoOne", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": OBJECTS}
+    ]));
+    let e = p.public_access(&read_targets());
+    assert!(!e.is_public());
+    assert_eq!(e.denied.len(), 1, "{e:?}");
+    assert_eq!(e.denied[0].statement.label(), "PublicRead");
+    assert_eq!(e.denied[0].actions, ["s3:GetObject", "s3:GetObjectVersion"]);
+    let by: Vec<String> = e.denied[0].by.iter().map(|s| s.label()).collect();
+    assert_eq!(by, ["NoOne"]);
+}
