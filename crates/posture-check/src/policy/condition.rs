@@ -467,13 +467,21 @@ impl Condition {
         }
     }
 
-    /// The account ids the condition names, when it tests the caller's account.
+    /// The account ids the condition names, when it tests the caller's account: the values
+    /// of an account key, and the account field of an `aws:PrincipalArn` value (a grant to
+    /// anyone pinned to another account's role is a grant to that account).
     pub fn named_accounts(&self) -> impl Iterator<Item = &str> {
         let account_key = self.is_key("aws:PrincipalAccount") || self.is_key("kms:CallerAccount");
-        self.values
-            .iter()
-            .map(String::as_str)
-            .filter(move |v| account_key && is_account_id(v))
+        let arn_key = self.is_key("aws:PrincipalArn");
+        self.values.iter().filter_map(move |v| {
+            if account_key {
+                Some(v.as_str()).filter(|v| is_account_id(v))
+            } else if arn_key {
+                v.split(':').nth(4).filter(|a| is_account_id(a))
+            } else {
+                None
+            }
+        })
     }
 }
 

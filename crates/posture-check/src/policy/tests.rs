@@ -764,3 +764,33 @@ fn a_denied_public_statement_is_reported_once() {
     let by: Vec<String> = e.denied[0].by.iter().map(|s| s.label()).collect();
     assert_eq!(by, ["NoOne"]);
 }
+
+/// A grant to anyone that a condition on `aws:PrincipalArn` pins to another account's
+/// principals is a grant to that account (it was found by no caller: not public, and the
+/// account named nowhere else). A wildcard account field is a grant to anyone.
+#[test]
+fn external_grants_follow_principal_arn_to_its_account() {
+    let p = policy(json!([
+        {"Sid": "ViaArn", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": OBJECTS,
+         "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/x"}}},
+        {"Sid": "OwnRoles", "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": OBJECTS,
+         "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}},
+        {"Sid": "AnyAccount", "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+         "Resource": BUCKET,
+         "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/reader"}}}
+    ]));
+    let found: Vec<(String, Option<String>)> = p
+        .external_grants(&["111122223333"])
+        .iter()
+        .map(|g| (g.statement.label(), g.account.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("ViaArn".to_owned(), Some("999999999999".to_owned())),
+            ("AnyAccount".to_owned(), None),
+        ]
+    );
+}
