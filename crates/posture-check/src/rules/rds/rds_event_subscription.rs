@@ -273,6 +273,12 @@ mod tests {
             e.status = Some("topic-not-exist".into());
         }
         uncovered(s);
+        // Limited to another instance.
+        let mut s = sub("db-instance", &[], true);
+        if let ResourceBody::RdsEventSubscription(e) = &mut s.body {
+            e.source_ids = vec!["db2".into()];
+        }
+        uncovered(s);
     }
 
     #[test]
