@@ -467,13 +467,21 @@ impl Condition {
         }
     }
 
-    /// The account ids the condition names, when it tests the caller's account.
+    /// The account ids the condition names, when it tests the caller's account: the values
+    /// of an account key, and the account field of an `aws:PrincipalArn` value (a grant to
+    /// anyone pinned to another account's role is a grant to that account).
     pub fn named_accounts(&self) -> impl Iterator<Item = &str> {
         let account_key = self.is_key("aws:PrincipalAccount") || self.is_key("kms:CallerAccount");
-        self.values
-            .iter()
-            .map(String::as_str)
-            .filter(move |v| account_key && is_account_id(v))
+        let arn_key = self.is_key("aws:PrincipalArn");
+        self.values.iter().filter_map(move |v| {
+            if account_key {
+                Some(v.as_str()).filter(|v| is_account_id(v))
+            } else if arn_key {
+                v.split(':').nth(4).filter(|a| is_account_id(a))
+            } else {
+                None
+            }
+        })
     }
 }
 
@@ -510,6 +518,45 @@ mod tests {
         assert_eq!(Operator::parse("Null").base, BaseOperator::Null);
         assert_eq!(Operator::parse("NullIfExists").base, BaseOperator::Unknown);
         assert_eq!(Operator::parse("Fuzzy").base, BaseOperator::Unknown);
+        // A known operator followed by eight letters that are not `IfExists` is unknown,
+        // not that operator's IfExists form.
+        let op = Operator::parse("StringEqualsNotThere");
+        assert_eq!((op.base, op.if_exists), (BaseOperator::Unknown, false));
+    }
+
+    /// Only `StringLike` and the `Arn…` operators read `*` as a wildcard: with
+    /// `StringEquals`, `*` is a literal no organization or account has.
+    #[test]
+    fn a_star_is_literal_for_string_equals() {
+        let c = cond("StringEquals", "aws:PrincipalOrgID", &["*"]);
+        assert_eq!(c.holds_for(Caller::Anyone), Holds::Never);
+        let c = cond("StringEquals", "aws:PrincipalAccount", &["4444*"]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Never);
+        let c = cond("StringLike", "aws:PrincipalAccount", &["4444*"]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Always);
+    }
+
+    /// `aws:PrincipalArn` is compared by its account field: a match names some principals
+    /// of that account (Maybe, not Always), a mismatch excludes only some of them.
+    /// Other ARN and account keys (`aws:SourceArn`, `aws:SourceAccount`) name a resource or
+    /// service's source, not the calling account: they are judged as for an outsider.
+    #[test]
+    fn principal_arn_conditions_compare_the_account_field() {
+        const ROLE: &str = "arn:aws:iam::444455556666:role/x";
+        let c = cond("ArnEquals", "aws:PrincipalArn", &[ROLE]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Maybe);
+        assert_eq!(c.holds_for(Caller::Account("777788889999")), Holds::Never);
+        let c = cond("ArnNotEquals", "aws:PrincipalArn", &[ROLE]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Maybe);
+        assert_eq!(c.holds_for(Caller::Account("777788889999")), Holds::Always);
+        let c = cond(
+            "ArnEquals",
+            "aws:SourceArn",
+            &["arn:aws:sns:us-east-1:444455556666:topic"],
+        );
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Never);
+        let c = cond("StringEquals", "aws:SourceAccount", &["444455556666"]);
+        assert_eq!(c.holds_for(Caller::Account("444455556666")), Holds::Never);
     }
 
     #[test]

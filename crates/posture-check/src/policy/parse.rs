@@ -451,4 +451,45 @@ mod tests {
         assert_eq!(list[0].label(), "Statement[0]");
         assert!(list[0].resources.covers("*"));
     }
+
+    /// The size estimate is compact JSON's: a string is its bytes and two quotes, and a
+    /// document is only too large past the limit, counting what lists and objects hold.
+    #[test]
+    fn exceeds_counts_nested_values_up_to_the_limit() {
+        assert!(!exceeds(&json!("abc"), 5));
+        assert!(exceeds(&json!("abc"), 4));
+        // ["abc"]: 3 for the list, 5 for the string.
+        assert!(!exceeds(&json!(["abc"]), 8));
+        assert!(exceeds(&json!(["abc"]), 7));
+        // {"k":"abc"}: 2 + 1 + 4 for the object, 5 for the string.
+        assert!(!exceeds(&json!({"k": "abc"}), 12));
+        assert!(exceeds(&json!({"k": "abc"}), 11));
+    }
+
+    /// An error quotes a string value as written up to 64 characters, and past that only
+    /// its first 64 and its length.
+    #[test]
+    fn errors_quote_at_most_64_characters() {
+        let effect = |e: &str| {
+            crate::policy::Policy::parse(&json!({"Statement": [{"Effect": e, "Action": "*"}]}))
+                .expect_err("not an effect")
+                .to_string()
+        };
+        let e = effect("Permit");
+        assert!(e.contains("Effect is \"Permit\", not"), "{e}");
+        let sixty_four = "x".repeat(64);
+        let e = effect(&sixty_four);
+        assert!(
+            e.contains(&format!("Effect is \"{sixty_four}\", not")),
+            "{e}"
+        );
+        let e = effect(&"y".repeat(65));
+        assert!(
+            e.contains(&format!(
+                "Effect is \"{}\"… (65 bytes), not",
+                "y".repeat(64)
+            )),
+            "{e}"
+        );
+    }
 }

@@ -355,6 +355,10 @@ fn admin_conditions_pin_only_named_principals() {
             json!({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}),
             vec!["AROAEXAMPLEID:*"],
         ),
+        (
+            json!({"StringEquals": {"aws:userid": "AROAEXAMPLEID:alice"}}),
+            vec!["AROAEXAMPLEID:alice"],
+        ),
         // Pinned and under MFA: still pinned (the conditions must all hold).
         (
             json!({"StringEquals": {"aws:PrincipalArn": ROLE},
@@ -377,6 +381,12 @@ fn admin_conditions_pin_only_named_principals() {
         json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/admin-*"}}),
         // A policy variable matches every caller.
         json!({"StringEquals": {"aws:username": "${aws:username}"}}),
+        // aws:userid pins only `ROLEID:*` or a fixed `ROLEID:session`: a wildcard in the
+        // role id, an empty role id, or a wildcard in the session name (which the caller
+        // chooses) admits other callers.
+        json!({"StringLike": {"aws:userid": "AROA*:*"}}),
+        json!({"StringLike": {"aws:userid": ":*"}}),
+        json!({"StringLike": {"aws:userid": "AROAEXAMPLEID:ops-*"}}),
         // A negative test in an Allow admits everyone else.
         json!({"StringNotEquals": {"aws:PrincipalArn": ROLE}}),
         // IfExists and set qualifiers pass when the key is absent or empty.
@@ -458,6 +468,29 @@ fn admin_access_kinds() {
     let not_resource = policy(json!([{"Effect": "Allow", "Action": "*",
                                       "NotResource": "arn:aws:s3:::audit/*"}]));
     assert!(not_resource.admin_access().is_admin());
+
+    // `arn:*` is every resource too (every_resource: `*` or `arn:*`, not both).
+    let arn_star = policy(json!([{"Sid": "ArnStar", "Effect": "Allow", "Action": "*",
+                                  "Resource": "arn:*"}]));
+    let a = arn_star.admin_access();
+    assert_eq!(a.full.len(), 1, "{a:?}");
+    assert_eq!(a.full[0].scope, AdminScope::Full);
+
+    // A Deny that selects nothing the grant selects neither removes nor narrows it, and
+    // is not reported against it: here the Allow excludes the very objects the Deny names.
+    let disjoint = policy(json!([
+        {"Sid": "AllButAudit", "Effect": "Allow", "Action": "*",
+         "NotResource": "arn:aws:s3:::audit/*"},
+        {"Sid": "AuditObject", "Effect": "Deny", "Action": "*",
+         "Resource": "arn:aws:s3:::audit/2026.log"}
+    ]));
+    let a = disjoint.admin_access();
+    assert_eq!(a.near_full.len(), 1, "{a:?}");
+    assert!(a.near_full[0].denied_by.is_empty(), "{a:?}");
+    assert_eq!(
+        a.near_full[0].scope,
+        AdminScope::AllResourcesExcept(vec!["arn:aws:s3:::audit/*".into()])
+    );
 
     for narrow in [
         json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
@@ -560,5 +593,204 @@ fn tls_deny_semantics() {
             .rejected[0]
             .problem
             .contains("Bool")
+    );
+}
+
+/// `NotPrincipal` on an `Allow` names who is left out: for an account caller, the named
+/// account is left out and every other account is included; on a `Deny`, the named
+/// account is exempt and every other account is refused.
+#[test]
+fn not_principal_for_account_callers() {
+    let left_out = policy(json!([{"Sid": "AllBut", "Effect": "Allow",
+        "NotPrincipal": {"AWS": "arn:aws:iam::444455556666:root"},
+        "Action": "s3:GetObject", "Resource": OBJECTS}]));
+    fn asks<'p>(p: &'p Policy, account: &str) -> Decision<'p> {
+        p.allows(&Request::new(
+            Caller::Account(account),
+            "s3:GetObject",
+            OBJECTS,
+        ))
+    }
+    assert_eq!(asks(&left_out, "444455556666").verdict, Verdict::NotAllowed);
+    assert_eq!(asks(&left_out, "777788889999").verdict, Verdict::Allowed);
+
+    let exempt = policy(json!([
+        public_get(json!({})),
+        {"Sid": "OnlyOwn", "Effect": "Deny",
+         "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+         "Action": "s3:GetObject", "Resource": OBJECTS}
+    ]));
+    let d = asks(&exempt, "444455556666");
+    assert_eq!(d.verdict, Verdict::ExplicitlyDenied);
+    assert_eq!(d.overridden[0].by[0].label(), "OnlyOwn");
+    assert_eq!(asks(&exempt, "111122223333").verdict, Verdict::Allowed);
+}
+
+/// A `Deny` naming an account (or anyone) refuses that account's callers.
+#[test]
+fn deny_naming_an_account_refuses_it() {
+    for principal in [json!({"AWS": "444455556666"}), json!("*")] {
+        let p = policy(json!([
+            public_get(json!({})),
+            {"Sid": "NoPartner", "Effect": "Deny", "Principal": principal,
+             "Action": "s3:GetObject", "Resource": OBJECTS}
+        ]));
+        let d = p.allows(&Request::new(
+            Caller::Account("444455556666"),
+            "s3:GetObject",
+            OBJECTS,
+        ));
+        assert_eq!(d.verdict, Verdict::ExplicitlyDenied, "{principal}");
+    }
+}
+
+/// A `Deny` of part of the requested resources is not an explicit denial of the request.
+#[test]
+fn partial_deny_is_not_an_explicit_denial() {
+    let p = policy(
+        json!([{"Sid": "Secret", "Effect": "Deny", "Action": "s3:GetObject",
+                           "Resource": "arn:aws:s3:::phi/secret/*"}]),
+    );
+    let d = p.allows(&Request::new(Caller::Holder, "s3:GetObject", OBJECTS));
+    assert_eq!(d.verdict, Verdict::NotAllowed);
+    assert!(d.denied_by.is_empty(), "{d:?}");
+    let d = p.allows(&Request::new(
+        Caller::Holder,
+        "s3:GetObject",
+        "arn:aws:s3:::phi/secret/a",
+    ));
+    assert_eq!(d.verdict, Verdict::ExplicitlyDenied);
+}
+
+/// A grant to anyone is reported once; a grant to a named account beside it is still
+/// reported for that account.
+#[test]
+fn external_grants_keep_named_accounts_beside_an_open_grant() {
+    let p = policy(json!([
+        {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": OBJECTS},
+        {"Sid": "Partner", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+         "Action": "s3:PutObject", "Resource": OBJECTS}
+    ]));
+    let found: Vec<(String, Option<String>)> = p
+        .external_grants(&["111122223333"])
+        .iter()
+        .map(|g| (g.statement.label(), g.account.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("Open".to_owned(), None),
+            ("Partner".to_owned(), Some("444455556666".to_owned())),
+        ]
+    );
+}
+
+/// A parse error names the element as written, so a reader finds it in the document.
+#[test]
+fn parse_errors_name_the_element_as_written() {
+    for (element, other) in [("NotAction", "Resource"), ("Action", "Resource")] {
+        let doc = json!({"Statement": [{"Effect": "Allow", element: 5, other: "*"}]});
+        let e = Policy::parse(&doc)
+            .expect_err("a number is no action")
+            .to_string();
+        assert!(e.contains(&format!("{element} is")), "{e}");
+    }
+    let doc = json!({"Statement": [{"Effect": "Allow", "Action": "*", "NotResource": 5}]});
+    let e = Policy::parse(&doc)
+        .expect_err("a number is no resource")
+        .to_string();
+    assert!(e.contains("NotResource is"), "{e}");
+}
+
+/// The four principal types parse, in any case; a federated or canonical-user principal
+/// is neither public nor an account.
+#[test]
+fn every_principal_type_parses() {
+    for (kind, name) in [
+        ("Federated", "cognito-identity.amazonaws.com"),
+        ("federated", "arn:aws:iam::111122223333:saml-provider/idp"),
+        (
+            "CanonicalUser",
+            "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+        ),
+        (
+            "canonicaluser",
+            "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+        ),
+        ("Service", "cloudtrail.amazonaws.com"),
+    ] {
+        let p = policy(json!([{"Effect": "Allow", "Principal": {kind: name},
+                               "Action": "s3:GetObject", "Resource": OBJECTS}]));
+        assert!(!p.is_public(), "{kind}");
+        assert!(p.external_grants(&["111122223333"]).is_empty(), "{kind}");
+    }
+    let e = Policy::parse(
+        &json!({"Statement": [{"Effect": "Allow", "Principal": {"Robot": "r2"},
+        "Action": "*", "Resource": "*"}]}),
+    )
+    .expect_err("an unknown principal type")
+    .to_string();
+    assert!(e.contains("unknown principal type \"Robot\""), "{e}");
+}
+
+/// An account id is exactly twelve digits: a unique id of twelve characters or a short
+/// number is not one.
+#[test]
+fn account_ids_are_twelve_digits() {
+    use super::statement::is_account_id;
+    assert!(is_account_id("111122223333"));
+    assert!(!is_account_id("AIDAEXAMPLE1"));
+    assert!(!is_account_id("12345"));
+    assert!(!is_account_id("1111222233334"));
+}
+
+/// A public statement refused by a `Deny` on several targets is reported once, with every
+/// target and the `Deny` named once.
+#[test]
+fn a_denied_public_statement_is_reported_once() {
+    let p = policy(json!([
+        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": OBJECTS},
+        {"Sid": "NoOne", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": OBJECTS}
+    ]));
+    let e = p.public_access(&read_targets());
+    assert!(!e.is_public());
+    assert_eq!(e.denied.len(), 1, "{e:?}");
+    assert_eq!(e.denied[0].statement.label(), "PublicRead");
+    assert_eq!(e.denied[0].actions, ["s3:GetObject", "s3:GetObjectVersion"]);
+    let by: Vec<String> = e.denied[0].by.iter().map(|s| s.label()).collect();
+    assert_eq!(by, ["NoOne"]);
+}
+
+/// A grant to anyone that a condition on `aws:PrincipalArn` pins to another account's
+/// principals is a grant to that account (it was found by no caller: not public, and the
+/// account named nowhere else). A wildcard account field is a grant to anyone.
+#[test]
+fn external_grants_follow_principal_arn_to_its_account() {
+    let p = policy(json!([
+        {"Sid": "ViaArn", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": OBJECTS,
+         "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::999999999999:role/x"}}},
+        {"Sid": "OwnRoles", "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": OBJECTS,
+         "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}},
+        {"Sid": "AnyAccount", "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+         "Resource": BUCKET,
+         "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/reader"}}}
+    ]));
+    let found: Vec<(String, Option<String>)> = p
+        .external_grants(&["111122223333"])
+        .iter()
+        .map(|g| (g.statement.label(), g.account.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("ViaArn".to_owned(), Some("999999999999".to_owned())),
+            ("AnyAccount".to_owned(), None),
+        ]
     );
 }

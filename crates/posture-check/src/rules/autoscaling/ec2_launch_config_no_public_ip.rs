@@ -214,9 +214,20 @@ mod tests {
             region(),
             ResourceBody::LaunchConfiguration(c),
         );
-        expect(
+        let o = expect(
             run(&Ec2LaunchConfigNoPublicIp, &r, &[]),
             Status::NotApplicable,
+        );
+        assert!(
+            o.reason.contains("no Auto Scaling group launches from web"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "launch_configuration", serde_json::json!("web"));
+        assert_evidence(
+            &o,
+            "associate_public_ip_address",
+            serde_json::json!("unset (subnet default)"),
         );
     }
 
@@ -256,6 +267,13 @@ mod tests {
                 .arn
                 .as_str()
                 .ends_with("launchConfigurationName/web")),
+            "{findings:?}"
+        );
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.evidence["gap"]["operation"]
+                    == "autoscaling:DescribeLaunchConfigurations"),
             "{findings:?}"
         );
     }

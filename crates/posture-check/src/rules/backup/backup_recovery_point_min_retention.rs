@@ -121,13 +121,38 @@ mod tests {
             subject.arn.as_str(),
         );
         assert_eq!(f.status, Status::Error);
+        assert!(
+            f.reason
+                .contains("backup:ListRecoveryPointsByBackupVault failed in 111122223333/"),
+            "{}",
+            f.reason
+        );
+        assert_eq!(
+            f.evidence["gap"]["operation"],
+            "backup:ListRecoveryPointsByBackupVault"
+        );
     }
 
     #[test]
     fn not_applicable_when_deleting() {
         let mut p = recovery_point();
         p.status = Some("DELETING".into());
-        expect(
+        let o = expect(
+            run(
+                &BackupRecoveryPointMinRetention,
+                &recovery_point_resource(p.clone()),
+                &[],
+            ),
+            Status::NotApplicable,
+        );
+        assert!(
+            o.reason.contains("expired or being deleted"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "status", serde_json::json!("DELETING"));
+        p.status = Some("EXPIRED".into());
+        let o = expect(
             run(
                 &BackupRecoveryPointMinRetention,
                 &recovery_point_resource(p),
@@ -135,5 +160,6 @@ mod tests {
             ),
             Status::NotApplicable,
         );
+        assert_evidence(&o, "status", serde_json::json!("EXPIRED"));
     }
 }

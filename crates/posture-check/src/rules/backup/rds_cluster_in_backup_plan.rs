@@ -52,7 +52,7 @@ mod tests {
 
     use super::*;
     use crate::rules::backup::fixtures::*;
-    use crate::rules::rds::fixtures::{cluster, cluster_resource, instance, instance_resource};
+    use crate::rules::rds::fixtures::{cluster, cluster_resource};
     use crate::testing::*;
 
     fn tagged_selection() -> posture_model::resources::BackupSelection {
@@ -111,17 +111,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("tags"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_instances() {
-        expect(
-            run(
-                &RdsClusterInBackupPlan,
-                &instance_resource(instance("db")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
     }
 }

@@ -344,5 +344,16 @@ mod tests {
         );
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].status, Status::Error, "{findings:?}");
+        assert!(
+            findings[0]
+                .reason
+                .contains("config:DescribeConfigurationRecorders failed in 111122223333/us-east-1"),
+            "{}",
+            findings[0].reason
+        );
+        assert_eq!(
+            findings[0].evidence["gap"]["operation"],
+            "config:DescribeConfigurationRecorders"
+        );
     }
 }

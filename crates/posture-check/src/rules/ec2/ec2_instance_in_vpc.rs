@@ -92,6 +92,13 @@ mod tests {
             subject.arn.as_str(),
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
+        assert!(
+            f.reason
+                .contains("ec2:DescribeInstances failed in 111122223333/"),
+            "{}",
+            f.reason
+        );
+        assert_eq!(f.evidence["gap"]["operation"], "ec2:DescribeInstances");
     }
 
     #[test]

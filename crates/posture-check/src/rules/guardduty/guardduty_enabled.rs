@@ -213,6 +213,17 @@ mod tests {
         let findings = evaluate(&[region], &coverage, &baseline, now());
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(findings[0].status, Status::Error, "{findings:?}");
+        assert!(
+            findings[0]
+                .reason
+                .contains("guardduty:ListDetectors failed in 111122223333/us-east-1"),
+            "{}",
+            findings[0].reason
+        );
+        assert_eq!(
+            findings[0].evidence["gap"]["operation"],
+            "guardduty:ListDetectors"
+        );
     }
 
     #[test]

@@ -444,5 +444,26 @@ mod tests {
                 .collect();
             assert!(!failed.is_empty(), "{arn} fails no administrator rule");
         }
+        // The privilege-escalation rule counts every one of them, bob through his group's
+        // managed policy, as an administrator (whom it does not judge for escalation).
+        let escalation = findings
+            .iter()
+            .find(|f| f.rule_id.as_str() == "iam_no_privilege_escalation")
+            .expect("an account finding");
+        for arn in [
+            "arn:aws:iam::111122223333:role/mfa-admin",
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::111122223333:user/bob",
+            "arn:aws:iam::111122223333:group/ops",
+            "arn:aws:iam::111122223333:group/devs",
+        ] {
+            assert!(
+                escalation.evidence["administrators"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|v| v == arn)),
+                "{arn} is not among the administrators: {:?}",
+                escalation.evidence
+            );
+        }
     }
 }

@@ -169,6 +169,12 @@ mod tests {
             Status::Fail,
         );
         assert_eq!(o.evidence["max_access_key_age_days"], 30);
+        assert!(
+            o.reason
+                .contains("key 1 is 45 days old, older than the allowed 30"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]
@@ -200,13 +206,48 @@ mod tests {
 
     #[test]
     fn not_applicable_without_active_keys() {
-        expect(
+        let o = expect(
             run(
                 &IamAccessKeyRotated90d,
                 &with_keys(vec![key(1, false, Some(500))]),
                 &[],
             ),
             Status::NotApplicable,
+        );
+        assert!(o.reason.contains("no active access key"), "{}", o.reason);
+        assert_evidence(&o, "active_access_keys", serde_json::json!(0));
+    }
+
+    /// An old key fails even when the other key's rotation date is unknown; an unknown
+    /// date beside a young key is an error, not a pass.
+    #[test]
+    fn an_old_key_fails_beside_an_unknown_one() {
+        let o = expect(
+            run(
+                &IamAccessKeyRotated90d,
+                &with_keys(vec![key(1, true, None), key(2, true, Some(91))]),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert!(
+            o.reason
+                .contains("key 2 is 91 days old, older than the allowed 90"),
+            "{}",
+            o.reason
+        );
+        let o = expect(
+            run(
+                &IamAccessKeyRotated90d,
+                &with_keys(vec![key(1, true, None), key(2, true, Some(5))]),
+                &[],
+            ),
+            Status::Error,
+        );
+        assert!(
+            o.reason.contains("no rotation date for active key 1,"),
+            "{}",
+            o.reason
         );
     }
 }

@@ -102,7 +102,14 @@ mod tests {
             Status::Pass,
         );
         assert_eq!(o.evidence["blocked_kms_grants"], json!([]));
-        expect(run_doc(narrow_document()), Status::Pass);
+        assert!(
+            o.reason
+                .contains("allows none of kms:Decrypt, kms:ReEncryptFrom on every key"),
+            "{}",
+            o.reason
+        );
+        let o = expect(run_doc(narrow_document()), Status::Pass);
+        assert_eq!(o.evidence["blocked_kms_grants"], json!([]));
     }
 
     #[test]
@@ -121,22 +128,57 @@ mod tests {
     #[test]
     fn fail_for_kms_star_and_admin() {
         let o = expect(
-            run_doc(json!({"Statement": [{"Effect": "Allow", "Action": "kms:*",
-                "Resource": "*"}]})),
+            run_doc(
+                json!({"Statement": [{"Sid": "Kms", "Effect": "Allow", "Action": "kms:*",
+                "Resource": "*"}]}),
+            ),
             Status::Fail,
         );
-        assert!(o.reason.contains("kms:ReEncryptFrom"), "{}", o.reason);
-        expect(run_doc(admin_document()), Status::Fail);
+        assert!(
+            o.reason
+                .contains("allows kms:Decrypt, kms:ReEncryptFrom on every key"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(
+            o.evidence["blocked_kms_grants"],
+            json!([
+                {"action": "kms:Decrypt", "statements": ["Kms"]},
+                {"action": "kms:ReEncryptFrom", "statements": ["Kms"]}
+            ])
+        );
+        let o = expect(run_doc(admin_document()), Status::Fail);
+        assert_eq!(
+            actions(
+                o.evidence["blocked_kms_grants"]
+                    .as_array()
+                    .expect("an array")
+            ),
+            vec!["kms:Decrypt", "kms:ReEncryptFrom"]
+        );
     }
 
     #[test]
     fn pass_when_denied_in_the_same_document() {
-        expect(
+        let o = expect(
             run_doc(json!({"Statement": [
                 {"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
                 {"Effect": "Deny", "Action": ["kms:Decrypt", "kms:ReEncrypt*"], "Resource": "*"}
             ]})),
             Status::Pass,
+        );
+        assert_eq!(o.evidence["blocked_kms_grants"], json!([]));
+        // A Deny of one blocked action leaves the other one granted.
+        let o = expect(
+            run_doc(json!({"Statement": [
+                {"Sid": "Kms", "Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}
+            ]})),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["blocked_kms_grants"],
+            json!([{"action": "kms:ReEncryptFrom", "statements": ["Kms"]}])
         );
     }
 
@@ -144,7 +186,7 @@ mod tests {
     fn error_when_document_unavailable() {
         let mut p = policy("Opaque", admin_document());
         p.document = denied("iam:GetAccountAuthorizationDetails");
-        expect(
+        let o = expect(
             run(
                 &IamCustomerPolicyBlockedKmsActions,
                 &policy_resource(p),
@@ -152,18 +194,33 @@ mod tests {
             ),
             Status::Error,
         );
+        assert!(
+            o.reason.contains("the default policy version"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(
+            o.evidence["unavailable"]["operation"],
+            "iam:GetAccountAuthorizationDetails"
+        );
     }
 
     #[test]
     fn error_when_document_is_malformed() {
-        expect(run_doc(json!({"Version": "2012-10-17"})), Status::Error);
+        let o = expect(run_doc(json!({"Version": "2012-10-17"})), Status::Error);
+        assert!(
+            o.reason.contains("the policy document cannot be read"),
+            "{}",
+            o.reason
+        );
+        assert!(!o.evidence.contains_key("blocked_kms_grants"), "{o:?}");
     }
 
     #[test]
     fn not_applicable_to_aws_managed() {
         let mut p = policy("AWSKeyManagementServicePowerUser", admin_document());
         p.aws_managed = true;
-        expect(
+        let o = expect(
             run(
                 &IamCustomerPolicyBlockedKmsActions,
                 &policy_resource(p),
@@ -171,5 +228,7 @@ mod tests {
             ),
             Status::NotApplicable,
         );
+        assert!(o.reason.contains("AWS-managed policy"), "{}", o.reason);
+        assert_evidence(&o, "aws_managed", json!(true));
     }
 }

@@ -123,11 +123,12 @@ mod tests {
     fn pass_without_inline_policies() {
         let o = expect(run_role(&[]), Status::Pass);
         assert!(o.reason.contains("no inline"), "{}", o.reason);
+        assert_evidence(&o, "inline_policies", json!([]));
     }
 
     #[test]
     fn pass_for_decrypt_on_one_key() {
-        expect(
+        let o = expect(
             run_role(&[(
                 "kms",
                 json!({"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt",
@@ -135,6 +136,14 @@ mod tests {
             )]),
             Status::Pass,
         );
+        assert!(
+            o.reason
+                .contains("no inline policy allows kms:Decrypt or kms:ReEncryptFrom"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "inline_policies", json!(["kms"]));
+        assert_evidence(&o, "blocked_kms_grants", json!([]));
     }
 
     #[test]
@@ -159,19 +168,47 @@ mod tests {
 
     #[test]
     fn error_when_a_document_is_malformed() {
-        expect(
+        let o = expect(
             run_role(&[("bad", json!({"Version": "2012-10-17"}))]),
             Status::Error,
         );
+        assert!(
+            o.reason
+                .contains("inline policy document cannot be read: bad:"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(
+            o.evidence["unreadable_inline_policies"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+        // An unreadable document does not hide a readable one that fails.
+        let o = expect(
+            run_role(&[
+                ("bad", json!({"Version": "2012-10-17"})),
+                (
+                    "kms",
+                    json!({"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt",
+                        "Resource": "*"}]}),
+                ),
+            ]),
+            Status::Fail,
+        );
+        assert_eq!(o.evidence["blocked_kms_grants"][0]["policy"], "kms");
+        assert_evidence(&o, "inline_policies", json!(["bad", "kms"]));
     }
 
     #[test]
     fn not_applicable_to_service_linked_roles() {
         let mut r = role("AWSServiceRoleForRDS", &[("p", admin_document())]);
         r.path = "/aws-service-role/rds.amazonaws.com/".into();
-        expect(
+        let o = expect(
             run(&IamInlinePolicyBlockedKmsActions, &role_resource(r), &[]),
             Status::NotApplicable,
         );
+        assert!(o.reason.contains("service-linked role"), "{}", o.reason);
+        assert_evidence(&o, "path", json!("/aws-service-role/rds.amazonaws.com/"));
     }
 }

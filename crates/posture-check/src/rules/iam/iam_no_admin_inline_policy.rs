@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn pass_without_inline_policies() {
-        expect(
+        let o = expect(
             run(
                 &IamNoAdminInlinePolicy,
                 &role_resource(role("app", &[])),
@@ -90,6 +90,29 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert!(
+            o.reason.contains("the role has no inline policies"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "inline_policies", json!([]));
+        assert_evidence(&o, "principal", json!("arn:aws:iam::111122223333:role/app"));
+        // A narrow inline policy passes with the other reason, naming the policy.
+        let o = expect(
+            run(
+                &IamNoAdminInlinePolicy,
+                &role_resource(role("app", &[("read-phi", narrow_document())])),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert!(
+            o.reason
+                .contains("no inline policy allows every action on every resource"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "inline_policies", json!(["read-phi"]));
     }
 
     #[test]

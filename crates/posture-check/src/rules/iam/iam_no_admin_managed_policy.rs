@@ -337,9 +337,16 @@ mod tests {
         let mut p = policy("AdministratorAccess", admin_document());
         p.aws_managed = true;
         p.attachment_count = 0;
-        expect(
+        let o = expect(
             run(&IamNoAdminManagedPolicy, &policy_resource(p), &[]),
             Status::NotApplicable,
+        );
+        assert_evidence(&o, "aws_managed", serde_json::json!(true));
+        assert_evidence(&o, "attachment_count", serde_json::json!(0));
+        assert!(
+            o.reason.to_lowercase().contains("aws-managed"),
+            "{}",
+            o.reason
         );
     }
 }

@@ -623,7 +623,7 @@ mod tests {
 
     #[test]
     fn explicit_deny_wins() {
-        expect(
+        let o = expect(
             run(
                 &IamNoPrivilegeEscalation,
                 &account(),
@@ -636,6 +636,31 @@ mod tests {
                 )],
             ),
             Status::Pass,
+        );
+        assert_eq!(o.evidence["escalating_identities"], json!([]));
+        assert_eq!(o.evidence["administrators"], json!([]));
+        assert_eq!(o.evidence["identities_checked"], 1);
+        assert!(
+            o.reason
+                .contains("none of the 1 non-administrator identities"),
+            "{}",
+            o.reason
+        );
+        // Without the Deny, the same Allow escalates (iam:PutRolePolicy on itself).
+        let o = expect(
+            run(
+                &IamNoPrivilegeEscalation,
+                &account(),
+                &[role_with(
+                    "guarded",
+                    json!([{"Effect": "Allow", "Action": "iam:Put*", "Resource": "*"}]),
+                )],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["escalating_identities"][0]["identity"],
+            "arn:aws:iam::111122223333:role/guarded"
         );
     }
 

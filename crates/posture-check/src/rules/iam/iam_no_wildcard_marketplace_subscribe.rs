@@ -121,12 +121,19 @@ mod tests {
 
     #[test]
     fn pass_when_denied_in_the_same_document() {
-        expect(
+        let o = expect(
             run_doc(json!({"Statement": [
                 {"Effect": "Allow", "Action": "*", "Resource": "*"},
                 {"Effect": "Deny", "Action": "aws-marketplace:Subscribe", "Resource": "*"}
             ]})),
             Status::Pass,
+        );
+        assert_eq!(o.evidence["allowing_statements"], json!([]));
+        assert!(
+            o.reason
+                .contains("does not allow aws-marketplace:Subscribe on \"*\""),
+            "{}",
+            o.reason
         );
     }
 

@@ -84,13 +84,18 @@ mod tests {
 
     #[test]
     fn error_when_summary_denied() {
-        expect(
+        let o = expect(
             run(
                 &IamRootNoAccessKeys,
                 &summary_resource_observed(denied("iam:GetAccountSummary")),
                 &[],
             ),
             Status::Error,
+        );
+        assert!(o.reason.contains("iam:GetAccountSummary"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["unavailable"]["operation"],
+            "iam:GetAccountSummary"
         );
     }
 }

@@ -183,6 +183,54 @@ mod tests {
         assert!(o.evidence["password_last_used"].is_string());
     }
 
+    /// The boundary at the default `recent_use_days` of 90: root used 90 days ago is
+    /// recent use (Fail), 91 days ago is not (Pass); the rule's `<= window` as `<` fails
+    /// the first half. The most recent of the password and the keys is the one judged.
+    #[test]
+    fn fail_at_90_days_and_pass_at_91() {
+        let o = expect(
+            run(
+                &IamRootNotUsed,
+                &report(Observed::Collected(vec![root_row(Some(400), Some(90))])),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert!(
+            o.reason
+                .contains("root's access key 1 was used 90 day(s) ago, within the last 90"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "recent_use_days", serde_json::json!(90));
+        assert_eq!(
+            o.evidence["access_keys_last_used"],
+            serde_json::json!([[1, days_ago(90)]])
+        );
+        assert_eq!(
+            o.evidence["password_last_used"],
+            serde_json::json!(days_ago(400))
+        );
+        let o = expect(
+            run(
+                &IamRootNotUsed,
+                &report(Observed::Collected(vec![root_row(Some(91), Some(400))])),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert!(
+            o.reason
+                .contains("root was last used (password) 91 days ago, more than 90"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(
+            o.evidence["password_last_used"],
+            serde_json::json!(days_ago(91))
+        );
+    }
+
     #[test]
     fn error_without_root_row_or_report() {
         let o = expect(
@@ -190,6 +238,7 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains(ROOT_ACCOUNT_ROW), "{}", o.reason);
+        assert_evidence(&o, "rows", serde_json::json!(0));
         let o = expect(
             run(
                 &IamRootNotUsed,
@@ -199,5 +248,9 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("iam:GetCredentialReport"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["unavailable"]["operation"],
+            "iam:GetCredentialReport"
+        );
     }
 }

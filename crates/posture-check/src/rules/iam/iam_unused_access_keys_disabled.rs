@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn pass_when_new_and_never_used() {
-        expect(
+        let o = expect(
             run(
                 &IamUnusedAccessKeysDisabled,
                 &with_keys(vec![key(1, true, Some(0), None)]),
@@ -161,6 +161,13 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_eq!(
+            o.evidence["access_keys"],
+            serde_json::json!([
+                {"slot": 1, "unused_days": 0, "basis": "never used; created or rotated"}
+            ])
+        );
+        assert_eq!(o.evidence["max_unused_days"], 90);
     }
 
     #[test]
@@ -190,7 +197,18 @@ mod tests {
             ),
             Status::Fail,
         );
-        assert!(o.reason.contains("never used"), "{}", o.reason);
+        assert!(
+            o.reason
+                .contains("key 2 unused for 120 days (never used; created or rotated)"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(
+            o.evidence["access_keys"],
+            serde_json::json!([
+                {"slot": 2, "unused_days": 120, "basis": "never used; created or rotated"}
+            ])
+        );
     }
 
     #[test]
@@ -207,6 +225,12 @@ mod tests {
             Status::Fail,
         );
         assert_eq!(o.evidence["max_unused_days"], 45);
+        assert!(
+            o.reason
+                .contains("unused for 50 days (last used), more than the allowed 45"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]
@@ -218,23 +242,52 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("iam:GetCredentialReport"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["unavailable"]["operation"],
+            "iam:GetCredentialReport"
+        );
     }
 
     #[test]
     fn error_when_no_dates_known() {
-        expect(
+        let o = expect(
             run(
                 &IamUnusedAccessKeysDisabled,
-                &with_keys(vec![key(1, true, None, None)]),
+                &with_keys(vec![key(1, true, None, None), key(2, true, Some(10), None)]),
                 &[],
             ),
             Status::Error,
+        );
+        assert!(o.reason.contains("active key 1,"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["access_keys"],
+            serde_json::json!([
+                {"slot": 1, "unused_days": null, "basis": "unknown"},
+                {"slot": 2, "unused_days": 10, "basis": "never used; created or rotated"}
+            ])
+        );
+        // A key known to be stale fails even when the other key's dates are unknown.
+        let o = expect(
+            run(
+                &IamUnusedAccessKeysDisabled,
+                &with_keys(vec![
+                    key(1, true, None, None),
+                    key(2, true, Some(300), Some(91)),
+                ]),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert!(
+            o.reason.contains("key 2 unused for 91 days"),
+            "{}",
+            o.reason
         );
     }
 
     #[test]
     fn not_applicable_without_active_keys() {
-        expect(
+        let o = expect(
             run(
                 &IamUnusedAccessKeysDisabled,
                 &with_keys(vec![key(1, false, Some(500), None)]),
@@ -242,6 +295,8 @@ mod tests {
             ),
             Status::NotApplicable,
         );
+        assert!(o.reason.contains("no active access key"), "{}", o.reason);
+        assert_evidence(&o, "active_access_keys", serde_json::json!(0));
     }
 
     /// The boundary: a key unused for exactly `max_unused_days` (90) passes, one more day

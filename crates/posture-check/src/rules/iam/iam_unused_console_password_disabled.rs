@@ -119,13 +119,107 @@ mod tests {
 
     #[test]
     fn pass_when_new_and_never_used() {
-        expect(
+        let o = expect(
             run(
                 &IamUnusedConsolePasswordDisabled,
                 &console_user(Some(5), None),
                 &[],
             ),
             Status::Pass,
+        );
+        assert_evidence(&o, "unused_days", serde_json::json!(5));
+        assert_evidence(&o, "basis", serde_json::json!("never used; user created"));
+        assert_evidence(&o, "max_unused_days", serde_json::json!(90));
+    }
+
+    /// The boundary at the default `max_unused_days` of 90: a password last used 90 days
+    /// ago passes, 91 days ago fails (the rule's `days > max`; `>=` fails the first half).
+    /// The same boundary holds for a password never used, counted from the user's creation.
+    #[test]
+    fn pass_at_90_days_unused_and_fail_at_91() {
+        let o = expect(
+            run(
+                &IamUnusedConsolePasswordDisabled,
+                &console_user(Some(900), Some(90)),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert_evidence(&o, "unused_days", serde_json::json!(90));
+        assert_evidence(&o, "basis", serde_json::json!("last used"));
+        assert!(o.reason.contains("90 days ago, within 90"), "{}", o.reason);
+        let o = expect(
+            run(
+                &IamUnusedConsolePasswordDisabled,
+                &console_user(Some(900), Some(91)),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert_evidence(&o, "unused_days", serde_json::json!(91));
+        assert_evidence(&o, "max_unused_days", serde_json::json!(90));
+        assert!(
+            o.reason
+                .contains("unused for 91 days (last used), more than the allowed 90"),
+            "{}",
+            o.reason
+        );
+        let o = expect(
+            run(
+                &IamUnusedConsolePasswordDisabled,
+                &console_user(Some(90), None),
+                &[],
+            ),
+            Status::Pass,
+        );
+        assert_evidence(&o, "unused_days", serde_json::json!(90));
+        let o = expect(
+            run(
+                &IamUnusedConsolePasswordDisabled,
+                &console_user(Some(91), None),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert_evidence(&o, "unused_days", serde_json::json!(91));
+        assert_evidence(&o, "basis", serde_json::json!("never used; user created"));
+    }
+
+    /// A recent sign-in wins over an old creation date, and an old sign-in is not excused by
+    /// a recent creation date: the last use, when known, is what counts.
+    #[test]
+    fn last_use_takes_precedence_over_creation() {
+        let o = expect(
+            run(
+                &IamUnusedConsolePasswordDisabled,
+                &console_user(Some(5), Some(200)),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert_evidence(&o, "unused_days", serde_json::json!(200));
+        assert_evidence(&o, "basis", serde_json::json!("last used"));
+    }
+
+    #[test]
+    fn fail_against_a_lowered_parameter() {
+        let mut params = crate::Params::defaults(&IamUnusedConsolePasswordDisabled);
+        params.set("max_unused_days", crate::ParamValue::Integer(30));
+        let o = expect(
+            run_with(
+                &IamUnusedConsolePasswordDisabled,
+                &console_user(Some(900), Some(31)),
+                &[],
+                &params,
+            ),
+            Status::Fail,
+        );
+        assert_evidence(&o, "unused_days", serde_json::json!(31));
+        assert_evidence(&o, "max_unused_days", serde_json::json!(30));
+        assert!(
+            o.reason.contains("more than the allowed 30"),
+            "{}",
+            o.reason
         );
     }
 
@@ -140,6 +234,7 @@ mod tests {
             Status::Fail,
         );
         assert_eq!(o.evidence["basis"], "last used");
+        assert_eq!(o.evidence["unused_days"], 91);
     }
 
     #[test]
@@ -153,21 +248,36 @@ mod tests {
             Status::Fail,
         );
         assert!(o.reason.contains("never used"), "{}", o.reason);
+        assert_evidence(&o, "unused_days", serde_json::json!(200));
+        assert_evidence(&o, "basis", serde_json::json!("never used; user created"));
     }
 
     #[test]
     fn error_when_credential_report_unavailable() {
         let mut u = user("alice");
         u.credentials = denied("iam:GetCredentialReport");
-        expect(
+        let o = expect(
             run(&IamUnusedConsolePasswordDisabled, &user_resource(u), &[]),
             Status::Error,
         );
+        assert!(o.reason.contains("iam:GetCredentialReport"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["unavailable"]["operation"],
+            "iam:GetCredentialReport"
+        );
+        // No row for the user in a report that was read: unknown, not a pass.
+        let mut u = user("alice");
+        u.credentials = Observed::Absent;
+        let o = expect(
+            run(&IamUnusedConsolePasswordDisabled, &user_resource(u), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("no row for the user"), "{}", o.reason);
     }
 
     #[test]
     fn error_when_never_used_and_creation_unknown() {
-        expect(
+        let o = expect(
             run(
                 &IamUnusedConsolePasswordDisabled,
                 &console_user(None, None),
@@ -175,11 +285,17 @@ mod tests {
             ),
             Status::Error,
         );
+        assert!(
+            o.reason.contains("creation date is unknown"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "password_enabled", serde_json::json!(true));
     }
 
     #[test]
     fn not_applicable_without_password() {
-        expect(
+        let o = expect(
             run(
                 &IamUnusedConsolePasswordDisabled,
                 &user_resource(user("svc")),
@@ -187,5 +303,7 @@ mod tests {
             ),
             Status::NotApplicable,
         );
+        assert!(o.reason.contains("no console password"), "{}", o.reason);
+        assert_evidence(&o, "password_enabled", serde_json::json!(false));
     }
 }

@@ -182,6 +182,73 @@ mod tests {
         assert!(o.reason.contains("expired on"), "{}", o.reason);
     }
 
+    /// The boundary at the default `min_days_valid` of 30: a CA valid for 30 more days
+    /// passes, 29 fails (the rule's `days < min` as `<=` fails the first half); the same for
+    /// the server certificate.
+    #[test]
+    fn pass_at_30_days_left_and_fail_at_29() {
+        let o = expect(
+            run(&RdsCaCertificateValid, &db(30, Some(30)), &[]),
+            Status::Pass,
+        );
+        assert_evidence(&o, "ca_days_left", serde_json::json!(30));
+        assert_evidence(&o, "min_days_valid", serde_json::json!(30));
+        assert!(
+            o.reason.contains("(30 days, at least 30 required)"),
+            "{}",
+            o.reason
+        );
+        let o = expect(
+            run(&RdsCaCertificateValid, &db(29, Some(30)), &[]),
+            Status::Fail,
+        );
+        assert_evidence(&o, "ca_days_left", serde_json::json!(29));
+        assert!(
+            o.reason.contains("CA rds-ca-rsa2048-g1 expires on"),
+            "{}",
+            o.reason
+        );
+        assert!(!o.reason.contains("server certificate"), "{}", o.reason);
+        let o = expect(
+            run(&RdsCaCertificateValid, &db(400, Some(29)), &[]),
+            Status::Fail,
+        );
+        assert_evidence(&o, "ca_days_left", serde_json::json!(400));
+        assert_evidence(
+            &o,
+            "server_certificate_valid_till",
+            serde_json::json!(days_ago(-29)),
+        );
+        assert!(
+            o.reason.contains("db1: the server certificate expires on"),
+            "{}",
+            o.reason
+        );
+        assert!(!o.reason.contains("CA rds-ca"), "{}", o.reason);
+        // The server certificate alone can prove a failure when the CA is unlisted, at the
+        // same boundary.
+        let mut i = instance("db1");
+        i.ca_certificate_identifier = Some("rds-ca-2019".into());
+        i.ca_certificate = Observed::Absent;
+        i.server_certificate_valid_till = Some(days_ago(-30));
+        let o = expect(
+            run(&RdsCaCertificateValid, &instance_resource(i.clone()), &[]),
+            Status::Error,
+        );
+        assert!(o.reason.contains("did not list"), "{}", o.reason);
+        i.server_certificate_valid_till = Some(days_ago(-29));
+        let o = expect(
+            run(&RdsCaCertificateValid, &instance_resource(i), &[]),
+            Status::Fail,
+        );
+        assert_evidence(
+            &o,
+            "ca_certificate_identifier",
+            serde_json::json!("rds-ca-2019"),
+        );
+        assert_evidence(&o, "min_days_valid", serde_json::json!(30));
+    }
+
     #[test]
     fn fail_when_server_certificate_expires_soon() {
         let o = expect(

@@ -101,5 +101,12 @@ mod tests {
             "rds:DescribeDBClusters",
         );
         assert_eq!(f.status, Status::Error);
+        assert!(
+            f.reason
+                .contains("rds:DescribeDBClusters failed in 111122223333/"),
+            "{}",
+            f.reason
+        );
+        assert_eq!(f.evidence["gap"]["operation"], "rds:DescribeDBClusters");
     }
 }

@@ -141,6 +141,29 @@ mod tests {
         );
     }
 
+    /// The cluster's own parameter group decides, not another group of the region.
+    #[test]
+    fn the_clusters_own_group_decides() {
+        for (own, other, status) in [("1", "0", Status::Pass), ("0", "1", Status::Fail)] {
+            let o = expect(
+                run(
+                    &RdsClusterTransportEncryptionEnforced,
+                    &with_group("aurora-postgresql", "tls"),
+                    &[
+                        cluster_group(
+                            "default.aurora-postgresql16",
+                            &[("rds.force_ssl", Some(other))],
+                        ),
+                        cluster_group("tls", &[("rds.force_ssl", Some(own))]),
+                    ],
+                ),
+                status,
+            );
+            assert_evidence(&o, "cluster_parameter_group", json!("tls"));
+            assert_evidence(&o, "value", json!(own));
+        }
+    }
+
     #[test]
     fn fail_aurora_postgresql_without_force_ssl() {
         let o = expect(

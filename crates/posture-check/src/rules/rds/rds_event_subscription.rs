@@ -238,6 +238,49 @@ mod tests {
         assert!(o.reason.contains("clusters c1"), "{}", o.reason);
     }
 
+    /// A subscription covers an instance only when it is active, for instances, and lists
+    /// every required category (or none, meaning all); the reason names what is missing.
+    #[test]
+    fn only_an_active_instance_subscription_with_every_category_covers() {
+        let uncovered = |s: Resource| {
+            let o = expect(
+                run(
+                    &RdsEventSubscriptionRule,
+                    &region_subject(),
+                    &[instance_resource(instance("db1")), s],
+                ),
+                Status::Fail,
+            );
+            assert_eq!(
+                o.evidence["uncovered_instances"],
+                serde_json::json!(["db1"])
+            );
+            assert!(
+                o.reason
+                    .contains("instances db1 (need failure, availability)"),
+                "{}",
+                o.reason
+            );
+            assert!(!o.reason.contains("clusters"), "{}", o.reason);
+        };
+        // Two categories, neither of them availability.
+        uncovered(sub("db-instance", &["failure", "deletion"], true));
+        // A cluster subscription does not cover instances.
+        uncovered(sub("db-cluster", &[], true));
+        // Enabled but not active (its SNS topic is gone).
+        let mut s = sub("db-instance", &[], true);
+        if let ResourceBody::RdsEventSubscription(e) = &mut s.body {
+            e.status = Some("topic-not-exist".into());
+        }
+        uncovered(s);
+        // Limited to another instance.
+        let mut s = sub("db-instance", &[], true);
+        if let ResourceBody::RdsEventSubscription(e) = &mut s.body {
+            e.source_ids = vec!["db2".into()];
+        }
+        uncovered(s);
+    }
+
     #[test]
     fn error_when_subscriptions_could_not_be_listed() {
         let f = finding_with_list_gap(

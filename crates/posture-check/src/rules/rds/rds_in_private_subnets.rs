@@ -234,6 +234,91 @@ mod tests {
         );
     }
 
+    /// A subnet without an explicit association uses the main table of its own VPC, found
+    /// through the subnet's record, not another VPC's main table or the first subnet.
+    #[test]
+    fn a_subnet_uses_the_main_table_of_its_own_vpc() {
+        let vpc = |id: &str, subnet: &str, igw: bool| -> [Resource; 2] {
+            let mut t = table(&format!("rtb-{id}"), true, None, igw);
+            if let ResourceBody::RouteTable(rt) = &mut t.body {
+                rt.vpc_id = id.into();
+            }
+            let s = resource(
+                &format!("arn:aws:ec2:us-east-1:111122223333:subnet/{subnet}"),
+                region(),
+                ResourceBody::Subnet(posture_model::resources::Subnet {
+                    subnet_id: subnet.into(),
+                    vpc_id: id.into(),
+                    cidr_block: None,
+                    availability_zone: None,
+                    map_public_ip_on_launch: false,
+                    default_for_az: false,
+                }),
+            );
+            [t, s]
+        };
+        let [public_main, public_subnet] = vpc("vpc-a", "subnet-a", true);
+        let [private_main, private_subnet] = vpc("vpc-b", "subnet-b", false);
+        let mut i = instance("db1");
+        i.db_subnet_group = Some("phi-group".into());
+        i.vpc_id = Some("vpc-b".into());
+        i.subnet_ids = vec!["subnet-b".into()];
+        let o = expect(
+            run(
+                &RdsInPrivateSubnets,
+                &instance_resource(i),
+                &[public_main, public_subnet, private_main, private_subnet],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(o.evidence["subnets"][0]["route_table"], "rtb-vpc-b");
+        assert_eq!(o.evidence["subnets"][0]["association"], "main");
+    }
+
+    /// An IPv6 default route to an internet gateway makes the subnet public too; a narrower
+    /// IPv6 route does not.
+    #[test]
+    fn fail_on_an_ipv6_default_route_to_igw() {
+        let with_v6 = |cidr: &str| {
+            let mut t = table("rtb-main", true, None, false);
+            if let ResourceBody::RouteTable(rt) = &mut t.body {
+                rt.routes.push(Route {
+                    destination_cidr_block: None,
+                    destination_ipv6_cidr_block: Some(cidr.into()),
+                    gateway_id: Some("igw-1".into()),
+                    nat_gateway_id: None,
+                    other_target: None,
+                });
+            }
+            t
+        };
+        let o = expect(
+            run(&RdsInPrivateSubnets, &db(&["subnet-a"]), &[with_v6("::/0")]),
+            Status::Fail,
+        );
+        assert!(
+            o.reason.contains("subnet-a (::/0 -> igw-1)"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(
+            o.evidence["subnets"][0]["internet_gateway_routes"],
+            serde_json::json!(["::/0 -> igw-1"])
+        );
+        let o = expect(
+            run(
+                &RdsInPrivateSubnets,
+                &db(&["subnet-a"]),
+                &[with_v6("2600:1f18::/56")],
+            ),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.evidence["subnets"][0]["internet_gateway_routes"],
+            serde_json::json!([])
+        );
+    }
+
     #[test]
     fn fail_when_main_table_is_public() {
         let o = expect(

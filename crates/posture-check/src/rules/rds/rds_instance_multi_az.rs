@@ -87,6 +87,13 @@ mod tests {
             "rds:DescribeDBInstances",
         );
         assert_eq!(f.status, Status::Error);
+        assert!(
+            f.reason
+                .contains("rds:DescribeDBInstances failed in 111122223333/"),
+            "{}",
+            f.reason
+        );
+        assert_eq!(f.evidence["gap"]["operation"], "rds:DescribeDBInstances");
     }
 
     #[test]

@@ -87,6 +87,12 @@ mod tests {
                 op,
             );
             assert_eq!(f.status, Status::Error, "{op}");
+            assert!(
+                f.reason.contains(&format!("{op} failed in")),
+                "{}",
+                f.reason
+            );
+            assert_eq!(f.evidence["gap"]["operation"], op);
         }
     }
 }

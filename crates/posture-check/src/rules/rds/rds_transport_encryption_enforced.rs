@@ -31,6 +31,7 @@ static META: RuleMeta = RuleMeta {
 };
 
 /// How an engine enforces TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum EngineTls {
     /// Through this boolean parameter of the DB parameter group.
     Parameter(&'static str),
@@ -326,6 +327,26 @@ mod tests {
                 Status::Error,
             );
             assert!(o.reason.contains("engine default"), "{}", o.reason);
+        }
+    }
+
+    /// Each engine family's TLS switch: SQL Server editions share rds.force_ssl with
+    /// PostgreSQL, the MySQL family uses require_secure_transport, Oracle none.
+    #[test]
+    fn engine_families_and_their_tls_parameter() {
+        for (engine, tls) in [
+            ("postgres", EngineTls::Parameter("rds.force_ssl")),
+            ("sqlserver-se", EngineTls::Parameter("rds.force_ssl")),
+            ("sqlserver-ex", EngineTls::Parameter("rds.force_ssl")),
+            (
+                "aurora-mysql",
+                EngineTls::Parameter("require_secure_transport"),
+            ),
+            ("oracle-ee", EngineTls::Elsewhere),
+            ("custom-oracle-ee", EngineTls::Elsewhere),
+            ("db2-se", EngineTls::Unknown),
+        ] {
+            assert_eq!(engine_tls(engine), tls, "{engine}");
         }
     }
 

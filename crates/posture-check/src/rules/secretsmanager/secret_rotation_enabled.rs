@@ -186,12 +186,83 @@ mod tests {
             Status::Fail,
         );
         assert!(o.reason.contains("every 180 days"), "{}", o.reason);
+        assert_evidence(&o, "rotation_interval_days", serde_json::json!(180));
         let mut params = crate::Params::defaults(&SecretRotationEnabled);
         params.set("max_rotation_days", ParamValue::Integer(365));
-        expect(
+        let o = expect(
             run_with(&SecretRotationEnabled, &secret_resource(s), &[], &params),
             Status::Pass,
         );
+        assert_evidence(&o, "max_rotation_days", serde_json::json!(365));
+    }
+
+    /// The boundary at the default `max_rotation_days` of 90: a 90-day interval passes, 91
+    /// fails (the rule's `days > max` as `>=` fails the first half).
+    #[test]
+    fn pass_at_a_90_day_interval_and_fail_at_91() {
+        let mut s = secret();
+        s.rotation_days = Some(90);
+        let o = expect(
+            run(&SecretRotationEnabled, &secret_resource(s.clone()), &[]),
+            Status::Pass,
+        );
+        assert_evidence(&o, "rotation_interval_days", serde_json::json!(90));
+        assert_evidence(&o, "max_rotation_days", serde_json::json!(90));
+        assert!(o.reason.contains("every 90 days"), "{}", o.reason);
+        s.rotation_days = Some(91);
+        let o = expect(
+            run(&SecretRotationEnabled, &secret_resource(s), &[]),
+            Status::Fail,
+        );
+        assert_evidence(&o, "rotation_interval_days", serde_json::json!(91));
+        assert!(
+            o.reason
+                .contains("rotates every 91 days, more than the allowed 90"),
+            "{}",
+            o.reason
+        );
+    }
+
+    /// The overdue boundary: a 30-day schedule allows 30 days plus 2 of grace since the
+    /// last rotation, so exactly 32 days passes and 32 days and a minute fails (the rule's
+    /// `age > bound + GRACE_DAYS` as `>=` fails the first half, `-` for `+` the second).
+    #[test]
+    fn overdue_only_after_the_interval_and_grace() {
+        let mut s = secret();
+        s.last_rotated = Some(days_ago(32));
+        let o = expect(
+            run(&SecretRotationEnabled, &secret_resource(s.clone()), &[]),
+            Status::Pass,
+        );
+        assert_evidence(&o, "days_since_rotation", serde_json::json!(32));
+        s.last_rotated = Some(days_ago(32) - chrono::Duration::minutes(1));
+        let o = expect(
+            run(&SecretRotationEnabled, &secret_resource(s), &[]),
+            Status::Fail,
+        );
+        assert_evidence(&o, "days_since_rotation", serde_json::json!(32));
+        assert!(
+            o.reason
+                .contains("overdue: last rotated 32 days ago, schedule 30 days"),
+            "{}",
+            o.reason
+        );
+        // A cron schedule has no interval: the bound is the allowed maximum, 90 (+2).
+        let mut s = secret();
+        s.rotation_days = None;
+        s.rotation_schedule = Some("cron(0 16 1 * ? *)".into());
+        s.last_rotated = Some(days_ago(92));
+        let o = expect(
+            run(&SecretRotationEnabled, &secret_resource(s.clone()), &[]),
+            Status::Pass,
+        );
+        assert_evidence(&o, "rotation_interval_days", serde_json::Value::Null);
+        s.last_rotated = Some(days_ago(93));
+        let o = expect(
+            run(&SecretRotationEnabled, &secret_resource(s), &[]),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("schedule 90 days"), "{}", o.reason);
     }
 
     #[test]
@@ -238,10 +309,13 @@ mod tests {
         let mut s = secret();
         s.rotation_enabled = false;
         s.deleted = Some(days_ago(1));
-        expect(
+        let o = expect(
             run(&SecretRotationEnabled, &secret_resource(s), &[]),
             Status::NotApplicable,
         );
+        assert!(o.reason.contains("scheduled for deletion"), "{}", o.reason);
+        assert_evidence(&o, "secret", serde_json::json!("prod/phi-db"));
+        assert_evidence(&o, "rotation_enabled", serde_json::json!(false));
     }
 
     #[test]

@@ -94,6 +94,10 @@ mod tests {
             Status::Pass,
         );
         assert_eq!(o.evidence["ping_status"], "Online");
+        assert_eq!(o.evidence["managed"], true);
+        assert_eq!(o.evidence["instance_id"], "i-1");
+        assert_eq!(o.evidence["agent_version"], "3.3.0.0");
+        assert!(o.reason.contains("agent is online"), "{}", o.reason);
     }
 
     #[test]
@@ -109,6 +113,13 @@ mod tests {
             Status::Fail,
         );
         assert_eq!(o.evidence["managed"], false);
+        assert_eq!(o.evidence["instance_id"], "i-2");
+        assert!(
+            o.reason
+                .contains("instance i-2 is not managed by Systems Manager"),
+            "{}",
+            o.reason
+        );
 
         let mut f = fleet();
         if let Observed::Collected(m) = &mut f.managed {
@@ -123,6 +134,24 @@ mod tests {
             Status::Fail,
         );
         assert!(o.reason.contains("ConnectionLost"), "{}", o.reason);
+        assert_eq!(o.evidence["managed"], true);
+        assert_eq!(o.evidence["ping_status"], "ConnectionLost");
+
+        // Registered but never reporting a ping status is not online either.
+        let mut f = fleet();
+        if let Observed::Collected(m) = &mut f.managed {
+            m.get_mut("i-1").expect("fixture").ping_status = None;
+        }
+        let o = expect(
+            run(
+                &Ec2InstanceSsmManaged,
+                &instance_resource(instance()),
+                &[fleet_resource(f)],
+            ),
+            Status::Fail,
+        );
+        assert!(o.reason.contains("agent is not reporting"), "{}", o.reason);
+        assert_evidence(&o, "ping_status", serde_json::Value::Null);
     }
 
     #[test]
@@ -142,6 +171,11 @@ mod tests {
             "{}",
             o.reason
         );
+        assert_eq!(
+            o.evidence["unavailable"]["operation"],
+            "ssm:DescribeInstanceInformation"
+        );
+        assert_eq!(o.evidence["instance_id"], "i-1");
         let o = expect(
             run(&Ec2InstanceSsmManaged, &instance_resource(instance()), &[]),
             Status::Error,
@@ -153,7 +187,7 @@ mod tests {
     fn not_applicable_to_stopped_instances() {
         let mut i = instance();
         i.state = Some("stopped".into());
-        expect(
+        let o = expect(
             run(
                 &Ec2InstanceSsmManaged,
                 &instance_resource(i),
@@ -161,5 +195,12 @@ mod tests {
             ),
             Status::NotApplicable,
         );
+        assert!(
+            o.reason.contains("i-1 is stopped, not running"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "state", serde_json::json!("stopped"));
+        assert_evidence(&o, "instance_id", serde_json::json!("i-1"));
     }
 }

@@ -161,7 +161,7 @@ pub(crate) mod fixtures {
         use super::{compliance, fleet, fleet_resource};
         use crate::Rule;
         use crate::rules::ec2::fixtures::{instance, instance_resource};
-        use crate::testing::{denied, expect, run};
+        use crate::testing::{assert_evidence, denied, expect, run};
 
         fn with(compliance_type: &str, status: &str, missing: i32) -> Resource {
             let mut f: SsmFleet = fleet();
@@ -183,6 +183,30 @@ pub(crate) mod fixtures {
                 Status::Pass,
             );
             assert_eq!(o.evidence["compliance_type"], compliance_type);
+            assert_eq!(o.evidence["status"], "COMPLIANT");
+            assert_eq!(o.evidence["instance_id"], "i-1");
+            assert_eq!(o.evidence["non_compliant_count"], 0);
+            assert!(
+                o.reason
+                    .contains(&format!("instance i-1 is {compliance_type} compliant")),
+                "{}",
+                o.reason
+            );
+            // The other compliance type's state does not decide this rule.
+            let other = if compliance_type == "Patch" {
+                "Association"
+            } else {
+                "Patch"
+            };
+            let o = expect(
+                run(
+                    rule,
+                    &instance_resource(instance()),
+                    &[with(other, "NON_COMPLIANT", 7)],
+                ),
+                Status::Pass,
+            );
+            assert_eq!(o.evidence["compliance_type"], compliance_type);
         }
 
         pub(crate) fn fail(rule: &dyn Rule, compliance_type: &str) {
@@ -196,10 +220,44 @@ pub(crate) mod fixtures {
             );
             assert_eq!(o.evidence["non_compliant_count"], 3);
             assert_eq!(o.evidence["overall_severity"], "CRITICAL");
+            assert_eq!(o.evidence["status"], "NON_COMPLIANT");
+            assert_eq!(o.evidence["compliance_type"], compliance_type);
+            assert!(
+                o.reason.contains(&format!(
+                    "instance i-1 is {compliance_type} NON_COMPLIANT: 3 non-compliant item(s), \
+                     highest severity CRITICAL"
+                )),
+                "{}",
+                o.reason
+            );
             let mut i = instance();
             i.instance_id = "i-unmanaged".into();
             let o = expect(
                 run(rule, &instance_resource(i), &[fleet_resource(fleet())]),
+                Status::Fail,
+            );
+            assert_eq!(o.evidence["status"], "none recorded");
+            assert_eq!(o.evidence["instance_id"], "i-unmanaged");
+            assert_eq!(o.evidence["compliance_type"], compliance_type);
+            let never = if compliance_type == "Patch" {
+                "no patch scan has run"
+            } else {
+                "no association has run"
+            };
+            assert!(
+                o.reason.contains(&format!(
+                    "no {compliance_type} compliance for instance i-unmanaged"
+                )) && o.reason.contains(never),
+                "{}",
+                o.reason
+            );
+            // A managed instance with a summary of the other type only: none recorded.
+            let mut f = fleet();
+            if let Observed::Collected(c) = &mut f.compliance {
+                c.get_mut("i-1").expect("fixture").remove(compliance_type);
+            }
+            let o = expect(
+                run(rule, &instance_resource(instance()), &[fleet_resource(f)]),
                 Status::Fail,
             );
             assert_eq!(o.evidence["status"], "none recorded");
@@ -217,6 +275,18 @@ pub(crate) mod fixtures {
                 "{}",
                 o.reason
             );
+            assert_eq!(
+                o.evidence["unavailable"]["operation"],
+                "ssm:ListResourceComplianceSummaries"
+            );
+            assert_evidence(&o, "instance_id", serde_json::json!("i-1"));
+            // No fleet record for the region: Systems Manager was not collected there.
+            let o = expect(
+                run(rule, &instance_resource(instance()), &[]),
+                Status::Error,
+            );
+            assert!(o.reason.contains("include ssm"), "{}", o.reason);
+            assert_evidence(&o, "instance_id", serde_json::json!("i-1"));
         }
 
         pub(crate) fn not_applicable(rule: &dyn Rule) {
@@ -227,6 +297,21 @@ pub(crate) mod fixtures {
                 Status::NotApplicable,
             );
             assert_eq!(o.evidence["state"], "stopped");
+            assert_eq!(o.evidence["instance_id"], "i-1");
+            assert!(
+                o.reason.contains("i-1 is stopped, not running"),
+                "{}",
+                o.reason
+            );
+            // An instance whose state is unknown is not judged running.
+            let mut i = instance();
+            i.state = None;
+            let o = expect(
+                run(rule, &instance_resource(i), &[fleet_resource(fleet())]),
+                Status::NotApplicable,
+            );
+            assert_evidence(&o, "state", serde_json::Value::Null);
+            assert!(o.reason.contains("in an unknown state"), "{}", o.reason);
         }
     }
 
