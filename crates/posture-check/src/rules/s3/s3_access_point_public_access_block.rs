@@ -78,7 +78,7 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::{ALL_OFF, ALL_ON, not_a_bucket};
+    use crate::rules::s3::fixtures::{ALL_OFF, ALL_ON};
     use crate::testing::*;
 
     fn access_point(pab: Observed<PublicAccessBlock>) -> Resource {
@@ -147,14 +147,6 @@ mod tests {
             o.reason.contains("s3control:GetAccessPoint"),
             "{}",
             o.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3AccessPointPublicAccessBlock, &not_a_bucket(), &[]),
-            Status::NotApplicable,
         );
     }
 }

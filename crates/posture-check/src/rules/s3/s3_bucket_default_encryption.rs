@@ -156,20 +156,4 @@ mod tests {
         );
         assert!(o.reason.contains("s3:GetBucketEncryption"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = resource(
-            "arn:aws:iam::111122223333:root",
-            posture_model::Region::global(),
-            ResourceBody::Account(posture_model::resources::AccountInfo {
-                account_id: account(),
-                scanned_as: "arn:aws:iam::111122223333:user/scanner".into(),
-            }),
-        );
-        expect(
-            run(&S3BucketDefaultEncryption, &other, &[]),
-            Status::NotApplicable,
-        );
-    }
 }

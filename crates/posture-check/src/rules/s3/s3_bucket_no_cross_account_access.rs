@@ -109,7 +109,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rules::s3::fixtures::{not_a_bucket, policy};
+    use crate::rules::s3::fixtures::policy;
     use crate::testing::*;
     use crate::{ParamValue, Params};
 
@@ -211,14 +211,6 @@ mod tests {
         expect(
             run(&S3BucketNoCrossAccountAccess, &bucket_resource(b), &[]),
             Status::Error,
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketNoCrossAccountAccess, &not_a_bucket(), &[]),
-            Status::NotApplicable,
         );
     }
 }

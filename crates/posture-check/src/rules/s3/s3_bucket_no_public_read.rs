@@ -446,16 +446,4 @@ mod tests {
             Status::Pass,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &S3BucketNoPublicRead,
-                &account_block(Observed::Collected(ALL_ON)),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

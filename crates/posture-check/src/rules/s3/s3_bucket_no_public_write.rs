@@ -51,7 +51,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rules::s3::fixtures::{ALL_ON, account_block, group_grant, policy};
+    use crate::rules::s3::fixtures::{ALL_ON, group_grant, policy};
     use crate::testing::*;
 
     #[test]
@@ -212,17 +212,5 @@ mod tests {
         );
         assert!(o.reason.contains("s3:GetBucketAcl"), "{}", o.reason);
         assert_eq!(o.evidence["acl_public_grants"], "unavailable");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &S3BucketNoPublicWrite,
-                &account_block(Observed::Collected(ALL_ON)),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
     }
 }

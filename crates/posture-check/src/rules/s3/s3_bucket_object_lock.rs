@@ -60,7 +60,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn locked(enabled: bool) -> Resource {
@@ -109,11 +108,5 @@ mod tests {
             "{}",
             o.reason
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = not_a_bucket();
-        expect(run(&S3BucketObjectLock, &other, &[]), Status::NotApplicable);
     }
 }

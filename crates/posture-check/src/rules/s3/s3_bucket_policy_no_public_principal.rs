@@ -90,7 +90,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rules::s3::fixtures::{ALL_ON, account_block, not_a_bucket, policy};
+    use crate::rules::s3::fixtures::{ALL_ON, account_block, policy};
     use crate::testing::*;
 
     fn with_policy(statement: serde_json::Value) -> Resource {
@@ -209,13 +209,5 @@ mod tests {
             Status::Error,
         );
         assert_eq!(o.evidence["policy_public_statements"], "malformed");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketPolicyNoPublicPrincipal, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -238,16 +238,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &S3BucketPublicAccessBlock,
-                &account_block(Observed::Collected(ALL_ON)),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -66,7 +66,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn replicated(status: &str) -> Resource {
@@ -116,13 +115,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketReplication"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketReplication, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

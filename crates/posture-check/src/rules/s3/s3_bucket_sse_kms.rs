@@ -82,7 +82,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn encrypted(algorithm: &str, key: Option<&str>) -> Resource {
@@ -143,11 +142,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketEncryption"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = not_a_bucket();
-        expect(run(&S3BucketSseKms, &other, &[]), Status::NotApplicable);
     }
 }

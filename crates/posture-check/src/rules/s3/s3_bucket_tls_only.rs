@@ -102,7 +102,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rules::s3::fixtures::{not_a_bucket, policy};
+    use crate::rules::s3::fixtures::policy;
     use crate::testing::*;
 
     fn deny_http(resource: Value, condition: Value) -> Value {
@@ -351,13 +351,5 @@ mod tests {
         );
         assert!(o.reason.contains("Action"), "{}", o.reason);
         assert_eq!(o.evidence["bucket_policy"], "malformed");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketTlsOnly, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -52,7 +52,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn versioned(status: Option<&str>) -> Resource {
@@ -99,11 +98,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketVersioning"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = not_a_bucket();
-        expect(run(&S3BucketVersioning, &other, &[]), Status::NotApplicable);
     }
 }
