@@ -200,12 +200,4 @@ mod tests {
         assert_eq!(o.evidence["key_state"], "Enabled");
         assert_eq!(o.evidence["rotation_enabled"], false);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&KmsCmkRotation, &bucket_resource(bucket("phi")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -327,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn not_applicable_to_ordinary_and_aws_managed_keys_and_other_kinds() {
+    fn not_applicable_to_ordinary_and_aws_managed_keys() {
         expect(
             run(
                 &KmsEnclaveAttestationEnforced,
@@ -340,14 +340,6 @@ mod tests {
             run(
                 &KmsEnclaveAttestationEnforced,
                 &key_resource(aws_managed_key()),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-        expect(
-            run(
-                &KmsEnclaveAttestationEnforced,
-                &bucket_resource(bucket("phi")),
                 &[],
             ),
             Status::NotApplicable,

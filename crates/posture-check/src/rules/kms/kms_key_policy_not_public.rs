@@ -350,12 +350,4 @@ mod tests {
         );
         assert_eq!(o.evidence["key_manager"], "AWS");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&KmsKeyPolicyNotPublic, &bucket_resource(bucket("phi")), &[]),
-            Status::NotApplicable,
-        );
-    }
 }
