@@ -92,12 +92,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailCloudwatchLogs, &account_subject(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

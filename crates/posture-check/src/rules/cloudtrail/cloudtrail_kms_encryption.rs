@@ -101,12 +101,4 @@ mod tests {
             f.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailKmsEncryption, &account_subject(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

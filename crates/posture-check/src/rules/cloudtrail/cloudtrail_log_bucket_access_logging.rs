@@ -144,12 +144,4 @@ mod tests {
             Status::Error,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailLogBucketAccessLogging, &account_subject(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

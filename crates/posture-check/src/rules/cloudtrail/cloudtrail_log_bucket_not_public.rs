@@ -155,12 +155,4 @@ mod tests {
             Status::Error,
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailLogBucketNotPublic, &account_subject(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

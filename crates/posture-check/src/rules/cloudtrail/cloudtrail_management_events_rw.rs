@@ -279,12 +279,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailManagementEventsRw, &account_subject(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -253,16 +253,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Pass, "{f:?}");
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &CloudtrailMultiRegionTrail,
-                &trail_resource(multi_region_trail("main")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -206,11 +206,3 @@ pub(crate) fn error(rule: &dyn Rule) {
     );
     assert!(o.reason.contains("no S3 buckets"), "{}", o.reason);
 }
-
-/// The subject is the account.
-pub(crate) fn not_applicable(rule: &dyn Rule) {
-    expect(
-        run(rule, &trail_resource(trail("main")), &[]),
-        Status::NotApplicable,
-    );
-}
