@@ -89,10 +89,12 @@ mod tests {
 
     #[test]
     fn fail_when_absent() {
-        expect(
+        let o = expect(
             run(&S3BucketObjectLock, &bucket_resource(bucket("phi")), &[]),
             Status::Fail,
         );
+        assert_eq!(o.reason, "Object Lock is not enabled");
+        assert_evidence(&o, "object_lock_enabled", serde_json::json!(false));
     }
 
     #[test]

@@ -190,6 +190,33 @@ mod tests {
             Status::Pass,
         );
         assert!(o.reason.contains("allows nothing"), "{}", o.reason);
+        assert_evidence(&o, "policy_public_statements", json!([]));
+        assert_evidence(&o, "policy_limited_statements", json!([]));
+    }
+
+    #[test]
+    fn principal_star_and_aws_star_are_public() {
+        for principal in [json!("*"), json!({"AWS": "*"}), json!({"AWS": ["*"]})] {
+            let o = expect(
+                run(
+                    &S3BucketPolicyNoPublicPrincipal,
+                    &with_policy(json!({
+                        "Sid": "Open",
+                        "Effect": "Allow",
+                        "Principal": principal,
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::phi/*"
+                    })),
+                    &[],
+                ),
+                Status::Fail,
+            );
+            assert!(o.reason.contains("1 statement(s)"), "{}", o.reason);
+            assert_eq!(
+                o.evidence["policy_public_statements"][0]["principal"], principal,
+                "{principal}"
+            );
+        }
     }
 
     #[test]

@@ -83,10 +83,12 @@ mod tests {
 
     #[test]
     fn fail_when_never_enabled() {
-        expect(
+        let o = expect(
             run(&S3BucketVersioning, &versioned(None), &[]),
             Status::Fail,
         );
+        assert_eq!(o.reason, "versioning has never been enabled");
+        assert_evidence(&o, "versioning_status", serde_json::json!("never enabled"));
     }
 
     #[test]
