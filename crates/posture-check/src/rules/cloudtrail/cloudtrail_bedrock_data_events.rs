@@ -154,16 +154,4 @@ mod tests {
         );
         assert!(o.reason.contains("event selectors"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &CloudtrailBedrockDataEvents,
-                &trail_resource(trail("main")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -61,9 +61,15 @@ mod tests {
         let mut t = trail("main");
         t.cloudwatch_logs_log_group_arn =
             Some("arn:aws:logs:us-east-1:111122223333:log-group:trail:*".into());
-        expect(
+        let o = expect(
             run(&CloudtrailCloudwatchLogs, &trail_resource(t), &[]),
             Status::Pass,
+        );
+        assert!(o.reason.contains("log-group:trail"), "{}", o.reason);
+        assert_evidence(
+            &o,
+            "cloudwatch_logs_log_group_arn",
+            serde_json::json!("arn:aws:logs:us-east-1:111122223333:log-group:trail:*"),
         );
     }
 
@@ -91,13 +97,10 @@ mod tests {
             "cloudtrail:DescribeTrails",
         );
         assert_eq!(f.status, Status::Error);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailCloudwatchLogs, &account_subject(), &[]),
-            Status::NotApplicable,
+        assert!(
+            f.reason.contains("cloudtrail:DescribeTrails"),
+            "{}",
+            f.reason
         );
     }
 }

@@ -151,16 +151,4 @@ mod tests {
         );
         assert_eq!(f.status, Status::Error);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &CloudtrailInsights,
-                &with_insights("main", Observed::Absent),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -67,6 +67,7 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert!(o.reason.starts_with("trail main encrypts"), "{}", o.reason);
         assert_eq!(
             o.evidence["kms_key_id"],
             "arn:aws:kms:us-east-1:111122223333:key/1234abcd"
@@ -82,6 +83,8 @@ mod tests {
             Status::Fail,
         );
         assert_eq!(o.evidence["kms_key_id"], serde_json::Value::Null);
+        assert!(o.reason.contains("SSE-S3 only"), "{}", o.reason);
+        assert_evidence(&o, "trail", serde_json::json!("main"));
     }
 
     #[test]
@@ -99,14 +102,6 @@ mod tests {
             f.reason.contains("cloudtrail:DescribeTrails"),
             "{}",
             f.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailKmsEncryption, &account_subject(), &[]),
-            Status::NotApplicable,
         );
     }
 }

@@ -135,7 +135,7 @@ mod tests {
     fn error_when_logging_is_unavailable() {
         let mut b = bucket("trail-logs");
         b.logging = denied("s3:GetBucketLogging");
-        expect(
+        let o = expect(
             run(
                 &CloudtrailLogBucketAccessLogging,
                 &subject(),
@@ -143,13 +143,28 @@ mod tests {
             ),
             Status::Error,
         );
+        assert!(o.reason.contains("log bucket trail-logs"), "{}", o.reason);
+        assert!(o.reason.contains("s3:GetBucketLogging"), "{}", o.reason);
+        assert_evidence(&o, "s3_bucket_name", serde_json::json!("trail-logs"));
     }
 
+    /// Boundary: a logging configuration with an empty target bucket delivers nowhere.
     #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailLogBucketAccessLogging, &account_subject(), &[]),
-            Status::NotApplicable,
+    fn fail_when_the_target_bucket_is_empty() {
+        let mut b = bucket("trail-logs");
+        b.logging = Observed::Collected(BucketLogging {
+            target_bucket: String::new(),
+            target_prefix: "trail-logs/".into(),
+        });
+        let o = expect(
+            run(
+                &CloudtrailLogBucketAccessLogging,
+                &subject(),
+                &[bucket_resource(b)],
+            ),
+            Status::Fail,
         );
+        assert!(o.reason.contains("logging off"), "{}", o.reason);
+        assert_evidence(&o, "target_bucket", serde_json::json!(null));
     }
 }

@@ -152,12 +152,4 @@ mod tests {
         );
         assert!(o.reason.contains("s3:GetBucketVersioning"), "{}", o.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailLogBucketMfaDelete, &account_subject(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

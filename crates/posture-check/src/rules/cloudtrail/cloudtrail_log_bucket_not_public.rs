@@ -146,7 +146,7 @@ mod tests {
     fn error_when_the_acl_is_unavailable() {
         let mut b = bucket("trail-logs");
         b.acl = denied("s3:GetBucketAcl");
-        expect(
+        let o = expect(
             run(
                 &CloudtrailLogBucketNotPublic,
                 &subject(),
@@ -154,13 +154,17 @@ mod tests {
             ),
             Status::Error,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailLogBucketNotPublic, &account_subject(), &[]),
-            Status::NotApplicable,
+        assert!(
+            o.reason
+                .contains("whether the log bucket trail-logs allows public read is unknown"),
+            "{}",
+            o.reason
         );
+        assert!(o.reason.contains("s3:GetBucketAcl"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["public_read"]["acl_public_grants"],
+            "unavailable"
+        );
+        assert_evidence(&o, "s3_bucket_name", serde_json::json!("trail-logs"));
     }
 }

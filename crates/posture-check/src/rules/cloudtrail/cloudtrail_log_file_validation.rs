@@ -100,12 +100,4 @@ mod tests {
             f.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailLogFileValidation, &account_subject(), &[]),
-            Status::NotApplicable,
-        );
-    }
 }

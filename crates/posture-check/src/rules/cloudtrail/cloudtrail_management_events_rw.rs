@@ -106,33 +106,52 @@ mod tests {
 
     #[test]
     fn pass_with_all_management_events() {
-        expect(
+        let o = expect(
             run(&CloudtrailManagementEventsRw, &with_basic("All", true), &[]),
             Status::Pass,
         );
+        assert_eq!(
+            o.reason,
+            "trail main records read and write management events of every source"
+        );
+        assert_evidence(&o, "read_events", serde_json::json!(true));
+        assert_evidence(&o, "write_events", serde_json::json!(true));
+        assert_evidence(&o, "excluded_sources", serde_json::json!([]));
     }
 
+    /// Boundary: either direction alone fails, and the evidence says which one is logged.
     #[test]
     fn fail_with_write_only() {
-        expect(
-            run(
-                &CloudtrailManagementEventsRw,
-                &with_basic("WriteOnly", true),
-                &[],
-            ),
-            Status::Fail,
-        );
+        for (rw, read, write) in [("WriteOnly", false, true), ("ReadOnly", true, false)] {
+            let o = expect(
+                run(&CloudtrailManagementEventsRw, &with_basic(rw, true), &[]),
+                Status::Fail,
+            );
+            assert!(
+                o.reason.contains("does not record both read and write"),
+                "{rw}: {}",
+                o.reason
+            );
+            assert_evidence(&o, "read_events", serde_json::json!(read));
+            assert_evidence(&o, "write_events", serde_json::json!(write));
+        }
     }
 
     #[test]
     fn fail_without_management_events() {
-        expect(
+        let o = expect(
             run(
                 &CloudtrailManagementEventsRw,
                 &with_basic("All", false),
                 &[],
             ),
             Status::Fail,
+        );
+        assert_evidence(&o, "read_events", serde_json::json!(false));
+        assert_evidence(&o, "write_events", serde_json::json!(false));
+        assert_eq!(
+            o.evidence["event_selectors"]["basic"][0]["read_write_type"],
+            "All"
         );
     }
 
@@ -151,10 +170,12 @@ mod tests {
                 .collect(),
             }],
         });
-        expect(
+        let o = expect(
             run(&CloudtrailManagementEventsRw, &trail_resource(t), &[]),
             Status::Fail,
         );
+        assert_evidence(&o, "read_events", serde_json::json!(false));
+        assert_evidence(&o, "write_events", serde_json::json!(true));
     }
 
     /// Regression (issue 12): `eventSource NotEquals kms.amazonaws.com` counted as every
@@ -278,13 +299,10 @@ mod tests {
             "arn:aws:ec2:us-east-1:111122223333:region/us-east-1",
         );
         assert_eq!(f.status, Status::Error, "{f:?}");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&CloudtrailManagementEventsRw, &account_subject(), &[]),
-            Status::NotApplicable,
+        assert!(
+            f.reason.contains("cloudtrail:DescribeTrails"),
+            "{}",
+            f.reason
         );
     }
 }

@@ -214,13 +214,23 @@ mod tests {
     fn unavailable_selectors_do_not_matter_when_not_logging() {
         let mut t = not_logging(multi_region_trail("main"));
         t.selectors = denied("cloudtrail:GetEventSelectors");
-        expect(
+        let o = expect(
             run(
                 &CloudtrailMultiRegionTrail,
                 &account_subject(),
                 &[trail_resource(t)],
             ),
             Status::Fail,
+        );
+        assert_eq!(
+            o.reason,
+            "no multi-region trail is both logging and recording all management events"
+        );
+        assert_evidence(&o, "compliant_trail", serde_json::json!(null));
+        assert_eq!(o.evidence["trails"][0]["logging"], false);
+        assert_eq!(
+            o.evidence["trails"][0]["all_management_events"],
+            "unavailable"
         );
     }
 
@@ -252,17 +262,7 @@ mod tests {
             "arn:aws:iam::111122223333:root",
         );
         assert_eq!(f.status, Status::Pass, "{f:?}");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &CloudtrailMultiRegionTrail,
-                &trail_resource(multi_region_trail("main")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
+        assert_eq!(f.evidence["compliant_trail"], "main");
+        assert!(f.reason.contains("multi-region trail main"), "{}", f.reason);
     }
 }

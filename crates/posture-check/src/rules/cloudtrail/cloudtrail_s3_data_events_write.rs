@@ -69,9 +69,4 @@ mod tests {
     fn error_when_selectors_or_trails_unavailable() {
         cases::error(&CloudtrailS3DataEventsWrite);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        cases::not_applicable(&CloudtrailS3DataEventsWrite);
-    }
 }

@@ -191,16 +191,4 @@ mod tests {
         assert_eq!(f.status, Status::Error, "{f:?}");
         assert!(f.reason.contains("eu-west-1"), "{}", f.reason);
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &CloudtrailTrailLoggingInRegion,
-                &account_subject(),
-                &[trail_resource(trail("local"))],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

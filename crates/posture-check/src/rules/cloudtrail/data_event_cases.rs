@@ -96,6 +96,29 @@ fn check_buckets(rule: &dyn Rule, trails: Vec<Trail>, buckets: Vec<Resource>) ->
     run(rule, &account_subject(), &others)
 }
 
+/// Asserts that `o` passed with bucket `phi` logged by trail `data`.
+#[track_caller]
+fn logged(o: Outcome) {
+    let o = expect(o, Status::Pass);
+    assert_eq!(o.evidence["buckets"][0]["logged_by"], "data", "{o:?}");
+    assert_eq!(o.evidence["uncovered_buckets"], serde_json::json!([]));
+}
+
+/// Asserts that `o` failed with bucket `phi` logged by no trail.
+#[track_caller]
+fn not_logged(o: Outcome) {
+    let o = expect(o, Status::Fail);
+    assert_eq!(
+        o.evidence["uncovered_buckets"],
+        serde_json::json!(["phi (us-east-1)"]),
+        "{o:?}"
+    );
+    assert_eq!(
+        o.evidence["buckets"][0]["logged_by"],
+        serde_json::Value::Null
+    );
+}
+
 /// Basic and advanced selectors of the rule's direction, or of both, pass.
 pub(crate) fn pass(rule: &dyn Rule, d: &Direction) {
     let o = expect(
@@ -105,17 +128,12 @@ pub(crate) fn pass(rule: &dyn Rule, d: &Direction) {
     assert_eq!(o.evidence["buckets"][0]["bucket"], "phi");
     assert_eq!(o.evidence["buckets"][0]["logged_by"], "data");
     assert_eq!(o.evidence["uncovered_buckets"], serde_json::json!([]));
-    expect(
-        check(rule, vec![basic("All", &["arn:aws:s3:::"])]),
-        Status::Pass,
-    );
-    // The bucket itself, by name.
-    expect(
-        check(rule, vec![basic("All", &["arn:aws:s3:::phi/"])]),
-        Status::Pass,
-    );
-    expect(check(rule, vec![advanced(None)]), Status::Pass);
-    expect(check(rule, vec![advanced(Some(d.read_only))]), Status::Pass);
+    logged(check(rule, vec![basic("All", &["arn:aws:s3:::"])]));
+    // The bucket itself, by name, with or without the trailing slash.
+    logged(check(rule, vec![basic("All", &["arn:aws:s3:::phi/"])]));
+    logged(check(rule, vec![basic(d.basic, &["arn:aws:s3:::phi"])]));
+    logged(check(rule, vec![advanced(None)]));
+    logged(check(rule, vec![advanced(Some(d.read_only))]));
     // A multi-region trail covers a bucket in another region.
     let mut multi = advanced(None);
     multi.is_multi_region = true;
@@ -138,25 +156,26 @@ pub(crate) fn fail(rule: &dyn Rule, d: &Direction) {
         o.evidence["buckets"][0]["logged_by"],
         serde_json::Value::Null
     );
-    expect(
-        check(rule, vec![basic(d.other_basic, &["arn:aws:s3"])]),
-        Status::Fail,
-    );
-    expect(
-        check(rule, vec![advanced(Some(d.other_read_only))]),
-        Status::Fail,
-    );
-    expect(
-        check(rule, vec![basic("All", &["arn:aws:s3:::other/"])]),
-        Status::Fail,
-    );
+    not_logged(check(rule, vec![basic(d.other_basic, &["arn:aws:s3"])]));
+    not_logged(check(rule, vec![advanced(Some(d.other_read_only))]));
+    not_logged(check(rule, vec![basic("All", &["arn:aws:s3:::other/"])]));
+    // Boundary: a bucket whose name starts with this one's, and a prefix inside this
+    // bucket (only some of its objects), do not cover it.
+    not_logged(check(
+        rule,
+        vec![basic("All", &["arn:aws:s3:::phi-archive/"])],
+    ));
+    not_logged(check(
+        rule,
+        vec![basic("All", &["arn:aws:s3:::phi/reports/"])],
+    ));
     let mut stopped = basic("All", &["arn:aws:s3"]);
     stopped.status = Observed::Collected(TrailStatus {
         is_logging: false,
         latest_delivery_error: None,
         latest_delivery_time: None,
     });
-    expect(check(rule, vec![stopped]), Status::Fail);
+    not_logged(check(rule, vec![stopped]));
     let o = expect(check(rule, vec![]), Status::Fail);
     assert!(o.reason.contains("no CloudTrail trail"), "{}", o.reason);
     // Regression (issue 12): a single-region trail logs data events of its home region
@@ -205,12 +224,4 @@ pub(crate) fn error(rule: &dyn Rule) {
         Status::NotApplicable,
     );
     assert!(o.reason.contains("no S3 buckets"), "{}", o.reason);
-}
-
-/// The subject is the account.
-pub(crate) fn not_applicable(rule: &dyn Rule) {
-    expect(
-        run(rule, &trail_resource(trail("main")), &[]),
-        Status::NotApplicable,
-    );
 }

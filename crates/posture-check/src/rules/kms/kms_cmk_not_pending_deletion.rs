@@ -90,10 +90,44 @@ mod tests {
         let mut m = metadata("CUSTOMER");
         m.key_state = "Disabled".into();
         k.metadata = Observed::Collected(m);
-        expect(
+        let o = expect(
             run(&KmsCmkNotPendingDeletion, &key_resource(k), &[]),
             Status::Pass,
         );
+        assert_eq!(o.reason, "the key is Disabled, not scheduled for deletion");
+        assert_evidence(&o, "key_state", serde_json::json!("Disabled"));
+        assert_evidence(&o, "deletion_date", serde_json::json!(null));
+    }
+
+    /// Both deletion states fail, a replica's too, also without a recorded date; a state
+    /// that merely sounds pending (PendingImport) does not.
+    #[test]
+    fn deletion_states_boundary() {
+        let with_state = |state: &str| {
+            let mut k = customer_key();
+            let mut m = metadata("CUSTOMER");
+            m.key_state = state.into();
+            k.metadata = Observed::Collected(m);
+            key_resource(k)
+        };
+        let o = expect(
+            run(
+                &KmsCmkNotPendingDeletion,
+                &with_state("PendingReplicaDeletion"),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(
+            o.reason,
+            "the key is PendingReplicaDeletion and will be deleted on an unknown date"
+        );
+        assert_evidence(&o, "key_state", serde_json::json!("PendingReplicaDeletion"));
+        let o = expect(
+            run(&KmsCmkNotPendingDeletion, &with_state("PendingImport"), &[]),
+            Status::Pass,
+        );
+        assert_evidence(&o, "key_state", serde_json::json!("PendingImport"));
     }
 
     #[test]
@@ -134,17 +168,5 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["key_manager"], "AWS");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &KmsCmkNotPendingDeletion,
-                &bucket_resource(bucket("phi")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
     }
 }

@@ -146,17 +146,25 @@ mod tests {
         m.key_spec = Some("RSA_2048".into());
         k.metadata = Observed::Collected(m);
         k.rotation_enabled = Observed::Absent;
-        expect(
+        let o = expect(
             run(&KmsCmkRotation, &key_resource(k.clone()), &[]),
             Status::NotApplicable,
         );
+        assert_eq!(
+            o.reason,
+            "automatic rotation is not supported for key spec RSA_2048 with origin AWS_KMS"
+        );
+        assert_evidence(&o, "key_spec", serde_json::json!("RSA_2048"));
         let mut m = metadata("CUSTOMER");
         m.origin = Some("EXTERNAL".into());
         k.metadata = Observed::Collected(m);
-        expect(
+        let o = expect(
             run(&KmsCmkRotation, &key_resource(k), &[]),
             Status::NotApplicable,
         );
+        assert!(o.reason.contains("origin EXTERNAL"), "{}", o.reason);
+        assert_evidence(&o, "origin", serde_json::json!("EXTERNAL"));
+        assert_evidence(&o, "key_spec", serde_json::json!("SYMMETRIC_DEFAULT"));
     }
 
     #[test]
@@ -199,13 +207,5 @@ mod tests {
         let o = expect(run(&KmsCmkRotation, &key_resource(k), &[]), Status::Fail);
         assert_eq!(o.evidence["key_state"], "Enabled");
         assert_eq!(o.evidence["rotation_enabled"], false);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&KmsCmkRotation, &bucket_resource(bucket("phi")), &[]),
-            Status::NotApplicable,
-        );
     }
 }

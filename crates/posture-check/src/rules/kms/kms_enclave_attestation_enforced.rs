@@ -327,8 +327,8 @@ mod tests {
     }
 
     #[test]
-    fn not_applicable_to_ordinary_and_aws_managed_keys_and_other_kinds() {
-        expect(
+    fn not_applicable_to_ordinary_and_aws_managed_keys() {
+        let o = expect(
             run(
                 &KmsEnclaveAttestationEnforced,
                 &key_resource(customer_key()),
@@ -336,7 +336,18 @@ mod tests {
             ),
             Status::NotApplicable,
         );
-        expect(
+        assert!(
+            o.reason
+                .contains("no kms:RecipientAttestation condition and it carries none of"),
+            "{}",
+            o.reason
+        );
+        assert!(
+            o.evidence.contains_key("enclave_tag_key"),
+            "{:?}",
+            o.evidence
+        );
+        let o = expect(
             run(
                 &KmsEnclaveAttestationEnforced,
                 &key_resource(aws_managed_key()),
@@ -344,13 +355,7 @@ mod tests {
             ),
             Status::NotApplicable,
         );
-        expect(
-            run(
-                &KmsEnclaveAttestationEnforced,
-                &bucket_resource(bucket("phi")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
+        assert!(o.reason.contains("AWS-managed key"), "{}", o.reason);
+        assert_evidence(&o, "key_manager", json!("AWS"));
     }
 }

@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn statement_restricted_by_condition_is_not_public() {
-        expect(
+        let o = expect(
             run(
                 &KmsKeyPolicyNotPublic,
                 &with_statement(json!({
@@ -193,7 +193,21 @@ mod tests {
             ),
             Status::Pass,
         );
-        expect(
+        assert_evidence(&o, "public_statements", json!([]));
+        assert_eq!(
+            o.evidence["limited_statements"][0]["statement"],
+            "Statement[1]"
+        );
+        assert!(
+            o.evidence["limited_statements"][0]["limited_by"]
+                .as_array()
+                .is_some_and(|by| by
+                    .iter()
+                    .any(|c| c == "StringEquals kms:CallerAccount 111122223333")),
+            "{:?}",
+            o.evidence
+        );
+        let o = expect(
             run(
                 &KmsKeyPolicyNotPublic,
                 &with_statement(json!({
@@ -207,11 +221,19 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(
+            &o,
+            "limited_statements",
+            json!([{
+                "statement": "Statement[1]",
+                "limited_by": ["StringEquals aws:PrincipalOrgID o-abc123"]
+            }]),
+        );
     }
 
     #[test]
     fn public_deny_is_not_public() {
-        expect(
+        let o = expect(
             run(
                 &KmsKeyPolicyNotPublic,
                 &with_statement(json!({
@@ -224,6 +246,8 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(&o, "public_statements", json!([]));
+        assert_evidence(&o, "key_policy", json!("present"));
     }
 
     #[test]
@@ -300,7 +324,7 @@ mod tests {
 
     #[test]
     fn service_principal_is_not_public() {
-        expect(
+        let o = expect(
             run(
                 &KmsKeyPolicyNotPublic,
                 &with_statement(json!({
@@ -312,6 +336,48 @@ mod tests {
                 &[],
             ),
             Status::Pass,
+        );
+        assert_evidence(&o, "public_statements", json!([]));
+        assert!(
+            !o.evidence.contains_key("limited_statements"),
+            "{:?}",
+            o.evidence
+        );
+    }
+
+    /// Boundary: `"*"` and `{"AWS": "*"}` are everyone; the account's root is not, and a
+    /// second public statement is counted and named.
+    #[test]
+    fn principal_boundary_and_count() {
+        let mut k = customer_key();
+        let mut policy = default_policy();
+        if let Some(list) = policy["Statement"].as_array_mut() {
+            list.push(json!({"Sid": "A", "Effect": "Allow", "Principal": "*",
+                             "Action": "kms:Decrypt", "Resource": "*"}));
+            list.push(
+                json!({"Sid": "B", "Effect": "Allow", "Principal": {"AWS": ["*"]},
+                             "Action": "kms:*", "Resource": "*"}),
+            );
+        }
+        k.policy = Observed::Collected(policy);
+        let o = expect(
+            run(&KmsKeyPolicyNotPublic, &key_resource(k), &[]),
+            Status::Fail,
+        );
+        assert!(
+            o.reason.starts_with("2 key policy statement(s)"),
+            "{}",
+            o.reason
+        );
+        assert!(o.reason.ends_with(": A, B"), "{}", o.reason);
+        assert_eq!(
+            o.evidence["public_statements"].as_array().map(Vec::len),
+            Some(2)
+        );
+        assert_eq!(o.evidence["public_statements"][0]["principal"], "*");
+        assert_eq!(
+            o.evidence["public_statements"][1]["actions"],
+            json!(["kms:*"])
         );
     }
 
@@ -349,13 +415,5 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["key_manager"], "AWS");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&KmsKeyPolicyNotPublic, &bucket_resource(bucket("phi")), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -78,7 +78,7 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::{ALL_OFF, ALL_ON, not_a_bucket};
+    use crate::rules::s3::fixtures::{ALL_OFF, ALL_ON};
     use crate::testing::*;
 
     fn access_point(pab: Observed<PublicAccessBlock>) -> Resource {
@@ -122,8 +122,15 @@ mod tests {
             Status::Fail,
         );
         assert!(o.reason.contains("RestrictPublicBuckets"), "{}", o.reason);
-        assert_eq!(o.evidence["flags_off"].as_array().map(Vec::len), Some(3));
-        expect(
+        assert_eq!(
+            o.evidence["flags_off"],
+            serde_json::json!([
+                "BlockPublicAcls",
+                "IgnorePublicAcls",
+                "RestrictPublicBuckets"
+            ])
+        );
+        let o = expect(
             run(
                 &S3AccessPointPublicAccessBlock,
                 &access_point(Observed::Absent),
@@ -131,6 +138,42 @@ mod tests {
             ),
             Status::Fail,
         );
+        assert_eq!(
+            o.reason,
+            "the access point has no Block Public Access configuration"
+        );
+        assert_evidence(&o, "bucket", serde_json::json!("phi"));
+    }
+
+    /// Boundary: three of four flags on fails, naming exactly the one that is off.
+    #[test]
+    fn each_single_flag_off_fails_and_is_named() {
+        for name in [
+            "BlockPublicAcls",
+            "IgnorePublicAcls",
+            "BlockPublicPolicy",
+            "RestrictPublicBuckets",
+        ] {
+            let flags = PublicAccessBlock {
+                block_public_acls: name != "BlockPublicAcls",
+                ignore_public_acls: name != "IgnorePublicAcls",
+                block_public_policy: name != "BlockPublicPolicy",
+                restrict_public_buckets: name != "RestrictPublicBuckets",
+            };
+            let o = expect(
+                run(
+                    &S3AccessPointPublicAccessBlock,
+                    &access_point(Observed::Collected(flags)),
+                    &[],
+                ),
+                Status::Fail,
+            );
+            assert_eq!(
+                o.reason,
+                format!("the access point has Block Public Access {name} off")
+            );
+            assert_evidence(&o, "flags_off", serde_json::json!([name]));
+        }
     }
 
     #[test]
@@ -147,14 +190,6 @@ mod tests {
             o.reason.contains("s3control:GetAccessPoint"),
             "{}",
             o.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3AccessPointPublicAccessBlock, &not_a_bucket(), &[]),
-            Status::NotApplicable,
         );
     }
 }

@@ -136,16 +136,4 @@ mod tests {
             o.reason
         );
     }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &S3AccountPublicAccessBlockAll,
-                &bucket_resource(bucket("phi")),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
-    }
 }

@@ -64,7 +64,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn owned(ownership: Observed<String>) -> Resource {
@@ -118,14 +117,6 @@ mod tests {
             o.reason.contains("s3:GetBucketOwnershipControls"),
             "{}",
             o.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketAclsDisabled, &not_a_bucket(), &[]),
-            Status::NotApplicable,
         );
     }
 }

@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn fail_when_absent() {
-        expect(
+        let o = expect(
             run(
                 &S3BucketDefaultEncryption,
                 &bucket_resource(bucket("plain")),
@@ -93,6 +93,19 @@ mod tests {
             ),
             Status::Fail,
         );
+        assert_eq!(o.reason, "no default encryption is configured");
+        assert_evidence(&o, "encryption", serde_json::json!("none"));
+    }
+
+    /// Boundary of the empty-algorithm fix: whitespace is no algorithm either.
+    #[test]
+    fn fail_when_the_algorithm_is_only_whitespace() {
+        let o = expect(
+            run(&S3BucketDefaultEncryption, &encrypted_with(&[" "]), &[]),
+            Status::Fail,
+        );
+        assert_evidence(&o, "sse_algorithms", serde_json::json!([]));
+        assert_evidence(&o, "encryption_rules", serde_json::json!(1));
     }
 
     fn encrypted_with(algorithms: &[&str]) -> Resource {
@@ -155,21 +168,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketEncryption"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = resource(
-            "arn:aws:iam::111122223333:root",
-            posture_model::Region::global(),
-            ResourceBody::Account(posture_model::resources::AccountInfo {
-                account_id: account(),
-                scanned_as: "arn:aws:iam::111122223333:user/scanner".into(),
-            }),
-        );
-        expect(
-            run(&S3BucketDefaultEncryption, &other, &[]),
-            Status::NotApplicable,
-        );
     }
 }

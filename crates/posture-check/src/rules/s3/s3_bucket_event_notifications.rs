@@ -68,7 +68,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn notifying(n: Observed<BucketNotifications>) -> Resource {
@@ -139,13 +138,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("event notifications"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketEventNotifications, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

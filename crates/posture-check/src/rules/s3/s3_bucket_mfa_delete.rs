@@ -53,7 +53,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn versioned(status: Option<&str>, mfa_delete: Option<&str>) -> Resource {
@@ -111,13 +110,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("versioning"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketMfaDelete, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -109,7 +109,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rules::s3::fixtures::{not_a_bucket, policy};
+    use crate::rules::s3::fixtures::policy;
     use crate::testing::*;
     use crate::{ParamValue, Params};
 
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn pass_for_own_account() {
-        expect(
+        let o = expect(
             run(
                 &S3BucketNoCrossAccountAccess,
                 &grant_to(json!({"AWS": "arn:aws:iam::111122223333:role/app"})),
@@ -149,6 +149,9 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(&o, "external_grants", json!([]));
+        assert_evidence(&o, "trusted_accounts", json!(["111122223333"]));
+        assert_evidence(&o, "bucket_policy", json!("present"));
     }
 
     #[test]
@@ -173,7 +176,16 @@ mod tests {
             run(&S3BucketNoCrossAccountAccess, &grant_to(json!("*")), &[]),
             Status::Fail,
         );
-        assert!(o.reason.contains("grants anyone"), "{}", o.reason);
+        assert!(
+            o.reason.contains("statement Share grants anyone"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(
+            &o,
+            "external_grants",
+            json!([{"statement": "Share", "account": "*"}]),
+        );
     }
 
     #[test]
@@ -183,7 +195,7 @@ mod tests {
             "trusted_account_ids",
             ParamValue::IntegerList(vec![444_455_556_666]),
         );
-        expect(
+        let o = expect(
             run_with(
                 &S3BucketNoCrossAccountAccess,
                 &grant_to(json!({"AWS": "444455556666"})),
@@ -192,33 +204,77 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(
+            &o,
+            "trusted_accounts",
+            json!(["111122223333", "444455556666"]),
+        );
+        assert_evidence(&o, "external_grants", json!([]));
+        // Boundary: the neighbouring account id is not trusted.
+        let o = expect(
+            run_with(
+                &S3BucketNoCrossAccountAccess,
+                &grant_to(json!({"AWS": "444455556667"})),
+                &[],
+                &params,
+            ),
+            Status::Fail,
+        );
+        assert_evidence(
+            &o,
+            "external_grants",
+            json!([{"statement": "Share", "account": "444455556667"}]),
+        );
+    }
+
+    #[test]
+    fn trusted_account_id_keeps_its_leading_zero() {
+        // A TOML integer drops the leading zero of 012345678901; the rule pads it back.
+        let mut params = Params::defaults(&S3BucketNoCrossAccountAccess);
+        params.set(
+            "trusted_account_ids",
+            ParamValue::IntegerList(vec![12_345_678_901]),
+        );
+        let o = expect(
+            run_with(
+                &S3BucketNoCrossAccountAccess,
+                &grant_to(json!({"AWS": "arn:aws:iam::012345678901:root"})),
+                &[],
+                &params,
+            ),
+            Status::Pass,
+        );
+        assert_evidence(
+            &o,
+            "trusted_accounts",
+            json!(["012345678901", "111122223333"]),
+        );
     }
 
     #[test]
     fn error_when_policy_unavailable() {
         let mut b = bucket("phi");
         b.policy = denied("s3:GetBucketPolicy");
-        expect(
+        let o = expect(
             run(&S3BucketNoCrossAccountAccess, &bucket_resource(b), &[]),
             Status::Error,
         );
+        assert!(o.reason.contains("s3:GetBucketPolicy"), "{}", o.reason);
     }
 
     #[test]
     fn error_when_policy_malformed() {
         let mut b = bucket("phi");
         b.policy = posture_model::Observed::Collected(json!({"Version": "2012-10-17"}));
-        expect(
+        let o = expect(
             run(&S3BucketNoCrossAccountAccess, &bucket_resource(b), &[]),
             Status::Error,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketNoCrossAccountAccess, &not_a_bucket(), &[]),
-            Status::NotApplicable,
+        assert!(
+            o.reason.contains("bucket policy cannot be read"),
+            "{}",
+            o.reason
         );
+        assert_evidence(&o, "bucket_policy", json!("malformed"));
     }
 }

@@ -107,10 +107,21 @@ mod tests {
             owner_id: None,
             grants: vec![group_grant(ACL_AUTHENTICATED_USERS, "FULL_CONTROL")],
         });
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Fail,
         );
+        assert!(
+            o.reason.contains("bucket ACL grants public read"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(
+            &o,
+            "acl_public_grants",
+            json!([{"grantee": ACL_AUTHENTICATED_USERS, "permission": "FULL_CONTROL"}]),
+        );
+        assert_evidence(&o, "policy_public_statements", json!([]));
     }
 
     #[test]
@@ -136,10 +147,21 @@ mod tests {
             "Action": ["s3:putobject", "S3:LIST*"],
             "Resource": ["arn:aws:s3:::phi", "arn:aws:s3:::phi/*"]
         }));
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Fail,
         );
+        assert!(
+            o.reason.contains("bucket policy allows public read"),
+            "{}",
+            o.reason
+        );
+        // S3:LIST* (any case) reaches the list actions; s3:putobject is no read action.
+        assert_eq!(
+            o.evidence["policy_public_statements"][0]["covers"],
+            json!(["s3:ListBucket", "s3:ListBucketVersions"])
+        );
+        assert_evidence(&o, "acl_public_grants", json!([]));
     }
 
     #[test]
@@ -148,9 +170,19 @@ mod tests {
         let mut s = public_get_statement();
         s["Condition"] = json!({"StringEquals": {"aws:SourceVpce": "vpce-1234"}});
         b.policy = policy(s);
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Pass,
+        );
+        assert!(
+            o.reason.contains("limited to known callers"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "policy_public_statements", json!([]));
+        assert_eq!(
+            o.evidence["policy_limited_statements"][0]["limited_by"],
+            json!(["StringEquals aws:SourceVpce vpce-1234"])
         );
     }
 
@@ -201,22 +233,46 @@ mod tests {
 
     #[test]
     fn source_ip_any_range_is_still_public() {
-        expect(
-            run(
-                &S3BucketNoPublicRead,
-                &with_condition(json!({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})),
-                &[],
-            ),
-            Status::Fail,
-        );
-        expect(
-            run(
-                &S3BucketNoPublicRead,
-                &with_condition(json!({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})),
-                &[],
-            ),
-            Status::Pass,
-        );
+        // Boundary: a /0 (IPv4 or IPv6, alone or beside a narrower range) is everyone; a /8
+        // is a named network and limits the callers.
+        for any in [
+            json!("0.0.0.0/0"),
+            json!("::/0"),
+            json!(["10.0.0.0/8", "0.0.0.0/0"]),
+        ] {
+            let o = expect(
+                run(
+                    &S3BucketNoPublicRead,
+                    &with_condition(json!({"IpAddress": {"aws:SourceIp": any}})),
+                    &[],
+                ),
+                Status::Fail,
+            );
+            assert_eq!(
+                o.evidence["policy_public_statements"][0]["statement"], "PublicRead",
+                "{any}"
+            );
+            assert!(
+                !o.evidence.contains_key("policy_limited_statements"),
+                "{any}: {:?}",
+                o.evidence
+            );
+        }
+        for range in ["10.0.0.0/8", "203.0.113.0/24"] {
+            let o = expect(
+                run(
+                    &S3BucketNoPublicRead,
+                    &with_condition(json!({"IpAddress": {"aws:SourceIp": range}})),
+                    &[],
+                ),
+                Status::Pass,
+            );
+            assert_evidence(&o, "policy_public_statements", json!([]));
+            assert_eq!(
+                o.evidence["policy_limited_statements"][0]["limited_by"],
+                json!([format!("IpAddress aws:SourceIp {range}")])
+            );
+        }
     }
 
     #[test]
@@ -278,10 +334,16 @@ mod tests {
             "Action": "s3:GetObject",
             "Resource": "arn:aws:s3:::phi/*"
         }));
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Pass,
         );
+        assert_eq!(
+            o.reason,
+            "neither the bucket ACL nor the bucket policy grants public read"
+        );
+        assert_evidence(&o, "policy_public_statements", json!([]));
+        assert!(!o.evidence.contains_key("policy_limited_statements"));
     }
 
     #[test]
@@ -293,10 +355,12 @@ mod tests {
             "Action": ["s3:GetObject", "s3:ListBucket"],
             "Resource": ["arn:aws:s3:::phi", "arn:aws:s3:::phi/*"]
         }));
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Pass,
         );
+        assert_evidence(&o, "policy_public_statements", json!([]));
+        assert_evidence(&o, "acl_public_grants", json!([]));
     }
 
     #[test]
@@ -308,10 +372,11 @@ mod tests {
             "Action": "s3:GetObject",
             "Resource": "arn:aws:s3:::phi"
         }));
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Pass,
         );
+        assert_evidence(&o, "policy_public_statements", json!([]));
     }
 
     #[test]
@@ -335,10 +400,18 @@ mod tests {
         let mut b = bucket("phi");
         b.public_access_block = Observed::Collected(ALL_ON);
         b.policy = Observed::Collected(json!({"Statement": 3}));
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Pass,
         );
+        assert!(
+            o.reason
+                .contains("RestrictPublicBuckets (bucket) neutralises"),
+            "{}",
+            o.reason
+        );
+        assert_evidence(&o, "policy_public_statements", json!("malformed"));
+        assert_evidence(&o, "restrict_public_buckets", json!("on (bucket)"));
     }
 
     #[test]
@@ -348,10 +421,11 @@ mod tests {
             owner_id: None,
             grants: vec![group_grant(ACL_ALL_USERS, "WRITE")],
         });
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Pass,
         );
+        assert_evidence(&o, "acl_public_grants", json!([]));
     }
 
     #[test]
@@ -441,21 +515,16 @@ mod tests {
         let mut b = bucket("phi");
         b.public_access_block = Observed::Collected(ALL_ON);
         b.policy = denied("s3:GetBucketPolicy");
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicRead, &bucket_resource(b), &[]),
             Status::Pass,
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &S3BucketNoPublicRead,
-                &account_block(Observed::Collected(ALL_ON)),
-                &[],
-            ),
-            Status::NotApplicable,
+        // Only the unreadable policy needs neutralising: the empty ACL is not mentioned.
+        assert_evidence(
+            &o,
+            "neutralised_by",
+            json!(["RestrictPublicBuckets (bucket) neutralises any public policy statements"]),
         );
+        assert_evidence(&o, "policy_public_statements", json!("unavailable"));
     }
 }

@@ -51,7 +51,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rules::s3::fixtures::{ALL_ON, account_block, group_grant, policy};
+    use crate::rules::s3::fixtures::{ALL_ON, group_grant, policy};
     use crate::testing::*;
 
     #[test]
@@ -89,14 +89,28 @@ mod tests {
             "Resource": ["arn:aws:s3:::phi", "arn:aws:s3:::phi/*"]
         }));
         let subject = bucket_resource(b);
-        expect(run(&S3BucketNoPublicWrite, &subject, &[]), Status::Pass);
-        expect(
+        let o = expect(run(&S3BucketNoPublicWrite, &subject, &[]), Status::Pass);
+        assert_evidence(&o, "policy_public_statements", json!([]));
+        assert_eq!(
+            o.reason,
+            "neither the bucket ACL nor the bucket policy grants public write"
+        );
+        let o = expect(
             run(
                 &crate::rules::s3::s3_bucket_no_public_read::S3BucketNoPublicRead,
                 &subject,
                 &[],
             ),
             Status::Fail,
+        );
+        assert_eq!(
+            o.evidence["policy_public_statements"][0]["covers"],
+            json!([
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:ListBucket",
+                "s3:ListBucketVersions"
+            ])
         );
     }
 
@@ -126,10 +140,11 @@ mod tests {
             owner_id: None,
             grants: vec![group_grant(ACL_ALL_USERS, "READ")],
         });
-        expect(
+        let o = expect(
             run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
             Status::Pass,
         );
+        assert_evidence(&o, "acl_public_grants", json!([]));
     }
 
     #[test]
@@ -174,17 +189,45 @@ mod tests {
 
     #[test]
     fn fail_on_public_wildcard_policy() {
-        let mut b = bucket("phi");
-        b.policy = policy(json!({
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "*",
-            "Resource": "*"
-        }));
-        expect(
-            run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
-            Status::Fail,
-        );
+        // Boundary: `*` and `s3:*` reach every write action on the bucket and its objects;
+        // `s3:Put*` only the puts, and `s3:Get*` none (public_get_policy_is_not_public_write).
+        let all = json!([
+            "s3:PutObject",
+            "s3:PutObjectAcl",
+            "s3:PutBucketAcl",
+            "s3:PutBucketPolicy",
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion"
+        ]);
+        let puts = json!([
+            "s3:PutObject",
+            "s3:PutObjectAcl",
+            "s3:PutBucketAcl",
+            "s3:PutBucketPolicy"
+        ]);
+        for (action, covers) in [("*", &all), ("s3:*", &all), ("s3:Put*", &puts)] {
+            let mut b = bucket("phi");
+            b.policy = policy(json!({
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": action,
+                "Resource": "*"
+            }));
+            let o = expect(
+                run(&S3BucketNoPublicWrite, &bucket_resource(b), &[]),
+                Status::Fail,
+            );
+            assert!(
+                o.reason.contains("bucket policy allows public write"),
+                "{action}: {}",
+                o.reason
+            );
+            assert_eq!(
+                &o.evidence["policy_public_statements"][0]["covers"], covers,
+                "{action}"
+            );
+            assert_evidence(&o, "restrict_public_buckets", json!("off"));
+        }
     }
 
     #[test]
@@ -212,17 +255,5 @@ mod tests {
         );
         assert!(o.reason.contains("s3:GetBucketAcl"), "{}", o.reason);
         assert_eq!(o.evidence["acl_public_grants"], "unavailable");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &S3BucketNoPublicWrite,
-                &account_block(Observed::Collected(ALL_ON)),
-                &[],
-            ),
-            Status::NotApplicable,
-        );
     }
 }

@@ -60,7 +60,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn locked(enabled: bool) -> Resource {
@@ -90,10 +89,12 @@ mod tests {
 
     #[test]
     fn fail_when_absent() {
-        expect(
+        let o = expect(
             run(&S3BucketObjectLock, &bucket_resource(bucket("phi")), &[]),
             Status::Fail,
         );
+        assert_eq!(o.reason, "Object Lock is not enabled");
+        assert_evidence(&o, "object_lock_enabled", serde_json::json!(false));
     }
 
     #[test]
@@ -109,11 +110,5 @@ mod tests {
             "{}",
             o.reason
         );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = not_a_bucket();
-        expect(run(&S3BucketObjectLock, &other, &[]), Status::NotApplicable);
     }
 }

@@ -90,7 +90,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rules::s3::fixtures::{ALL_ON, account_block, not_a_bucket, policy};
+    use crate::rules::s3::fixtures::{ALL_ON, account_block, policy};
     use crate::testing::*;
 
     fn with_policy(statement: serde_json::Value) -> Resource {
@@ -190,6 +190,33 @@ mod tests {
             Status::Pass,
         );
         assert!(o.reason.contains("allows nothing"), "{}", o.reason);
+        assert_evidence(&o, "policy_public_statements", json!([]));
+        assert_evidence(&o, "policy_limited_statements", json!([]));
+    }
+
+    #[test]
+    fn principal_star_and_aws_star_are_public() {
+        for principal in [json!("*"), json!({"AWS": "*"}), json!({"AWS": ["*"]})] {
+            let o = expect(
+                run(
+                    &S3BucketPolicyNoPublicPrincipal,
+                    &with_policy(json!({
+                        "Sid": "Open",
+                        "Effect": "Allow",
+                        "Principal": principal,
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::phi/*"
+                    })),
+                    &[],
+                ),
+                Status::Fail,
+            );
+            assert!(o.reason.contains("1 statement(s)"), "{}", o.reason);
+            assert_eq!(
+                o.evidence["policy_public_statements"][0]["principal"], principal,
+                "{principal}"
+            );
+        }
     }
 
     #[test]
@@ -209,13 +236,5 @@ mod tests {
             Status::Error,
         );
         assert_eq!(o.evidence["policy_public_statements"], "malformed");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketPolicyNoPublicPrincipal, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

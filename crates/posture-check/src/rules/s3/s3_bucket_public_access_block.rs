@@ -136,11 +136,26 @@ mod tests {
             Status::Pass,
         );
         assert!(o.reason.contains("account-level"), "{}", o.reason);
+        assert_evidence(
+            &o,
+            "effective",
+            serde_json::json!({
+                "BlockPublicAcls": "on (account)",
+                "IgnorePublicAcls": "on (account)",
+                "BlockPublicPolicy": "on (account)",
+                "RestrictPublicBuckets": "on (account)"
+            }),
+        );
+        assert_evidence(
+            &o,
+            "bucket_public_access_block",
+            serde_json::json!("absent"),
+        );
     }
 
     #[test]
     fn pass_when_account_setting_covers_an_unreadable_bucket_setting() {
-        expect(
+        let o = expect(
             run(
                 &S3BucketPublicAccessBlock,
                 &with_block(denied("s3:GetPublicAccessBlock")),
@@ -148,6 +163,12 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert_evidence(
+            &o,
+            "bucket_public_access_block",
+            serde_json::json!("unavailable"),
+        );
+        assert_eq!(o.evidence["effective"]["BlockPublicPolicy"], "on (account)");
     }
 
     #[test]
@@ -199,7 +220,7 @@ mod tests {
 
     #[test]
     fn fail_when_nothing_is_set() {
-        expect(
+        let o = expect(
             run(
                 &S3BucketPublicAccessBlock,
                 &with_block(Observed::Absent),
@@ -207,6 +228,46 @@ mod tests {
             ),
             Status::Fail,
         );
+        assert!(
+            o.reason.contains(
+                "BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets"
+            ),
+            "{}",
+            o.reason
+        );
+        assert_evidence(
+            &o,
+            "flags_off",
+            serde_json::json!([
+                "BlockPublicAcls",
+                "IgnorePublicAcls",
+                "BlockPublicPolicy",
+                "RestrictPublicBuckets"
+            ]),
+        );
+    }
+
+    #[test]
+    fn three_of_four_flags_is_not_enough() {
+        // Boundary: every flag but RestrictPublicBuckets, at the bucket; the account adds
+        // nothing.
+        let o = expect(
+            run(
+                &S3BucketPublicAccessBlock,
+                &with_block(Observed::Collected(PublicAccessBlock {
+                    restrict_public_buckets: false,
+                    ..ALL_ON
+                })),
+                &[account_block(Observed::Collected(ALL_OFF))],
+            ),
+            Status::Fail,
+        );
+        assert_evidence(
+            &o,
+            "flags_off",
+            serde_json::json!(["RestrictPublicBuckets"]),
+        );
+        assert_eq!(o.evidence["effective"]["BlockPublicAcls"], "on (bucket)");
     }
 
     #[test]
@@ -236,18 +297,6 @@ mod tests {
             o.reason.contains("s3control:GetPublicAccessBlock"),
             "{}",
             o.reason
-        );
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(
-                &S3BucketPublicAccessBlock,
-                &account_block(Observed::Collected(ALL_ON)),
-                &[],
-            ),
-            Status::NotApplicable,
         );
     }
 }

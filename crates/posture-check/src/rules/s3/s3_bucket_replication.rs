@@ -66,7 +66,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn replicated(status: &str) -> Resource {
@@ -89,22 +88,47 @@ mod tests {
             Status::Pass,
         );
         assert!(o.reason.contains("phi-replica"), "{}", o.reason);
+        assert_evidence(
+            &o,
+            "replication_rules",
+            serde_json::json!([{
+                "id": "all",
+                "status": "Enabled",
+                "destination_bucket": "arn:aws:s3:::phi-replica"
+            }]),
+        );
     }
 
     #[test]
     fn fail_with_only_disabled_rules() {
-        expect(
+        let o = expect(
             run(&S3BucketReplication, &replicated("Disabled"), &[]),
             Status::Fail,
+        );
+        assert!(o.reason.contains("no Enabled rule"), "{}", o.reason);
+        assert_eq!(o.evidence["replication_rules"][0]["status"], "Disabled");
+    }
+
+    #[test]
+    fn enabled_status_is_matched_without_case() {
+        let o = expect(
+            run(&S3BucketReplication, &replicated("ENABLED"), &[]),
+            Status::Pass,
+        );
+        assert_eq!(
+            o.reason,
+            "the bucket replicates to arn:aws:s3:::phi-replica"
         );
     }
 
     #[test]
     fn fail_without_configuration() {
-        expect(
+        let o = expect(
             run(&S3BucketReplication, &bucket_resource(bucket("phi")), &[]),
             Status::Fail,
         );
+        assert_eq!(o.reason, "the bucket has no replication configuration");
+        assert_evidence(&o, "replication_rules", serde_json::json!([]));
     }
 
     #[test]
@@ -116,13 +140,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketReplication"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketReplication, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

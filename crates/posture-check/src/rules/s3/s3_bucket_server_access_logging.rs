@@ -61,7 +61,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn logging_to(target: &str) -> Resource {
@@ -115,14 +114,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketLogging"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = not_a_bucket();
-        expect(
-            run(&S3BucketServerAccessLogging, &other, &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -82,7 +82,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn encrypted(algorithm: &str, key: Option<&str>) -> Resource {
@@ -115,6 +114,8 @@ mod tests {
             Status::Pass,
         );
         assert!(o.reason.contains("aws/s3"), "{}", o.reason);
+        assert_evidence(&o, "sse_algorithms", serde_json::json!(["aws:kms:dsse"]));
+        assert_evidence(&o, "kms_master_key_ids", serde_json::json!([null]));
     }
 
     #[test]
@@ -128,9 +129,35 @@ mod tests {
 
     #[test]
     fn fail_when_absent() {
-        expect(
+        let o = expect(
             run(&S3BucketSseKms, &bucket_resource(bucket("plain")), &[]),
             Status::Fail,
+        );
+        assert_eq!(o.reason, "no default encryption is configured");
+        assert_evidence(&o, "sse_algorithms", serde_json::json!([]));
+    }
+
+    #[test]
+    fn fail_when_one_of_two_rules_is_not_kms() {
+        // Boundary: every rule must name a KMS algorithm; an AES256 rule beside an aws:kms
+        // one fails, and the reason names the AES256 one only.
+        let mut b = bucket("phi");
+        b.encryption = Observed::Collected(BucketEncryption {
+            rules: ["aws:kms", "AES256"]
+                .iter()
+                .map(|a| EncryptionRule {
+                    sse_algorithm: (*a).into(),
+                    kms_master_key_id: None,
+                    bucket_key_enabled: None,
+                })
+                .collect(),
+        });
+        let o = expect(run(&S3BucketSseKms, &bucket_resource(b), &[]), Status::Fail);
+        assert_eq!(o.reason, "default encryption uses AES256, not SSE-KMS");
+        assert_evidence(
+            &o,
+            "sse_algorithms",
+            serde_json::json!(["aws:kms", "AES256"]),
         );
     }
 
@@ -143,11 +170,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketEncryption"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = not_a_bucket();
-        expect(run(&S3BucketSseKms, &other, &[]), Status::NotApplicable);
     }
 }

@@ -102,7 +102,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rules::s3::fixtures::{not_a_bucket, policy};
+    use crate::rules::s3::fixtures::policy;
     use crate::testing::*;
 
     fn deny_http(resource: Value, condition: Value) -> Value {
@@ -150,12 +150,22 @@ mod tests {
             )),
             &[],
         );
-        expect(o, Status::Fail);
+        let o = expect(o, Status::Fail);
+        assert!(o.reason.contains("see rejected_statements"), "{}", o.reason);
+        assert_evidence(
+            &o,
+            "rejected_statements",
+            json!([{
+                "statement": "DenyHttp",
+                "problem": "Resource does not cover arn:aws:s3:::phi/*"
+            }]),
+        );
+        assert_evidence(&o, "secure_transport_deny", json!(null));
     }
 
     #[test]
     fn secure_transport_deny_on_objects_only_passes() {
-        expect(
+        let o = expect(
             run(
                 &S3BucketTlsOnly,
                 &with_statement(deny_http(
@@ -166,6 +176,8 @@ mod tests {
             ),
             Status::Pass,
         );
+        assert!(o.reason.contains("statement DenyHttp"), "{}", o.reason);
+        assert_evidence(&o, "secure_transport_deny", json!("DenyHttp"));
     }
 
     #[test]
@@ -176,9 +188,64 @@ mod tests {
         );
         stmt["Principal"] = json!({"AWS": "*"});
         stmt["Action"] = json!(["*"]);
-        expect(
+        let o = expect(
             run(&S3BucketTlsOnly, &with_statement(stmt), &[]),
             Status::Pass,
+        );
+        assert_evidence(&o, "secure_transport_deny", json!("DenyHttp"));
+        assert_evidence(&o, "resources", json!({"Resource": ["*"]}));
+    }
+
+    #[test]
+    fn deny_action_boundary_star_and_s3_star_pass_a_narrower_wildcard_fails() {
+        for action in ["*", "s3:*", "S3:*"] {
+            let mut stmt = deny_http(
+                json!("arn:aws:s3:::phi/*"),
+                json!({"Bool": {"aws:SecureTransport": "false"}}),
+            );
+            stmt["Action"] = json!(action);
+            let o = expect(
+                run(&S3BucketTlsOnly, &with_statement(stmt), &[]),
+                Status::Pass,
+            );
+            assert_evidence(&o, "secure_transport_deny", json!("DenyHttp"));
+        }
+        for action in ["s3:Get*", "s3:*Object", "ec2:*"] {
+            let mut stmt = deny_http(
+                json!("arn:aws:s3:::phi/*"),
+                json!({"Bool": {"aws:SecureTransport": "false"}}),
+            );
+            stmt["Action"] = json!(action);
+            let o = expect(
+                run(&S3BucketTlsOnly, &with_statement(stmt), &[]),
+                Status::Fail,
+            );
+            assert_evidence(
+                &o,
+                "rejected_statements",
+                json!([{
+                    "statement": "DenyHttp",
+                    "problem": "Action does not cover every action (s3:* or *)"
+                }]),
+            );
+        }
+    }
+
+    #[test]
+    fn deny_principal_must_be_everyone() {
+        let mut stmt = deny_http(
+            json!("arn:aws:s3:::phi/*"),
+            json!({"Bool": {"aws:SecureTransport": "false"}}),
+        );
+        stmt["Principal"] = json!({"AWS": "arn:aws:iam::111122223333:root"});
+        let o = expect(
+            run(&S3BucketTlsOnly, &with_statement(stmt), &[]),
+            Status::Fail,
+        );
+        assert_evidence(
+            &o,
+            "rejected_statements",
+            json!([{"statement": "DenyHttp", "problem": "Principal is not \"*\""}]),
         );
     }
 
@@ -258,7 +325,7 @@ mod tests {
 
     #[test]
     fn fail_when_deny_is_for_another_bucket() {
-        expect(
+        let o = expect(
             run(
                 &S3BucketTlsOnly,
                 &with_statement(deny_http(
@@ -269,6 +336,10 @@ mod tests {
             ),
             Status::Fail,
         );
+        assert_eq!(
+            o.evidence["rejected_statements"][0]["problem"],
+            "Resource does not cover arn:aws:s3:::phi/*"
+        );
     }
 
     #[test]
@@ -278,10 +349,16 @@ mod tests {
             json!({"Bool": {"aws:SecureTransport": "true"}}),
         );
         stmt["Effect"] = json!("Allow");
-        expect(
+        let o = expect(
             run(&S3BucketTlsOnly, &with_statement(stmt), &[]),
             Status::Fail,
         );
+        assert_evidence(
+            &o,
+            "rejected_statements",
+            json!([{"statement": "DenyHttp", "problem": "Effect is not Deny"}]),
+        );
+        assert_evidence(&o, "bucket_policy", json!("present"));
     }
 
     #[test]
@@ -290,6 +367,7 @@ mod tests {
             run(&S3BucketTlsOnly, &bucket_resource(bucket("phi")), &[]),
             Status::Fail,
         );
+        assert!(o.reason.contains("no policy"), "{}", o.reason);
         assert_eq!(o.evidence["bucket_policy"], "absent");
     }
 
@@ -335,10 +413,11 @@ mod tests {
         );
         stmt.as_object_mut().map(|s| s.remove("Action"));
         stmt["NotAction"] = json!("ec2:*");
-        expect(
+        let o = expect(
             run(&S3BucketTlsOnly, &with_statement(stmt), &[]),
             Status::Pass,
         );
+        assert_evidence(&o, "secure_transport_deny", json!("DenyHttp"));
     }
 
     #[test]
@@ -351,13 +430,5 @@ mod tests {
         );
         assert!(o.reason.contains("Action"), "{}", o.reason);
         assert_eq!(o.evidence["bucket_policy"], "malformed");
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        expect(
-            run(&S3BucketTlsOnly, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 }

@@ -114,7 +114,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn versioned(status: Option<&str>, lifecycle: Observed<Vec<LifecycleRule>>) -> Resource {
@@ -231,10 +230,6 @@ mod tests {
             Status::NotApplicable,
         );
         assert_eq!(o.evidence["versioning_status"], "never enabled");
-        expect(
-            run(&S3BucketVersionedLifecycle, &not_a_bucket(), &[]),
-            Status::NotApplicable,
-        );
     }
 
     #[test]

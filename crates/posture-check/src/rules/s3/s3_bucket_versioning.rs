@@ -52,7 +52,6 @@ mod tests {
     use posture_model::{Observed, Status};
 
     use super::*;
-    use crate::rules::s3::fixtures::not_a_bucket;
     use crate::testing::*;
 
     fn versioned(status: Option<&str>) -> Resource {
@@ -84,10 +83,12 @@ mod tests {
 
     #[test]
     fn fail_when_never_enabled() {
-        expect(
+        let o = expect(
             run(&S3BucketVersioning, &versioned(None), &[]),
             Status::Fail,
         );
+        assert_eq!(o.reason, "versioning has never been enabled");
+        assert_evidence(&o, "versioning_status", serde_json::json!("never enabled"));
     }
 
     #[test]
@@ -99,11 +100,5 @@ mod tests {
             Status::Error,
         );
         assert!(o.reason.contains("s3:GetBucketVersioning"), "{}", o.reason);
-    }
-
-    #[test]
-    fn not_applicable_to_other_kinds() {
-        let other = not_a_bucket();
-        expect(run(&S3BucketVersioning, &other, &[]), Status::NotApplicable);
     }
 }
