@@ -34,11 +34,12 @@ impl Rule for CloudtrailKmsEncryption {
             return Outcome::not_applicable("not a CloudTrail trail");
         };
         let outcome = match &trail.kms_key_id {
-            Some(key) => Outcome::pass(format!(
+            // A blank key id names no key: the logs are not encrypted with one.
+            Some(key) if !key.trim().is_empty() => Outcome::pass(format!(
                 "trail {} encrypts log files with KMS key {key}",
                 trail.name
             )),
-            None => Outcome::fail(format!(
+            _ => Outcome::fail(format!(
                 "trail {} does not encrypt log files with a KMS key (SSE-S3 only)",
                 trail.name
             )),
@@ -85,6 +86,20 @@ mod tests {
         assert_eq!(o.evidence["kms_key_id"], serde_json::Value::Null);
         assert!(o.reason.contains("SSE-S3 only"), "{}", o.reason);
         assert_evidence(&o, "trail", serde_json::json!("main"));
+    }
+
+    #[test]
+    fn fail_when_the_key_id_is_blank() {
+        for blank in ["", "  "] {
+            let mut t = trail("main");
+            t.kms_key_id = Some(blank.to_owned());
+            let o = expect(
+                run(&CloudtrailKmsEncryption, &trail_resource(t), &[]),
+                Status::Fail,
+            );
+            assert_eq!(o.evidence["kms_key_id"], blank);
+            assert!(o.reason.contains("SSE-S3 only"), "{}", o.reason);
+        }
     }
 
     #[test]

@@ -37,8 +37,11 @@ impl Rule for LogGroupKmsEncrypted {
             return Outcome::not_applicable("not a CloudWatch Logs log group");
         };
         let outcome = match &group.kms_key_id {
-            Some(key) => Outcome::pass(format!("the log group is encrypted with KMS key {key}")),
-            None => Outcome::fail(
+            // A blank key id names no key.
+            Some(key) if !key.trim().is_empty() => {
+                Outcome::pass(format!("the log group is encrypted with KMS key {key}"))
+            }
+            _ => Outcome::fail(
                 "the log group has no KMS key: only CloudWatch Logs' own encryption protects it",
             ),
         };
@@ -84,6 +87,20 @@ mod tests {
         );
         assert_eq!(o.evidence["kms_key_id"], serde_json::Value::Null);
         assert_eq!(o.evidence["log_group"], "app");
+    }
+
+    #[test]
+    fn fail_when_the_key_id_is_blank() {
+        let o = expect(
+            run(
+                &LogGroupKmsEncrypted,
+                &group_resource("app", Some(""), None),
+                &[],
+            ),
+            Status::Fail,
+        );
+        assert_eq!(o.evidence["kms_key_id"], "");
+        assert!(o.reason.contains("no KMS key"), "{}", o.reason);
     }
 
     #[test]
