@@ -194,6 +194,8 @@ pub fn evaluate(
             })?;
         // The account's own previous complete scan, and what both it and this scan covered
         // there.
+        // Another writer of the same account (PostgreSQL) finishes first.
+        writer.claim_account(account)?;
         let previous = writer.last_scan_of(account)?;
         let scope = previous.as_ref().map(|prev| {
             drift::Scope::new(std::slice::from_ref(account), &prev.regions, &prev.services)

@@ -38,6 +38,8 @@ pub struct SnapshotWriter<'a> {
     drift: LinesDigest,
     /// Whether the history is locked against other writers (PostgreSQL).
     locked: bool,
+    /// The accounts this writer has claimed (see [`SnapshotWriter::claim_account`]).
+    claimed: std::collections::HashSet<String>,
     /// Rules the scan left out (see [`SnapshotWriter::omit_rules`]).
     omitted_rules: Vec<String>,
 }
@@ -109,6 +111,7 @@ impl<'a> SnapshotWriter<'a> {
             pending_gaps: Vec::new(),
             drift: LinesDigest::default(),
             locked: false,
+            claimed: std::collections::HashSet::new(),
             omitted_rules: Vec::new(),
         };
         w.db
@@ -475,6 +478,30 @@ impl<'a> SnapshotWriter<'a> {
         crate::read::findings_in(self.db, id, Some(account))
     }
 
+    /// Claims `account` for this snapshot until it commits or rolls back: on PostgreSQL,
+    /// another writer that claims the same account waits until then, so that it reads the
+    /// account's previous scan and current finding versions as this one leaves them (two
+    /// scans of one account at once, such as a daemon's and a one-off `--account` scan,
+    /// would otherwise each decide against the state before the other). Writers of other
+    /// accounts go on. Claim accounts in a fixed order (the pipeline goes in account order),
+    /// so that two writers never wait for each other. Nothing to do on SQLite, whose writers
+    /// are serialised from the first statement. Idempotent.
+    pub fn claim_account(&mut self, account: &AccountId) -> Result<(), StoreError> {
+        if self.db.dialect() != Dialect::Postgres || self.claimed.contains(account.as_str()) {
+            return Ok(());
+        }
+        // The two-key form, in a class of Posture's own ("pstr"); a hash collision between
+        // two accounts only makes one writer wait.
+        self.db
+            .exec(
+                "SELECT pg_advisory_xact_lock(1886614642, hashtext($1))",
+                &[account.as_str().into()],
+            )
+            .map_err(q("claim an account"))?;
+        self.claimed.insert(account.to_string());
+        Ok(())
+    }
+
     /// Serialises writers of the history (PostgreSQL replicas sharing one store) for the
     /// chain append at commit: numbering the snapshot, moving the versions forward, sealing
     /// the manifest. Everything before (staging, evaluation, finding history) runs
@@ -500,6 +527,15 @@ impl<'a> SnapshotWriter<'a> {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let now = at;
+        let mut accounts: Vec<AccountId> = findings
+            .iter()
+            .map(|f| f.resource.account.clone())
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        for account in &accounts {
+            self.claim_account(account)?;
+        }
         for chunk in findings.chunks_mut(BATCH) {
             let current = self.record_statuses(chunk, now)?;
             // One statement may not touch a row twice: the last occurrence of a key wins.

@@ -1260,3 +1260,70 @@ fn postgres_writers_of_different_accounts_run_at_once() {
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.snapshots, 2);
 }
+
+/// Two scans of the same account at once on PostgreSQL (a daemon's and a one-off
+/// `--account` scan): the second waits for the first to commit before it reads the
+/// account's findings, so it decides against the state the first left. Before, both read
+/// the state before either: the first turned a failure into a pass, the second saw the
+/// failure again, found it "unchanged" against the old state and wrote nothing, and its
+/// snapshot showed the first scan's pass.
+#[test]
+fn postgres_writers_of_the_same_account_take_turns() {
+    let pg = support::Postgres::start();
+    let location = StoreLocation::Postgres(pg.fresh_database());
+    let a = vpc("us-east-1", "vpc-a", "10.0.0.0/16");
+    let summary = |at: i64| SnapshotSummary {
+        finished_at: t(at),
+        accounts: vec![account()],
+        regions: vec![Region::new("us-east-1").unwrap()],
+        services: vec!["ec2".into()],
+        api_calls: Default::default(),
+        baseline: ("test baseline".into(), "1".into()),
+    };
+    let mut store = Store::open(&location).unwrap();
+    // The history: the VPC fails.
+    let mut w = store.begin_snapshot(t(0)).unwrap();
+    w.put_resource(&a).unwrap();
+    w.put_findings(&mut [finding(&a, Status::Fail)], t(0))
+        .unwrap();
+    w.commit(summary(0)).unwrap();
+
+    // Scan 1 sees it fixed and stays open.
+    let mut first = store.begin_snapshot(t(10)).unwrap();
+    first.put_resource(&a).unwrap();
+    first
+        .put_findings(&mut [finding(&a, Status::Pass)], t(10))
+        .unwrap();
+    // Scan 2 of the same account sees it failing (say, it was broken again).
+    let (staged_tx, staged_rx) = std::sync::mpsc::channel();
+    let second = std::thread::spawn({
+        let location = location.clone();
+        let a = a.clone();
+        move || {
+            let mut store = Store::open(&location).unwrap();
+            let mut w = store.begin_snapshot(t(20)).unwrap();
+            w.put_resource(&a).unwrap();
+            w.put_findings(&mut [finding(&a, Status::Fail)], t(20))
+                .unwrap();
+            let _ = staged_tx.send(());
+            w.commit(summary(20)).unwrap().id
+        }
+    });
+    // With the claim, scan 2 waits for scan 1's commit (its findings are not staged
+    // within two seconds); without it, it stages at once against the old state.
+    let waited = staged_rx
+        .recv_timeout(std::time::Duration::from_secs(2))
+        .is_err();
+    let first_id = first.commit(summary(10)).unwrap().id;
+    let second_id = second.join().unwrap();
+    assert!(
+        waited,
+        "the second writer of the account waits for the first"
+    );
+    assert_eq!(store.findings(&first_id).unwrap()[0].status, Status::Pass);
+    let latest = store.findings(&second_id).unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].status, Status::Fail, "scan 2 saw a failure");
+    let report = store.verify().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
