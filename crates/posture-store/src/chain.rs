@@ -304,14 +304,7 @@ pub(crate) fn coverage_digest(
     let gaps = "SELECT body FROM gaps WHERE snapshot_id = $1 ORDER BY seq";
     let params: Vec<Val> = vec![id.into()];
     db.query_each(collections, &params, &mut |r| {
-        digest.push(&format!(
-            "{}\t{}\t{}\t{}\t{}",
-            r[0].text(),
-            r[1].text(),
-            r[2].text(),
-            r[3].int(),
-            r[4].int()
-        ));
+        digest.push(&collection_line(&r));
         Ok(())
     })
     .map_err(q("read collection records"))?;
@@ -321,6 +314,19 @@ pub(crate) fn coverage_digest(
     })
     .map_err(q("read failed calls"))?;
     Ok(digest.hex())
+}
+
+/// A collection record's line in the coverage digest (formats 2 and 3), from a row of
+/// (account, region, service, resources, complete).
+pub(crate) fn collection_line(r: &[Val]) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\t{}",
+        r[0].text(),
+        r[1].text(),
+        r[2].text(),
+        r[3].int(),
+        r[4].int()
+    )
 }
 
 /// One thing `verify` found wrong.

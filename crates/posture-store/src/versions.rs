@@ -305,14 +305,7 @@ pub(crate) fn coverage_digest(
         ),
         &[Val::Int(seq)],
         &mut |r| {
-            digest.push(&format!(
-                "{}\t{}\t{}\t{}\t{}",
-                r[0].text(),
-                r[1].text(),
-                r[2].text(),
-                r[3].int(),
-                r[4].int()
-            ));
+            digest.push(&crate::chain::collection_line(&r));
             Ok(())
         },
     )

@@ -185,17 +185,7 @@ mod tests {
             user_resource(user("alice")),
             "iam:GetAccountAuthorizationDetails",
         );
-        assert_eq!(f.status, Status::Error);
         // The list call failed, so the evaluator reports it without calling the rule.
-        assert!(
-            f.reason
-                .contains("iam:GetAccountAuthorizationDetails failed in 111122223333/global"),
-            "{}",
-            f.reason
-        );
-        assert_eq!(
-            f.evidence["gap"]["operation"],
-            "iam:GetAccountAuthorizationDetails"
-        );
+        crate::rules::iam::fixtures::assert_authorization_details_gap(&f);
     }
 }

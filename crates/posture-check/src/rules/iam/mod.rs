@@ -113,6 +113,23 @@ pub(crate) mod fixtures {
 
     use crate::testing::resource;
 
+    /// The finding of an IAM rule whose `iam:GetAccountAuthorizationDetails` failed: the
+    /// evaluator reports `Error` without calling the rule, naming the failed call in the
+    /// reason and as evidence.
+    pub(crate) fn assert_authorization_details_gap(f: &posture_model::Finding) {
+        assert_eq!(f.status, posture_model::Status::Error);
+        assert!(
+            f.reason
+                .contains("iam:GetAccountAuthorizationDetails failed in 111122223333/global"),
+            "{}",
+            f.reason
+        );
+        assert_eq!(
+            f.evidence["gap"]["operation"],
+            "iam:GetAccountAuthorizationDetails"
+        );
+    }
+
     /// A policy document allowing `*` on `*`.
     pub(crate) fn admin_document() -> Value {
         json!({
