@@ -272,6 +272,26 @@ async fn two_scans_record_exactly_the_changes_and_verify_names_an_altered_body()
         transitions, expected_transitions,
         "finding transitions in posture diff"
     );
+    // The tables of `posture diff` and `posture snapshots` fit the width they are given
+    // (`COLUMNS`), as the scan's table does, even piped (before, they were as wide as their
+    // longest reason: hundreds of columns).
+    for args in [["diff", "--store", store], ["snapshots", "--store", store]] {
+        let out = run_posture(args, &[("COLUMNS", "100")]).expect("run posture");
+        assert_eq!(out.code, Some(0), "{}", out.describe());
+        let widest = out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with(['│', '┌', '└', '╞']))
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        assert!(
+            (1..=100).contains(&widest),
+            "posture {} drew a table {widest} wide\n{}",
+            args[0],
+            out.stdout
+        );
+    }
 
     // verify: intact, then an altered body is named.
     let out = run_posture(["verify", "--store", store], &[]).expect("run posture verify");

@@ -106,6 +106,7 @@ pub fn run(config: &Config, args: &DiffArgs) -> anyhow::Result<ExitCode> {
                 table
                     .load_preset(UTF8_FULL_CONDENSED)
                     .set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_width(crate::output::table_width())
                     .set_header([
                         "transition",
                         "severity",
@@ -131,6 +132,7 @@ pub fn run(config: &Config, args: &DiffArgs) -> anyhow::Result<ExitCode> {
                 table
                     .load_preset(UTF8_FULL_CONDENSED)
                     .set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_width(crate::output::table_width())
                     .set_header(["change", "kind", "resource", "field", "old", "new"]);
                 for r in &resources {
                     let change = format!("{:?}", r.change).to_lowercase();

@@ -385,8 +385,9 @@ pub fn print_scan_table(
 }
 
 /// The width tables are fitted to: `$COLUMNS` when set (as shells export it), else the
-/// terminal's width when stdout is a terminal, else [`DEFAULT_WIDTH`].
-fn table_width() -> u16 {
+/// terminal's width when stdout is a terminal, else [`DEFAULT_WIDTH`]. Every table the
+/// binary prints is fitted to it.
+pub(crate) fn table_width() -> u16 {
     let columns = std::env::var("COLUMNS").ok();
     let terminal = Table::new().width(); // Some only when stdout is a terminal
     choose_width(columns.as_deref(), terminal)

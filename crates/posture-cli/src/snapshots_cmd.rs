@@ -31,6 +31,7 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
             table
                 .load_preset(UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(crate::output::table_width())
                 .set_header([
                     "snapshot",
                     "started",
@@ -40,10 +41,14 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
                     "resources",
                     "failed calls",
                 ]);
+            // The id is what the other commands take: never wrapped.
+            if let Some(column) = table.column_mut(0) {
+                column.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+            }
             for s in &snapshots {
                 table.add_row([
                     s.id.to_string(),
-                    s.started_at.to_rfc3339(),
+                    s.started_at.format("%Y-%m-%d %H:%M:%SZ").to_string(),
                     format!(
                         "{:.1}",
                         (s.finished_at - s.started_at).num_milliseconds() as f64 / 1000.0
@@ -52,12 +57,12 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
                         .iter()
                         .map(|a| a.as_str())
                         .collect::<Vec<_>>()
-                        .join(","),
+                        .join(", "),
                     s.regions
                         .iter()
                         .map(|r| r.as_str())
                         .collect::<Vec<_>>()
-                        .join(","),
+                        .join(", "),
                     s.resource_count.to_string(),
                     s.coverage.failed_calls.to_string(),
                 ]);
