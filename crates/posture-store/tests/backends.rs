@@ -1327,3 +1327,81 @@ fn postgres_writers_of_the_same_account_take_turns() {
     let report = store.verify().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+/// The coverage record as versions: a failed call that stops failing, and a collection
+/// that becomes complete, close their versions; each snapshot still reads back its own
+/// record, and a later scan of another account leaves this one's record alone.
+#[test]
+fn each_snapshot_reads_back_its_own_coverage_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&StoreLocation::Sqlite(dir.path().join("cov.sqlite"))).unwrap();
+    let other = AccountId::new("444455556666").unwrap();
+    let scan_of = |store: &mut Store, at: i64, account: &AccountId, failing: bool| {
+        let mut w = store.begin_snapshot(t(at)).unwrap();
+        let (mut collected, mut failed) = coverage_of(&["us-east-1"]);
+        for c in &mut collected {
+            c.account = account.clone();
+            c.complete = !failing;
+        }
+        for g in &mut failed {
+            g.account = account.clone();
+        }
+        for c in &collected {
+            w.put_collection(c).unwrap();
+        }
+        if failing {
+            for g in &failed {
+                w.put_gap(g).unwrap();
+            }
+        }
+        w.commit(SnapshotSummary {
+            finished_at: t(at),
+            accounts: vec![account.clone()],
+            regions: vec![Region::new("us-east-1").unwrap()],
+            services: vec!["ec2".into()],
+            api_calls: Default::default(),
+            baseline: ("test baseline".into(), "1".into()),
+        })
+        .unwrap()
+    };
+    let record = |store: &mut Store, meta: &SnapshotMeta| {
+        let collections = store.collections_page(&meta.id, None, 10).unwrap();
+        let gaps = store.gaps_page(&meta.id, None, 10).unwrap();
+        (
+            collections
+                .iter()
+                .map(|(_, c)| (c.account.to_string(), c.complete))
+                .collect::<Vec<_>>(),
+            gaps.len(),
+        )
+    };
+    let first = scan_of(&mut store, 0, &account(), true);
+    let second = scan_of(&mut store, 60, &account(), false);
+    let third = scan_of(&mut store, 120, &other, true);
+    assert_eq!(
+        record(&mut store, &first),
+        (vec![("111122223333".to_owned(), false)], 1)
+    );
+    assert_eq!(
+        record(&mut store, &second),
+        (vec![("111122223333".to_owned(), true)], 0),
+        "the failed call stopped failing"
+    );
+    assert_eq!(
+        record(&mut store, &third),
+        (vec![("444455556666".to_owned(), false)], 1)
+    );
+    // The scan of the other account left this one's current record open.
+    assert_eq!(
+        store
+            .count_raw(
+                "SELECT COUNT(*) FROM collection_versions WHERE account = '111122223333' \
+                 AND valid_to IS NULL AND complete = 1"
+            )
+            .unwrap(),
+        1
+    );
+    assert_eq!(first.coverage.failed_calls, 1);
+    assert_eq!(second.coverage.failed_calls, 0);
+    assert!(store.verify().unwrap().problems.is_empty());
+}
