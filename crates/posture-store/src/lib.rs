@@ -19,6 +19,7 @@
 
 mod chain;
 pub mod db;
+mod leases;
 mod read;
 mod schema;
 mod versions;
@@ -29,6 +30,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 pub use chain::{PruneReport, VerifyProblem, VerifyReport};
+pub use leases::LeaseRow;
 pub use read::{DriftPart, DriftRecord, FailureEpisode, FindingCursor, for_each_page};
 pub use write::{DriftEvent, SnapshotSummary, SnapshotWriter};
 

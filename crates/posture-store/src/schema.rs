@@ -260,6 +260,16 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX gap_versions_open ON gap_versions (account, valid_to);
      CREATE INDEX gap_versions_span ON gap_versions (account, valid_from);",
+    // 8: leases on accounts, so daemons sharing the store split the schedule between them
+    //    (`leases.rs`): one row per account, its holder, the cycle (Unix seconds of the
+    //    schedule's tick) and the expiry (Unix milliseconds by the database's clock). Not
+    //    part of the history: no hash covers it, and it is safe to empty.
+    "CREATE TABLE scan_leases (
+        account    TEXT PRIMARY KEY,
+        holder     TEXT NOT NULL,
+        cycle      BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
