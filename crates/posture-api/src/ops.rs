@@ -32,7 +32,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             store
                 .latest_snapshot()
                 .map(|_| ())
-                .map_err(|e| crate::pool::store_err(e))
+                .map_err(crate::pool::store_err)
         })
         .await;
     if let Err(failure) = store {
