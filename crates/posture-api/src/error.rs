@@ -75,6 +75,13 @@ impl Failure {
             StoreError::Missing { .. } => Self::not_found(
                 "no snapshot yet: the store is created by the first scan (POST /api/v1/scans starts one)",
             ),
+            StoreError::Open { .. } => {
+                tracing::error!(error = %error, "cannot open the store");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the store cannot be reached; see the daemon's log",
+                )
+            }
             StoreError::Outdated { .. } | StoreError::TooNew { .. } => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
             }

@@ -18,7 +18,7 @@ const CONCURRENT: usize = 8;
 pub(crate) struct StorePool {
     location: StoreLocation,
     idle: Mutex<Vec<Store>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 impl StorePool {
@@ -26,7 +26,7 @@ impl StorePool {
         Arc::new(Self {
             location,
             idle: Mutex::new(Vec::new()),
-            permits: Semaphore::new(CONCURRENT),
+            permits: Arc::new(Semaphore::new(CONCURRENT)),
         })
     }
 
@@ -35,22 +35,31 @@ impl StorePool {
         self: &Arc<Self>,
         read: impl FnOnce(&mut Store) -> Result<T, Failure> + Send + 'static,
     ) -> Result<T, Failure> {
-        let _permit = self.permits.acquire().await.map_err(|_| {
-            Failure::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "the API is shutting down",
-            )
-        })?;
-        let pool = Arc::clone(self);
-        tokio::task::spawn_blocking(move || pool.with_store(read))
+        // The permit goes with the blocking read: a request that timed out leaves its read
+        // running, and it still counts until it ends.
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "store read task failed");
-                Err(Failure::new(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "the store read failed; see the daemon's log",
-                ))
-            })
+            .map_err(|_| {
+                Failure::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "the API is shutting down",
+                )
+            })?;
+        let pool = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let result = pool.with_store(read);
+            drop(permit);
+            result
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "store read task failed");
+            Err(Failure::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "the store read failed; see the daemon's log",
+            ))
+        })
     }
 
     fn with_store<T>(

@@ -232,7 +232,8 @@ pub(crate) async fn list_findings(
 /// Up to `limit` findings matching `filter` and `phi` after `after`, and where the next
 /// page starts (`None`: the snapshot has no more). The store filters what its rows hold;
 /// `phi` is only in the body, so its pages are read here until this one is full, the
-/// snapshot ends, or [`MAX_ROWS_SCANNED`] rows were read.
+/// snapshot ends, or [`MAX_ROWS_SCANNED`] rows were read (then the page is short and its
+/// cursor says where the read stopped).
 fn read_findings(
     store: &mut Store,
     id: &SnapshotId,
@@ -245,10 +246,11 @@ fn read_findings(
     let mut scanned = 0;
     loop {
         let want = limit - out.len();
-        let read = match phi {
-            None => want,
-            Some(_) => want.max(256).min(MAX_ROWS_SCANNED - scanned),
-        };
+        // Read what is wanted when every row read will match; in larger reads when some
+        // may not (`phi`, or a snapshot before schema 7 that filters account and region as
+        // it reads, which shows as a short page that is not the last).
+        let sparse = phi.is_some() || scanned > 0;
+        let read = if sparse { want.max(256) } else { want }.min(MAX_ROWS_SCANNED - scanned);
         let page = store
             .findings_page_filtered(id, filter, after, read)
             .map_err(store_err)?;

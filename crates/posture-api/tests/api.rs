@@ -1056,3 +1056,54 @@ async fn binding_a_busy_address_says_which_and_why() {
         format!("cannot listen on {address}: address in use; set api.listen or --listen")
     );
 }
+
+/// A sparse filter on what only the body holds (`phi`) reads at most `MAX_ROWS_SCANNED`
+/// rows a request: the page is short (here empty) with a cursor, and the next one goes on
+/// from where the read stopped, so one request never reads a whole large snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sparse_body_filter_reads_a_bounded_number_of_rows_a_request() {
+    let total = posture_api::MAX_ROWS_SCANNED + 50;
+    let (dir, location) = tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let location = StoreLocation::Sqlite(dir.path().join("big.sqlite"));
+        let mut store = Store::open(&location).unwrap();
+        let mut findings: Vec<Finding> = (0..total)
+            .map(|n| {
+                let mut f = finding(A, "us-east-1", 0, "vpc_flow_logs_enabled", Status::Pass);
+                f.resource.arn =
+                    Arn::new(format!("arn:aws:ec2:us-east-1:{A}:vpc/vpc-{n:05}")).unwrap();
+                f.phi = n == total - 1;
+                f
+            })
+            .collect();
+        findings.reverse();
+        write_snapshot(&mut store, 0, findings, vec![]);
+        (dir, location)
+    })
+    .await
+    .unwrap();
+    let mut config = config(&location);
+    config.token = Some(ApiToken::from_string(TOKEN.into()).unwrap());
+    let server = Server::start(config).await;
+    let first = server.json("/api/v1/findings?phi=true&limit=10").await;
+    assert_eq!(
+        first["findings"],
+        json!([]),
+        "the first request stops at the cap"
+    );
+    let cursor = first["next_cursor"].as_str().expect("a cursor to go on");
+    let second = server
+        .json(&format!(
+            "/api/v1/findings?phi=true&limit=10&cursor={cursor}"
+        ))
+        .await;
+    let found = second["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0]["resource"]["arn"],
+        format!("arn:aws:ec2:us-east-1:{A}:vpc/vpc-{:05}", total - 1)
+    );
+    assert_eq!(second["next_cursor"], Value::Null);
+    server.stop().await;
+    drop(dir);
+}
