@@ -225,6 +225,8 @@ struct FakeDaemon {
     not_ready: Mutex<Option<String>>,
     shutting_down: Mutex<bool>,
     metrics: Mutex<String>,
+    /// How long `scans` takes (to hold a request in flight).
+    slow: Mutex<Option<std::time::Duration>>,
 }
 
 impl Control for FakeDaemon {
@@ -284,6 +286,10 @@ impl Control for FakeDaemon {
     }
 
     fn scans(&self) -> Vec<ScanStatus> {
+        let slow = *self.slow.lock().unwrap();
+        if let Some(pause) = slow {
+            std::thread::sleep(pause);
+        }
         self.scans.lock().unwrap().clone()
     }
 
@@ -1106,4 +1112,35 @@ async fn a_sparse_body_filter_reads_a_bounded_number_of_rows_a_request() {
     assert_eq!(second["next_cursor"], Value::Null);
     server.stop().await;
     drop(dir);
+}
+
+/// On shutdown the server stops accepting connections and still answers the request in
+/// flight, then `serve_on` returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_answers_the_requests_in_flight() {
+    let mut server = Server::with_token().await;
+    *server.daemon.slow.lock().unwrap() = Some(std::time::Duration::from_millis(600));
+    let client = server.client.clone();
+    let url = format!("{}/api/v1/scans", server.base);
+    let in_flight = tokio::spawn(async move { client.get(&url).bearer_auth(TOKEN).send().await });
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    server.stop.take().unwrap().send(()).unwrap();
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!([]));
+    let served = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        server.task.take().unwrap(),
+    )
+    .await
+    .expect("serve_on returns after shutdown");
+    served.unwrap().unwrap();
+    let refused = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await;
+    assert!(refused.is_err(), "no new connection after shutdown");
 }
