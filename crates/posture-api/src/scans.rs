@@ -1,4 +1,4 @@
-//! `/api/v1/scans`: start a scan and follow it, through the daemon's [`Control`].
+//! `/api/v1/scans`: start a scan and follow it, through the daemon's [`Control`](crate::Control).
 
 use axum::Json;
 use axum::body::Bytes;
