@@ -31,7 +31,10 @@ use sha2::{Digest, Sha256};
 
 pub use chain::{PruneReport, VerifyProblem, VerifyReport};
 pub use leases::LeaseRow;
-pub use read::{DriftPart, DriftRecord, FailureEpisode, FindingCursor, for_each_page};
+pub use read::{
+    DriftPart, DriftRecord, FailureEpisode, FindingCursor, FindingFilter, FindingsPage,
+    for_each_page,
+};
 pub use write::{DriftEvent, SnapshotSummary, SnapshotWriter};
 
 use crate::db::{Db, PostgresDb, SqliteDb};

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use posture_model::{
-    AccountId, CollectionRecord, Coverage, CoverageSummary, Finding, Gap, Resource, SnapshotId,
-    SnapshotMeta,
+    AccountId, CollectionRecord, Coverage, CoverageSummary, Finding, Gap, Region, Resource, RuleId,
+    Severity, SnapshotId, SnapshotMeta, Status,
 };
 use serde::Serialize;
 
@@ -111,6 +111,31 @@ impl Store {
         rows.iter().map(|r| decode_meta(r)).collect()
     }
 
+    /// Up to `limit` committed snapshots before position `before` (`None`: from the newest),
+    /// newest first, each with its position: the history read a page at a time (an hourly
+    /// scan for six years is 52,000 snapshots).
+    pub fn snapshots_page(
+        &mut self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, SnapshotMeta)>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                &format!(
+                    "SELECT seq, {META_COLUMNS} FROM snapshots WHERE seq < $1 ORDER BY seq DESC LIMIT $2"
+                ),
+                &[
+                    Val::Int(before.unwrap_or(i64::MAX)),
+                    Val::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+                ],
+            )
+            .map_err(q("list snapshots"))?;
+        rows.iter()
+            .map(|r| Ok((r[0].int(), decode_meta(&r[1..])?)))
+            .collect()
+    }
+
     /// One snapshot.
     pub fn snapshot(&mut self, id: &str) -> Result<SnapshotMeta, StoreError> {
         let rows = self
@@ -168,35 +193,66 @@ impl Store {
         after: Option<FindingCursor>,
         limit: usize,
     ) -> Result<Vec<(FindingCursor, Finding)>, StoreError> {
+        Ok(self
+            .findings_page_filtered(id, &FindingFilter::default(), after, limit)?
+            .findings)
+    }
+
+    /// The findings of a snapshot that match `filter`, among the next `limit` rows after
+    /// `after` (`None`: from the first), in the checker's order, each with its cursor.
+    /// Snapshots written from schema 7 on filter in SQL (every row read matches); earlier
+    /// ones filter status, severity and rule in SQL and account and region as rows are read,
+    /// so a page may hold fewer findings than `limit` and still not be the last: continue
+    /// from [`FindingsPage::next`] while it is `Some`.
+    pub fn findings_page_filtered(
+        &mut self,
+        id: &SnapshotId,
+        filter: &FindingFilter,
+        after: Option<FindingCursor>,
+        limit: usize,
+    ) -> Result<FindingsPage, StoreError> {
         let layout = layout_of(self.db.as_mut(), id)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        if limit == 0 {
+            return Ok(FindingsPage {
+                findings: Vec::new(),
+                next: after,
+            });
+        }
+        let sql_limit = i64::try_from(limit).unwrap_or(i64::MAX);
         if !layout.intervals {
             let after = match after {
                 Some(FindingCursor::Seq(s)) => s,
                 _ => -1,
             };
+            let mut params: Vec<Val> =
+                vec![id.as_str().into(), Val::Int(after), Val::Int(sql_limit)];
+            let conditions = filter.sql("f", &mut params, false);
             let rows = self
                 .db
                 .query(
                     &format!(
                         "SELECT f.seq, {FINDING_BODY} FROM {FINDINGS} \
-                         WHERE f.snapshot_id = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3"
+                         WHERE f.snapshot_id = $1 AND f.seq > $2{conditions} ORDER BY f.seq LIMIT $3"
                     ),
-                    &[id.as_str().into(), Val::Int(after), Val::Int(limit)],
+                    &params,
                 )
                 .map_err(q("read findings"))?;
-            return rows
-                .iter()
-                .map(|r| {
-                    Ok((
-                        FindingCursor::Seq(r[0].int()),
-                        serde_json::from_str(r[1].text()).map_err(corrupt("finding"))?,
-                    ))
-                })
-                .collect();
+            let next = (rows.len() == limit)
+                .then(|| rows.last().map(|r| FindingCursor::Seq(r[0].int())))
+                .flatten();
+            let mut findings = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let finding: Finding =
+                    serde_json::from_str(r[1].text()).map_err(corrupt("finding"))?;
+                // Rows before schema 7 may lack the account, and never had the region.
+                if filter.matches(&finding) {
+                    findings.push((FindingCursor::Seq(r[0].int()), finding));
+                }
+            }
+            return Ok(FindingsPage { findings, next });
         }
         let db = self.db.as_mut();
-        let mut params: Vec<Val> = vec![Val::Int(layout.seq), Val::Int(limit)];
+        let mut params: Vec<Val> = vec![Val::Int(layout.seq), Val::Int(sql_limit)];
         let order = crate::versions::findings_order(db, "v");
         // Keyset paging: the accounts from the cursor's on (a seek in the index, which
         // leads with the account), then the rows after the cursor's key. Each page costs
@@ -214,19 +270,21 @@ impl Store {
             }
             _ => ("", String::new()),
         };
+        let conditions = filter.sql("v", &mut params, true);
         let rows = db
             .query(
                 &format!(
                     "SELECT v.account, v.rule_id, v.region, v.arn, fb.body FROM finding_versions v \
                      JOIN finding_bodies fb ON fb.hash = v.body_hash \
                      WHERE v.valid_from <= $1 AND (v.valid_to IS NULL OR v.valid_to >= $1) \
-                     AND v.account IN (SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1{accounts}){from} \
+                     AND v.account IN (SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1{accounts}){from}{conditions} \
                      ORDER BY {order} LIMIT $2"
                 ),
                 &params,
             )
             .map_err(q("read findings"))?;
-        rows.iter()
+        let findings = rows
+            .iter()
             .map(|r| {
                 let key = (0..4).map(|i| r[i].text().to_owned()).collect();
                 Ok((
@@ -234,7 +292,11 @@ impl Store {
                     serde_json::from_str(r[4].text()).map_err(corrupt("finding"))?,
                 ))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let next = (findings.len() == limit)
+            .then(|| findings.last().map(|(c, _)| c.clone()))
+            .flatten();
+        Ok(FindingsPage { findings, next })
     }
 
     /// The newest snapshot that entered `account` (assumed its role and collected), before
@@ -519,6 +581,97 @@ pub enum FindingCursor {
     Seq(i64),
     /// The last finding's account, rule, region and ARN.
     Key(Vec<String>),
+}
+
+/// Which findings of a snapshot to read: a finding matches when it matches every field
+/// given (an empty list or `None` matches anything; within a list, any value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindingFilter {
+    /// Statuses to keep.
+    pub statuses: Vec<Status>,
+    /// Severities to keep.
+    pub severities: Vec<Severity>,
+    /// Only this rule.
+    pub rule: Option<RuleId>,
+    /// Only this account.
+    pub account: Option<AccountId>,
+    /// Only this region (`global` for global resources).
+    pub region: Option<Region>,
+}
+
+impl FindingFilter {
+    /// Whether `finding` matches.
+    pub fn matches(&self, finding: &Finding) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&finding.status))
+            && (self.severities.is_empty() || self.severities.contains(&finding.severity))
+            && self.rule.as_ref().is_none_or(|r| *r == finding.rule_id)
+            && self
+                .account
+                .as_ref()
+                .is_none_or(|a| *a == finding.resource.account)
+            && self
+                .region
+                .as_ref()
+                .is_none_or(|r| *r == finding.resource.region)
+    }
+
+    /// SQL conditions (each led by ` AND `) on the columns of `alias` (`status`,
+    /// `severity`, `rule_id`, and with `location` `account` and `region`), their values
+    /// appended to `params` and numbered after those already there.
+    fn sql(&self, alias: &str, params: &mut Vec<Val>, location: bool) -> String {
+        let mut out = String::new();
+        let mut any_of = |column: &str, values: Vec<&str>, params: &mut Vec<Val>| {
+            if values.is_empty() {
+                return;
+            }
+            let marks: Vec<String> = values
+                .into_iter()
+                .map(|v| {
+                    params.push(v.into());
+                    format!("${}", params.len())
+                })
+                .collect();
+            out.push_str(&format!(" AND {alias}.{column} IN ({})", marks.join(", ")));
+        };
+        any_of(
+            "status",
+            self.statuses.iter().map(|s| s.as_str()).collect(),
+            params,
+        );
+        any_of(
+            "severity",
+            self.severities.iter().map(|s| s.as_str()).collect(),
+            params,
+        );
+        any_of(
+            "rule_id",
+            self.rule.iter().map(RuleId::as_str).collect(),
+            params,
+        );
+        if location {
+            any_of(
+                "account",
+                self.account.iter().map(AccountId::as_str).collect(),
+                params,
+            );
+            any_of(
+                "region",
+                self.region.iter().map(Region::as_str).collect(),
+                params,
+            );
+        }
+        out
+    }
+}
+
+/// A page of a filtered findings read ([`Store::findings_page_filtered`]).
+#[derive(Debug, Clone)]
+pub struct FindingsPage {
+    /// The matching findings, each with its cursor.
+    pub findings: Vec<(FindingCursor, Finding)>,
+    /// Where the next read continues (the last row read, matching or not); `None` when the
+    /// snapshot has no more rows.
+    pub next: Option<FindingCursor>,
 }
 
 /// How a snapshot's findings and coverage are stored.
