@@ -21,5 +21,5 @@ pub mod seed;
 pub use expect::{
     Expectations, Expected, ExpectedGap, Severity, Status, baseline_manual_ids, baseline_rule_ids,
 };
-pub use moto::{Moto, moto_server_path, sdk_config};
-pub use posture::{PostureOutput, posture_bin, run_posture, scan_json, workspace_root};
+pub use moto::{Moto, free_port, moto_server_path, sdk_config};
+pub use posture::{PostureOutput, Running, posture_bin, run_posture, scan_json, workspace_root};

@@ -105,7 +105,7 @@ fn python_of(server: &Path) -> Vec<String> {
 }
 
 /// A loopback port nothing listens on right now.
-pub(crate) fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("bind 127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }

@@ -117,24 +117,11 @@ where
     let stdout_path = dir.path().join("stdout");
     let stderr_path = dir.path().join("stderr");
 
-    let mut cmd = Command::new(bin);
+    let mut cmd = clean_command(bin, dir.path(), &home);
     cmd.args(args)
-        .env_clear()
-        .env("HOME", &home)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", dir.path().join("no-such-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.path().join("no-such-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())
         .stdout(File::create(&stdout_path)?)
         .stderr(File::create(&stderr_path)?);
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -179,4 +166,113 @@ pub fn scan_json(args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("scan JSON: {e}\n{}", out.describe()))
+}
+
+/// `bin` with a clean AWS environment (see [`run_posture`]): test credentials, config files
+/// under `dir` that do not exist, no instance metadata, `HOME` at `home`, only `PATH` kept.
+fn clean_command(bin: &Path, dir: &Path, home: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", dir.join("no-such-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-such-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd
+}
+
+/// A long-running `posture` process (the daemon), with the clean environment of
+/// [`run_posture`]; killed on drop if still running. Its stderr goes to a file.
+#[derive(Debug)]
+pub struct Running {
+    child: std::process::Child,
+    stderr_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    /// Starts `posture ARGS` with `env` added.
+    pub fn start<I, S>(args: I, env: &[(&str, &str)]) -> anyhow::Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let bin = posture_bin()?;
+        let dir = tempfile::Builder::new()
+            .prefix("posture-daemon-")
+            .tempdir()?;
+        let home = dir.path().join("home");
+        std::fs::create_dir(&home)?;
+        let stderr_path = dir.path().join("stderr");
+        let mut cmd = clean_command(bin, dir.path(), &home);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(File::create(dir.path().join("stdout"))?)
+            .stderr(File::create(&stderr_path)?);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
+        Ok(Self {
+            child,
+            stderr_path,
+            _dir: dir,
+        })
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What it wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Sends `signal` (e.g. `TERM`, `KILL`) with kill(1).
+    pub fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()?;
+        anyhow::ensure!(status.success(), "kill -{signal} failed");
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for it to exit; its exit code (`None`: killed by a signal).
+    pub fn wait(&mut self, timeout: Duration) -> anyhow::Result<Option<i32>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status.code());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "posture did not exit within {}s; stderr:\n{}",
+                    timeout.as_secs(),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill(); // it may exit meanwhile
+            let _ = self.child.wait();
+        }
+    }
 }

@@ -106,8 +106,12 @@ pub struct ScanStatus {
     pub finished_at: Option<DateTime<Utc>>,
     /// How far it has got.
     pub progress: ScanProgress,
-    /// The snapshot it committed.
+    /// The newest snapshot it committed.
     pub snapshot_id: Option<String>,
+    /// Every snapshot it committed, oldest first: the daemon scans its accounts in batches
+    /// (`accounts.max_parallel` at a time), one snapshot each.
+    #[serde(default)]
+    pub snapshots: Vec<String>,
     /// Finding counts by status, once evaluated.
     pub summary: Option<BTreeMap<String, usize>>,
     /// Why it failed.

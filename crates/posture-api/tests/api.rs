@@ -266,6 +266,7 @@ impl Control for FakeDaemon {
                     ..Default::default()
                 },
                 snapshot_id: None,
+                snapshots: Vec::new(),
                 summary: None,
                 error: None,
             },

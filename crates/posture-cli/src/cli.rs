@@ -37,6 +37,8 @@ pub enum Command {
     /// Check that the stored history was not altered: re-derive every snapshot's manifest
     /// and the hash chain. Exit 0 when intact, 1 when not.
     Verify(VerifyArgs),
+    /// Scan on a schedule and serve the HTTP API and metrics until SIGTERM or Ctrl-C.
+    Daemon(DaemonArgs),
 }
 
 /// Output formats.
@@ -62,18 +64,12 @@ pub struct AwsArgs {
     pub endpoint_url: Option<String>,
 }
 
-/// `posture scan`
+/// What to scan and where to store it: shared by `posture scan` and `posture daemon`.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub struct TargetArgs {
     /// AWS options.
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Exit 1 when a finding of this severity or higher fails (info, low, medium, high, critical).
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<String>,
     /// Baseline file to check against instead of the shipped HIPAA baseline.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -85,9 +81,6 @@ pub struct ScanArgs {
     /// Store: a SQLite file or a postgres:// URL (default: posture.sqlite in the user's data directory).
     #[arg(long, value_name = "FILE|URL")]
     pub store: Option<String>,
-    /// Show passing and not-applicable findings in the table too.
-    #[arg(long)]
-    pub all: bool,
     /// Scan this account; repeat for several (the caller's directly, others through
     /// --role-name). Default: the account of the credentials.
     #[arg(long = "account", value_name = "ID", conflicts_with = "organization")]
@@ -101,6 +94,59 @@ pub struct ScanArgs {
     /// External id that role's trust policy requires (also POSTURE_ACCOUNTS_EXTERNAL_ID).
     #[arg(long, value_name = "ID")]
     pub external_id: Option<String>,
+}
+
+impl TargetArgs {
+    /// These options as configuration overrides.
+    pub fn command_line(&self) -> CommandLine {
+        CommandLine {
+            profile: self.aws.profile.clone(),
+            regions: self.aws.regions.clone(),
+            endpoint_url: self.aws.endpoint_url.clone(),
+            baseline: self.baseline.clone(),
+            services: self.services.clone(),
+            accounts: self.accounts.clone(),
+            organization: self.organization,
+            role_name: self.role_name.clone(),
+            external_id: self.external_id.clone(),
+            store: self.store.clone(),
+            ..CommandLine::default()
+        }
+    }
+}
+
+/// `posture scan`
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// What to scan.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Exit 1 when a finding of this severity or higher fails (info, low, medium, high, critical).
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Show passing and not-applicable findings in the table too.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `posture daemon`
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// What to scan.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Address and port of the HTTP API (default 127.0.0.1:8750; also api.listen).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Scan on this cron expression, in UTC (e.g. "0 * * * *"; also daemon.schedule).
+    #[arg(long, value_name = "CRON", conflicts_with = "interval")]
+    pub schedule: Option<String>,
+    /// Scan every DURATION (e.g. 1h, 30m; also daemon.interval). Default: hourly.
+    #[arg(long, value_name = "DURATION")]
+    pub interval: Option<String>,
 }
 
 /// `posture rules`
@@ -163,23 +209,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => {
             config.apply_command_line(&CommandLine {
-                profile: args.aws.profile.clone(),
-                regions: args.aws.regions.clone(),
-                endpoint_url: args.aws.endpoint_url.clone(),
                 fail_on: args.fail_on.clone(),
-                baseline: args.baseline.clone(),
-                services: args.services.clone(),
-                accounts: args.accounts.clone(),
-                organization: args.organization,
-                role_name: args.role_name.clone(),
-                external_id: args.external_id.clone(),
-                store: args.store.clone(),
+                ..args.target.command_line()
             });
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-            runtime.block_on(crate::scan::run(&config, &args))
+            runtime()?.block_on(crate::scan::run(&config, &args))
+        }
+        Command::Daemon(args) => {
+            config.apply_command_line(&CommandLine {
+                schedule: args.schedule.clone(),
+                interval: args.interval.clone(),
+                listen: args.listen.clone(),
+                ..args.target.command_line()
+            });
+            runtime()?.block_on(crate::daemon_cmd::run(&config))
         }
         Command::Rules(args) => {
             config.apply_command_line(&CommandLine {
@@ -201,6 +243,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::verify_cmd::run(&config, args.format)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
 
 fn store_option(store: Option<String>) -> CommandLine {

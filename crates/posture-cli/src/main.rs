@@ -1,4 +1,4 @@
-//! `posture`: the command-line tool and (later) daemon. This crate is clap, dispatch and
+//! `posture`: the command-line tool and the daemon. This crate is clap, dispatch and
 //! output: the configuration is `posture-config`'s, the scan `posture-scan`'s. It is the
 //! only crate that uses `anyhow` and decides exit codes.
 //!
@@ -6,6 +6,7 @@
 //! something did (or it did not), 2 = error, 130 = interrupted.
 
 mod cli;
+mod daemon_cmd;
 mod diff_cmd;
 mod output;
 mod rules_cmd;

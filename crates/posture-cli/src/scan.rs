@@ -126,7 +126,7 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The scan request from validated settings; loads the checker's input files.
-fn request(settings: ScanSettings) -> anyhow::Result<ScanRequest> {
+pub(crate) fn request(settings: ScanSettings) -> anyhow::Result<ScanRequest> {
     let check = Arc::new(CheckInputs::load(&CheckFiles {
         baseline: settings.check.baseline,
         waivers: settings.check.waivers,
@@ -257,7 +257,7 @@ fn bar(template: &str) -> ProgressBar {
 }
 
 /// Resolves on Ctrl-C or SIGTERM with the signal's name.
-async fn shutdown_signal() -> &'static str {
+pub(crate) async fn shutdown_signal() -> &'static str {
     #[cfg(unix)]
     {
         let mut term =

@@ -55,6 +55,7 @@ struct Counters {
     calls: Mutex<BTreeMap<String, u64>>,
     attempts: AtomicU64,
     throttled: AtomicU64,
+    throttled_by_service: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl CallCounter {
@@ -92,6 +93,17 @@ impl CallCounter {
     /// Attempts AWS answered with a throttling error (each was retried, or became a gap).
     pub fn throttled(&self) -> u64 {
         self.0.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Throttled attempts by service (`ec2`, `s3`, ...).
+    pub fn throttled_by_service(&self) -> BTreeMap<String, u64> {
+        self.0
+            .throttled_by_service
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect()
     }
 }
 
@@ -157,6 +169,14 @@ impl Intercept for CountCalls {
                     }));
             if throttled {
                 self.counter.0.throttled.fetch_add(1, Ordering::Relaxed);
+                *self
+                    .counter
+                    .0
+                    .throttled_by_service
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(self.service)
+                    .or_default() += 1;
             }
         }
         Ok(())

@@ -21,5 +21,5 @@ pub use classify::AssumeRoleError;
 pub use limits::{Limits, RateLimit};
 pub use plan::{
     ACCOUNT_UNREACHABLE_OPERATION, AccountSource, CollectError, Event, RoleOptions, ScanOutcome,
-    ScanPlan, Service, collect,
+    ScanPlan, Service, collect, plan_accounts,
 };

@@ -203,6 +203,18 @@ async fn identify(clients: &Clients) -> Result<(AccountId, String), CollectError
     Ok((account, identity.arn().unwrap_or_default().to_owned()))
 }
 
+/// The accounts `plan` names, after include and exclude, sorted: the caller's own
+/// (`sts:GetCallerIdentity`), the listed ones, or the organization's active accounts
+/// (`organizations:ListAccounts`). What a scan of `plan` would cover, for a scheduler that
+/// hands accounts out in batches.
+pub async fn plan_accounts(
+    clients: &Clients,
+    plan: &ScanPlan,
+) -> Result<Vec<AccountId>, CollectError> {
+    let (caller, _) = identify(clients).await?;
+    resolve_accounts(clients, plan, &caller).await
+}
+
 async fn resolve_accounts(
     clients: &Clients,
     plan: &ScanPlan,

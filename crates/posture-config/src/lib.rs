@@ -10,7 +10,6 @@
 //! `[daemon]`, `[api]` and `[alerts]` are read and validated here for the daemon, its API
 //! and the alerts, which are not built yet: today no command acts on them.
 
-mod cron;
 mod duration;
 
 use std::collections::BTreeMap;
@@ -22,11 +21,12 @@ use std::time::Duration;
 use posture_model::{AccountId, Region, Service, Severity};
 use serde::Deserialize;
 
-pub use cron::check_cron;
 pub use duration::parse_duration;
 
 /// The API's port when `api.listen` is not set (on 127.0.0.1).
 pub const DEFAULT_API_PORT: u16 = 8750;
+/// How long a claim on an account lasts unrenewed, by default.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(120);
 
 /// The whole configuration file.
 #[derive(Debug, Default, Deserialize)]
@@ -188,21 +188,33 @@ pub struct ScanConfig {
     pub fail_on: Option<String>,
 }
 
-/// `[daemon]`: when the daemon scans. Read by the daemon, which is not built yet.
+/// `[daemon]`: when `posture daemon` scans and how replicas share the work.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DaemonConfig {
-    /// A cron expression in UTC, five fields of numbers (minute hour day-of-month month
-    /// day-of-week), e.g. `"0 * * * *"` for hourly (`POSTURE_DAEMON_SCHEDULE`). Exclusive
-    /// with `interval`.
+    /// A cron expression in UTC, parsed by the `croner` crate: five fields (minute hour
+    /// day-of-month month day-of-week), or six with seconds first, names (`MON`, `JAN`),
+    /// `L`, `#`, `W` and aliases such as `@hourly`; e.g. `"0 * * * *"` for hourly
+    /// (`POSTURE_DAEMON_SCHEDULE`, `--schedule`). Exclusive with `interval`.
     pub schedule: Option<String>,
     /// Time between the starts of two scans, e.g. `"1h"`, `"30m"`, `"1h30m"` (units s, m,
-    /// h, d; at least 1m) (`POSTURE_DAEMON_INTERVAL`). Exclusive with `schedule`.
+    /// h, d; at least 5s) (`POSTURE_DAEMON_INTERVAL`, `--interval`). Cycles are aligned to
+    /// the Unix epoch, so replicas agree on them. Exclusive with `schedule`. With neither,
+    /// the daemon scans hourly.
     pub interval: Option<String>,
     /// Up to this long a random delay added to each start, e.g. `"5m"`, so replicas and
     /// neighbours do not call AWS at the same second (`POSTURE_DAEMON_JITTER`); default 0;
     /// shorter than `interval`.
     pub jitter: Option<String>,
+    /// How long a replica's claim on an account lasts without being renewed (renewed every
+    /// third of it while the scan runs); a replica killed mid-scan has its accounts taken
+    /// over this long after it stopped renewing (`POSTURE_DAEMON_LEASE`); default `2m`, at
+    /// least 1s.
+    pub lease: Option<String>,
+    /// This replica's name in the leases (`POSTURE_DAEMON_REPLICA_ID`); default the host
+    /// name. Unique per running daemon; a daemon restarted under the same name takes its
+    /// own leases back at once.
+    pub replica_id: Option<String>,
 }
 
 /// `[api]`: the daemon's HTTP API. Read by the daemon, which is not built yet.
@@ -327,6 +339,12 @@ pub struct CommandLine {
     pub external_id: Option<String>,
     /// `--store`
     pub store: Option<String>,
+    /// `--schedule`
+    pub schedule: Option<String>,
+    /// `--interval`
+    pub interval: Option<String>,
+    /// `--listen`
+    pub listen: Option<String>,
 }
 
 /// Which regions to scan.
@@ -458,6 +476,10 @@ pub struct DaemonSettings {
     pub trigger: Option<Trigger>,
     /// The largest random delay added to each start.
     pub jitter: Duration,
+    /// How long a claim on an account lasts unrenewed.
+    pub lease: Duration,
+    /// This replica's name, when configured.
+    pub replica_id: Option<String>,
 }
 
 /// `[api]`, validated.
@@ -678,6 +700,14 @@ impl Config {
             .daemon
             .jitter =
             Some(v));
+        env!("POSTURE_DAEMON_LEASE", "daemon.lease", |v| self
+            .daemon
+            .lease =
+            Some(v));
+        env!("POSTURE_DAEMON_REPLICA_ID", "daemon.replica_id", |v| self
+            .daemon
+            .replica_id =
+            Some(v));
         env!("POSTURE_API_LISTEN", "api.listen", |v| self.api.listen =
             Some(v));
         env!("POSTURE_API_TOKEN_FILE", "api.token_file", |v| self
@@ -753,6 +783,17 @@ impl Config {
         if let Some(s) = &cli.store {
             self.store.url = Some(s.clone());
             self.set_origin("store.url", cl("--store"));
+        }
+        // Either option replaces both settings: `--interval 5m` over a file's schedule.
+        if cli.schedule.is_some() || cli.interval.is_some() {
+            self.daemon.schedule = cli.schedule.clone();
+            self.daemon.interval = cli.interval.clone();
+            self.set_origin("daemon.schedule", cl("--schedule"));
+            self.set_origin("daemon.interval", cl("--interval"));
+        }
+        if let Some(l) = &cli.listen {
+            self.api.listen = Some(l.clone());
+            self.set_origin("api.listen", cl("--listen"));
         }
     }
 
@@ -1001,16 +1042,25 @@ impl Config {
                 ));
             }
             (Some(s), None) => {
-                check_cron(s).map_err(|e| self.invalid("daemon.schedule", format!("{s:?}"), e))?;
+                s.trim().parse::<croner::Cron>().map_err(|e| {
+                    self.invalid(
+                        "daemon.schedule",
+                        format!("{s:?}"),
+                        format!(
+                            "{e} (expected minute hour day-of-month month day-of-week, \
+                                 optionally seconds first, e.g. \"0 * * * *\" for hourly)"
+                        ),
+                    )
+                })?;
                 Some(Trigger::Schedule(s.trim().to_owned()))
             }
             (None, Some(i)) => {
                 let every = duration("daemon.interval", i)?;
-                if every < Duration::from_secs(60) {
+                if every < Duration::from_secs(5) {
                     return Err(self.invalid(
                         "daemon.interval",
                         format!("{i:?}"),
-                        "must be at least 1m: a scan takes longer than that",
+                        "must be at least 5s",
                     ));
                 }
                 Some(Trigger::Interval(every))
@@ -1030,7 +1080,36 @@ impl Config {
                 "must be shorter than daemon.interval",
             ));
         }
-        Ok(DaemonSettings { trigger, jitter })
+        let lease = match &d.lease {
+            Some(l) => {
+                let lease = duration("daemon.lease", l)?;
+                if lease < Duration::from_secs(1) {
+                    return Err(self.invalid(
+                        "daemon.lease",
+                        format!("{l:?}"),
+                        "must be at least 1s",
+                    ));
+                }
+                lease
+            }
+            None => DEFAULT_LEASE,
+        };
+        let replica_id = match d.replica_id.as_deref().map(str::trim) {
+            Some("") => {
+                return Err(self.invalid(
+                    "daemon.replica_id",
+                    "\"\"".to_owned(),
+                    "must not be empty; leave it out to use the host name",
+                ));
+            }
+            other => other.map(str::to_owned),
+        };
+        Ok(DaemonSettings {
+            trigger,
+            jitter,
+            lease,
+            replica_id,
+        })
     }
 
     /// `[api]`, validated: an address to listen on; beyond loopback, a token file.

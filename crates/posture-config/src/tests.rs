@@ -230,7 +230,9 @@ fn the_new_sections_have_defaults_that_do_nothing_risky() {
         c.daemon().unwrap(),
         DaemonSettings {
             trigger: None,
-            jitter: Duration::ZERO
+            jitter: Duration::ZERO,
+            lease: Duration::from_secs(120),
+            replica_id: None,
         }
     );
     assert_eq!(
@@ -258,7 +260,9 @@ fn the_new_sections_parse_and_validate() {
         c.daemon().unwrap(),
         DaemonSettings {
             trigger: Some(Trigger::Interval(Duration::from_secs(3600))),
-            jitter: Duration::from_secs(300)
+            jitter: Duration::from_secs(300),
+            lease: Duration::from_secs(120),
+            replica_id: None,
         }
     );
     let api = c.api().unwrap();
@@ -306,26 +310,40 @@ fn bad_daemon_api_and_alert_values_say_what_to_fix() {
     );
     let err = daemon("[daemon]\n\nschedule = \"0 25 * * *\"\n");
     assert!(
-        err.starts_with(
-            "p.toml:3: daemon.schedule = \"0 25 * * *\": hour field \"25\": 25 is out of range"
-        ),
+        err == "p.toml:3: daemon.schedule = \"0 25 * * *\": Component error: Number out of bounds. \
+                (expected minute hour day-of-month month day-of-week, optionally seconds first, \
+                e.g. \"0 * * * *\" for hourly)",
         "{err}"
     );
+    // croner's own grammar: seconds, names and aliases.
+    for good in ["*/10 * * * * *", "0 9 * * MON-FRI", "@hourly"] {
+        parse(&format!("[daemon]\nschedule = \"{good}\"\n"))
+            .daemon()
+            .unwrap();
+    }
     assert_eq!(
         daemon("[daemon]\ninterval = \"60\"\n"),
         "p.toml:2: daemon.interval = \"60\": 60 has no unit: write \"60s\", \"60m\", \"60h\" or \"60d\""
     );
     assert_eq!(
-        daemon("[daemon]\ninterval = \"59s\"\n"),
-        "p.toml:2: daemon.interval = \"59s\": must be at least 1m: a scan takes longer than that"
+        daemon("[daemon]\ninterval = \"4s\"\n"),
+        "p.toml:2: daemon.interval = \"4s\": must be at least 5s"
     );
-    // The boundary: a minute is accepted.
+    // The boundary: five seconds are accepted.
     assert_eq!(
-        parse("[daemon]\ninterval = \"1m\"\n")
+        parse("[daemon]\ninterval = \"5s\"\n")
             .daemon()
             .unwrap()
             .trigger,
-        Some(Trigger::Interval(Duration::from_secs(60)))
+        Some(Trigger::Interval(Duration::from_secs(5)))
+    );
+    assert_eq!(
+        daemon("[daemon]\ninterval = \"1h\"\nlease = \"0s\"\n"),
+        "p.toml:3: daemon.lease = \"0s\": must be at least 1s"
+    );
+    assert_eq!(
+        daemon("[daemon]\nreplica_id = \" \"\n"),
+        "p.toml:2: daemon.replica_id = \"\": must not be empty; leave it out to use the host name"
     );
     assert_eq!(
         daemon("[daemon]\ninterval = \"1h\"\njitter = \"60m\"\n"),
@@ -375,6 +393,8 @@ fn the_new_sections_take_environment_overrides() {
     c.apply_env(env(&[
         ("POSTURE_DAEMON_INTERVAL", "30m"),
         ("POSTURE_DAEMON_JITTER", "1m"),
+        ("POSTURE_DAEMON_LEASE", "90s"),
+        ("POSTURE_DAEMON_REPLICA_ID", "scanner-2"),
         ("POSTURE_API_LISTEN", "127.0.0.1:9999"),
         ("POSTURE_API_TOKEN_FILE", "/run/token"),
         ("POSTURE_ALERTS_MIN_SEVERITY", "critical"),
@@ -385,7 +405,9 @@ fn the_new_sections_take_environment_overrides() {
         c.daemon().unwrap(),
         DaemonSettings {
             trigger: Some(Trigger::Interval(Duration::from_secs(1800))),
-            jitter: Duration::from_secs(60)
+            jitter: Duration::from_secs(60),
+            lease: Duration::from_secs(90),
+            replica_id: Some("scanner-2".into()),
         }
     );
     assert_eq!(c.api().unwrap().listen, "127.0.0.1:9999".parse().unwrap());
@@ -403,7 +425,7 @@ fn the_new_sections_take_environment_overrides() {
     let err = c.daemon().unwrap_err().to_string();
     assert!(
         err.starts_with(
-            "environment variable POSTURE_DAEMON_SCHEDULE=\"0 * * *\": expected 5 fields"
+            "environment variable POSTURE_DAEMON_SCHEDULE=\"0 * * *\": Invalid pattern: Pattern must have between 5 and 7 fields"
         ),
         "{err}"
     );

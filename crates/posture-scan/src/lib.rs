@@ -178,6 +178,10 @@ pub struct CallStats {
     pub attempts: u64,
     /// Attempts AWS throttled.
     pub throttled: u64,
+    /// Attempts AWS throttled, by service (`ec2`).
+    pub throttled_by_service: BTreeMap<String, u64>,
+    /// Calls that failed (each a gap in the coverage record), by service.
+    pub failed_by_service: BTreeMap<String, u64>,
 }
 
 /// A stored snapshot and what the scan found.
@@ -289,6 +293,46 @@ pub async fn run(
         during: Stage::Collecting,
         warnings: Vec::new(),
     };
+    let Some((clients, plan)) = connect(&request, &cancel).await? else {
+        return Ok(rolled_back());
+    };
+    let counter = clients.counter().clone();
+    let scan = Scan {
+        store: request.store,
+        check: request.check,
+        retention_days: request.retention_days,
+        services: request.services,
+        counter,
+        progress: Arc::new(progress),
+        cancel,
+    };
+    scan.execute(move |tx| async move { posture_collect::collect(&clients, &plan, tx).await })
+        .await
+}
+
+/// The accounts `request` would scan (after include and exclude), sorted, without scanning
+/// them: the caller's account, the listed ones or the organization's active accounts. A
+/// scheduler splits them into batches, each a scan of `AccountSource::List`. `None` when
+/// cancelled.
+pub async fn resolve_accounts(
+    request: &ScanRequest,
+    cancel: &CancellationToken,
+) -> Result<Option<Vec<AccountId>>, ScanError> {
+    let Some((clients, plan)) = connect(request, cancel).await? else {
+        return Ok(None);
+    };
+    tokio::select! {
+        accounts = posture_collect::plan_accounts(&clients, &plan) => Ok(Some(accounts?)),
+        () = cancel.cancelled() => Ok(None),
+    }
+}
+
+/// The clients and collection plan of `request`, with its region resolved; `None` when
+/// cancelled first.
+async fn connect(
+    request: &ScanRequest,
+    cancel: &CancellationToken,
+) -> Result<Option<(Clients, ScanPlan)>, ScanError> {
     let (mut regions, all) = match &request.regions {
         Regions::Profile => (Vec::new(), false),
         Regions::Named(r) => (r.clone(), false),
@@ -303,7 +347,7 @@ pub async fn run(
     };
     let clients = tokio::select! {
         clients = Clients::load(&options) => clients,
-        () = cancel.cancelled() => return Ok(rolled_back()),
+        () = cancel.cancelled() => return Ok(None),
     };
     if regions.is_empty() && !all {
         let region = clients.configured_region().ok_or(ScanError::NoRegion)?;
@@ -322,18 +366,7 @@ pub async fn run(
         services: request.services.clone(),
         max_parallel_accounts: request.max_parallel_accounts,
     };
-    let counter = clients.counter().clone();
-    let scan = Scan {
-        store: request.store,
-        check: request.check,
-        retention_days: request.retention_days,
-        services: request.services,
-        counter,
-        progress: Arc::new(progress),
-        cancel,
-    };
-    scan.execute(move |tx| async move { posture_collect::collect(&clients, &plan, tx).await })
-        .await
+    Ok(Some((clients, plan)))
 }
 
 /// A scan once its clients exist: everything from opening the store on. The collector is
@@ -367,6 +400,7 @@ impl Scan {
         let (tx, mut rx) = mpsc::channel(EVENT_BUFFER);
         let collector = tokio::spawn(collector(tx));
         let (mut resources, mut collections, mut failed_calls) = (0u64, 0u64, 0u64);
+        let mut failed_by_service: BTreeMap<String, u64> = BTreeMap::new();
         loop {
             let staged = tokio::select! {
                 event = rx.recv() => match event {
@@ -377,6 +411,7 @@ impl Scan {
                     }
                     Some(Event::Gap(g)) => {
                         failed_calls += 1;
+                        *failed_by_service.entry(g.service.clone()).or_default() += 1;
                         store.gap(g).await
                     }
                     Some(Event::Collected(c)) => {
@@ -479,6 +514,8 @@ impl Scan {
                 calls: committed.meta.coverage.api_calls.clone(),
                 attempts: self.counter.attempts(),
                 throttled: self.counter.throttled(),
+                throttled_by_service: self.counter.throttled_by_service(),
+                failed_by_service,
             },
             meta: committed.meta,
             evaluated: committed.evaluated,

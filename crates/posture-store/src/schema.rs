@@ -335,6 +335,25 @@ pub(crate) fn check_current(db: &mut dyn Db, location: &str) -> Result<(), Store
 
 /// Applies pending migrations. `location` is for error messages.
 pub(crate) fn migrate(db: &mut dyn Db, location: &str) -> Result<(), StoreError> {
+    if db.dialect() == Dialect::Postgres {
+        // Replicas starting together would otherwise race to create the same tables
+        // (`CREATE TABLE IF NOT EXISTS` is not safe against a concurrent creator). A session
+        // lock: held across the migrations' own transactions, released below.
+        db.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .map_err(q("wait for other migrations"))?;
+        let result = migrate_locked(db, location);
+        let unlocked = db
+            .batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+            .map_err(q("release the migration lock"));
+        return result.and(unlocked);
+    }
+    migrate_locked(db, location)
+}
+
+/// The advisory lock key PostgreSQL migrations hold ("PSTM").
+const MIGRATION_LOCK: i64 = 0x5053_544d;
+
+fn migrate_locked(db: &mut dyn Db, location: &str) -> Result<(), StoreError> {
     db.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL, applied_at TEXT NOT NULL)")
         .map_err(q("create schema_migrations"))?;
     let recorded = db

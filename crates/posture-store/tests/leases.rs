@@ -234,3 +234,25 @@ fn postgres_racing_replicas_scan_each_account_once() {
     claimed.sort();
     assert_eq!(claimed, all, "each account exactly once");
 }
+
+/// Replicas starting together open (and so create) a fresh PostgreSQL store at the same
+/// time: every one succeeds. Before the migration lock, the losers failed with a duplicate
+/// key in `pg_type` (`CREATE TABLE IF NOT EXISTS` racing itself).
+#[test]
+fn postgres_replicas_create_the_store_at_once() {
+    let pg = support::Postgres::start();
+    let location = StoreLocation::Postgres(pg.fresh_database());
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let (location, barrier) = (location.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                Store::open(&location).map(|_| ())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+}

@@ -1,0 +1,182 @@
+//! `posture daemon`: the configuration becomes the daemon's options and the API's, the
+//! daemon's worker (`posture-daemon`) and the HTTP API (`posture-api`) are started and
+//! wired through [`Control`], and SIGTERM/SIGINT stop both gracefully: the scan in progress
+//! is rolled back (unless it was committing), the API answers the requests in flight, the
+//! leases are released, and the process exits 0.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use posture_api::{
+    ApiConfig, ApiToken, Control, ScanProgress, ScanState, ScanStatus, ScanSubmission, SubmitError,
+    Submitted,
+};
+use posture_config::{Config, Trigger};
+use posture_daemon::{Backoff, DaemonOptions, Handle, ScanRecord, Schedule, State};
+use posture_scan::CancellationToken;
+
+/// The variable that carries the API's bearer token (beside `api.token_file`).
+const TOKEN_VARIABLE: &str = "POSTURE_API_TOKEN";
+
+/// Scans remembered for `GET /api/v1/scans`.
+const HISTORY: usize = 100;
+
+pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
+    // Everything that needs no AWS call is validated before anything starts.
+    let settings = config.scan_settings()?;
+    let daemon = config.daemon()?;
+    let api = config.api()?;
+    let token = api_token(api.token_file.as_deref())?;
+    let request = crate::scan::request(settings)?;
+    let schedule = match &daemon.trigger {
+        Some(Trigger::Schedule(expr)) => Schedule::cron(expr)?,
+        Some(Trigger::Interval(every)) => Schedule::interval(*every)?,
+        None => Schedule::interval(Duration::from_secs(3600))?,
+    };
+    let replica_id = daemon.replica_id.clone().unwrap_or_else(host_name);
+    let store = request.store.clone();
+    let options = DaemonOptions {
+        schedule,
+        jitter: daemon.jitter,
+        lease: daemon.lease,
+        replica_id,
+        batch: request.max_parallel_accounts.max(1),
+        backoff: Backoff::default(),
+        request,
+        history: HISTORY,
+    };
+    // The API listens before the first scan starts, so a bad address fails at once.
+    let listener = tokio::net::TcpListener::bind(api.listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {e}; set api.listen (POSTURE_API_LISTEN) or --listen",
+                api.listen
+            )
+        })?;
+    let address = listener.local_addr()?;
+
+    let shutdown = CancellationToken::new();
+    let (handle, worker) = posture_daemon::start(options, shutdown.clone());
+    let mut api_config = ApiConfig::new(api.listen, store);
+    let has_token = token.is_some();
+    api_config.token = token;
+    let control: Arc<dyn Control> = Arc::new(DaemonControl(handle));
+    let server = tokio::spawn(posture_api::serve_on(listener, api_config, control, {
+        let shutdown = shutdown.clone();
+        async move { shutdown.cancelled().await }
+    }));
+    eprintln!(
+        "posture daemon: API on http://{address}/ ({}); metrics at http://{address}/metrics",
+        if has_token {
+            "bearer token required"
+        } else {
+            "closed: set POSTURE_API_TOKEN or api.token_file to open /api/v1"
+        }
+    );
+
+    let signal = crate::scan::shutdown_signal().await;
+    tracing::info!(
+        signal,
+        "stopping: the scan in progress is rolled back unless it is committing"
+    );
+    shutdown.cancel();
+    worker.await.context("the daemon's worker failed")?;
+    server
+        .await
+        .context("the API server failed")?
+        .context("the API server failed")?;
+    eprintln!("posture daemon: stopped on {signal}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The token from `POSTURE_API_TOKEN` or the configured file; `None` keeps `/api` closed.
+fn api_token(file: Option<&std::path::Path>) -> anyhow::Result<Option<ApiToken>> {
+    if let Ok(text) = std::env::var(TOKEN_VARIABLE) {
+        return Ok(Some(ApiToken::from_string(text).with_context(|| {
+            format!("environment variable {TOKEN_VARIABLE}")
+        })?));
+    }
+    let Some(path) = file else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read api.token_file {}", path.display()))?;
+    Ok(Some(ApiToken::from_string(text).with_context(|| {
+        format!("api.token_file {}", path.display())
+    })?))
+}
+
+/// The host's name: the default replica id.
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "posture".to_owned())
+}
+
+/// The daemon as the API sees it.
+struct DaemonControl(Handle);
+
+impl Control for DaemonControl {
+    fn submit_scan(&self, request: ScanSubmission) -> Result<Submitted, SubmitError> {
+        match self.0.submit(request.accounts) {
+            Ok((id, existing)) => Ok(Submitted { id, existing }),
+            Err(posture_daemon::SubmitError::ShuttingDown) => Err(SubmitError::ShuttingDown),
+            Err(e) => Err(SubmitError::Invalid(e.to_string())),
+        }
+    }
+
+    fn scan(&self, id: &str) -> Option<ScanStatus> {
+        self.0.scan(id).map(status)
+    }
+
+    fn scans(&self) -> Vec<ScanStatus> {
+        self.0.scans().into_iter().map(status).collect()
+    }
+
+    fn metrics(&self) -> String {
+        self.0.metrics()
+    }
+
+    fn readiness(&self) -> Result<(), String> {
+        self.0.readiness()
+    }
+}
+
+fn status(r: ScanRecord) -> ScanStatus {
+    ScanStatus {
+        id: r.id,
+        state: match r.state {
+            State::Queued => ScanState::Queued,
+            State::Running => ScanState::Running,
+            State::Succeeded => ScanState::Succeeded,
+            State::Failed => ScanState::Failed,
+            State::Cancelled => ScanState::Cancelled,
+        },
+        trigger: r.trigger.as_str().to_owned(),
+        accounts: r
+            .accounts
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        submitted_at: r.submitted_at,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        progress: ScanProgress {
+            phase: r.progress.phase,
+            collections: r.progress.collections,
+            resources: r.progress.resources,
+            failed_calls: r.progress.failed_calls,
+            accounts_evaluated: r.progress.accounts_done,
+            accounts_total: r.progress.accounts_total,
+        },
+        snapshot_id: r.snapshots.last().cloned(),
+        snapshots: r.snapshots,
+        summary: (!r.summary.is_empty()).then_some(r.summary),
+        error: r.error,
+    }
+}

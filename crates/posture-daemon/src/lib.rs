@@ -1,0 +1,646 @@
+//! The daemon's workers: scans on a schedule, one at a time, with scans asked for through the
+//! API queued between them; accounts claimed through leases in the store so that replicas
+//! sharing a PostgreSQL store split each cycle and a restart resumes it; failed cycles
+//! retried with backoff; metrics; graceful shutdown.
+//!
+//! A cycle starts at each tick of the schedule. The worker resolves the configured accounts
+//! (the caller's, a list, or the organization's), then claims a batch of those not yet
+//! covered by a snapshot started since the tick (`Store::claim_accounts`), scans the batch
+//! with `posture_scan::run` (one snapshot), releases the leases after the commit, and
+//! claims again until nothing is left. While a batch is scanned its leases are renewed
+//! every third of their length; a replica that finds a lease taken over (it stalled past
+//! the lease) stops that scan, which rolls back. A daemon restarted under the same replica
+//! id takes its leases back at once and scans only what the cycle still lacks. The store is
+//! used from blocking threads only.
+//!
+//! Nothing here prints or handles signals: the binary owns the process, cancels
+//! [`Handle::shutdown`]'s token on SIGTERM and waits for [`start`]'s task.
+
+mod metrics;
+mod scans;
+pub mod schedule;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use posture_model::AccountId;
+use posture_scan::{AccountSource, CancellationToken, Progress, ScanOutcome, ScanRequest};
+use posture_store::{Store, StoreError, StoreLocation};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+pub use metrics::Metrics;
+pub use scans::{ScanProgress, ScanRecord, State, Trigger};
+pub use schedule::{Backoff, Schedule};
+
+use scans::{MAX_QUEUED, Scans};
+
+/// How the daemon runs.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// When cycles start.
+    pub schedule: Schedule,
+    /// The largest random delay added to each cycle's start.
+    pub jitter: Duration,
+    /// How long a claim on an account lasts unrenewed.
+    pub lease: Duration,
+    /// This replica's name in the leases.
+    pub replica_id: String,
+    /// Accounts per scan (one snapshot each).
+    pub batch: usize,
+    /// Delays between retries of a failed cycle.
+    pub backoff: Backoff,
+    /// The scan of the configured accounts; each batch is this with its accounts listed.
+    pub request: ScanRequest,
+    /// Scans remembered for the API.
+    pub history: usize,
+}
+
+/// Why a scan could not be queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The daemon is stopping.
+    #[error("the daemon is shutting down")]
+    ShuttingDown,
+    /// Too many scans are queued.
+    #[error("{0} scans are queued already; wait for them (GET /api/v1/scans) and ask again")]
+    QueueFull(usize),
+}
+
+/// The running daemon, for the API: submit scans, read their state, metrics, readiness,
+/// and stop it. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    options: DaemonOptions,
+    store: StoreLocation,
+    metrics: Metrics,
+    scans: Mutex<Scans>,
+    wake: Notify,
+    shutdown: CancellationToken,
+    started: DateTime<Utc>,
+    /// The newest scan of the daemon's accounts (any replica's): what readiness reads.
+    freshest: Mutex<Option<DateTime<Utc>>>,
+}
+
+/// Starts the worker. It runs until `shutdown` is cancelled: then the scan in progress is
+/// cancelled (rolled back unless it was committing), queued scans are marked cancelled and
+/// the leases released, and the task ends.
+pub fn start(options: DaemonOptions, shutdown: CancellationToken) -> (Handle, JoinHandle<()>) {
+    let prefix = format!(
+        "{}-{}",
+        options.replica_id,
+        Utc::now().format("%Y%m%dT%H%M%S")
+    );
+    let inner = Arc::new(Inner {
+        store: options.request.store.clone(),
+        scans: Mutex::new(Scans::new(options.history, prefix)),
+        options,
+        metrics: Metrics::new(),
+        wake: Notify::new(),
+        shutdown,
+        started: Utc::now(),
+        freshest: Mutex::new(None),
+    });
+    let task = tokio::spawn(Arc::clone(&inner).run());
+    (Handle { inner }, task)
+}
+
+impl Handle {
+    /// Queues a scan of `accounts` (empty: the configured set), or joins the queued or
+    /// running scan of exactly those accounts. Returns its id and whether it existed.
+    pub fn submit(&self, mut accounts: Vec<AccountId>) -> Result<(String, bool), SubmitError> {
+        if self.inner.shutdown.is_cancelled() {
+            return Err(SubmitError::ShuttingDown);
+        }
+        accounts.sort();
+        accounts.dedup();
+        let key = (!accounts.is_empty()).then_some(accounts);
+        let mut scans = self.inner.lock_scans();
+        if let Some(r) = scans.active_with(&key) {
+            return Ok((r.id.clone(), true));
+        }
+        let queued = scans.queued();
+        if queued >= MAX_QUEUED {
+            return Err(SubmitError::QueueFull(queued));
+        }
+        let id = scans.add(Trigger::Api, key, State::Queued, Utc::now());
+        drop(scans);
+        self.inner.wake.notify_one();
+        Ok((id, false))
+    }
+
+    /// One scan.
+    pub fn scan(&self, id: &str) -> Option<ScanRecord> {
+        self.inner.lock_scans().get(id).cloned()
+    }
+
+    /// Recent scans, newest first.
+    pub fn scans(&self) -> Vec<ScanRecord> {
+        self.inner.lock_scans().all()
+    }
+
+    /// The metrics, as OpenMetrics text.
+    pub fn metrics(&self) -> String {
+        self.inner.metrics.render()
+    }
+
+    /// The metrics registry (for series other crates add, such as alert deliveries).
+    pub fn metrics_registry(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Ready when the newest scan of the daemon's accounts started less than twice the
+    /// schedule's period ago, or, before any, when the daemon started less than that ago.
+    pub fn readiness(&self) -> Result<(), String> {
+        let now = Utc::now();
+        let period = self.inner.options.schedule.period(now) + self.inner.options.jitter;
+        let limit = TimeDelta::from_std(period * 2).unwrap_or(TimeDelta::MAX);
+        let freshest = *self
+            .inner
+            .freshest
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match freshest {
+            Some(at) if now - at <= limit => Ok(()),
+            Some(at) => Err(format!(
+                "the newest scan started at {}, more than twice the schedule's period ({}s) ago",
+                at.to_rfc3339(),
+                period.as_secs()
+            )),
+            None if now - self.inner.started <= limit => Ok(()),
+            None => Err(format!(
+                "no scan of the configured accounts has been stored in the {}s since the daemon started",
+                (now - self.inner.started).num_seconds()
+            )),
+        }
+    }
+
+    /// The token that stops the daemon.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+}
+
+/// How a cycle's work ended.
+enum CycleEnd {
+    /// Every account is covered.
+    Done,
+    /// Accounts remain that other replicas hold: look again later.
+    Waiting,
+}
+
+/// Why a cycle stopped early.
+enum Stop {
+    Shutdown,
+    Failed(String),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::Failed(e.to_string())
+    }
+}
+
+impl Inner {
+    fn lock_scans(&self) -> std::sync::MutexGuard<'_, Scans> {
+        // A panic while a record was updated leaves a valid registry.
+        self.scans.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_freshest(&self, at: DateTime<Utc>) {
+        let mut f = self.freshest.lock().unwrap_or_else(PoisonError::into_inner);
+        if f.is_none_or(|old| old < at) {
+            *f = Some(at);
+            #[allow(clippy::cast_precision_loss, reason = "Unix seconds fit f64 exactly")]
+            self.metrics.last_success(at.timestamp() as f64);
+        }
+    }
+
+    /// Runs `f` on a blocking thread with the store open.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Stop> {
+        let location = self.store.clone();
+        match tokio::task::spawn_blocking(move || f(&mut Store::open(&location)?)).await {
+            Ok(r) => r.map_err(Stop::from),
+            Err(e) => Err(Stop::Failed(format!("the store task failed: {e}"))),
+        }
+    }
+
+    async fn run(self: Arc<Self>) {
+        tracing::info!(
+            replica = %self.options.replica_id,
+            store = %self.store,
+            "daemon started"
+        );
+        self.refresh_store_metrics().await;
+        let schedule = self.options.schedule.clone();
+        let mut failures = 0u32;
+        // The current cycle may be unfinished (a restart): look at once.
+        let mut wake = Utc::now();
+        loop {
+            if self.shutdown.is_cancelled() {
+                break;
+            }
+            let queued = self.lock_scans().next_queued();
+            if let Some(record) = queued {
+                if let Err(Stop::Shutdown) = self.run_requested(record).await {
+                    break;
+                }
+                continue;
+            }
+            let now = Utc::now();
+            if now >= wake {
+                let next = schedule.next_tick(now) + jitter(self.options.jitter);
+                wake = match self.run_cycle(schedule.cycle_start(now)).await {
+                    Ok(CycleEnd::Done) => {
+                        failures = 0;
+                        next
+                    }
+                    Ok(CycleEnd::Waiting) => {
+                        failures = 0;
+                        next.min(Utc::now() + delta(self.options.lease / 2))
+                    }
+                    Err(Stop::Shutdown) => break,
+                    Err(Stop::Failed(error)) => {
+                        failures += 1;
+                        self.metrics.retried();
+                        let delay = self.options.backoff.delay(failures);
+                        tracing::error!(
+                            %error,
+                            failures,
+                            retry_in_s = delay.as_secs(),
+                            "the scheduled scan failed; retrying with backoff"
+                        );
+                        next.min(Utc::now() + delta(delay))
+                    }
+                };
+                tracing::debug!(next = %wake.to_rfc3339(), "next scheduled look");
+                continue;
+            }
+            let sleep = (wake - now).to_std().unwrap_or(Duration::ZERO);
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = self.wake.notified() => {}
+                () = self.shutdown.cancelled() => break,
+            }
+        }
+        self.lock_scans().cancel_queued(Utc::now());
+        tracing::info!("daemon stopped");
+    }
+
+    /// The configured accounts, resolved now (an organization's change between cycles).
+    async fn configured_accounts(&self) -> Result<Vec<AccountId>, Stop> {
+        match posture_scan::resolve_accounts(&self.options.request, &self.shutdown).await {
+            Ok(Some(accounts)) => Ok(accounts),
+            Ok(None) => Err(Stop::Shutdown),
+            Err(e) => Err(Stop::Failed(format!(
+                "cannot resolve the accounts to scan: {e}"
+            ))),
+        }
+    }
+
+    /// One scheduled cycle: claim and scan batches until none is left for this replica.
+    async fn run_cycle(&self, cycle: DateTime<Utc>) -> Result<CycleEnd, Stop> {
+        let accounts = self.configured_accounts().await?;
+        let mut record: Option<String> = None;
+        let end = self
+            .work(cycle, &accounts, Trigger::Schedule, &mut record, false)
+            .await;
+        self.finish(record.as_deref(), &end);
+        end
+    }
+
+    /// A scan asked for through the API: its accounts, each covered by a snapshot started
+    /// after the request (by this replica, or by another that held the account).
+    async fn run_requested(&self, record: ScanRecord) -> Result<(), Stop> {
+        let now = Utc::now();
+        self.lock_scans().update(&record.id, |r| {
+            r.state = State::Running;
+            r.started_at = Some(now);
+        });
+        let accounts = match &record.accounts {
+            Some(a) => Ok(a.clone()),
+            None => self.configured_accounts().await,
+        };
+        let mut id = Some(record.id.clone());
+        let end = match accounts {
+            Ok(accounts) => {
+                self.work(record.submitted_at, &accounts, Trigger::Api, &mut id, true)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        self.finish(id.as_deref(), &end);
+        end.map(|_| ())
+    }
+
+    fn finish(&self, id: Option<&str>, end: &Result<CycleEnd, Stop>) {
+        let Some(id) = id else { return };
+        let now = Utc::now();
+        self.lock_scans().update(id, |r| {
+            r.finished_at = Some(now);
+            r.progress.phase = String::new();
+            match end {
+                Ok(_) => r.state = State::Succeeded,
+                Err(Stop::Shutdown) => r.state = State::Cancelled,
+                Err(Stop::Failed(e)) => {
+                    r.state = State::Failed;
+                    r.error = Some(e.clone());
+                }
+            }
+        });
+    }
+
+    /// Claims and scans `accounts` in batches until each is covered by a snapshot started at
+    /// or after `since`. Accounts other replicas hold are waited for when `wait` (a requested
+    /// scan), else left for a later look. `record` is created at the first claim.
+    async fn work(
+        &self,
+        since: DateTime<Utc>,
+        accounts: &[AccountId],
+        trigger: Trigger,
+        record: &mut Option<String>,
+        wait: bool,
+    ) -> Result<CycleEnd, Stop> {
+        let replica = self.options.replica_id.clone();
+        let (lease, batch) = (self.options.lease, self.options.batch.max(1));
+        loop {
+            if self.shutdown.is_cancelled() {
+                return Err(Stop::Shutdown);
+            }
+            let claimed = {
+                let (replica, accounts) = (replica.clone(), accounts.to_vec());
+                self.with_store(move |s| {
+                    s.claim_accounts(&replica, &accounts, since, lease, batch, true)
+                })
+                .await?
+            };
+            if claimed.is_empty() {
+                let all = accounts.to_vec();
+                let last = self.with_store(move |s| s.last_scanned(&all)).await?;
+                for (account, at) in &last {
+                    #[allow(clippy::cast_precision_loss, reason = "Unix seconds fit f64 exactly")]
+                    self.metrics
+                        .account_scanned(account.as_str(), at.timestamp() as f64);
+                    self.set_freshest(*at);
+                }
+                let pending = accounts
+                    .iter()
+                    .filter(|a| last.get(*a).is_none_or(|at| *at < since))
+                    .count();
+                if pending == 0 {
+                    return Ok(CycleEnd::Done);
+                }
+                if !wait {
+                    tracing::info!(
+                        pending,
+                        "accounts of this cycle are held by other replicas; looking again later"
+                    );
+                    return Ok(CycleEnd::Waiting);
+                }
+                if let Some(id) = record.as_deref() {
+                    self.lock_scans()
+                        .update(id, |r| r.progress.phase = "waiting".into());
+                }
+                tokio::select! {
+                    () = tokio::time::sleep((lease / 4).min(Duration::from_secs(2))) => continue,
+                    () = self.shutdown.cancelled() => return Err(Stop::Shutdown),
+                }
+            }
+            self.metrics.claimed(claimed.len());
+            let id = match record {
+                Some(id) => id.clone(),
+                None => {
+                    let id = self
+                        .lock_scans()
+                        .add(trigger, None, State::Running, Utc::now());
+                    self.lock_scans().update(&id, |r| r.submitted_at = since);
+                    *record = Some(id.clone());
+                    id
+                }
+            };
+            self.lock_scans()
+                .update(&id, |r| r.progress.accounts_total = accounts.len());
+            let result = self.scan_batch(&id, trigger, &claimed).await;
+            let released = {
+                let (replica, claimed) = (replica.clone(), claimed.clone());
+                self.with_store(move |s| s.release_leases(&replica, &claimed))
+                    .await
+            };
+            if let Err(Stop::Failed(e)) = released {
+                // They expire on their own.
+                tracing::warn!(error = %e, "cannot release leases");
+            }
+            result?;
+        }
+    }
+
+    /// Scans one claimed batch (one snapshot), renewing its leases meanwhile.
+    async fn scan_batch(
+        &self,
+        id: &str,
+        trigger: Trigger,
+        claimed: &[AccountId],
+    ) -> Result<(), Stop> {
+        let mut request = self.options.request.clone();
+        request.accounts = AccountSource::List(claimed.to_vec());
+        let cancel = self.shutdown.child_token();
+        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let heartbeat = match self.store {
+            // A SQLite store's writer holds the database's write lock until it commits: no
+            // other daemon can claim meanwhile, and a renewal would only wait for the lock.
+            StoreLocation::Sqlite(_) => None,
+            StoreLocation::Postgres(_) => Some(tokio::spawn(renew(
+                self.store.clone(),
+                self.options.replica_id.clone(),
+                claimed.to_vec(),
+                self.options.lease,
+                cancel.clone(),
+                Arc::clone(&lost),
+            ))),
+        };
+        tracing::info!(scan = id, accounts = claimed.len(), first = %claimed[0], "scanning");
+        self.metrics.scan_started();
+        let started = Instant::now();
+        // Progress events arrive on the scan's threads; the worker applies them to the
+        // record between polls of the scan.
+        let (tx, rx) = std::sync::mpsc::channel::<Progress>();
+        let outcome = posture_scan::run(
+            request,
+            move |p| {
+                let _ = tx.send(p); // the receiver lives until the scan ends
+            },
+            cancel.clone(),
+        );
+        tokio::pin!(outcome);
+        let outcome = loop {
+            tokio::select! {
+                o = &mut outcome => break o,
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+            self.drain_progress(id, &rx);
+        };
+        self.drain_progress(id, &rx);
+        if let Some(h) = heartbeat {
+            h.abort();
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let trigger_name = trigger.as_str();
+        match outcome {
+            Ok(ScanOutcome::Stored(stored)) => {
+                self.metrics.scan_ended(trigger_name, "stored", seconds);
+                self.metrics.aws_calls(
+                    &stored.calls.calls,
+                    &stored.calls.throttled_by_service,
+                    &stored.calls.failed_by_service,
+                );
+                #[allow(clippy::cast_precision_loss, reason = "Unix seconds fit f64 exactly")]
+                for account in &stored.meta.accounts {
+                    self.metrics
+                        .account_scanned(account.as_str(), stored.started_at.timestamp() as f64);
+                }
+                self.set_freshest(stored.meta.started_at);
+                let snapshot = stored.meta.id.to_string();
+                tracing::info!(
+                    scan = id,
+                    snapshot = %snapshot,
+                    seconds,
+                    resources = stored.meta.resource_count,
+                    "snapshot stored"
+                );
+                for w in &stored.warnings {
+                    tracing::warn!(scan = id, "{w}");
+                }
+                self.lock_scans().update(id, |r| {
+                    r.snapshots.push(snapshot);
+                    r.progress.accounts_done += claimed.len();
+                    for (status, n) in &stored.evaluated.counts {
+                        *r.summary.entry((*status).to_owned()).or_default() += n;
+                    }
+                });
+                self.refresh_store_metrics().await;
+                if stored.cancel_requested {
+                    return Err(Stop::Shutdown);
+                }
+                Ok(())
+            }
+            Ok(ScanOutcome::RolledBack { .. }) => {
+                self.metrics.scan_ended(trigger_name, "cancelled", seconds);
+                if lost.load(std::sync::atomic::Ordering::Relaxed) {
+                    self.metrics.lease_lost();
+                    Err(Stop::Failed(
+                        "another replica took over this scan's accounts after their lease expired; the scan was rolled back".into(),
+                    ))
+                } else {
+                    Err(Stop::Shutdown)
+                }
+            }
+            Err(e) => {
+                self.metrics.scan_ended(trigger_name, "failed", seconds);
+                Err(Stop::Failed(e.to_string()))
+            }
+        }
+    }
+
+    fn drain_progress(&self, id: &str, rx: &std::sync::mpsc::Receiver<Progress>) {
+        let events: Vec<Progress> = rx.try_iter().collect();
+        if events.is_empty() {
+            return;
+        }
+        self.lock_scans().update(id, |r| {
+            for p in events {
+                let pr = &mut r.progress;
+                match p {
+                    Progress::Resource { resources } => {
+                        pr.phase = "collecting".into();
+                        pr.resources = resources;
+                    }
+                    Progress::Collected {
+                        collections,
+                        resources,
+                        failed_calls,
+                        ..
+                    } => {
+                        pr.phase = "collecting".into();
+                        pr.collections = collections;
+                        pr.resources = resources;
+                        pr.failed_calls = failed_calls;
+                    }
+                    Progress::CollectionFinished { .. } | Progress::Evaluating { .. } => {
+                        pr.phase = "evaluating".into();
+                    }
+                    Progress::Committing => pr.phase = "committing".into(),
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    /// Store size and current findings, after each stored scan and at start.
+    async fn refresh_store_metrics(&self) {
+        let read = self
+            .with_store(|s| Ok((s.size_bytes()?, s.current_finding_counts()?)))
+            .await;
+        match read {
+            Ok((bytes, counts)) => {
+                self.metrics.store_size(bytes);
+                self.metrics.findings(&counts);
+            }
+            Err(Stop::Failed(e)) => tracing::warn!(error = %e, "cannot read the store's metrics"),
+            Err(Stop::Shutdown) => {}
+        }
+    }
+}
+
+/// Renews `accounts`' leases every third of `lease`; cancels the scan when one was taken
+/// over by another replica.
+async fn renew(
+    store: StoreLocation,
+    replica: String,
+    accounts: Vec<AccountId>,
+    lease: Duration,
+    cancel: CancellationToken,
+    lost: Arc<std::sync::atomic::AtomicBool>,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(lease / 3) => {}
+            () = cancel.cancelled() => return,
+        }
+        let (store, replica, accounts) = (store.clone(), replica.clone(), accounts.clone());
+        let renewed = tokio::task::spawn_blocking(move || {
+            Store::open(&store)?.renew_leases(&replica, &accounts, lease)
+        })
+        .await;
+        match renewed {
+            Ok(Ok(gone)) if gone.is_empty() => {}
+            Ok(Ok(gone)) => {
+                tracing::error!(
+                    accounts = ?gone,
+                    "another replica took over accounts of this scan (their lease expired); stopping it"
+                );
+                lost.store(true, std::sync::atomic::Ordering::Relaxed);
+                cancel.cancel();
+                return;
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot renew leases; retrying"),
+            Err(e) => tracing::warn!(error = %e, "the lease renewal task failed; retrying"),
+        }
+    }
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+fn jitter(max: Duration) -> TimeDelta {
+    delta(schedule::random_below(max))
+}

@@ -1,0 +1,541 @@
+//! `posture daemon` end to end against moto: scheduled scans and the API that serves them,
+//! the token, the metrics read by the Prometheus project's own parser, a kill -9 mid-cycle
+//! and the restart that resumes it, and two replicas sharing one PostgreSQL store.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a failed step is a failed test"
+)]
+
+#[path = "../../crates/posture-store/tests/support/mod.rs"]
+mod pg;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use posture_e2e::{Moto, Running, free_port, moto_server_path, run_posture};
+use serde_json::Value;
+
+const TOKEN: &str = "e2e-test-token-0123456789abcdef";
+const ROLE: &str = "OrganizationAccountAccessRole";
+const MANAGEMENT: &str = "123456789012";
+/// A schedule that does not tick during a test (1 January, 00:00): every account of a fresh
+/// store is due in the current cycle, and no second cycle starts.
+const YEARLY: &str = "0 0 1 1 *";
+
+struct Api {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    fn new(port: u16) -> Self {
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// GET `path`; a 429 is waited out as its `Retry-After` says (the API's rate limit is
+    /// per client address, and the tests poll).
+    async fn get(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        loop {
+            let mut req = self.client.get(format!("{}{path}", self.base));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r = match req.send().await {
+                Ok(r) => r,
+                Err(_) => return (0, String::new()), // not listening yet
+            };
+            if r.status().as_u16() == 429 {
+                let wait: u64 = r
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok()?.parse().ok())
+                    .expect("a 429 carries Retry-After");
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+                continue;
+            }
+            return (r.status().as_u16(), r.text().await.unwrap_or_default());
+        }
+    }
+
+    async fn json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path, Some(TOKEN)).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Waits until the API answers /healthz.
+    async fn wait_up(&self, daemon: &Running) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.get("/healthz", None).await.0 != 200 {
+            assert!(
+                Instant::now() < deadline,
+                "the API did not come up:\n{}",
+                daemon.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every stored snapshot, newest first, following the cursor.
+    async fn snapshots(&self) -> Vec<Value> {
+        self.snapshots_paged(100).await
+    }
+
+    /// Every stored snapshot, `limit` a page.
+    async fn snapshots_paged(&self, limit: usize) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut path = format!("/api/v1/snapshots?limit={limit}");
+        loop {
+            let page = self.json(&path).await;
+            out.extend(page["snapshots"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("/api/v1/snapshots?limit={limit}&cursor={c}"),
+                None => return out,
+            }
+        }
+    }
+}
+
+async fn wait_for<T>(what: &str, daemon: &Running, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; daemon stderr:\n{}",
+            daemon.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn daemon_args<'a>(
+    endpoint: &'a str,
+    store: &'a str,
+    port: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "daemon",
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        "us-east-1",
+        "--services",
+        "s3,ec2",
+        "--store",
+        store,
+        "--listen",
+    ];
+    args.push(port);
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Parses /metrics with `prometheus_client.openmetrics.parser` (the Prometheus project's
+/// Python client, installed beside moto by scripts/install-moto.sh) and returns the sample
+/// names with their label sets.
+fn parse_metrics(text: &str) -> BTreeMap<String, Vec<BTreeMap<String, String>>> {
+    let python = moto_server_path().unwrap().with_file_name("python");
+    let script = r#"
+import json, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+out = {}
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        out.setdefault(s.name, []).append(s.labels)
+print(json.dumps(out))
+"#;
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python from moto's virtualenv");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the Prometheus parser rejected /metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_scans_on_its_interval_and_serves_its_api() {
+    let moto = Moto::start().expect("start moto");
+    let endpoint = moto.endpoint_url();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("daemon.sqlite").display().to_string();
+    let port = free_port().unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let mut daemon = Running::start(
+        daemon_args(&endpoint, &store, &listen, &["--interval", "5s"]),
+        &[("POSTURE_API_TOKEN", TOKEN)],
+    )
+    .unwrap();
+    let api = Api::new(port);
+    api.wait_up(&daemon).await;
+
+    // Closed without the token, whatever the route.
+    for path in [
+        "/api/v1/snapshots",
+        "/api/v1/findings",
+        "/api/v1/scans",
+        "/api/v1/openapi.json",
+    ] {
+        assert_eq!(api.get(path, None).await.0, 401, "{path} without a token");
+        assert_eq!(
+            api.get(path, Some("wrong-token-0123456789")).await.0,
+            401,
+            "{path} with a wrong token"
+        );
+    }
+
+    // Three scheduled scans, one per 5-second cycle.
+    let snapshots = wait_for("three snapshots", &daemon, async || {
+        let s = api.snapshots().await;
+        (s.len() >= 3).then_some(s)
+    })
+    .await;
+    // A page at a time loses nothing (new snapshots only come in front).
+    let one_by_one = api.snapshots_paged(1).await;
+    assert!(
+        api.snapshots().await.ends_with(&one_by_one),
+        "paging loses nothing"
+    );
+    let started: Vec<&str> = snapshots
+        .iter()
+        .map(|s| s["started_at"].as_str().unwrap())
+        .collect();
+    assert!(
+        started.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {started:?}"
+    );
+    for s in &snapshots {
+        assert_eq!(s["accounts"], serde_json::json!([MANAGEMENT]));
+    }
+
+    // The findings of the latest, with the JSON fields of `posture scan --format json`.
+    let findings = api.json("/api/v1/findings?limit=1000").await;
+    let latest = snapshots[0]["id"].as_str().unwrap();
+    assert_eq!(findings["snapshot_id"], latest);
+    let items = findings["findings"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for f in items {
+        for field in [
+            "rule_id",
+            "status",
+            "severity",
+            "resource",
+            "citations",
+            "evidence",
+            "reason",
+            "snapshot_id",
+        ] {
+            assert!(f.get(field).is_some(), "finding lacks {field}: {f}");
+        }
+    }
+    let failing = api.json("/api/v1/findings?status=fail&limit=1000").await;
+    assert!(
+        failing["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "fail")
+    );
+
+    // A scan on request: 202 with its id, then its progress and result.
+    let resp = api
+        .client
+        .post(format!("{}/api/v1/scans", api.base))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"accounts": [MANAGEMENT]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let id = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = wait_for("the requested scan", &daemon, async || {
+        let s = api.json(&format!("/api/v1/scans/{id}")).await;
+        (s["state"] != "queued" && s["state"] != "running").then_some(s)
+    })
+    .await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["trigger"], "api");
+    assert!(done["snapshot_id"].is_string(), "{done}");
+
+    // Probes and metrics are open and reveal no findings.
+    assert_eq!(api.get("/readyz", None).await.0, 200);
+    let (status, metrics) = api.get("/metrics", None).await;
+    assert_eq!(status, 200);
+    assert!(!metrics.contains("arn:aws"), "metrics name no resource");
+    let samples = parse_metrics(&metrics);
+    for name in [
+        "posture_scans_total",
+        "posture_scan_duration_seconds_count",
+        "posture_aws_api_calls_total",
+        "posture_findings",
+        "posture_account_last_scan_timestamp_seconds",
+        "posture_last_success_timestamp_seconds",
+        "posture_store_size_bytes",
+    ] {
+        assert!(
+            samples.contains_key(name),
+            "{name} missing from /metrics:\n{metrics}"
+        );
+    }
+    let services: BTreeSet<&str> = samples["posture_aws_api_calls_total"]
+        .iter()
+        .map(|l| l["service"].as_str())
+        .collect();
+    assert!(
+        services.contains("s3") && services.contains("ec2"),
+        "{services:?}"
+    );
+    assert!(
+        samples["posture_account_last_scan_timestamp_seconds"]
+            .iter()
+            .any(|l| l["account"] == MANAGEMENT)
+    );
+
+    // SIGTERM: a graceful stop, exit 0, and a history that verifies.
+    daemon.signal("TERM").unwrap();
+    assert_eq!(
+        daemon.wait(Duration::from_secs(60)).unwrap(),
+        Some(0),
+        "{}",
+        daemon.stderr()
+    );
+    assert!(
+        !daemon.stderr().contains(TOKEN),
+        "the token is never logged"
+    );
+    let verify = run_posture(["verify", "--store", &store], &[]).unwrap();
+    assert_eq!(verify.code, Some(0), "{}", verify.describe());
+}
+
+/// Creates `n` member accounts in moto's organization; returns every account, sorted.
+async fn organization(moto: &Moto, n: usize) -> Vec<String> {
+    let base = moto.sdk_config("us-east-1").await;
+    let org = aws_sdk_organizations::Client::new(&base);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("create organization");
+    for i in 0..n {
+        org.create_account()
+            .account_name(format!("member-{i}"))
+            .email(format!("member-{i}@example.org"))
+            .send()
+            .await
+            .expect("create account");
+    }
+    let mut all: Vec<String> = org
+        .list_accounts()
+        .send()
+        .await
+        .unwrap()
+        .accounts()
+        .iter()
+        .filter_map(|a| a.id().map(str::to_owned))
+        .collect();
+    all.sort();
+    assert_eq!(all.len(), n + 1);
+    all
+}
+
+/// How many snapshots covered each account.
+fn scans_per_account(snapshots: &[Value]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for s in snapshots {
+        for a in s["accounts"].as_array().unwrap() {
+            *out.entry(a.as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    }
+    out
+}
+
+fn once_each(accounts: &[String]) -> BTreeMap<String, usize> {
+    accounts.iter().map(|a| (a.clone(), 1)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_killed_mid_cycle_resumes_where_it_was() {
+    let moto = Moto::start().expect("start moto");
+    let endpoint = moto.endpoint_url();
+    let accounts = organization(&moto, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("daemon.sqlite").display().to_string();
+    let port = free_port().unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let args = daemon_args(
+        &endpoint,
+        &store,
+        &listen,
+        &["--schedule", YEARLY, "--organization", "--role-name", ROLE],
+    );
+    // One account per scan, so the cycle is four snapshots.
+    let env = [
+        ("POSTURE_API_TOKEN", TOKEN),
+        ("POSTURE_ACCOUNTS_MAX_PARALLEL", "1"),
+        ("POSTURE_DAEMON_REPLICA_ID", "scanner-1"),
+    ];
+    let mut first = Running::start(&args, &env).unwrap();
+    let api = Api::new(port);
+    api.wait_up(&first).await;
+    let before = wait_for("the first snapshot", &first, async || {
+        let s = api.snapshots().await;
+        (!s.is_empty()).then_some(s)
+    })
+    .await;
+    first.signal("KILL").unwrap();
+    first.wait(Duration::from_secs(30)).unwrap();
+    assert!(
+        before.len() < accounts.len(),
+        "killed before the cycle ended"
+    );
+
+    // Restarted under the same replica id: it takes its lease back at once and scans only
+    // what the cycle still lacks.
+    let second = Running::start(&args, &env).unwrap();
+    api.wait_up(&second).await;
+    let after = wait_for("the rest of the cycle", &second, async || {
+        let s = api.snapshots().await;
+        let covered = scans_per_account(&s);
+        (covered.len() == accounts.len()).then_some(s)
+    })
+    .await;
+    // Give it a moment to (wrongly) scan anything twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = if api.snapshots().await.len() == after.len() {
+        after
+    } else {
+        api.snapshots().await
+    };
+    assert_eq!(
+        scans_per_account(&after),
+        once_each(&accounts),
+        "each account once in the cycle"
+    );
+    assert!(after.len() > before.len());
+    drop(second);
+    let verify = run_posture(["verify", "--store", &store], &[]).unwrap();
+    assert_eq!(
+        verify.code,
+        Some(0),
+        "the store verifies after kill -9: {}",
+        verify.describe()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_share_a_cycle_and_take_over_a_dead_ones_accounts() {
+    // The support module's client is synchronous: set it up off the runtime.
+    let (_postgres, url) = tokio::task::spawn_blocking(|| {
+        let postgres = pg::Postgres::start();
+        let url = postgres.fresh_database();
+        (postgres, url)
+    })
+    .await
+    .unwrap();
+    let moto = Moto::start().expect("start moto");
+    let endpoint = moto.endpoint_url();
+    let accounts = organization(&moto, 5).await;
+    let ports = [free_port().unwrap(), free_port().unwrap()];
+    let listens: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let start = |i: usize| {
+        let args = daemon_args(
+            &endpoint,
+            &url,
+            &listens[i],
+            &["--schedule", YEARLY, "--organization", "--role-name", ROLE],
+        );
+        let name = format!("replica-{i}");
+        Running::start(
+            &args,
+            &[
+                ("POSTURE_API_TOKEN", TOKEN),
+                ("POSTURE_ACCOUNTS_MAX_PARALLEL", "1"),
+                ("POSTURE_DAEMON_REPLICA_ID", name.as_str()),
+                ("POSTURE_DAEMON_LEASE", "3s"),
+            ],
+        )
+        .unwrap()
+    };
+    let mut a = start(0);
+    let b = start(1);
+    let (api_a, api_b) = (Api::new(ports[0]), Api::new(ports[1]));
+    api_a.wait_up(&a).await;
+    api_b.wait_up(&b).await;
+
+    // Kill replica A once it has stored a snapshot and is scanning another account.
+    let stored_by_a = wait_for("replica A mid-scan after a snapshot", &a, async || {
+        let scans = api_a.json("/api/v1/scans").await;
+        let scan = scans.as_array()?.first()?.clone();
+        let stored = scan["snapshots"].as_array().map_or(0, Vec::len);
+        let phase = scan["progress"]["phase"].as_str().unwrap_or_default();
+        (scan["state"] == "running" && stored >= 1 && !phase.is_empty()).then_some(stored)
+    })
+    .await;
+    a.signal("KILL").unwrap();
+    a.wait(Duration::from_secs(30)).unwrap();
+
+    // B finishes the cycle, including the account A held, after A's lease expires.
+    let all = wait_for("every account scanned", &b, async || {
+        let s = api_b.snapshots().await;
+        (scans_per_account(&s).len() == accounts.len()).then_some(s)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let all = if api_b.snapshots().await.len() == all.len() {
+        all
+    } else {
+        api_b.snapshots().await
+    };
+    assert_eq!(
+        scans_per_account(&all),
+        once_each(&accounts),
+        "each account exactly once"
+    );
+    let by_b: usize = api_b
+        .json("/api/v1/scans")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["snapshots"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(
+        stored_by_a >= 1 && by_b >= 1,
+        "both replicas did part: A {stored_by_a}, B {by_b}"
+    );
+    assert_eq!(
+        stored_by_a + by_b,
+        accounts.len(),
+        "A's killed scan stored nothing"
+    );
+    drop(b);
+}
