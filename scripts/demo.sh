@@ -9,6 +9,12 @@
 # The demo's history is kept in $POSTURE_DEMO_STORE (default: demo.sqlite in the user's data
 # directory, beside the posture.sqlite real scans use), so `posture snapshots`, `diff` and
 # `verify` work on it afterwards; the script ends by printing those commands.
+#
+# `./scripts/demo.sh daemon [OPTIONS]` runs `posture daemon` instead: against the account of
+# the configured credentials, or against the seeded demo account on the emulator, scanning
+# every 5 minutes, with the HTTP API on 127.0.0.1:8750 (POSTURE_API_LISTEN sets another
+# address) and a bearer token made for the session (POSTURE_API_TOKEN to choose one); it
+# prints the URLs and the token, and runs until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +27,14 @@ have_credentials() {
      || -f "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" || -f "${AWS_CONFIG_FILE:-$HOME/.aws/config}" ]]
 }
 
+mode=scan
+if [[ "${1:-}" == "daemon" ]]; then
+  mode=daemon
+  shift
+fi
+
 if [[ "${POSTURE_DEMO:-0}" != "1" ]] && have_credentials; then
-  exec "$target/posture" scan "$@"
+  exec "$target/posture" "$mode" "$@"
 fi
 
 echo "no AWS credentials found: scanning a seeded demo account on a local emulator" >&2
@@ -60,6 +72,29 @@ export AWS_CONFIG_FILE="$workdir/aws-config" AWS_SHARED_CREDENTIALS_FILE="$workd
 endpoint="http://127.0.0.1:$port"
 # The seed's summary goes to stderr: stdout is the scan's (JSON with --format json).
 "$target/posture-seed" --endpoint-url "$endpoint" >&2
+
+if [[ "$mode" == "daemon" ]]; then
+  token="${POSTURE_API_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')}"
+  listen="${POSTURE_API_LISTEN:-127.0.0.1:8750}"
+  cat >&2 <<DAEMON
+
+Starting the daemon on the demo account (a scan every 5 minutes; Ctrl-C stops it).
+  API token:  $token
+  health:     curl http://$listen/healthz
+  metrics:    curl http://$listen/metrics
+  snapshots:  curl -H "Authorization: Bearer $token" http://$listen/api/v1/snapshots
+  failures:   curl -H "Authorization: Bearer $token" "http://$listen/api/v1/findings?status=fail&severity=high,critical"
+  scan now:   curl -X POST -H "Authorization: Bearer $token" http://$listen/api/v1/scans
+  API schema: curl -H "Authorization: Bearer $token" http://$listen/api/v1/openapi.json
+
+DAEMON
+  status=0
+  POSTURE_API_TOKEN="$token" "$target/posture" daemon --endpoint-url "$endpoint" \
+    --region us-east-1 --region us-west-2 --store "$store" --interval 5m --listen "$listen" \
+    "$@" || status=$?
+  exit "$status"
+fi
+
 status=0
 "$target/posture" scan --endpoint-url "$endpoint" --region us-east-1 --region us-west-2 \
   --store "$store" "$@" || status=$?

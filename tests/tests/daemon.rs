@@ -539,3 +539,55 @@ async fn two_replicas_share_a_cycle_and_take_over_a_dead_ones_accounts() {
     );
     drop(b);
 }
+
+/// AWS unreachable: the cycle fails, is reported and retried with backoff, and the daemon
+/// stays up, not ready, and stops cleanly.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_cycle_is_retried_and_never_stops_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("daemon.sqlite").display().to_string();
+    let nothing = format!("http://127.0.0.1:{}", free_port().unwrap());
+    let port = free_port().unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let mut daemon = Running::start(
+        daemon_args(&nothing, &store, &listen, &["--interval", "1h"]),
+        &[
+            ("POSTURE_API_TOKEN", TOKEN),
+            ("POSTURE_LIMITS_MAX_ATTEMPTS", "1"),
+        ],
+    )
+    .unwrap();
+    let api = Api::new(port);
+    api.wait_up(&daemon).await;
+    wait_for("the failure to be reported", &daemon, async || {
+        daemon
+            .stderr()
+            .contains("the scheduled scan failed; retrying with backoff")
+            .then_some(())
+    })
+    .await;
+    let stderr = daemon.stderr();
+    assert!(
+        stderr.contains("cannot resolve the accounts to scan"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("retry_in_s=30"),
+        "the first retry waits 30 s: {stderr}"
+    );
+    let samples = parse_metrics(&api.get("/metrics", None).await.1);
+    assert!(samples.contains_key("posture_scan_retries_total"));
+    assert_eq!(api.get("/healthz", None).await.0, 200, "still alive");
+    // Nothing stored: the API's reads say so rather than fail.
+    assert_eq!(
+        api.json("/api/v1/snapshots").await["snapshots"],
+        serde_json::json!([])
+    );
+    daemon.signal("TERM").unwrap();
+    assert_eq!(
+        daemon.wait(Duration::from_secs(60)).unwrap(),
+        Some(0),
+        "{}",
+        daemon.stderr()
+    );
+}
