@@ -285,6 +285,34 @@ async fn the_daemon_scans_on_its_interval_and_serves_its_api() {
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(done["trigger"], "api");
     assert!(done["snapshot_id"].is_string(), "{done}");
+    // An account the daemon was not configured for is refused, not scanned.
+    let resp = api
+        .client
+        .post(format!("{}/api/v1/scans", api.base))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"accounts": ["999999999999"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let id = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = wait_for("the refused scan", &daemon, async || {
+        let s = api.json(&format!("/api/v1/scans/{id}")).await;
+        (s["state"] != "queued" && s["state"] != "running").then_some(s)
+    })
+    .await;
+    assert_eq!(refused["state"], "failed", "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("account 999999999999 is not among the daemon's configured accounts"),
+        "{refused}"
+    );
+    assert!(refused["snapshots"].as_array().unwrap().is_empty());
 
     // Probes and metrics are open and reveal no findings.
     assert_eq!(api.get("/readyz", None).await.0, 200);

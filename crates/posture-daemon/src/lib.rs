@@ -326,9 +326,18 @@ impl Inner {
             r.state = State::Running;
             r.started_at = Some(now);
         });
-        let accounts = match &record.accounts {
-            Some(a) => Ok(a.clone()),
-            None => self.configured_accounts().await,
+        // Only configured accounts: a token holder may not point the scanner's role at an
+        // account the operator did not configure.
+        let accounts = match (self.configured_accounts().await, &record.accounts) {
+            (Ok(configured), Some(asked)) => match asked.iter().find(|a| !configured.contains(a)) {
+                Some(outside) => Err(Stop::Failed(format!(
+                    "account {outside} is not among the daemon's configured accounts ({} of them: the caller's, accounts.ids or the organization's, after include and exclude)",
+                    configured.len()
+                ))),
+                None => Ok(asked.clone()),
+            },
+            (Ok(configured), None) => Ok(configured),
+            (Err(e), _) => Err(e),
         };
         let mut id = Some(record.id.clone());
         let end = match accounts {
