@@ -12,7 +12,7 @@
 //! Expiry is measured by the database's clock, so replicas on hosts with skewed clocks
 //! agree on it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -77,19 +77,31 @@ impl Store {
         only_due: bool,
     ) -> Result<Vec<AccountId>, StoreError> {
         let mut claimed = Vec::new();
+        // One query for what the cycle already covers, so a claim costs the accounts it
+        // tries, not a query per account of the estate.
+        let covered = if only_due {
+            covered_since_cycle(self.db.as_mut(), cycle)?
+        } else {
+            BTreeSet::new()
+        };
         for account in accounts {
             if claimed.len() >= limit {
                 break;
             }
-            let db = self.db.as_mut();
-            // Checked before the claim to avoid taking leases for nothing, and after it,
-            // when it is authoritative (see the module's documentation).
-            if only_due && covered_since(db, account.as_str(), cycle)? {
+            if covered.contains(account.as_str()) {
                 continue;
             }
-            if !claim_one(db, holder, account.as_str(), cycle, millis(lease))? {
+            if !claim_one(
+                self.db.as_mut(),
+                holder,
+                account.as_str(),
+                cycle,
+                millis(lease),
+            )? {
                 continue;
             }
+            // Authoritative after the claim (see the module's documentation): a snapshot
+            // committed since the query above was released before this claim could win.
             if only_due && covered_since(self.db.as_mut(), account.as_str(), cycle)? {
                 self.release_leases(holder, std::slice::from_ref(account))?;
                 continue;
@@ -258,4 +270,20 @@ fn last_started(db: &mut dyn Db, account: &str) -> Result<Option<DateTime<Utc>>,
 
 fn covered_since(db: &mut dyn Db, account: &str, cycle: DateTime<Utc>) -> Result<bool, StoreError> {
     Ok(last_started(db, account)?.is_some_and(|at| at >= cycle))
+}
+
+/// Every account a snapshot started at or after `cycle` covered. Start times are stored as
+/// RFC 3339 text in UTC with microseconds, which sorts as time.
+fn covered_since_cycle(
+    db: &mut dyn Db,
+    cycle: DateTime<Utc>,
+) -> Result<BTreeSet<String>, StoreError> {
+    let rows = db
+        .query(
+            "SELECT DISTINCT sa.account FROM snapshot_accounts sa JOIN snapshots s ON s.seq = sa.seq \
+             WHERE s.started_at >= $1",
+            &[crate::write::ts(cycle).into()],
+        )
+        .map_err(q("read the accounts scanned this cycle"))?;
+    Ok(rows.iter().map(|r| r[0].text().to_owned()).collect())
 }
