@@ -84,6 +84,29 @@ impl Api {
         }
     }
 
+    /// Asks for a scan of `account` (202 with its id) and waits for it to end; its status.
+    async fn requested_scan(&self, daemon: &Running, account: &str) -> Value {
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/scans", self.base))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({ "accounts": [account] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 202);
+        assert!(resp.headers().contains_key("location"));
+        let id = resp.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        wait_for("the requested scan", daemon, async || {
+            let s = self.json(&format!("/api/v1/scans/{id}")).await;
+            (s["state"] != "queued" && s["state"] != "running").then_some(s)
+        })
+        .await
+    }
+
     /// Every stored snapshot, newest first, following the cursor.
     async fn snapshots(&self) -> Vec<Value> {
         self.snapshots_paged(100).await
@@ -264,46 +287,12 @@ async fn the_daemon_scans_on_its_interval_and_serves_its_api() {
     );
 
     // A scan on request: 202 with its id, then its progress and result.
-    let resp = api
-        .client
-        .post(format!("{}/api/v1/scans", api.base))
-        .bearer_auth(TOKEN)
-        .json(&serde_json::json!({"accounts": [MANAGEMENT]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 202);
-    let id = resp.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let done = wait_for("the requested scan", &daemon, async || {
-        let s = api.json(&format!("/api/v1/scans/{id}")).await;
-        (s["state"] != "queued" && s["state"] != "running").then_some(s)
-    })
-    .await;
+    let done = api.requested_scan(&daemon, MANAGEMENT).await;
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(done["trigger"], "api");
     assert!(done["snapshot_id"].is_string(), "{done}");
     // An account the daemon was not configured for is refused, not scanned.
-    let resp = api
-        .client
-        .post(format!("{}/api/v1/scans", api.base))
-        .bearer_auth(TOKEN)
-        .json(&serde_json::json!({"accounts": ["999999999999"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 202);
-    let id = resp.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let refused = wait_for("the refused scan", &daemon, async || {
-        let s = api.json(&format!("/api/v1/scans/{id}")).await;
-        (s["state"] != "queued" && s["state"] != "running").then_some(s)
-    })
-    .await;
+    let refused = api.requested_scan(&daemon, "999999999999").await;
     assert_eq!(refused["state"], "failed", "{refused}");
     assert!(
         refused["error"]
