@@ -260,7 +260,13 @@ async fn the_daemon_scans_on_its_interval_and_serves_its_api() {
     // The findings of the latest, with the JSON fields of `posture scan --format json`.
     let findings = api.json("/api/v1/findings?limit=1000").await;
     let latest = snapshots[0]["id"].as_str().unwrap();
-    assert_eq!(findings["snapshot_id"], latest);
+    // The latest when asked: this one, or one the next cycle stored meanwhile (ids are
+    // start times, which sort).
+    assert!(
+        findings["snapshot_id"].as_str().unwrap() >= latest,
+        "{}",
+        findings["snapshot_id"]
+    );
     let items = findings["findings"].as_array().unwrap();
     assert!(!items.is_empty());
     for f in items {
@@ -509,12 +515,12 @@ async fn two_replicas_share_a_cycle_and_take_over_a_dead_ones_accounts() {
     api_b.wait_up(&b).await;
 
     // Kill replica A once it has stored a snapshot and is scanning another account.
-    let stored_by_a = wait_for("replica A mid-scan after a snapshot", &a, async || {
+    wait_for("replica A mid-scan after a snapshot", &a, async || {
         let scans = api_a.json("/api/v1/scans").await;
         let scan = scans.as_array()?.first()?.clone();
         let stored = scan["snapshots"].as_array().map_or(0, Vec::len);
         let phase = scan["progress"]["phase"].as_str().unwrap_or_default();
-        (scan["state"] == "running" && stored >= 1 && !phase.is_empty()).then_some(stored)
+        (scan["state"] == "running" && stored >= 1 && phase == "collecting").then_some(())
     })
     .await;
     a.signal("KILL").unwrap();
@@ -545,14 +551,11 @@ async fn two_replicas_share_a_cycle_and_take_over_a_dead_ones_accounts() {
         .iter()
         .map(|s| s["snapshots"].as_array().map_or(0, Vec::len))
         .sum();
+    // The rest were A's, stored before it was killed (its killed scan stored nothing).
+    let by_a = all.len() - by_b;
     assert!(
-        stored_by_a >= 1 && by_b >= 1,
-        "both replicas did part: A {stored_by_a}, B {by_b}"
-    );
-    assert_eq!(
-        stored_by_a + by_b,
-        accounts.len(),
-        "A's killed scan stored nothing"
+        by_a >= 1 && by_b >= 1,
+        "both replicas did part: A {by_a}, B {by_b}"
     );
     drop(b);
 }
@@ -595,6 +598,8 @@ async fn a_failing_cycle_is_retried_and_never_stops_the_daemon() {
     let samples = parse_metrics(&api.get("/metrics", None).await.1);
     assert!(samples.contains_key("posture_scan_retries_total"));
     assert_eq!(api.get("/healthz", None).await.0, 200, "still alive");
+    let (status, why) = api.get("/readyz", None).await;
+    assert_eq!(status, 503, "not ready: {why}");
     // Nothing stored: the API's reads say so rather than fail.
     assert_eq!(
         api.json("/api/v1/snapshots").await["snapshots"],

@@ -77,12 +77,36 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         }
     );
 
-    let signal = crate::scan::shutdown_signal().await;
+    // Run until a signal, or until the worker or the server ends on its own (a bug: a
+    // daemon that cannot scan or cannot answer must not look alive).
+    let mut worker = worker;
+    let mut server = server;
+    let signal = tokio::select! {
+        signal = crate::scan::shutdown_signal() => signal,
+        ended = &mut worker => {
+            shutdown.cancel();
+            anyhow::bail!("the daemon's worker stopped unexpectedly: {ended:?}; this is a bug: please report it with the output of -vv");
+        }
+        ended = &mut server => {
+            shutdown.cancel();
+            return match ended {
+                Ok(Err(e)) => Err(anyhow::anyhow!(e).context("the API server stopped")),
+                other => Err(anyhow::anyhow!("the API server stopped unexpectedly: {other:?}")),
+            };
+        }
+    };
     tracing::info!(
         signal,
         "stopping: the scan in progress is rolled back unless it is committing"
     );
     shutdown.cancel();
+    // A second signal while stopping (a scan stuck on a dead connection) exits at once;
+    // an uncommitted snapshot is rolled back by the database either way.
+    tokio::spawn(async {
+        let again = crate::scan::shutdown_signal().await;
+        eprintln!("posture daemon: {again} again: exiting without waiting");
+        std::process::exit(130);
+    });
     worker.await.context("the daemon's worker failed")?;
     server
         .await

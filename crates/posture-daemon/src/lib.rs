@@ -20,6 +20,7 @@ mod metrics;
 mod scans;
 pub mod schedule;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,8 @@ struct Inner {
     started: DateTime<Utc>,
     /// The newest scan of the daemon's accounts (any replica's): what readiness reads.
     freshest: Mutex<Option<DateTime<Utc>>>,
+    /// Why the last cycle failed, until one succeeds.
+    last_failure: Mutex<Option<String>>,
 }
 
 /// Starts the worker. It runs until `shutdown` is cancelled: then the scan in progress is
@@ -106,6 +109,7 @@ pub fn start(options: DaemonOptions, shutdown: CancellationToken) -> (Handle, Jo
         shutdown,
         started: Utc::now(),
         freshest: Mutex::new(None),
+        last_failure: Mutex::new(None),
     });
     let task = tokio::spawn(Arc::clone(&inner).run());
     (Handle { inner }, task)
@@ -115,13 +119,15 @@ impl Handle {
     /// Queues a scan of `accounts` (empty: the configured set), or joins the queued or
     /// running scan of exactly those accounts. Returns its id and whether it existed.
     pub fn submit(&self, mut accounts: Vec<AccountId>) -> Result<(String, bool), SubmitError> {
-        if self.inner.shutdown.is_cancelled() {
-            return Err(SubmitError::ShuttingDown);
-        }
         accounts.sort();
         accounts.dedup();
         let key = (!accounts.is_empty()).then_some(accounts);
         let mut scans = self.inner.lock_scans();
+        // Under the lock: the worker cancels what is queued under it after shutdown begins,
+        // so a scan is either refused here or cancelled there, never left queued.
+        if self.inner.shutdown.is_cancelled() {
+            return Err(SubmitError::ShuttingDown);
+        }
         if let Some(r) = scans.active_with(&key) {
             return Ok((r.id.clone(), true));
         }
@@ -155,28 +161,44 @@ impl Handle {
         &self.inner.metrics
     }
 
-    /// Ready when the newest scan of the daemon's accounts started less than twice the
-    /// schedule's period ago, or, before any, when the daemon started less than that ago.
+    /// Ready when the newest scan of the daemon's accounts (any replica's) started in the
+    /// current or the previous cycle of the schedule (less jitter): for a regular schedule,
+    /// less than about twice its period ago. Before any scan, ready while the daemon itself
+    /// is that young and no cycle has failed.
     pub fn readiness(&self) -> Result<(), String> {
         let now = Utc::now();
-        let period = self.inner.options.schedule.period(now) + self.inner.options.jitter;
-        let limit = TimeDelta::from_std(period * 2).unwrap_or(TimeDelta::MAX);
+        let options = &self.inner.options;
+        let limit = options
+            .schedule
+            .previous_cycle_start(now)
+            .checked_sub_signed(delta(options.jitter))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let freshest = *self
             .inner
             .freshest
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        match freshest {
-            Some(at) if now - at <= limit => Ok(()),
-            Some(at) => Err(format!(
-                "the newest scan started at {}, more than twice the schedule's period ({}s) ago",
+        let failure = self
+            .inner
+            .last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match (freshest, failure) {
+            (Some(at), _) if at >= limit => Ok(()),
+            (Some(at), failure) => Err(format!(
+                "the newest scan started at {}, before the previous cycle of the schedule ({}){}",
                 at.to_rfc3339(),
-                period.as_secs()
+                limit.to_rfc3339(),
+                failure
+                    .map(|f| format!("; the last cycle failed: {f}"))
+                    .unwrap_or_default()
             )),
-            None if now - self.inner.started <= limit => Ok(()),
-            None => Err(format!(
-                "no scan of the configured accounts has been stored in the {}s since the daemon started",
-                (now - self.inner.started).num_seconds()
+            (None, Some(f)) => Err(format!("no scan is stored; the last cycle failed: {f}")),
+            (None, None) if self.inner.started >= limit => Ok(()),
+            (None, None) => Err(format!(
+                "no scan of the configured accounts has been stored since the daemon started at {}",
+                self.inner.started.to_rfc3339()
             )),
         }
     }
@@ -241,24 +263,42 @@ impl Inner {
             "daemon started"
         );
         self.refresh_store_metrics().await;
+        // Readiness before the first cycle ends: the store's newest scan.
+        if let Ok(Some(at)) = self
+            .with_store(|s| Ok(s.latest_snapshot()?.map(|m| m.started_at)))
+            .await
+        {
+            self.set_freshest(at);
+        }
         let schedule = self.options.schedule.clone();
         let mut failures = 0u32;
-        // The current cycle may be unfinished (a restart): look at once.
-        let mut wake = Utc::now();
-        loop {
-            if self.shutdown.is_cancelled() {
-                break;
-            }
+        // The current cycle may be unfinished (a restart): look at once. `None`: the
+        // schedule never fires again; only requested scans run.
+        let mut wake = Some(Utc::now());
+        while !self.shutdown.is_cancelled() {
             let queued = self.lock_scans().next_queued();
             if let Some(record) = queued {
-                if let Err(Stop::Shutdown) = self.run_requested(record).await {
-                    break;
-                }
+                // A failed request is reported on its record; the loop goes on either way.
+                let _ = self.run_requested(record).await;
                 continue;
             }
             let now = Utc::now();
-            if now >= wake {
-                let next = schedule.next_tick(now) + jitter(self.options.jitter);
+            if wake.is_some_and(|w| now >= w) {
+                let next = schedule
+                    .next_tick(now)
+                    .and_then(|t| t.checked_add_signed(jitter(self.options.jitter)));
+                if next.is_none() {
+                    tracing::error!(
+                        "the schedule never fires again; only scans requested through the API will run"
+                    );
+                }
+                let soon = |d: Duration| {
+                    let at = Utc::now().checked_add_signed(delta(d));
+                    match (next, at) {
+                        (Some(n), Some(a)) => Some(n.min(a)),
+                        (n, a) => n.or(a),
+                    }
+                };
                 wake = match self.run_cycle(schedule.cycle_start(now)).await {
                     Ok(CycleEnd::Done) => {
                         failures = 0;
@@ -266,11 +306,11 @@ impl Inner {
                     }
                     Ok(CycleEnd::Waiting) => {
                         failures = 0;
-                        next.min(Utc::now() + delta(self.options.lease / 2))
+                        soon(self.options.lease / 2)
                     }
-                    Err(Stop::Shutdown) => break,
+                    Err(Stop::Shutdown) => continue,
                     Err(Stop::Failed(error)) => {
-                        failures += 1;
+                        failures = failures.saturating_add(1);
                         self.metrics.retried();
                         let delay = self.options.backoff.delay(failures);
                         tracing::error!(
@@ -279,17 +319,19 @@ impl Inner {
                             retry_in_s = delay.as_secs(),
                             "the scheduled scan failed; retrying with backoff"
                         );
-                        next.min(Utc::now() + delta(delay))
+                        soon(delay)
                     }
                 };
-                tracing::debug!(next = %wake.to_rfc3339(), "next scheduled look");
+                if let Some(w) = wake {
+                    tracing::debug!(next = %w.to_rfc3339(), "next scheduled look");
+                }
                 continue;
             }
-            let sleep = (wake - now).to_std().unwrap_or(Duration::ZERO);
+            let sleep = wake.map(|w| (w - now).to_std().unwrap_or(Duration::ZERO));
             tokio::select! {
-                () = tokio::time::sleep(sleep) => {}
+                () = sleep_or_forever(sleep) => {}
                 () = self.wake.notified() => {}
-                () = self.shutdown.cancelled() => break,
+                () = self.shutdown.cancelled() => {}
             }
         }
         self.lock_scans().cancel_queued(Utc::now());
@@ -309,12 +351,32 @@ impl Inner {
 
     /// One scheduled cycle: claim and scan batches until none is left for this replica.
     async fn run_cycle(&self, cycle: DateTime<Utc>) -> Result<CycleEnd, Stop> {
-        let accounts = self.configured_accounts().await?;
+        let accounts = match self.configured_accounts().await {
+            Ok(a) => a,
+            Err(e) => {
+                if let Stop::Failed(f) = &e {
+                    *self
+                        .last_failure
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(f.clone());
+                }
+                return Err(e);
+            }
+        };
         let mut record: Option<String> = None;
         let end = self
             .work(cycle, &accounts, Trigger::Schedule, &mut record, false)
             .await;
         self.finish(record.as_deref(), &end);
+        let mut failure = self
+            .last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match &end {
+            Ok(_) => *failure = None,
+            Err(Stop::Failed(e)) => *failure = Some(e.clone()),
+            Err(Stop::Shutdown) => {}
+        }
         end
     }
 
@@ -369,32 +431,44 @@ impl Inner {
     }
 
     /// Claims and scans `accounts` in batches until each is covered by a snapshot started at
-    /// or after `since`. Accounts other replicas hold are waited for when `wait` (a requested
-    /// scan), else left for a later look. `record` is created at the first claim.
+    /// or after `since`. A scheduled cycle (`requested` false) skips accounts already covered
+    /// and leaves those other replicas hold for a later look; a requested scan scans each
+    /// account itself unless another replica holds it, and then waits for that replica's
+    /// snapshot (at most a few leases). A batch that fails does not stop the others: its
+    /// accounts are left for the next attempt and the work ends `Failed`. `record` is
+    /// created at the first claim.
     async fn work(
         &self,
         since: DateTime<Utc>,
         accounts: &[AccountId],
         trigger: Trigger,
         record: &mut Option<String>,
-        wait: bool,
+        requested: bool,
     ) -> Result<CycleEnd, Stop> {
         let replica = self.options.replica_id.clone();
         let (lease, batch) = (self.options.lease, self.options.batch.max(1));
+        // Accounts this work scanned, or whose batch failed: not claimed again.
+        let mut settled: BTreeSet<AccountId> = BTreeSet::new();
+        let mut first_error: Option<String> = None;
+        let deadline = Instant::now() + lease.saturating_mul(3) + Duration::from_secs(30);
         loop {
             if self.shutdown.is_cancelled() {
                 return Err(Stop::Shutdown);
             }
+            let open: Vec<AccountId> = accounts
+                .iter()
+                .filter(|a| !settled.contains(*a))
+                .cloned()
+                .collect();
             let claimed = {
-                let (replica, accounts) = (replica.clone(), accounts.to_vec());
+                let (replica, open) = (replica.clone(), open.clone());
                 self.with_store(move |s| {
-                    s.claim_accounts(&replica, &accounts, since, lease, batch, true)
+                    s.claim_accounts(&replica, &open, since, lease, batch, !requested)
                 })
                 .await?
             };
             if claimed.is_empty() {
-                let all = accounts.to_vec();
-                let last = self.with_store(move |s| s.last_scanned(&all)).await?;
+                let last = self.with_store(move |s| s.last_scanned(&open)).await?;
                 for (account, at) in &last {
                     #[allow(clippy::cast_precision_loss, reason = "Unix seconds fit f64 exactly")]
                     self.metrics
@@ -403,17 +477,26 @@ impl Inner {
                 }
                 let pending = accounts
                     .iter()
+                    .filter(|a| !settled.contains(*a))
                     .filter(|a| last.get(*a).is_none_or(|at| *at < since))
                     .count();
+                if let Some(error) = first_error {
+                    return Err(Stop::Failed(error));
+                }
                 if pending == 0 {
                     return Ok(CycleEnd::Done);
                 }
-                if !wait {
+                if !requested {
                     tracing::info!(
                         pending,
                         "accounts of this cycle are held by other replicas; looking again later"
                     );
                     return Ok(CycleEnd::Waiting);
+                }
+                if Instant::now() > deadline {
+                    return Err(Stop::Failed(format!(
+                        "{pending} account(s) stayed held by other replicas without being scanned"
+                    )));
                 }
                 if let Some(id) = record.as_deref() {
                     self.lock_scans()
@@ -436,8 +519,14 @@ impl Inner {
                     id
                 }
             };
-            self.lock_scans()
-                .update(&id, |r| r.progress.accounts_total = accounts.len());
+            self.lock_scans().update(&id, |r| {
+                r.progress = ScanProgress {
+                    phase: "starting".into(),
+                    accounts_done: r.progress.accounts_done,
+                    accounts_total: accounts.len(),
+                    ..ScanProgress::default()
+                };
+            });
             let result = self.scan_batch(&id, trigger, &claimed).await;
             let released = {
                 let (replica, claimed) = (replica.clone(), claimed.clone());
@@ -448,7 +537,19 @@ impl Inner {
                 // They expire on their own.
                 tracing::warn!(error = %e, "cannot release leases");
             }
-            result?;
+            settled.extend(claimed.iter().cloned());
+            match result {
+                Ok(()) => {}
+                Err(Stop::Shutdown) => return Err(Stop::Shutdown),
+                Err(Stop::Failed(e)) => {
+                    tracing::error!(scan = id, error = %e, first = %claimed[0], "a batch failed; going on with the other accounts");
+                    if let Some(r) = record.as_deref() {
+                        self.lock_scans()
+                            .update(r, |rec| rec.error = Some(e.clone()));
+                    }
+                    first_error.get_or_insert(e);
+                }
+            }
         }
     }
 
@@ -536,7 +637,11 @@ impl Inner {
                     }
                 });
                 self.refresh_store_metrics().await;
-                if stored.cancel_requested {
+                if lost.load(std::sync::atomic::Ordering::Relaxed) {
+                    // Cancelled for a lost lease while it was committing: it is stored.
+                    self.metrics.lease_lost();
+                }
+                if stored.cancel_requested && self.shutdown.is_cancelled() {
                     return Err(Stop::Shutdown);
                 }
                 Ok(())
@@ -548,8 +653,10 @@ impl Inner {
                     Err(Stop::Failed(
                         "another replica took over this scan's accounts after their lease expired; the scan was rolled back".into(),
                     ))
-                } else {
+                } else if self.shutdown.is_cancelled() {
                     Err(Stop::Shutdown)
+                } else {
+                    Err(Stop::Failed("the scan was cancelled".into()))
                 }
             }
             Err(e) => {
@@ -619,18 +726,20 @@ async fn renew(
     cancel: CancellationToken,
     lost: Arc<std::sync::atomic::AtomicBool>,
 ) {
+    let mut renewed_at = Instant::now();
     loop {
         tokio::select! {
             () = tokio::time::sleep(lease / 3) => {}
             () = cancel.cancelled() => return,
         }
+
         let (store, replica, accounts) = (store.clone(), replica.clone(), accounts.clone());
         let renewed = tokio::task::spawn_blocking(move || {
             Store::open(&store)?.renew_leases(&replica, &accounts, lease)
         })
         .await;
         match renewed {
-            Ok(Ok(gone)) if gone.is_empty() => {}
+            Ok(Ok(gone)) if gone.is_empty() => renewed_at = Instant::now(),
             Ok(Ok(gone)) => {
                 tracing::error!(
                     accounts = ?gone,
@@ -640,9 +749,24 @@ async fn renew(
                 cancel.cancel();
                 return;
             }
-            Ok(Err(e)) => tracing::warn!(error = %e, "cannot renew leases; retrying"),
-            Err(e) => tracing::warn!(error = %e, "the lease renewal task failed; retrying"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot renew leases"),
+            Err(e) => tracing::warn!(error = %e, "the lease renewal task failed"),
         }
+        if renewed_at.elapsed() >= lease / 2 {
+            // The next renewal would come after the lease expired: another replica could
+            // claim these accounts and scan them too. Stop (the scan rolls back).
+            tracing::error!("the leases could not be renewed in time; stopping the scan");
+            lost.store(true, std::sync::atomic::Ordering::Relaxed);
+            cancel.cancel();
+            return;
+        }
+    }
+}
+
+async fn sleep_or_forever(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }
 

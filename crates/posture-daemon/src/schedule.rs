@@ -53,27 +53,23 @@ impl Schedule {
         }
     }
 
-    /// The first tick after `now`.
-    pub fn next_tick(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+    /// The first tick after `now`; `None` when the expression never matches again (a
+    /// pattern with a past year, or a date that does not exist such as 30 February).
+    pub fn next_tick(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
-            Schedule::Cron(cron) => cron
-                .find_next_occurrence(&now, false)
-                .unwrap_or(DateTime::<Utc>::MAX_UTC),
-            Schedule::Interval(every) => {
-                self.cycle_start(now) + TimeDelta::from_std(*every).unwrap_or(TimeDelta::MAX)
-            }
+            Schedule::Cron(cron) => cron.find_next_occurrence(&now, false).ok(),
+            Schedule::Interval(every) => self
+                .cycle_start(now)
+                .checked_add_signed(TimeDelta::from_std(*every).ok()?),
         }
     }
 
-    /// The length of the cycle `now` is in (for cron, the time between the two ticks around
-    /// `now`).
-    pub fn period(&self, now: DateTime<Utc>) -> Duration {
-        match self {
-            Schedule::Interval(every) => *every,
-            Schedule::Cron(_) => (self.next_tick(now) - self.cycle_start(now))
-                .to_std()
-                .unwrap_or(Duration::from_secs(3600)),
-        }
+    /// The start of the cycle before the one `now` is in.
+    pub fn previous_cycle_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let current = self.cycle_start(now);
+        current
+            .checked_sub_signed(TimeDelta::seconds(1))
+            .map_or(current, |before| self.cycle_start(before))
     }
 }
 
@@ -135,13 +131,14 @@ mod tests {
             at(10, 0, 0),
             "a tick is its own cycle's start"
         );
-        assert_eq!(s.next_tick(at(10, 45, 0)), at(11, 0, 0));
+        assert_eq!(s.next_tick(at(10, 45, 0)), Some(at(11, 0, 0)));
         assert_eq!(
             s.next_tick(at(10, 0, 0)),
-            at(11, 0, 0),
+            Some(at(11, 0, 0)),
             "the next tick is after now"
         );
-        assert_eq!(s.period(at(10, 45, 0)), Duration::from_secs(3600));
+        assert_eq!(s.previous_cycle_start(at(10, 45, 0)), at(9, 0, 0));
+        assert_eq!(s.previous_cycle_start(at(10, 0, 0)), at(9, 0, 0));
     }
 
     #[test]
@@ -155,17 +152,27 @@ mod tests {
         );
         assert_eq!(
             s.next_tick(sat),
-            Utc.with_ymd_and_hms(2026, 12, 14, 9, 0, 0).unwrap()
+            Some(Utc.with_ymd_and_hms(2026, 12, 14, 9, 0, 0).unwrap())
         );
-        assert_eq!(s.period(sat), Duration::from_secs(3 * 24 * 3600));
+        // Monday 9:05: the previous cycle began on Friday (readiness spans the weekend).
+        let monday = Utc.with_ymd_and_hms(2026, 12, 14, 9, 5, 0).unwrap();
+        assert_eq!(
+            s.previous_cycle_start(monday),
+            Utc.with_ymd_and_hms(2026, 12, 11, 9, 0, 0).unwrap()
+        );
     }
 
     #[test]
     fn intervals_align_to_the_epoch_so_replicas_agree() {
         let s = Schedule::interval(Duration::from_secs(600)).unwrap();
         assert_eq!(s.cycle_start(at(10, 47, 13)), at(10, 40, 0));
-        assert_eq!(s.next_tick(at(10, 47, 13)), at(10, 50, 0));
-        assert_eq!(s.next_tick(at(10, 50, 0)), at(11, 0, 0));
+        assert_eq!(s.next_tick(at(10, 47, 13)), Some(at(10, 50, 0)));
+        assert_eq!(s.next_tick(at(10, 50, 0)), Some(at(11, 0, 0)));
+        // A schedule that never fires again is no tick, not a panic.
+        let past = Schedule::cron("0 0 9 1 1 * 2025").unwrap();
+        assert_eq!(past.next_tick(at(10, 0, 0)), None);
+        let huge = Schedule::interval(Duration::from_secs(u64::MAX / 4)).unwrap();
+        assert_eq!(huge.next_tick(at(10, 0, 0)), None);
         assert!(Schedule::interval(Duration::ZERO).is_err());
         assert!(Schedule::cron("0 25 * * *").is_err());
     }

@@ -257,14 +257,17 @@ fn claim_one(
 fn last_started(db: &mut dyn Db, account: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
     let rows = db
         .query(
-            "SELECT s.started_at FROM snapshot_accounts sa JOIN snapshots s ON s.seq = sa.seq \
-             WHERE sa.account = $1 ORDER BY sa.seq DESC LIMIT 1",
+            // The latest start, not the latest commit: a scan that started earlier may commit
+            // later (another writer on a shared store), and coverage is by start.
+            "SELECT MAX(s.started_at) FROM snapshot_accounts sa JOIN snapshots s ON s.seq = sa.seq \
+             WHERE sa.account = $1",
             &[account.into()],
         )
         .map_err(q("read when an account was last scanned"))?;
     Ok(rows
         .first()
-        .and_then(|r| DateTime::parse_from_rfc3339(r[0].text()).ok())
+        .and_then(|r| r[0].opt_text())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc)))
 }
 

@@ -147,15 +147,55 @@ impl std::fmt::Display for StoreLocation {
 }
 
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+    // The userinfo ends at the last '@' before the path (a password may hold '@').
+    let masked = match url.find("://") {
+        Some(scheme) => {
+            let rest = &url[scheme + 3..];
+            let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => match rest[..at].split_once(':') {
+                    Some((user, _)) => {
+                        format!("{}{user}:***{}", &url[..scheme + 3], &rest[at..])
+                    }
+                    None => url.to_owned(),
+                },
                 None => url.to_owned(),
             }
         }
-        _ => url.to_owned(),
+        None => url.to_owned(),
+    };
+    // libpq-style parameters may carry the password too.
+    match masked.split_once('?') {
+        Some((base, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => p.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+        None => masked,
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    #[test]
+    fn passwords_are_masked_wherever_the_url_carries_them() {
+        use super::redact;
+        assert_eq!(redact("postgres://u:p@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact("postgres://u:p@ss@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact("postgres://u@h/db?sslmode=require&password=secret"),
+            "postgres://u@h/db?sslmode=require&password=***"
+        );
+        assert_eq!(redact("postgres://h/db?x=a@b"), "postgres://h/db?x=a@b");
+        assert_eq!(redact("/var/lib/posture.sqlite"), "/var/lib/posture.sqlite");
     }
 }
 
