@@ -176,6 +176,7 @@ pub(crate) fn request(settings: ScanSettings) -> anyhow::Result<ScanRequest> {
         store: store_location(&settings.store),
         check,
         retention_days: settings.retention_days,
+        lease_holder: None,
     })
 }
 

@@ -562,6 +562,12 @@ impl Inner {
     ) -> Result<(), Stop> {
         let mut request = self.options.request.clone();
         request.accounts = AccountSource::List(claimed.to_vec());
+        // On PostgreSQL the commit checks that this replica still holds every lease. A
+        // SQLite writer holds the database's write lock from its first statement to its
+        // commit, so no other daemon can claim meanwhile (and there are no renewals).
+        if matches!(self.store, StoreLocation::Postgres(_)) {
+            request.lease_holder = Some(self.options.replica_id.clone());
+        }
         let cancel = self.shutdown.child_token();
         let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let heartbeat = match self.store {

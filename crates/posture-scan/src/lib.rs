@@ -85,6 +85,9 @@ pub struct ScanRequest {
     pub check: Arc<CheckInputs>,
     /// Days of history to keep; `None` keeps everything.
     pub retention_days: Option<u32>,
+    /// A daemon's replica id: the commit fails (rolls back) unless it still holds its
+    /// lease on every account of the snapshot (`SnapshotWriter::require_leases`).
+    pub lease_holder: Option<String>,
 }
 
 /// What the scan is doing, reported as it happens.
@@ -301,6 +304,7 @@ pub async fn run(
         store: request.store,
         check: request.check,
         retention_days: request.retention_days,
+        lease_holder: request.lease_holder,
         services: request.services,
         counter,
         progress: Arc::new(progress),
@@ -375,6 +379,7 @@ struct Scan {
     store: StoreLocation,
     check: Arc<CheckInputs>,
     retention_days: Option<u32>,
+    lease_holder: Option<String>,
     services: Vec<Service>,
     counter: CallCounter,
     progress: ProgressFn,
@@ -487,6 +492,7 @@ impl Scan {
             api_calls: self.counter.snapshot(),
             check: self.check,
             retention_days: self.retention_days,
+            lease_holder: self.lease_holder,
             progress: Arc::clone(&progress),
             cancel: Arc::clone(&stop),
         });

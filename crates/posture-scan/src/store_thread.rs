@@ -33,6 +33,8 @@ pub(crate) struct FinishRequest {
     pub api_calls: BTreeMap<String, u64>,
     pub check: Arc<CheckInputs>,
     pub retention_days: Option<u32>,
+    /// The daemon whose leases must hold at commit.
+    pub lease_holder: Option<String>,
     pub progress: ProgressFn,
     /// Set to stop the evaluation between accounts and roll the snapshot back.
     pub cancel: Arc<AtomicBool>,
@@ -235,6 +237,9 @@ fn finish(
         Err(e) => return Err(ScanError::Evaluate(e)),
     };
     progress(Progress::Committing);
+    if let Some(holder) = &request.lease_holder {
+        writer.require_leases(holder);
+    }
     let meta = writer.commit(SnapshotSummary {
         finished_at: request.finished_at,
         accounts: request.accounts,

@@ -100,6 +100,7 @@ impl Fixture {
             store: self.location.clone(),
             check: Arc::clone(&self.check),
             retention_days: None,
+            lease_holder: None,
             services: vec![Service::Ec2],
             counter: CallCounter::default(),
             progress: Arc::new(move |p| {
@@ -404,6 +405,7 @@ fn the_entry_point_is_a_send_future() {
         store: f.location.clone(),
         check: Arc::clone(&f.check),
         retention_days: None,
+        lease_holder: None,
     };
     // Built, never polled: nothing runs.
     let scan = run(request, |_| {}, CancellationToken::new());

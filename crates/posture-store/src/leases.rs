@@ -290,3 +290,34 @@ fn covered_since_cycle(
         .map_err(q("read the accounts scanned this cycle"))?;
     Ok(rows.iter().map(|r| r[0].text().to_owned()).collect())
 }
+
+/// Fails unless `holder` holds an unexpired lease on every account of snapshot `seq`
+/// (recorded in `snapshot_accounts`, inside the commit's transaction). On PostgreSQL the
+/// holder's lease rows are locked first, so a replica claiming one of them now waits for
+/// this commit and then sees the snapshot.
+pub(crate) fn check_held(db: &mut dyn Db, seq: i64, holder: &str) -> Result<(), StoreError> {
+    if db.dialect() == Dialect::Postgres {
+        db.query(
+            "SELECT account FROM scan_leases WHERE holder = $1 FOR UPDATE",
+            &[holder.into()],
+        )
+        .map_err(q("lock this daemon's leases"))?;
+    }
+    let now = now_ms(db);
+    let rows = db
+        .query(
+            &format!(
+                "SELECT sa.account FROM snapshot_accounts sa WHERE sa.seq = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM scan_leases l WHERE l.account = sa.account AND l.holder = $2 \
+                 AND l.expires_at > {now}) ORDER BY sa.account"
+            ),
+            &[Val::Int(seq), holder.into()],
+        )
+        .map_err(q("check this daemon's leases"))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::LeaseLost {
+        accounts: rows.iter().map(|r| r[0].text().to_owned()).collect(),
+    })
+}

@@ -42,6 +42,16 @@ use crate::db::{Db, PostgresDb, SqliteDb};
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The daemon's lease on these accounts expired and may be another replica's: the
+    /// snapshot was rolled back rather than stored twice.
+    #[error(
+        "the lease on account(s) {} expired before the commit (another replica may scan them); the snapshot was rolled back",
+        accounts.join(", ")
+    )]
+    LeaseLost {
+        /// The accounts.
+        accounts: Vec<String>,
+    },
     /// The database could not be opened or reached.
     #[error("cannot open the store at {location}: {message}")]
     Open {

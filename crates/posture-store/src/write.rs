@@ -42,6 +42,9 @@ pub struct SnapshotWriter<'a> {
     claimed: std::collections::HashSet<String>,
     /// Rules the scan left out (see [`SnapshotWriter::omit_rules`]).
     omitted_rules: Vec<String>,
+    /// The daemon whose leases must still hold at commit (see
+    /// [`SnapshotWriter::require_leases`]).
+    lease_holder: Option<String>,
 }
 
 /// Resources written per round trip.
@@ -113,6 +116,7 @@ impl<'a> SnapshotWriter<'a> {
             locked: false,
             claimed: std::collections::HashSet::new(),
             omitted_rules: Vec::new(),
+            lease_holder: None,
         };
         w.db
             .batch(
@@ -506,6 +510,13 @@ impl<'a> SnapshotWriter<'a> {
     /// chain append at commit: numbering the snapshot, moving the versions forward, sealing
     /// the manifest. Everything before (staging, evaluation, finding history) runs
     /// concurrently with other writers.
+    /// Makes the commit fail (and the snapshot roll back) unless `holder` still holds an
+    /// unexpired lease on every account of the snapshot: a daemon that stalled past its
+    /// lease, whose accounts another replica claimed, must not store them a second time.
+    pub fn require_leases(&mut self, holder: &str) {
+        self.lease_holder = Some(holder.to_owned());
+    }
+
     fn lock(&mut self) -> Result<(), StoreError> {
         if !self.locked && self.db.dialect() == Dialect::Postgres {
             self.db
@@ -683,6 +694,9 @@ impl<'a> SnapshotWriter<'a> {
         let seq = prev_seq + 1;
         let entered: Vec<String> = summary.accounts.iter().map(ToString::to_string).collect();
         versions::record_accounts(self.db, seq, &entered, &ts(finished))?;
+        if let Some(holder) = self.lease_holder.take() {
+            crate::leases::check_held(self.db, seq, &holder)?;
+        }
         chain::advance_versions(self.db, seq, &scope, chain::UnreadRows::Staged)?;
         let (resource_count, resources_sha256) = chain::membership_digest(self.db, seq, &scope)?;
         // Findings that were in scope and were not reported: their resource is gone.

@@ -152,6 +152,47 @@ fn an_expired_lease_is_taken_over_and_its_holder_learns_it(location: &StoreLocat
     assert_eq!(leases[0].cycle, t(0));
 }
 
+/// A daemon that stalled past its lease, whose account another replica claimed meanwhile,
+/// cannot commit that account: the snapshot rolls back with the accounts named. With its
+/// lease alive the same commit goes through.
+fn a_commit_needs_its_leases_alive(location: &StoreLocation) {
+    let all = accounts(&["111111111111"]);
+    let mut a = Store::open(location).unwrap();
+    let mut b = Store::open(location).unwrap();
+    let summary = || SnapshotSummary {
+        finished_at: t(30),
+        accounts: all.clone(),
+        regions: vec![Region::new("us-east-1").unwrap()],
+        services: vec!["ec2".into()],
+        api_calls: Default::default(),
+        baseline: ("test baseline".into(), "1".into()),
+    };
+    assert_eq!(
+        a.claim_accounts("a", &all, t(0), Duration::from_millis(300), 1, true)
+            .unwrap(),
+        all
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        b.claim_accounts("b", &all, t(0), LONG, 1, true).unwrap(),
+        all,
+        "taken over"
+    );
+    let mut writer = a.begin_snapshot(t(10)).unwrap();
+    writer.require_leases("a");
+    let err = writer.commit(summary()).unwrap_err();
+    assert!(
+        matches!(&err, posture_store::StoreError::LeaseLost { accounts } if accounts == &["111111111111".to_owned()]),
+        "{err}"
+    );
+    assert!(a.snapshots().unwrap().is_empty(), "rolled back");
+    // B, holding the lease, commits.
+    let mut writer = b.begin_snapshot(t(11)).unwrap();
+    writer.require_leases("b");
+    writer.commit(summary()).unwrap();
+    assert_eq!(b.snapshots().unwrap().len(), 1);
+}
+
 fn size_and_current_counts_answer(location: &StoreLocation) {
     let mut s = Store::open(location).unwrap();
     assert!(s.size_bytes().unwrap() > 0);
@@ -167,6 +208,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "an_expired_lease_is_taken_over_and_its_holder_learns_it",
         an_expired_lease_is_taken_over_and_its_holder_learns_it,
+    ),
+    (
+        "a_commit_needs_its_leases_alive",
+        a_commit_needs_its_leases_alive,
     ),
     (
         "size_and_current_counts_answer",
