@@ -89,6 +89,8 @@ struct Inner {
     freshest: Mutex<Option<DateTime<Utc>>>,
     /// Why the last cycle failed, until one succeeds.
     last_failure: Mutex<Option<String>>,
+    /// The record of a cycle waiting for accounts other replicas hold, and its cycle.
+    waiting: Mutex<Option<(DateTime<Utc>, String)>>,
 }
 
 /// Starts the worker. It runs until `shutdown` is cancelled: then the scan in progress is
@@ -110,6 +112,7 @@ pub fn start(options: DaemonOptions, shutdown: CancellationToken) -> (Handle, Jo
         started: Utc::now(),
         freshest: Mutex::new(None),
         last_failure: Mutex::new(None),
+        waiting: Mutex::new(None),
     });
     let task = tokio::spawn(Arc::clone(&inner).run());
     (Handle { inner }, task)
@@ -334,6 +337,14 @@ impl Inner {
                 () = self.shutdown.cancelled() => {}
             }
         }
+        let waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some((_, id)) = waiting {
+            self.finish(Some(&id), &Err(Stop::Shutdown));
+        }
         self.lock_scans().cancel_queued(Utc::now());
         tracing::info!("daemon stopped");
     }
@@ -363,11 +374,31 @@ impl Inner {
                 return Err(e);
             }
         };
-        let mut record: Option<String> = None;
+        // A cycle left waiting for other replicas goes on in the same record.
+        let mut record: Option<String> = {
+            let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+            match waiting.take() {
+                Some((c, id)) if c == cycle => Some(id),
+                Some((_, id)) => {
+                    // A new cycle began: the old one ends with what was done.
+                    self.finish(Some(&id), &Ok(CycleEnd::Done));
+                    None
+                }
+                None => None,
+            }
+        };
         let end = self
             .work(cycle, &accounts, Trigger::Schedule, &mut record, false)
             .await;
-        self.finish(record.as_deref(), &end);
+        match (&end, &record) {
+            (Ok(CycleEnd::Waiting), Some(id)) => {
+                self.lock_scans()
+                    .update(id, |r| r.progress.phase = "waiting".into());
+                *self.waiting.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some((cycle, id.clone()));
+            }
+            _ => self.finish(record.as_deref(), &end),
+        }
         let mut failure = self
             .last_failure
             .lock()
