@@ -486,7 +486,7 @@ async fn two_replicas_share_a_cycle_and_take_over_a_dead_ones_accounts() {
     .unwrap();
     let moto = Moto::start().expect("start moto");
     let endpoint = moto.endpoint_url();
-    let accounts = organization(&moto, 5).await;
+    let accounts = organization(&moto, 7).await;
     let ports = [free_port().unwrap(), free_port().unwrap()];
     let listens: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
     let start = |i: usize| {
@@ -508,19 +508,36 @@ async fn two_replicas_share_a_cycle_and_take_over_a_dead_ones_accounts() {
         )
         .unwrap()
     };
+    // A starts first; B joins once A has stored a snapshot, and both work the cycle until
+    // B has stored one too.
     let mut a = start(0);
-    let b = start(1);
     let (api_a, api_b) = (Api::new(ports[0]), Api::new(ports[1]));
     api_a.wait_up(&a).await;
+    let stored = async |api: &Api| -> usize {
+        let scans = api.json("/api/v1/scans").await;
+        scans.as_array().map_or(0, |s| {
+            s.iter()
+                .map(|r| r["snapshots"].as_array().map_or(0, Vec::len))
+                .sum()
+        })
+    };
+    wait_for("replica A's first snapshot", &a, async || {
+        (stored(&api_a).await >= 1).then_some(())
+    })
+    .await;
+    let b = start(1);
     api_b.wait_up(&b).await;
-
-    // Kill replica A once it has stored a snapshot and is scanning another account.
-    wait_for("replica A mid-scan after a snapshot", &a, async || {
+    wait_for("replica B's first snapshot", &b, async || {
+        (stored(&api_b).await >= 1).then_some(())
+    })
+    .await;
+    // Kill A while it scans an account (it holds the lease), or at once if its part is
+    // over.
+    wait_for("replica A mid-scan", &a, async || {
         let scans = api_a.json("/api/v1/scans").await;
         let scan = scans.as_array()?.first()?.clone();
-        let stored = scan["snapshots"].as_array().map_or(0, Vec::len);
         let phase = scan["progress"]["phase"].as_str().unwrap_or_default();
-        (scan["state"] == "running" && stored >= 1 && phase == "collecting").then_some(())
+        (scan["state"] != "running" || phase == "collecting").then_some(())
     })
     .await;
     a.signal("KILL").unwrap();
