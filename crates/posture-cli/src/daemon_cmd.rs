@@ -61,6 +61,8 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     let (handle, worker) = posture_daemon::start(options, shutdown.clone());
     let mut api_config = ApiConfig::new(api.listen, store);
+    api_config.requests_per_second = api.requests_per_second;
+    api_config.burst = api.burst;
     let has_token = token.is_some();
     api_config.token = token;
     let control: Arc<dyn Control> = Arc::new(DaemonControl(handle));

@@ -50,10 +50,10 @@ pub struct Config {
     /// Request budgets.
     #[serde(default)]
     pub limits: LimitsConfig,
-    /// When the daemon scans (read by the daemon, not built yet).
+    /// When the daemon scans.
     #[serde(default)]
     pub daemon: DaemonConfig,
-    /// The daemon's HTTP API (not built yet).
+    /// The daemon's HTTP API.
     #[serde(default)]
     pub api: ApiConfig,
     /// Which findings raise alerts (not built yet).
@@ -62,6 +62,9 @@ pub struct Config {
     /// Where each field's value came from, by `section.field`; unset fields are defaults.
     #[serde(skip)]
     origins: BTreeMap<String, Origin>,
+    /// `POSTURE_API_TOKEN` is set (its value, a secret, is never kept here).
+    #[serde(skip)]
+    api_token_in_env: bool,
 }
 
 /// `[accounts]`
@@ -217,15 +220,23 @@ pub struct DaemonConfig {
     pub replica_id: Option<String>,
 }
 
-/// `[api]`: the daemon's HTTP API. Read by the daemon, which is not built yet.
+/// `[api]`: the daemon's HTTP API.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
-    /// Address and port to listen on (`POSTURE_API_LISTEN`); default `127.0.0.1:8750`. An
-    /// address other than loopback needs `token_file`.
+    /// Address and port to listen on (`POSTURE_API_LISTEN`, `--listen`); default
+    /// `127.0.0.1:8750`. An address other than loopback needs a token (`token_file` or
+    /// `POSTURE_API_TOKEN`).
     pub listen: Option<String>,
-    /// A file holding the bearer token clients must send (`POSTURE_API_TOKEN_FILE`).
+    /// A file holding the bearer token clients must send (`POSTURE_API_TOKEN_FILE`);
+    /// `POSTURE_API_TOKEN`, the token itself, wins.
     pub token_file: Option<PathBuf>,
+    /// Requests a second each client address may make (`POSTURE_API_REQUESTS_PER_SECOND`);
+    /// default 20, at least 1, at most 10,000.
+    pub requests_per_second: Option<u32>,
+    /// Requests above that rate a client address may make at once
+    /// (`POSTURE_API_BURST`); default 40, at least 1, at most 10,000.
+    pub burst: Option<u32>,
 }
 
 /// `[alerts]`: which findings raise an alert. Read by the alerts, which are not built yet.
@@ -489,6 +500,10 @@ pub struct ApiSettings {
     pub listen: SocketAddr,
     /// The bearer token's file.
     pub token_file: Option<PathBuf>,
+    /// Requests a second per client address.
+    pub requests_per_second: u32,
+    /// Burst above that rate.
+    pub burst: u32,
 }
 
 /// `[alerts]`, validated.
@@ -710,6 +725,21 @@ impl Config {
             Some(v));
         env!("POSTURE_API_LISTEN", "api.listen", |v| self.api.listen =
             Some(v));
+        self.api_token_in_env = get("POSTURE_API_TOKEN").is_some();
+        env!(
+            "POSTURE_API_REQUESTS_PER_SECOND",
+            "api.requests_per_second",
+            |v| {
+                self.api.requests_per_second = Some(number(
+                    "POSTURE_API_REQUESTS_PER_SECOND",
+                    "api.requests_per_second",
+                    &v,
+                )?)
+            }
+        );
+        env!("POSTURE_API_BURST", "api.burst", |v| {
+            self.api.burst = Some(number("POSTURE_API_BURST", "api.burst", &v)?)
+        });
         env!("POSTURE_API_TOKEN_FILE", "api.token_file", |v| self
             .api
             .token_file =
@@ -1124,16 +1154,27 @@ impl Config {
                 )
             })?,
         };
-        if !listen.ip().is_loopback() && self.api.token_file.is_none() {
+        if !listen.ip().is_loopback() && self.api.token_file.is_none() && !self.api_token_in_env {
             return Err(self.invalid(
                 "api.listen",
                 format!("{:?}", listen.to_string()),
-                "listening beyond loopback needs api.token_file (the bearer token clients send)",
+                "listening beyond loopback needs a token: set POSTURE_API_TOKEN or api.token_file (the bearer token clients send)",
             ));
         }
+        let rate = |field: &'static str, value: Option<u32>, default: u32| match value {
+            None => Ok(default),
+            Some(n) if (1..=10_000).contains(&n) => Ok(n),
+            Some(n) => Err(self.invalid(
+                field,
+                n.to_string(),
+                "must be at least 1 and at most ten thousand",
+            )),
+        };
         Ok(ApiSettings {
             listen,
             token_file: self.api.token_file.clone(),
+            requests_per_second: rate("api.requests_per_second", self.api.requests_per_second, 20)?,
+            burst: rate("api.burst", self.api.burst, 40)?,
         })
     }
 

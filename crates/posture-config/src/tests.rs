@@ -239,7 +239,9 @@ fn the_new_sections_have_defaults_that_do_nothing_risky() {
         c.api().unwrap(),
         ApiSettings {
             listen: "127.0.0.1:8750".parse().unwrap(),
-            token_file: None
+            token_file: None,
+            requests_per_second: 20,
+            burst: 40,
         }
     );
     assert_eq!(
@@ -363,7 +365,28 @@ fn bad_daemon_api_and_alert_values_say_what_to_fix() {
     );
     assert_eq!(
         api("[api]\nlisten = \"0.0.0.0:8750\"\n"),
-        "p.toml:2: api.listen = \"0.0.0.0:8750\": listening beyond loopback needs api.token_file (the bearer token clients send)"
+        "p.toml:2: api.listen = \"0.0.0.0:8750\": listening beyond loopback needs a token: set POSTURE_API_TOKEN or api.token_file (the bearer token clients send)"
+    );
+    // The token in the environment is enough (a Kubernetes Secret as a variable); only
+    // its presence is kept, never its value.
+    let mut c = parse("[api]\nlisten = \"0.0.0.0:8750\"\n");
+    c.apply_env(env(&[("POSTURE_API_TOKEN", "a-secret-token-0123456789")]))
+        .unwrap();
+    assert_eq!(c.api().unwrap().listen, "0.0.0.0:8750".parse().unwrap());
+    assert!(!format!("{c:?}").contains("a-secret-token"));
+    assert_eq!(
+        api("[api]\nrequests_per_second = 0\n"),
+        "p.toml:2: api.requests_per_second = 0: must be at least 1 and at most ten thousand"
+    );
+    let mut c = Config::default();
+    c.apply_env(env(&[
+        ("POSTURE_API_REQUESTS_PER_SECOND", "100"),
+        ("POSTURE_API_BURST", "200"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (c.api().unwrap().requests_per_second, c.api().unwrap().burst),
+        (100, 200)
     );
     assert_eq!(
         parse("[api]\nlisten = \"[::1]:9000\"\n")
