@@ -107,6 +107,17 @@ impl Api {
         .await
     }
 
+    /// Waits until snapshots cover `accounts` accounts, then a little longer (for a daemon
+    /// to wrongly scan one twice); every snapshot then.
+    async fn whole_cycle(&self, daemon: &Running, accounts: usize) -> Vec<Value> {
+        wait_for("every account scanned", daemon, async || {
+            (scans_per_account(&self.snapshots().await).len() == accounts).then_some(())
+        })
+        .await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        self.snapshots().await
+    }
+
     /// Every stored snapshot, newest first, following the cursor.
     async fn snapshots(&self) -> Vec<Value> {
         self.snapshots_paged(100).await
@@ -165,10 +176,12 @@ fn daemon_args<'a>(
     args
 }
 
+/// One sample of /metrics: its labels and value.
+type Samples = BTreeMap<String, Vec<(BTreeMap<String, String>, f64)>>;
+
 /// Parses /metrics with `prometheus_client.openmetrics.parser` (the Prometheus project's
-/// Python client, installed beside moto by scripts/install-moto.sh) and returns the sample
-/// names with their label sets.
-fn parse_metrics(text: &str) -> BTreeMap<String, Vec<BTreeMap<String, String>>> {
+/// Python client, installed beside moto by scripts/install-moto.sh): the samples by name.
+fn parse_metrics(text: &str) -> Samples {
     let python = moto_server_path().unwrap().with_file_name("python");
     let script = r#"
 import json, sys
@@ -176,7 +189,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 out = {}
 for family in text_string_to_metric_families(sys.stdin.read()):
     for s in family.samples:
-        out.setdefault(s.name, []).append(s.labels)
+        out.setdefault(s.name, []).append([s.labels, s.value])
 print(json.dumps(out))
 "#;
     let mut child = std::process::Command::new(python)
@@ -200,6 +213,20 @@ print(json.dumps(out))
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The sum of the samples of `name` whose labels include `labels`.
+fn total(samples: &Samples, name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples.get(name).map_or(0.0, |all| {
+        all.iter()
+            .filter(|(l, _)| {
+                labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|(_, v)| v)
+            .sum()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -331,16 +358,50 @@ async fn the_daemon_scans_on_its_interval_and_serves_its_api() {
     }
     let services: BTreeSet<&str> = samples["posture_aws_api_calls_total"]
         .iter()
-        .map(|l| l["service"].as_str())
+        .map(|(l, _)| l["service"].as_str())
         .collect();
     assert!(
         services.contains("s3") && services.contains("ec2"),
         "{services:?}"
     );
     assert!(
-        samples["posture_account_last_scan_timestamp_seconds"]
-            .iter()
-            .any(|l| l["account"] == MANAGEMENT)
+        total(
+            &samples,
+            "posture_aws_api_calls_total",
+            &[("service", "s3")]
+        ) >= 3.0
+    );
+    // The counts say what happened: at least three scheduled scans stored, exactly one
+    // requested (the refused one never scanned).
+    let scans = |trigger, outcome| {
+        total(
+            &samples,
+            "posture_scans_total",
+            &[("trigger", trigger), ("outcome", outcome)],
+        )
+    };
+    assert!(scans("schedule", "stored") >= 3.0, "{metrics}");
+    assert_eq!(scans("api", "stored"), 1.0, "{metrics}");
+    assert_eq!(scans("api", "failed") + scans("schedule", "failed"), 0.0);
+    // The findings gauges are the current findings: the latest snapshot's, by status (the
+    // account does not change between scans).
+    let latest = api.json("/api/v1/findings?limit=1000").await;
+    let latest = latest["findings"].as_array().unwrap();
+    for status in ["pass", "fail", "error", "not_applicable"] {
+        let n = latest.iter().filter(|f| f["status"] == status).count();
+        assert_eq!(
+            total(&samples, "posture_findings", &[("status", status)]),
+            n as f64,
+            "{status} findings: {metrics}"
+        );
+    }
+    assert!(total(&samples, "posture_findings", &[("status", "fail")]) > 0.0);
+    assert!(
+        total(
+            &samples,
+            "posture_account_last_scan_timestamp_seconds",
+            &[("account", MANAGEMENT)]
+        ) > 1.7e9
     );
 
     // SIGTERM: a graceful stop, exit 0, and a history that verifies.
@@ -445,19 +506,7 @@ async fn a_daemon_killed_mid_cycle_resumes_where_it_was() {
     // what the cycle still lacks.
     let second = Running::start(&args, &env).unwrap();
     api.wait_up(&second).await;
-    let after = wait_for("the rest of the cycle", &second, async || {
-        let s = api.snapshots().await;
-        let covered = scans_per_account(&s);
-        (covered.len() == accounts.len()).then_some(s)
-    })
-    .await;
-    // Give it a moment to (wrongly) scan anything twice.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = if api.snapshots().await.len() == after.len() {
-        after
-    } else {
-        api.snapshots().await
-    };
+    let after = api.whole_cycle(&second, accounts.len()).await;
     assert_eq!(
         scans_per_account(&after),
         once_each(&accounts),
@@ -544,17 +593,7 @@ async fn two_replicas_share_a_cycle_and_take_over_a_dead_ones_accounts() {
     a.wait(Duration::from_secs(30)).unwrap();
 
     // B finishes the cycle, including the account A held, after A's lease expires.
-    let all = wait_for("every account scanned", &b, async || {
-        let s = api_b.snapshots().await;
-        (scans_per_account(&s).len() == accounts.len()).then_some(s)
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let all = if api_b.snapshots().await.len() == all.len() {
-        all
-    } else {
-        api_b.snapshots().await
-    };
+    let all = api_b.whole_cycle(&b, accounts.len()).await;
     assert_eq!(
         scans_per_account(&all),
         once_each(&accounts),
@@ -611,7 +650,12 @@ async fn a_failing_cycle_is_retried_and_never_stops_the_daemon() {
         "the first retry waits 30 s: {stderr}"
     );
     let samples = parse_metrics(&api.get("/metrics", None).await.1);
-    assert!(samples.contains_key("posture_scan_retries_total"));
+    assert!(total(&samples, "posture_scan_retries_total", &[]) >= 1.0);
+    assert_eq!(
+        total(&samples, "posture_scans_total", &[]),
+        0.0,
+        "no scan ran"
+    );
     assert_eq!(api.get("/healthz", None).await.0, 200, "still alive");
     let (status, why) = api.get("/readyz", None).await;
     assert_eq!(status, 503, "not ready: {why}");

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use posture_model::AccountId;
 use posture_scan::{AccountSource, CancellationToken, Progress, ScanOutcome, ScanRequest};
-use posture_store::{Store, StoreError, StoreLocation};
+use posture_store::{Reach, Store, StoreError, StoreLocation};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -268,7 +268,13 @@ impl Inner {
         self.refresh_store_metrics().await;
         // Readiness before the first cycle ends: the store's newest scan.
         if let Ok(Some(at)) = self
-            .with_store(|s| Ok(s.latest_snapshot()?.map(|m| m.started_at)))
+            .with_store(|s| {
+                // A snapshot's `accounts` are those it entered: one that entered none is no
+                // success.
+                Ok(s.latest_snapshot()?
+                    .filter(|m| !m.accounts.is_empty())
+                    .map(|m| m.started_at))
+            })
             .await
         {
             self.set_freshest(at);
@@ -499,8 +505,17 @@ impl Inner {
                 .await?
             };
             if claimed.is_empty() {
-                let last = self.with_store(move |s| s.last_scanned(&open)).await?;
-                for (account, at) in &last {
+                // Settled: any scan since the tick, even one that could not enter the
+                // account. Succeeded (metrics, readiness): only scans that collected it.
+                let (last, entered) = self
+                    .with_store(move |s| {
+                        Ok((
+                            s.last_scanned(&open, Reach::Tried)?,
+                            s.last_scanned(&open, Reach::Entered)?,
+                        ))
+                    })
+                    .await?;
+                for (account, at) in &entered {
                     #[allow(clippy::cast_precision_loss, reason = "Unix seconds fit f64 exactly")]
                     self.metrics
                         .account_scanned(account.as_str(), at.timestamp() as f64);
@@ -654,7 +669,11 @@ impl Inner {
                     self.metrics
                         .account_scanned(account.as_str(), stored.started_at.timestamp() as f64);
                 }
-                self.set_freshest(stored.meta.started_at);
+                if !stored.meta.accounts.is_empty() {
+                    // It entered at least one account (an account it could not enter is
+                    // no success; the snapshot's accounts are those it entered).
+                    self.set_freshest(stored.meta.started_at);
+                }
                 let snapshot = stored.meta.id.to_string();
                 tracing::info!(
                     scan = id,

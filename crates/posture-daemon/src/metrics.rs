@@ -100,7 +100,7 @@ impl Metrics {
         let account_last_scan = Family::<Labels, Gauge<f64, AtomicU64>>::default();
         registry.register(
             "account_last_scan_timestamp_seconds",
-            "Start of the newest stored scan of each account (Unix seconds)",
+            "Start of the newest stored scan that collected each account (one that could not enter it does not count) (Unix seconds)",
             account_last_scan.clone(),
         );
         let last_success = Gauge::<f64, AtomicU64>::default();

@@ -21,6 +21,15 @@ use posture_model::AccountId;
 use crate::db::{Db, Dialect, Val};
 use crate::{Store, StoreError, q};
 
+/// Which scans of an account [`Store::last_scanned`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Every scan that had the account in scope, entered or not.
+    Tried,
+    /// Only scans that entered the account and collected it.
+    Entered,
+}
+
 /// A lease as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseRow {
@@ -47,16 +56,19 @@ fn millis(d: Duration) -> i64 {
 }
 
 impl Store {
-    /// When a snapshot last covered each of `accounts` (entered it or tried to: an account
-    /// whose role could not be assumed was still scanned, with `error` findings): the start
-    /// of the newest such snapshot. Accounts never scanned are absent.
+    /// When a snapshot last covered each of `accounts`: the start of the newest such
+    /// snapshot. `Reach::Tried` counts a scan that could not enter the account (its role
+    /// could not be assumed: it holds only `error` findings), which still settles a cycle;
+    /// `Reach::Entered` counts only scans that collected it, the "last successful scan" of
+    /// metrics and readiness. Accounts never scanned so are absent.
     pub fn last_scanned(
         &mut self,
         accounts: &[AccountId],
+        reach: Reach,
     ) -> Result<BTreeMap<AccountId, DateTime<Utc>>, StoreError> {
         let mut out = BTreeMap::new();
         for account in accounts {
-            if let Some(at) = last_started(self.db.as_mut(), account.as_str())? {
+            if let Some(at) = last_started(self.db.as_mut(), account.as_str(), reach)? {
                 out.insert(account.clone(), at);
             }
         }
@@ -254,13 +266,23 @@ fn claim_one(
     Ok(n > 0)
 }
 
-fn last_started(db: &mut dyn Db, account: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+fn last_started(
+    db: &mut dyn Db,
+    account: &str,
+    reach: Reach,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let entered = match reach {
+        Reach::Tried => "",
+        Reach::Entered => " AND sa.entered = 1",
+    };
     let rows = db
         .query(
             // The latest start, not the latest commit: a scan that started earlier may commit
             // later (another writer on a shared store), and coverage is by start.
-            "SELECT MAX(s.started_at) FROM snapshot_accounts sa JOIN snapshots s ON s.seq = sa.seq \
-             WHERE sa.account = $1",
+            &format!(
+                "SELECT MAX(s.started_at) FROM snapshot_accounts sa JOIN snapshots s ON s.seq = sa.seq \
+                 WHERE sa.account = $1{entered}"
+            ),
             &[account.into()],
         )
         .map_err(q("read when an account was last scanned"))?;
@@ -272,7 +294,7 @@ fn last_started(db: &mut dyn Db, account: &str) -> Result<Option<DateTime<Utc>>,
 }
 
 fn covered_since(db: &mut dyn Db, account: &str, cycle: DateTime<Utc>) -> Result<bool, StoreError> {
-    Ok(last_started(db, account)?.is_some_and(|at| at >= cycle))
+    Ok(last_started(db, account, Reach::Tried)?.is_some_and(|at| at >= cycle))
 }
 
 /// Every account a snapshot started at or after `cycle` covered. Start times are stored as

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 pub use chain::{PruneReport, VerifyProblem, VerifyReport};
-pub use leases::LeaseRow;
+pub use leases::{LeaseRow, Reach};
 pub use read::{
     DriftPart, DriftRecord, FailureEpisode, FindingCursor, FindingFilter, FindingsPage,
     for_each_page,

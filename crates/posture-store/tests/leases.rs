@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use posture_model::{AccountId, Region};
-use posture_store::{SnapshotSummary, Store, StoreLocation};
+use posture_store::{Reach, SnapshotSummary, Store, StoreLocation};
 
 fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
@@ -96,7 +96,7 @@ fn claims_split_the_accounts_and_skip_the_covered(location: &StoreLocation) {
         .unwrap();
     assert_eq!(asked, all[0..2]);
 
-    let last = a.last_scanned(&all).unwrap();
+    let last = a.last_scanned(&all, Reach::Tried).unwrap();
     assert_eq!(last.get(&all[0]), Some(&t(10)));
     assert_eq!(last.get(&all[1]), Some(&t(20)));
     assert_eq!(last.get(&all[3]), None, "never scanned");
@@ -193,6 +193,55 @@ fn a_commit_needs_its_leases_alive(location: &StoreLocation) {
     assert_eq!(b.snapshots().unwrap().len(), 1);
 }
 
+/// An account whose role could not be assumed settles the cycle (its scan holds `error`
+/// findings and is not retried until the next tick) but is no successful scan: metrics and
+/// readiness, which read `Reach::Entered`, do not count it.
+fn an_account_not_entered_settles_the_cycle_but_is_no_success(location: &StoreLocation) {
+    let all = accounts(&["111111111111", "222222222222"]);
+    let mut s = Store::open(location).unwrap();
+    scan(&mut s, t(-50), &all[0..1]);
+    let mut writer = s.begin_snapshot(t(10)).unwrap();
+    writer
+        .put_gap(&posture_model::Gap {
+            account: all[0].clone(),
+            region: Region::global(),
+            service: "sts".into(),
+            operation: posture_model::ACCOUNT_UNREACHABLE_OPERATION.into(),
+            resource: None,
+            kind: posture_model::UnavailableKind::Denied,
+            code: Some("AccessDenied".into()),
+            message: "not authorized to perform sts:AssumeRole".into(),
+        })
+        .unwrap();
+    writer
+        .commit(SnapshotSummary {
+            finished_at: t(11),
+            accounts: all[1..2].to_vec(),
+            regions: vec![Region::new("us-east-1").unwrap()],
+            services: vec!["ec2".into()],
+            api_calls: Default::default(),
+            baseline: ("test baseline".into(), "1".into()),
+        })
+        .unwrap();
+    let tried = s.last_scanned(&all, Reach::Tried).unwrap();
+    assert_eq!(
+        (tried.get(&all[0]), tried.get(&all[1])),
+        (Some(&t(10)), Some(&t(10)))
+    );
+    let entered = s.last_scanned(&all, Reach::Entered).unwrap();
+    assert_eq!(
+        (entered.get(&all[0]), entered.get(&all[1])),
+        (Some(&t(-50)), Some(&t(10))),
+        "the unreachable account's last success is its scan before"
+    );
+    assert!(
+        s.claim_accounts("a", &all, t(0), LONG, 10, true)
+            .unwrap()
+            .is_empty(),
+        "both are settled for the cycle that began at t(0)"
+    );
+}
+
 fn size_and_current_counts_answer(location: &StoreLocation) {
     let mut s = Store::open(location).unwrap();
     assert!(s.size_bytes().unwrap() > 0);
@@ -212,6 +261,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "a_commit_needs_its_leases_alive",
         a_commit_needs_its_leases_alive,
+    ),
+    (
+        "an_account_not_entered_settles_the_cycle_but_is_no_success",
+        an_account_not_entered_settles_the_cycle_but_is_no_success,
     ),
     (
         "size_and_current_counts_answer",
