@@ -8,6 +8,7 @@
 //! same JSON every time (maps are `BTreeMap`, lists keep the order AWS returned or are
 //! sorted by the collector), so content hashes and diffs are stable.
 
+pub mod alert;
 pub mod catalog;
 mod finding;
 mod ids;
