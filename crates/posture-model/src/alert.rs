@@ -293,7 +293,13 @@ pub struct RouteFilter {
 
 impl RouteFilter {
     /// Whether a finding of `rule` with `severity` on `resource` passes the filter.
-    pub fn admits(&self, rule: &str, severity: Severity, resource: &ResourceRef, phi: bool) -> bool {
+    pub fn admits(
+        &self,
+        rule: &str,
+        severity: Severity,
+        resource: &ResourceRef,
+        phi: bool,
+    ) -> bool {
         severity >= self.min_severity
             && (phi || !self.phi_only)
             && self.admits_account(&resource.account)

@@ -654,6 +654,8 @@ fn prune_in(
     before: chrono::DateTime<chrono::Utc>,
 ) -> Result<PruneReport, StoreError> {
     let cutoff = crate::write::ts(before);
+    // Alerts go with the retention, delivered or not (one that old is past sending).
+    crate::outbox::prune_outbox(db, before.timestamp_millis())?;
     let rows = db
         .query(
             "SELECT id, seq, manifest_hash FROM snapshots WHERE started_at < $1 \

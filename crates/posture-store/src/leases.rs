@@ -44,14 +44,14 @@ pub struct LeaseRow {
 }
 
 /// The database's clock in Unix milliseconds, as SQL.
-fn now_ms(db: &dyn Db) -> &'static str {
+pub(crate) fn now_ms(db: &dyn Db) -> &'static str {
     match db.dialect() {
         Dialect::Sqlite => "CAST(unixepoch('subsec') * 1000 AS BIGINT)",
         Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
     }
 }
 
-fn millis(d: Duration) -> i64 {
+pub(crate) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }
 

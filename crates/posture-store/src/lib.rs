@@ -20,6 +20,7 @@
 mod chain;
 pub mod db;
 mod leases;
+mod outbox;
 mod read;
 mod schema;
 mod versions;
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 
 pub use chain::{PruneReport, VerifyProblem, VerifyReport};
 pub use leases::{LeaseRow, Reach};
+pub use outbox::{DeliveryState, OutboxCounts, OutboxEntry};
 pub use read::{
     DriftPart, DriftRecord, FailureEpisode, FindingCursor, FindingFilter, FindingsPage,
     for_each_page,
@@ -213,6 +215,10 @@ mod redact_tests {
 pub struct Store {
     db: Box<dyn Db>,
     location: String,
+    /// The SQLite file, for the alert delivery file beside it.
+    sqlite_path: Option<PathBuf>,
+    /// Whether the alert delivery file is attached (SQLite).
+    deliveries_attached: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -300,6 +306,11 @@ impl Store {
         Ok(Self {
             db,
             location: shown,
+            sqlite_path: match location {
+                StoreLocation::Sqlite(path) => Some(path.clone()),
+                StoreLocation::Postgres(_) => None,
+            },
+            deliveries_attached: false,
         })
     }
 

@@ -270,6 +270,21 @@ const MIGRATIONS: &[&str] = &[
         cycle      BIGINT NOT NULL,
         expires_at BIGINT NOT NULL
      );",
+    // 9: the alert outbox (`outbox.rs`): each alert a scan composed, written in the
+    //    snapshot's transaction, keyed, with its route and body. Not part of the history:
+    //    no hash covers it; pruned with the snapshots. The delivery state
+    //    (`alert_deliveries`) is created here on PostgreSQL only: on SQLite it lives in a
+    //    file beside the store, so that deliveries can be recorded while a scan holds the
+    //    store's write lock.
+    "CREATE TABLE alert_outbox (
+        key         TEXT PRIMARY KEY,
+        route       TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        snapshot_id TEXT,
+        created_ms  BIGINT NOT NULL,
+        body        TEXT NOT NULL
+     );
+     CREATE INDEX alert_outbox_route ON alert_outbox (route, created_ms);",
 ];
 
 /// The schema version this build writes.
@@ -396,6 +411,9 @@ fn migrate_locked(db: &mut dyn Db, location: &str) -> Result<(), StoreError> {
             }
             if version == 7 {
                 crate::versions::backfill_v7(db)?;
+            }
+            if version == 9 && db.dialect() == Dialect::Postgres {
+                crate::outbox::create_deliveries_table(db)?;
             }
             db.exec(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",

@@ -155,6 +155,11 @@ impl<'a> SnapshotWriter<'a> {
         Ok(w)
     }
 
+    /// The open transaction (for the outbox, which stages alerts in it).
+    pub(crate) fn db_mut(&mut self) -> &mut dyn Db {
+        self.db
+    }
+
     /// The id the snapshot will have.
     pub fn id(&self) -> &SnapshotId {
         &self.id
