@@ -177,6 +177,7 @@ pub(crate) fn request(settings: ScanSettings) -> anyhow::Result<ScanRequest> {
         check,
         retention_days: settings.retention_days,
         lease_holder: None,
+        alert_routes: Vec::new(),
     })
 }
 

@@ -305,6 +305,7 @@ fn main() {
             services: &services,
             excluded: &[],
             finished_at,
+            alert_routes: &[],
             cancel: None,
         };
         let evaluated = pipeline::evaluate(&mut writer, &job, &mut |_, _| {}).expect("evaluate");

@@ -8,6 +8,8 @@
 //! Pure of AWS: `benches/pipeline.rs` measures it over a large synthetic organization
 //! without building the SDK.
 
+mod alerts;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,6 +19,7 @@ use posture_check::{
     StaleWaiver, Want,
 };
 use posture_drift as drift;
+use posture_model::alert::{AlertKind, RouteFilter};
 use posture_model::{
     AccountId, AccountScan, Finding, Gap, Region, Service, Severity, SnapshotMeta, Status, Unread,
     unread_evidence,
@@ -40,6 +43,9 @@ pub struct Job<'a> {
     pub excluded: &'a [String],
     /// When collection finished: the time the finding history records.
     pub finished_at: DateTime<Utc>,
+    /// The alert routes: the alerts composed for them are written to the outbox in the
+    /// snapshot's transaction (empty: no alerts).
+    pub alert_routes: &'a [RouteFilter],
     /// Set to stop between accounts (Ctrl-C, SIGTERM): [`evaluate`] then returns
     /// [`Error::Cancelled`] and the caller drops the writer, which rolls the snapshot back.
     pub cancel: Option<&'a AtomicBool>,
@@ -138,6 +144,8 @@ pub struct Evaluated {
     pub accounts: usize,
     /// Resources of other accounts loaded for cross-account lookups.
     pub foreign_resources: usize,
+    /// The alerts written to the outbox: route, kind, items counted.
+    pub alerts: Vec<(String, AlertKind, usize)>,
 }
 
 /// Evaluates the staged snapshot account by account and streams findings and drift into
@@ -172,6 +180,8 @@ pub fn evaluate(
     let mut foreign = Foreign::default();
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut worst_failure = None;
+    let mut composer =
+        alerts::Composer::new(job.alert_routes, writer.id().to_string(), job.finished_at);
     for (done, account) in accounts.iter().enumerate() {
         if job.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
             return Err(Error::Cancelled);
@@ -218,6 +228,19 @@ pub fn evaluate(
                 worst_failure = worst_failure.max(Some(f.severity));
             }
         }
+        let compared =
+            matches!((&previous, &scope), (Some(_), Some(scope)) if scope.has_account(account));
+        if !compared && !composer.is_empty() {
+            composer.account(&alerts::AccountNews {
+                account,
+                previous: previous.as_ref().map(|p| (p.id.as_str(), p.finished_at)),
+                findings: &findings,
+                previous_findings: &[],
+                transitions: &[],
+                changes: &[],
+                resources: &own,
+            });
+        }
         if let (Some(prev), Some(scope)) = (&previous, scope)
             && scope.has_account(account)
         {
@@ -238,6 +261,15 @@ pub fn evaluate(
             drop(before);
             let mut transitions =
                 drift::diff_findings(&previous_findings, &findings, &scope, job.finished_at);
+            composer.account(&alerts::AccountNews {
+                account,
+                previous: Some((prev.id.as_str(), prev.finished_at)),
+                findings: &findings,
+                previous_findings: &previous_findings,
+                transitions: &transitions,
+                changes: &resources,
+                resources: &own,
+            });
             drop(previous_findings);
             let still = transitions
                 .iter()
@@ -254,7 +286,14 @@ pub fn evaluate(
         progress(done + 1, total);
     }
     let (stale_waivers, expired_waivers) = evaluator.finish();
+    let mut written = Vec::new();
+    for alert in composer.finish(&expired_waivers) {
+        let body = serde_json::to_string(&alert).unwrap_or_default();
+        writer.put_alert(&alert.route, alert.kind.as_str(), &body)?;
+        written.push((alert.route, alert.kind, alert.total));
+    }
     Ok(Evaluated {
+        alerts: written,
         counts,
         worst_failure,
         drift,

@@ -174,6 +174,7 @@ fn scan_of(
         services: &services,
         excluded,
         finished_at,
+        alert_routes: &[],
         cancel,
     };
     let mut seen = Vec::new();

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use posture_collect::{AwsOptions, CallCounter, Clients, CollectError, Event, ScanPlan};
+use posture_model::alert::RouteFilter;
 use posture_model::{AccountId, IdError, Region, SnapshotMeta};
 use posture_pipeline::Evaluated;
 use posture_store::{PruneReport, StoreError, StoreLocation};
@@ -88,6 +89,9 @@ pub struct ScanRequest {
     /// A daemon's replica id: the commit fails (rolls back) unless it still holds its
     /// lease on every account of the snapshot (`SnapshotWriter::require_leases`).
     pub lease_holder: Option<String>,
+    /// Alert routes: the alerts composed for them are written to the store's outbox with
+    /// the snapshot (empty: none).
+    pub alert_routes: Vec<RouteFilter>,
 }
 
 /// What the scan is doing, reported as it happens.
@@ -305,6 +309,7 @@ pub async fn run(
         check: request.check,
         retention_days: request.retention_days,
         lease_holder: request.lease_holder,
+        alert_routes: request.alert_routes,
         services: request.services,
         counter,
         progress: Arc::new(progress),
@@ -380,6 +385,7 @@ struct Scan {
     check: Arc<CheckInputs>,
     retention_days: Option<u32>,
     lease_holder: Option<String>,
+    alert_routes: Vec<RouteFilter>,
     services: Vec<Service>,
     counter: CallCounter,
     progress: ProgressFn,
@@ -493,6 +499,7 @@ impl Scan {
             check: self.check,
             retention_days: self.retention_days,
             lease_holder: self.lease_holder,
+            alert_routes: self.alert_routes,
             progress: Arc::clone(&progress),
             cancel: Arc::clone(&stop),
         });

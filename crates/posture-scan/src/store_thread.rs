@@ -35,6 +35,8 @@ pub(crate) struct FinishRequest {
     pub retention_days: Option<u32>,
     /// The daemon whose leases must hold at commit.
     pub lease_holder: Option<String>,
+    /// Alert routes (the outbox).
+    pub alert_routes: Vec<posture_model::alert::RouteFilter>,
     pub progress: ProgressFn,
     /// Set to stop the evaluation between accounts and roll the snapshot back.
     pub cancel: Arc<AtomicBool>,
@@ -276,6 +278,7 @@ fn evaluate(
         services: &request.services,
         excluded: &request.excluded,
         finished_at: request.finished_at,
+        alert_routes: &request.alert_routes,
         cancel: Some(&request.cancel),
     };
     pipeline::evaluate(writer, &job, progress)

@@ -101,6 +101,7 @@ impl Fixture {
             check: Arc::clone(&self.check),
             retention_days: None,
             lease_holder: None,
+            alert_routes: Vec::new(),
             services: vec![Service::Ec2],
             counter: CallCounter::default(),
             progress: Arc::new(move |p| {
@@ -406,6 +407,7 @@ fn the_entry_point_is_a_send_future() {
         check: Arc::clone(&f.check),
         retention_days: None,
         lease_holder: None,
+        alert_routes: Vec::new(),
     };
     // Built, never polled: nothing runs.
     let scan = run(request, |_| {}, CancellationToken::new());

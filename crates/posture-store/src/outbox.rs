@@ -359,14 +359,12 @@ impl Store {
     /// Alerts per route and state (for the daemon's metrics).
     pub fn outbox_counts(&mut self, max_age: Duration) -> Result<OutboxCounts, StoreError> {
         let cutoff = self.now_ms()? - millis(max_age);
-        let sql = format!(
-            "SELECT o.route, d.state, CASE WHEN o.created_ms < $1 THEN 1 ELSE 0 END, COUNT(*) \
+        let sql = "SELECT o.route, d.state, CASE WHEN o.created_ms < $1 THEN 1 ELSE 0 END, COUNT(*) \
              FROM alert_outbox o LEFT JOIN alert_deliveries d ON d.key = o.key \
-             GROUP BY o.route, d.state, CASE WHEN o.created_ms < $1 THEN 1 ELSE 0 END"
-        );
+             GROUP BY o.route, d.state, CASE WHEN o.created_ms < $1 THEN 1 ELSE 0 END";
         let rows = self
             .db
-            .query(&sql, &[Val::Int(cutoff)])
+            .query(sql, &[Val::Int(cutoff)])
             .map_err(q("count the outbox"))?;
         let mut out = OutboxCounts::new();
         for r in rows {
