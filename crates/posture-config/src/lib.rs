@@ -7,8 +7,10 @@
 //! crate depends on `posture-model` only: the binary maps these settings to the collector's
 //! and the store's types.
 //!
-//! `[daemon]`, `[api]` and `[alerts]` are read and validated here for the daemon, its API
-//! and the alerts, which are not built yet: today no command acts on them.
+//! `[daemon]`, `[api]` and `[alerts]` configure the daemon, its API and the alerts. Secrets
+//! (the API token, webhook URLs, signing secrets) are never values here: the configuration
+//! keeps whether a variable is set, or the variable's or file's name, and the binary reads
+//! them.
 
 mod duration;
 
@@ -18,6 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use posture_model::alert::{Notices, RouteFilter};
 use posture_model::{AccountId, Region, Service, Severity};
 use serde::Deserialize;
 
@@ -56,7 +59,7 @@ pub struct Config {
     /// The daemon's HTTP API.
     #[serde(default)]
     pub api: ApiConfig,
-    /// Which findings raise alerts (not built yet).
+    /// Which findings raise alerts, and where they go.
     #[serde(default)]
     pub alerts: AlertsConfig,
     /// Where each field's value came from, by `section.field`; unset fields are defaults.
@@ -65,6 +68,9 @@ pub struct Config {
     /// `POSTURE_API_TOKEN` is set (its value, a secret, is never kept here).
     #[serde(skip)]
     api_token_in_env: bool,
+    /// Whether `POSTURE_SLACK_WEBHOOK_URL` is set (its value is never kept here).
+    #[serde(skip)]
+    slack_webhook_in_env: bool,
 }
 
 /// `[accounts]`
@@ -239,16 +245,80 @@ pub struct ApiConfig {
     pub burst: Option<u32>,
 }
 
-/// `[alerts]`: which findings raise an alert. Read by the alerts, which are not built yet.
+/// `[alerts]`: which findings raise an alert, and where it goes. The default route is
+/// the Slack webhook in `POSTURE_SLACK_WEBHOOK_URL` (or the file `slack_webhook_url_file`);
+/// `[alerts.routes.NAME]` adds routes. Webhook URLs and signing secrets are never written
+/// here: a route names the variable or file that holds them.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsConfig {
     /// The lowest severity of a new failure that raises an alert
-    /// (`POSTURE_ALERTS_MIN_SEVERITY`); default `high`.
+    /// (`POSTURE_ALERTS_MIN_SEVERITY`); default `high`. Routes inherit it.
     pub min_severity: Option<String>,
     /// Only alert on resources in the PHI scope (`POSTURE_ALERTS_PHI_ONLY`: true or false);
-    /// default false.
+    /// default false. Routes inherit it.
     pub phi_only: Option<bool>,
+    /// A file holding the default route's Slack webhook URL
+    /// (`POSTURE_SLACK_WEBHOOK_URL`, the URL itself, wins).
+    pub slack_webhook_url_file: Option<PathBuf>,
+    /// Also tell when failures are resolved; default false. Routes inherit it.
+    pub resolved: Option<bool>,
+    /// Also tell when waivers expire; default false. Routes inherit it.
+    pub expired_waivers: Option<bool>,
+    /// Also tell when attestations of manual controls expire; default false. Routes
+    /// inherit it.
+    pub stale_attestations: Option<bool>,
+    /// Alerts not delivered within this are not sent at all
+    /// (`POSTURE_ALERTS_MAX_AGE`); default `24h`.
+    pub max_age: Option<String>,
+    /// Remediation deadlines per severity (`critical = "3d"`); findings failing longer go
+    /// into the daily digest. Default: none (no digest).
+    #[serde(default)]
+    pub deadlines: BTreeMap<String, String>,
+    /// The hour (UTC, 0 to 23) of the daily digest; default 13.
+    pub digest_hour: Option<u32>,
+    /// Tag keys that name a resource's owner in the digest; default `["owner", "Owner"]`.
+    pub owner_tags: Option<Vec<String>>,
+    /// More routes, by name.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteConfig>,
+}
+
+/// `[alerts.routes.NAME]`: one more destination and what it hears.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// `slack` (an incoming webhook, Block Kit) or `webhook` (signed JSON); default `slack`.
+    pub sink: Option<String>,
+    /// The environment variable holding the webhook URL.
+    pub url_env: Option<String>,
+    /// The file holding the webhook URL.
+    pub url_file: Option<PathBuf>,
+    /// The environment variable holding the signing secret (`webhook` sinks).
+    pub secret_env: Option<String>,
+    /// The file holding the signing secret (`webhook` sinks).
+    pub secret_file: Option<PathBuf>,
+    /// Only these accounts.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Only these rules (ids, or prefixes ending in `*`).
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Only resources with all these tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The lowest severity; default `[alerts] min_severity`.
+    pub min_severity: Option<String>,
+    /// Only PHI; default `[alerts] phi_only`.
+    pub phi_only: Option<bool>,
+    /// Resolved notices; default `[alerts] resolved`.
+    pub resolved: Option<bool>,
+    /// Expired-waiver notices; default `[alerts] expired_waivers`.
+    pub expired_waivers: Option<bool>,
+    /// Expired-attestation notices; default `[alerts] stale_attestations`.
+    pub stale_attestations: Option<bool>,
+    /// The overdue digest; default true when deadlines are set.
+    pub overdue_digest: Option<bool>,
 }
 
 /// Where a value came from.
@@ -507,12 +577,63 @@ pub struct ApiSettings {
 }
 
 /// `[alerts]`, validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertSettings {
-    /// The lowest severity that raises an alert.
+    /// The lowest severity that raises an alert (routes' default).
     pub min_severity: Severity,
-    /// Only resources in the PHI scope.
+    /// Only resources in the PHI scope (routes' default).
     pub phi_only: bool,
+    /// The routes: `default` first when `POSTURE_SLACK_WEBHOOK_URL` or
+    /// `slack_webhook_url_file` is set, then `[alerts.routes.*]` by name.
+    pub routes: Vec<RouteSettings>,
+    /// Alerts older than this are not sent.
+    pub max_age: Duration,
+    /// Remediation deadlines by severity (none: no digest).
+    pub deadlines: BTreeMap<Severity, Duration>,
+    /// The daily digest's hour, UTC.
+    pub digest_hour: u32,
+    /// Tag keys naming an owner.
+    pub owner_tags: Vec<String>,
+}
+
+/// Where a secret (a webhook URL, a signing secret) is read from. Never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// An environment variable.
+    Env(String),
+    /// A file (its content, trimmed).
+    File(PathBuf),
+}
+
+impl fmt::Display for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Env(v) => write!(f, "environment variable {v}"),
+            SecretSource::File(p) => write!(f, "file {}", p.display()),
+        }
+    }
+}
+
+/// What kind of receiver a route sends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkKind {
+    /// A Slack incoming webhook (Block Kit).
+    Slack,
+    /// A generic JSON webhook, signed with HMAC-SHA256.
+    Webhook,
+}
+
+/// One route, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSettings {
+    /// What it hears (its name included).
+    pub filter: RouteFilter,
+    /// Slack or a generic webhook.
+    pub sink: SinkKind,
+    /// Where its URL is.
+    pub url: SecretSource,
+    /// Where its signing secret is (`webhook` sinks).
+    pub secret: Option<SecretSource>,
 }
 
 impl Config {
@@ -744,6 +865,11 @@ impl Config {
             .api
             .token_file =
             Some(v.into()));
+        self.slack_webhook_in_env = get("POSTURE_SLACK_WEBHOOK_URL").is_some();
+        env!("POSTURE_ALERTS_MAX_AGE", "alerts.max_age", |v| self
+            .alerts
+            .max_age =
+            Some(v));
         env!("POSTURE_ALERTS_MIN_SEVERITY", "alerts.min_severity", |v| {
             self.alerts.min_severity = Some(v)
         });
@@ -1180,13 +1306,155 @@ impl Config {
 
     /// `[alerts]`, validated.
     pub fn alerts(&self) -> Result<AlertSettings, ConfigError> {
+        let a = &self.alerts;
+        let min_severity = self.severity(
+            "alerts.min_severity",
+            a.min_severity.as_deref(),
+            Severity::High,
+        )?;
+        let phi_only = a.phi_only.unwrap_or(false);
+        let duration = |field: &'static str, text: &str| {
+            parse_duration(text).map_err(|e| self.invalid(field, format!("{text:?}"), e))
+        };
+        let max_age = match &a.max_age {
+            Some(t) => duration("alerts.max_age", t)?,
+            None => Duration::from_secs(24 * 3600),
+        };
+        let mut deadlines = BTreeMap::new();
+        for (severity, text) in &a.deadlines {
+            let sev: Severity = severity.parse().map_err(|e: String| {
+                self.invalid("alerts.deadlines", format!("{severity:?}"), e)
+            })?;
+            deadlines.insert(sev, duration("alerts.deadlines", text)?);
+        }
+        let digest_hour = a.digest_hour.unwrap_or(13);
+        if digest_hour > 23 {
+            return Err(self.invalid(
+                "alerts.digest_hour",
+                digest_hour.to_string(),
+                "must be an hour of the day, 0 to 23 (UTC)",
+            ));
+        }
+        let notices = |r: Option<&RouteConfig>| Notices {
+            resolved: r.and_then(|r| r.resolved).or(a.resolved).unwrap_or(false),
+            expired_waivers: r
+                .and_then(|r| r.expired_waivers)
+                .or(a.expired_waivers)
+                .unwrap_or(false),
+            stale_attestations: r
+                .and_then(|r| r.stale_attestations)
+                .or(a.stale_attestations)
+                .unwrap_or(false),
+            overdue_digest: r
+                .and_then(|r| r.overdue_digest)
+                .unwrap_or(!deadlines.is_empty()),
+        };
+        let mut routes = Vec::new();
+        if self.slack_webhook_in_env || a.slack_webhook_url_file.is_some() {
+            routes.push(RouteSettings {
+                filter: RouteFilter {
+                    name: "default".into(),
+                    min_severity,
+                    phi_only,
+                    accounts: Vec::new(),
+                    rules: Vec::new(),
+                    tags: BTreeMap::new(),
+                    notices: notices(None),
+                },
+                sink: SinkKind::Slack,
+                url: if self.slack_webhook_in_env {
+                    SecretSource::Env("POSTURE_SLACK_WEBHOOK_URL".into())
+                } else {
+                    SecretSource::File(a.slack_webhook_url_file.clone().unwrap_or_default())
+                },
+                secret: None,
+            });
+        }
+        for (name, r) in &a.routes {
+            let bad = |message: String| {
+                self.invalid(
+                    "alerts.routes",
+                    format!("{name:?}"),
+                    format!("route {name:?}: {message}"),
+                )
+            };
+            if name == "default" {
+                return Err(bad(
+                    "the name `default` is the route of POSTURE_SLACK_WEBHOOK_URL; choose another"
+                        .into(),
+                ));
+            }
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(bad("a route name uses letters, digits, - and _".into()));
+            }
+            let sink = match r.sink.as_deref().unwrap_or("slack") {
+                "slack" => SinkKind::Slack,
+                "webhook" => SinkKind::Webhook,
+                other => {
+                    return Err(bad(format!(
+                        "unknown sink {other:?}: expected \"slack\" or \"webhook\""
+                    )));
+                }
+            };
+            let source =
+                |env: &Option<String>, file: &Option<PathBuf>, what: &str| match (env, file) {
+                    (Some(v), None) => Ok(Some(SecretSource::Env(v.clone()))),
+                    (None, Some(f)) => Ok(Some(SecretSource::File(f.clone()))),
+                    (None, None) => Ok(None),
+                    (Some(_), Some(_)) => {
+                        Err(bad(format!("set {what}_env or {what}_file, not both")))
+                    }
+                };
+            let url = source(&r.url_env, &r.url_file, "url")?.ok_or_else(|| {
+                bad("needs url_env (the variable holding the webhook URL) or url_file".into())
+            })?;
+            let secret = source(&r.secret_env, &r.secret_file, "secret")?;
+            if sink == SinkKind::Webhook && secret.is_none() {
+                return Err(bad(
+                    "a webhook sink signs what it sends: set secret_env or secret_file".into(),
+                ));
+            }
+            if sink == SinkKind::Slack && secret.is_some() {
+                return Err(bad("a Slack sink has no signing secret".into()));
+            }
+            let accounts = r
+                .accounts
+                .iter()
+                .map(|s| AccountId::new(s.trim()).map_err(|e| bad(format!("accounts: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            routes.push(RouteSettings {
+                filter: RouteFilter {
+                    name: name.clone(),
+                    min_severity: match &r.min_severity {
+                        Some(s) => s.parse().map_err(|e: String| bad(e))?,
+                        None => min_severity,
+                    },
+                    phi_only: r.phi_only.unwrap_or(phi_only),
+                    accounts,
+                    rules: r.rules.clone(),
+                    tags: r.tags.clone(),
+                    notices: notices(Some(r)),
+                },
+                sink,
+                url,
+                secret,
+            });
+        }
         Ok(AlertSettings {
-            min_severity: self.severity(
-                "alerts.min_severity",
-                self.alerts.min_severity.as_deref(),
-                Severity::High,
-            )?,
-            phi_only: self.alerts.phi_only.unwrap_or(false),
+            min_severity,
+            phi_only,
+            routes,
+            max_age,
+            deadlines,
+            digest_hour,
+            owner_tags: a
+                .owner_tags
+                .clone()
+                .unwrap_or_else(|| vec!["owner".into(), "Owner".into()]),
         })
     }
 }

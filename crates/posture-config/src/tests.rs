@@ -244,12 +244,10 @@ fn the_new_sections_have_defaults_that_do_nothing_risky() {
             burst: 40,
         }
     );
+    let alerts = c.alerts().unwrap();
     assert_eq!(
-        c.alerts().unwrap(),
-        AlertSettings {
-            min_severity: Severity::High,
-            phi_only: false
-        }
+        (alerts.min_severity, alerts.phi_only),
+        (Severity::High, false)
     );
 }
 
@@ -270,12 +268,10 @@ fn the_new_sections_parse_and_validate() {
     let api = c.api().unwrap();
     assert_eq!(api.listen, "0.0.0.0:9000".parse().unwrap());
     assert_eq!(api.token_file, Some(PathBuf::from("/etc/posture/token")));
+    let alerts = c.alerts().unwrap();
     assert_eq!(
-        c.alerts().unwrap(),
-        AlertSettings {
-            min_severity: Severity::Medium,
-            phi_only: true
-        }
+        (alerts.min_severity, alerts.phi_only),
+        (Severity::Medium, true)
     );
     let c = parse("[daemon]\nschedule = \" 0 * * * * \"\n");
     assert_eq!(
@@ -435,12 +431,10 @@ fn the_new_sections_take_environment_overrides() {
     );
     assert_eq!(c.api().unwrap().listen, "127.0.0.1:9999".parse().unwrap());
     assert_eq!(c.api().unwrap().token_file, Some("/run/token".into()));
+    let alerts = c.alerts().unwrap();
     assert_eq!(
-        c.alerts().unwrap(),
-        AlertSettings {
-            min_severity: Severity::Critical,
-            phi_only: true
-        }
+        (alerts.min_severity, alerts.phi_only),
+        (Severity::Critical, true)
     );
     let mut c = Config::default();
     c.apply_env(env(&[("POSTURE_DAEMON_SCHEDULE", "0 * * *")]))
@@ -484,5 +478,133 @@ fn a_missing_file_is_named() {
     assert!(
         err.starts_with("cannot read config file /nonexistent/posture.toml: "),
         "{err}"
+    );
+}
+
+#[test]
+fn alert_routes_parse_with_their_defaults_and_never_hold_a_secret() {
+    let text = "[alerts]\nmin_severity = \"medium\"\nresolved = true\nmax_age = \"6h\"\ndigest_hour = 9\n\
+        [alerts.deadlines]\ncritical = \"3d\"\nhigh = \"14d\"\n\
+        [alerts.routes.payments]\nurl_env = \"PAYMENTS_SLACK_URL\"\naccounts = [\"111122223333\"]\n\
+        tags = { business-unit = \"payments\" }\nrules = [\"s3_*\"]\nphi_only = true\nresolved = false\n\
+        [alerts.routes.siem]\nsink = \"webhook\"\nurl_file = \"/run/secrets/siem-url\"\n\
+        secret_env = \"SIEM_SECRET\"\nmin_severity = \"low\"\n";
+    let mut c = parse(text);
+    c.apply_env(env(&[(
+        "POSTURE_SLACK_WEBHOOK_URL",
+        "https://hooks.slack.com/services/T000/B000/XXXXSECRET",
+    )]))
+    .unwrap();
+    assert!(
+        !format!("{c:?}").contains("XXXXSECRET"),
+        "the configuration never holds the URL"
+    );
+    let a = c.alerts().unwrap();
+    assert_eq!(a.max_age, Duration::from_secs(6 * 3600));
+    assert_eq!(a.digest_hour, 9);
+    assert_eq!(
+        a.deadlines,
+        [
+            (Severity::High, Duration::from_secs(14 * 86_400)),
+            (Severity::Critical, Duration::from_secs(3 * 86_400)),
+        ]
+        .into()
+    );
+    assert_eq!(a.owner_tags, vec!["owner".to_owned(), "Owner".to_owned()]);
+    let names: Vec<&str> = a.routes.iter().map(|r| r.filter.name.as_str()).collect();
+    assert_eq!(names, ["default", "payments", "siem"]);
+    let default = &a.routes[0];
+    assert_eq!(default.sink, SinkKind::Slack);
+    assert_eq!(
+        default.url,
+        SecretSource::Env("POSTURE_SLACK_WEBHOOK_URL".into())
+    );
+    assert_eq!(default.filter.min_severity, Severity::Medium);
+    assert!(default.filter.notices.resolved);
+    assert!(default.filter.notices.overdue_digest, "deadlines are set");
+    let payments = &a.routes[1];
+    assert_eq!(payments.url, SecretSource::Env("PAYMENTS_SLACK_URL".into()));
+    assert!(payments.filter.phi_only);
+    assert!(
+        !payments.filter.notices.resolved,
+        "the route's own choice wins"
+    );
+    assert_eq!(payments.filter.rules, ["s3_*"]);
+    assert_eq!(
+        payments
+            .filter
+            .tags
+            .get("business-unit")
+            .map(String::as_str),
+        Some("payments")
+    );
+    assert_eq!(payments.filter.accounts[0].as_str(), "111122223333");
+    let siem = &a.routes[2];
+    assert_eq!(siem.sink, SinkKind::Webhook);
+    assert_eq!(siem.url, SecretSource::File("/run/secrets/siem-url".into()));
+    assert_eq!(siem.secret, Some(SecretSource::Env("SIEM_SECRET".into())));
+    assert_eq!(siem.filter.min_severity, Severity::Low);
+
+    // Without the variable there is no default route, and the defaults hold.
+    let a = parse("").alerts().unwrap();
+    assert!(a.routes.is_empty());
+    assert_eq!(a.max_age, Duration::from_secs(24 * 3600));
+    assert_eq!(a.digest_hour, 13);
+    assert!(a.deadlines.is_empty());
+}
+
+#[test]
+fn bad_alert_routes_say_what_to_fix() {
+    let cases = [
+        (
+            "[alerts.routes.x]\nsink = \"slack\"\n",
+            "route \"x\": needs url_env",
+        ),
+        (
+            "[alerts.routes.x]\nsink = \"webhook\"\nurl_env = \"U\"\n",
+            "a webhook sink signs what it sends",
+        ),
+        (
+            "[alerts.routes.x]\nurl_env = \"U\"\nurl_file = \"/f\"\n",
+            "set url_env or url_file, not both",
+        ),
+        (
+            "[alerts.routes.x]\nsink = \"teams\"\nurl_env = \"U\"\n",
+            "unknown sink \"teams\"",
+        ),
+        (
+            "[alerts.routes.x]\nurl_env = \"U\"\naccounts = [\"12\"]\n",
+            "accounts:",
+        ),
+        (
+            "[alerts.routes.default]\nurl_env = \"U\"\n",
+            "the name `default` is the route of POSTURE_SLACK_WEBHOOK_URL",
+        ),
+        (
+            "[alerts.routes.x]\nurl_env = \"U\"\nsecret_env = \"S\"\n",
+            "a Slack sink has no signing secret",
+        ),
+        ("[alerts]\ndigest_hour = 24\n", "0 to 23"),
+        (
+            "[alerts.deadlines]\nurgent = \"3d\"\n",
+            "unknown severity \"urgent\"",
+        ),
+        ("[alerts.deadlines]\nhigh = \"soon\"\n", "alerts.deadlines"),
+        ("[alerts]\nmax_age = \"forever\"\n", "alerts.max_age"),
+    ];
+    for (text, expected) in cases {
+        let err = parse(text).alerts().unwrap_err().to_string();
+        assert!(err.contains(expected), "{text:?}: {err}");
+        assert!(err.starts_with("p.toml:"), "names the file and line: {err}");
+    }
+    let err = Config::from_toml(
+        "[alerts.routes.x]\nurl = \"https://hooks\"\n",
+        Path::new("p.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("url"),
+        "a URL in the file itself is refused: {err}"
     );
 }
