@@ -39,6 +39,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Scan on a schedule and serve the HTTP API and metrics until SIGTERM or Ctrl-C.
     Daemon(DaemonArgs),
+    /// Alerts: send a test message to a route's webhook, or list the outbox.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
 }
 
 /// Output formats.
@@ -191,6 +194,56 @@ pub struct DiffArgs {
     pub store: Option<String>,
 }
 
+/// `posture alerts …`
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Send a sample message (marked as a test) to a route, to check its webhook; exit 0
+    /// when the receiver accepted it.
+    Test(AlertsTestArgs),
+    /// List the alerts in the outbox: pending, delivered, failed (with the last error),
+    /// expired; newest first.
+    List(AlertsListArgs),
+}
+
+/// `posture alerts test`
+#[derive(Debug, Args)]
+pub struct AlertsTestArgs {
+    /// The route (default: `default`, the route of POSTURE_SLACK_WEBHOOK_URL, else the only
+    /// route configured).
+    #[arg(long)]
+    pub route: Option<String>,
+}
+
+/// The states `posture alerts list --state` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertState {
+    /// Not delivered yet.
+    Pending,
+    /// Accepted by the receiver.
+    Delivered,
+    /// Refused for good.
+    Failed,
+    /// Too old to send.
+    Expired,
+}
+
+/// `posture alerts list`
+#[derive(Debug, Args)]
+pub struct AlertsListArgs {
+    /// Only alerts in this state.
+    #[arg(long, value_enum)]
+    pub state: Option<AlertState>,
+    /// At most this many (newest first).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Store: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<String>,
+}
+
 /// `posture verify`
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -237,6 +290,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => {
             config.apply_command_line(&store_option(args.store.clone()));
             crate::diff_cmd::run(&config, &args)
+        }
+        Command::Alerts(AlertsCommand::Test(args)) => {
+            runtime()?.block_on(crate::alerts_cmd::test(&config, args.route.as_deref()))
+        }
+        Command::Alerts(AlertsCommand::List(args)) => {
+            config.apply_command_line(&store_option(args.store.clone()));
+            crate::alerts_cmd::list(&config, &args)
         }
         Command::Verify(args) => {
             config.apply_command_line(&store_option(args.store.clone()));

@@ -37,6 +37,12 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     };
     let replica_id = daemon.replica_id.clone().unwrap_or_else(host_name);
     let store = request.store.clone();
+    // Alert routes: secrets are read now, so a missing variable or file fails at start.
+    let alerts = config.alerts()?;
+    let sinks = crate::alerts_cmd::sinks(&alerts)?;
+    let mut request = request;
+    request.alert_routes = alerts.routes.iter().map(|r| r.filter.clone()).collect();
+    let stored = Arc::new(tokio::sync::Notify::new());
     let options = DaemonOptions {
         schedule,
         jitter: daemon.jitter,
@@ -46,6 +52,7 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         backoff: Backoff::default(),
         request,
         history: HISTORY,
+        stored: Some(Arc::clone(&stored)),
     };
     // The API listens before the first scan starts, so a bad address fails at once.
     let listener = tokio::net::TcpListener::bind(api.listen)
@@ -59,7 +66,35 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let address = listener.local_addr()?;
 
     let shutdown = CancellationToken::new();
-    let (handle, worker) = posture_daemon::start(options, shutdown.clone());
+    let mut delivery_metrics = None;
+    let metrics = posture_daemon::Metrics::with(|registry| {
+        delivery_metrics = Some(posture_notify::DeliveryMetrics::register(registry));
+    });
+    let deliverer = if sinks.is_empty() {
+        None
+    } else {
+        // The HTTP client is built now: a TLS setup failure stops the daemon at start.
+        posture_notify::sink::client(Duration::from_secs(10)).map_err(anyhow::Error::msg)?;
+        let names: Vec<&str> = sinks.iter().map(|s| s.route.as_str()).collect();
+        eprintln!("posture daemon: alerts go to route(s) {}", names.join(", "));
+        let mut delivery = posture_notify::Delivery::new(store.clone(), sinks, options.replica_id.clone());
+        delivery.max_age = alerts.max_age;
+        if !alerts.deadlines.is_empty() {
+            delivery.digest = Some(posture_notify::DigestSettings {
+                deadlines: alerts.deadlines.clone(),
+                hour: alerts.digest_hour,
+                owner_tags: alerts.owner_tags.clone(),
+                routes: alerts.routes.iter().map(|r| r.filter.clone()).collect(),
+            });
+        }
+        Some(tokio::spawn(posture_notify::run(
+            delivery,
+            delivery_metrics,
+            Arc::clone(&stored),
+            shutdown.clone(),
+        )))
+    };
+    let (handle, worker) = posture_daemon::start_with_metrics(options, metrics, shutdown.clone());
     let mut api_config = ApiConfig::new(api.listen, store);
     api_config.requests_per_second = api.requests_per_second;
     api_config.burst = api.burst;
@@ -110,6 +145,14 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         std::process::exit(130);
     });
     worker.await.context("the daemon's worker failed")?;
+    if let Some(deliverer) = deliverer {
+        // Sends in flight finish (each bounded by its timeout) and are recorded.
+        match deliverer.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("posture daemon: alert delivery stopped: {e}"),
+            Err(e) => eprintln!("posture daemon: alert delivery failed: {e}"),
+        }
+    }
     server
         .await
         .context("the API server failed")?

@@ -5,6 +5,7 @@
 //! Exit codes: 0 = nothing at or above `--fail-on` failed (or the history verified), 1 =
 //! something did (or it did not), 2 = error, 130 = interrupted.
 
+mod alerts_cmd;
 mod cli;
 mod daemon_cmd;
 mod diff_cmd;

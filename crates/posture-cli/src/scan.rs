@@ -23,8 +23,12 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     // Validate everything that needs no IO first, so a typo fails before any AWS call.
     let settings = config.scan_settings()?;
     let fail_on = settings.fail_on;
-    let request = request(settings)?;
+    let mut request = request(settings)?;
     let store_for_output = request.store.clone();
+    // Alert routes: their secrets are read now, so a missing variable fails before the scan.
+    let alerts = config.alerts()?;
+    let sinks = crate::alerts_cmd::sinks(&alerts)?;
+    request.alert_routes = alerts.routes.iter().map(|r| r.filter.clone()).collect();
 
     let signal: Arc<OnceLock<&'static str>> = Arc::new(OnceLock::new());
     let cancel = CancellationToken::new();
@@ -84,6 +88,9 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
             w.waiver
         );
     }
+    if !sinks.is_empty() {
+        deliver_alerts(&store_for_output, sinks, alerts.max_age, &stored.evaluated.alerts).await;
+    }
     if let Some(p) = stored.pruned.as_ref().filter(|p| p.snapshots > 0) {
         tracing::info!(
             snapshots = p.snapshots,
@@ -123,6 +130,36 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Sends what the outbox holds once (this scan's alerts, and earlier ones still pending);
+/// what must be retried stays pending for the next scan or the daemon.
+async fn deliver_alerts(
+    store: &posture_store::StoreLocation,
+    sinks: Vec<posture_notify::Sink>,
+    max_age: Duration,
+    written: &[(String, posture_model::alert::AlertKind, usize)],
+) {
+    let holder = format!("posture-scan-{}", std::process::id());
+    let delivery = posture_notify::Delivery {
+        max_age,
+        ..posture_notify::Delivery::new(store.clone(), sinks, holder)
+    };
+    for (route, kind, items) in written {
+        tracing::info!(route = %route, kind = kind.as_str(), items, "alert written to the outbox");
+    }
+    match posture_notify::deliver::drain(&delivery, Duration::from_secs(60)).await {
+        Ok(d) if d.retry == 0 && d.failed == 0 => {
+            if d.delivered > 0 {
+                eprintln!("alerts: {} delivered", d.delivered);
+            }
+        }
+        Ok(d) => eprintln!(
+            "warning: alerts: {} delivered, {} to retry, {} refused by the receiver; see `posture alerts list`",
+            d.delivered, d.retry, d.failed
+        ),
+        Err(e) => eprintln!("warning: alerts were stored but not sent: {e}; see `posture alerts list`"),
+    }
 }
 
 /// The scan request from validated settings; loads the checker's input files.

@@ -56,6 +56,9 @@ pub struct DaemonOptions {
     pub request: ScanRequest,
     /// Scans remembered for the API.
     pub history: usize,
+    /// Notified after each stored snapshot (the alert delivery worker waits on it: the
+    /// snapshot's alerts are in the outbox).
+    pub stored: Option<Arc<Notify>>,
 }
 
 /// Why a scan could not be queued.
@@ -97,6 +100,16 @@ struct Inner {
 /// cancelled (rolled back unless it was committing), queued scans are marked cancelled and
 /// the leases released, and the task ends.
 pub fn start(options: DaemonOptions, shutdown: CancellationToken) -> (Handle, JoinHandle<()>) {
+    start_with_metrics(options, Metrics::new(), shutdown)
+}
+
+/// [`start`] with `metrics` built by the caller ([`Metrics::with`]), so series of other
+/// workers (alert deliveries) are served on the same `/metrics`.
+pub fn start_with_metrics(
+    options: DaemonOptions,
+    metrics: Metrics,
+    shutdown: CancellationToken,
+) -> (Handle, JoinHandle<()>) {
     let prefix = format!(
         "{}-{}",
         options.replica_id,
@@ -106,7 +119,7 @@ pub fn start(options: DaemonOptions, shutdown: CancellationToken) -> (Handle, Jo
         store: options.request.store.clone(),
         scans: Mutex::new(Scans::new(options.history, prefix)),
         options,
-        metrics: Metrics::new(),
+        metrics,
         wake: Notify::new(),
         shutdown,
         started: Utc::now(),
@@ -658,6 +671,9 @@ impl Inner {
         let trigger_name = trigger.as_str();
         match outcome {
             Ok(ScanOutcome::Stored(stored)) => {
+                if let Some(n) = &self.options.stored {
+                    n.notify_one();
+                }
                 self.metrics.scan_ended(trigger_name, "stored", seconds);
                 self.metrics.aws_calls(
                     &stored.calls.calls,

@@ -46,7 +46,13 @@ impl Default for Metrics {
 impl Metrics {
     /// A registry with every family registered.
     pub fn new() -> Self {
+        Self::with(|_| {})
+    }
+
+    /// [`Metrics::new`] with more series, registered by `more` (another worker's).
+    pub fn with(more: impl FnOnce(&mut Registry)) -> Self {
         let mut registry = Registry::with_prefix("posture");
+        more(&mut registry);
         let scans = Family::<Labels, Counter>::default();
         registry.register(
             "scans",

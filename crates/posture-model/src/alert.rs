@@ -325,6 +325,117 @@ impl RouteFilter {
     }
 }
 
+/// Builds one alert from its items: counts every item (by rule, account, severity, PHI)
+/// and keeps the worst [`MAX_ITEMS`] in full, so memory is bounded by the rules and
+/// accounts, never by the number of items.
+#[derive(Debug, Default)]
+pub struct Builder {
+    total: usize,
+    phi: usize,
+    by_severity: BTreeMap<Severity, usize>,
+    by_rule: BTreeMap<RuleId, (String, Severity, usize)>,
+    by_account: BTreeMap<AccountId, usize>,
+    items: Vec<AlertItem>,
+}
+
+/// Worst first: most severe, PHI, then account, rule and ARN (a stable order).
+fn worst_first(a: &AlertItem, b: &AlertItem) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then(b.phi.cmp(&a.phi))
+        .then_with(|| a.resource.account.cmp(&b.resource.account))
+        .then_with(|| a.rule_id.cmp(&b.rule_id))
+        .then_with(|| a.resource.arn.cmp(&b.resource.arn))
+        .then_with(|| a.resource.region.cmp(&b.resource.region))
+}
+
+impl Builder {
+    /// Counts `item` and keeps it when it is among the worst.
+    pub fn add(&mut self, item: AlertItem) {
+        self.total += 1;
+        self.phi += usize::from(item.phi);
+        *self.by_severity.entry(item.severity).or_default() += 1;
+        self.by_rule
+            .entry(item.rule_id.clone())
+            .or_insert_with(|| (item.title.clone(), item.severity, 0))
+            .2 += 1;
+        *self
+            .by_account
+            .entry(item.resource.account.clone())
+            .or_default() += 1;
+        self.items.push(item);
+        if self.items.len() >= 2 * MAX_ITEMS {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        self.items.sort_by(worst_first);
+        self.items.truncate(MAX_ITEMS);
+    }
+
+    /// Whether nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The alert: counts sorted most first, the worst items most severe first.
+    pub fn finish(
+        mut self,
+        kind: AlertKind,
+        route: &str,
+        snapshot: Option<&str>,
+        at: DateTime<Utc>,
+        more: More,
+    ) -> Alert {
+        self.trim();
+        let mut by_rule: Vec<RuleCount> = self
+            .by_rule
+            .into_iter()
+            .map(|(rule_id, (title, severity, count))| RuleCount {
+                rule_id,
+                title,
+                severity,
+                count,
+            })
+            .collect();
+        by_rule.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(b.severity.cmp(&a.severity))
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+        });
+        let mut by_account: Vec<AccountCount> = self
+            .by_account
+            .into_iter()
+            .map(|(account, count)| AccountCount { account, count })
+            .collect();
+        by_account.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.account.cmp(&b.account))
+        });
+        let mut accounts: Vec<AccountId> = by_account.iter().map(|a| a.account.clone()).collect();
+        accounts.sort();
+        Alert {
+            kind,
+            route: route.to_owned(),
+            snapshot_id: snapshot.map(str::to_owned),
+            at,
+            accounts,
+            total: self.total,
+            phi: self.phi,
+            by_severity: self.by_severity,
+            by_rule,
+            by_account,
+            items: self.items,
+            waivers: Vec::new(),
+            attestations: Vec::new(),
+            more,
+        }
+    }
+}
+
 /// Cuts `text` to at most `max` characters, ending in "…" when cut.
 pub fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

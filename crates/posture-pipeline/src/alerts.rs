@@ -1,7 +1,7 @@
 //! Composing a scan's alerts while it is evaluated, account by account, so they can be
 //! written to the outbox in the snapshot's own transaction.
 //!
-//! Per route and kind an [`Acc`] counts every admitted item (by rule, account, severity,
+//! Per route and kind a [`Builder`] counts every admitted item (by rule, account, severity,
 //! PHI) and keeps the worst [`MAX_ITEMS`] in full: memory is bounded by the routes and the
 //! rules, never by the size of a regression. What goes in:
 //! - `regressions`: drift's `new_failure` and `waiver_expired` transitions (a failure that
@@ -22,117 +22,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use posture_check::ExpiredWaiver;
 use posture_drift as drift;
 use posture_model::alert::{
-    AccountCount, Alert, AlertItem, AlertKind, AttestationNotice, FieldChange, MAX_FIELDS,
-    MAX_ITEMS, MAX_VALUE_CHARS, More, RouteFilter, RuleCount, WaiverNotice, cut,
+    Alert, AlertItem, AlertKind, AttestationNotice, Builder, FieldChange, MAX_FIELDS, MAX_ITEMS,
+    MAX_VALUE_CHARS, More, RouteFilter, WaiverNotice, cut,
 };
-use posture_model::{AccountId, Evidence, Finding, Resource, RuleId, Severity, Status};
-
-/// Counts and the worst items of one kind of alert for one route.
-#[derive(Debug, Default)]
-struct Acc {
-    total: usize,
-    phi: usize,
-    by_severity: BTreeMap<Severity, usize>,
-    by_rule: BTreeMap<RuleId, (String, Severity, usize)>,
-    by_account: BTreeMap<AccountId, usize>,
-    items: Vec<AlertItem>,
-}
-
-/// Worst first: most severe, PHI, then account, rule and ARN (a stable order).
-fn worst_first(a: &AlertItem, b: &AlertItem) -> std::cmp::Ordering {
-    b.severity
-        .cmp(&a.severity)
-        .then(b.phi.cmp(&a.phi))
-        .then_with(|| a.resource.account.cmp(&b.resource.account))
-        .then_with(|| a.rule_id.cmp(&b.rule_id))
-        .then_with(|| a.resource.arn.cmp(&b.resource.arn))
-        .then_with(|| a.resource.region.cmp(&b.resource.region))
-}
-
-impl Acc {
-    fn add(&mut self, item: AlertItem) {
-        self.total += 1;
-        self.phi += usize::from(item.phi);
-        *self.by_severity.entry(item.severity).or_default() += 1;
-        self.by_rule
-            .entry(item.rule_id.clone())
-            .or_insert_with(|| (item.title.clone(), item.severity, 0))
-            .2 += 1;
-        *self
-            .by_account
-            .entry(item.resource.account.clone())
-            .or_default() += 1;
-        self.items.push(item);
-        if self.items.len() >= 2 * MAX_ITEMS {
-            self.trim();
-        }
-    }
-
-    fn trim(&mut self) {
-        self.items.sort_by(worst_first);
-        self.items.truncate(MAX_ITEMS);
-    }
-
-    fn into_alert(
-        mut self,
-        kind: AlertKind,
-        route: &str,
-        snapshot: &str,
-        at: DateTime<Utc>,
-        more: More,
-    ) -> Alert {
-        self.trim();
-        let mut by_rule: Vec<RuleCount> = self
-            .by_rule
-            .into_iter()
-            .map(|(rule_id, (title, severity, count))| RuleCount {
-                rule_id,
-                title,
-                severity,
-                count,
-            })
-            .collect();
-        by_rule.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then(b.severity.cmp(&a.severity))
-                .then_with(|| a.rule_id.cmp(&b.rule_id))
-        });
-        let mut by_account: Vec<AccountCount> = self
-            .by_account
-            .into_iter()
-            .map(|(account, count)| AccountCount { account, count })
-            .collect();
-        by_account.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then_with(|| a.account.cmp(&b.account))
-        });
-        let mut accounts: Vec<AccountId> = by_account.iter().map(|a| a.account.clone()).collect();
-        accounts.sort();
-        Alert {
-            kind,
-            route: route.to_owned(),
-            snapshot_id: Some(snapshot.to_owned()),
-            at,
-            accounts,
-            total: self.total,
-            phi: self.phi,
-            by_severity: self.by_severity,
-            by_rule,
-            by_account,
-            items: self.items,
-            waivers: Vec::new(),
-            attestations: Vec::new(),
-            more,
-        }
-    }
-}
+use posture_model::{AccountId, Evidence, Finding, Resource, RuleId, Status};
 
 /// One route's alerts under composition.
 #[derive(Debug, Default)]
 struct RouteAcc {
-    kinds: BTreeMap<AlertKind, Acc>,
+    kinds: BTreeMap<AlertKind, Builder>,
     attestations: Vec<AttestationNotice>,
 }
 
@@ -437,7 +335,7 @@ impl<'a> Composer<'a> {
                 } else {
                     drift_more.clone()
                 };
-                out.push(items.into_alert(kind, &route.name, &self.snapshot, self.at, more));
+                out.push(items.finish(kind, &route.name, Some(&self.snapshot), self.at, more));
             }
             let notice = |kind: AlertKind| Alert {
                 kind,

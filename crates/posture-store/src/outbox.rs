@@ -375,6 +375,31 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether an alert with `key` is in the outbox (a digest already written today).
+    pub fn alert_exists(&mut self, key: &str) -> Result<bool, StoreError> {
+        let rows = self
+            .db
+            .query("SELECT 1 FROM alert_outbox WHERE key = $1", &[key.into()])
+            .map_err(q("look for an alert"))?;
+        Ok(!rows.is_empty())
+    }
+
+    /// Every account a stored snapshot entered, sorted (the digest reads each one's last
+    /// scan).
+    pub fn scanned_accounts(&mut self) -> Result<Vec<posture_model::AccountId>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT DISTINCT account FROM snapshot_accounts ORDER BY account",
+                &[],
+            )
+            .map_err(q("list scanned accounts"))?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| posture_model::AccountId::new(r[0].text()).ok())
+            .collect())
+    }
+
     /// Forgets delivery state of alerts no longer in the outbox (pruned with their
     /// snapshots). Returns how many rows went.
     pub fn prune_deliveries(&mut self) -> Result<u64, StoreError> {
