@@ -3,3 +3,6 @@
 //! An [`Alert`](posture_model::alert::Alert) is composed by the pipeline inside the
 //! snapshot's transaction and waits in the store's outbox. This crate renders it and
 //! delivers it.
+
+pub mod slack;
+pub mod webhook;
