@@ -66,6 +66,8 @@ const SHORT_MAX: usize = 80;
 /// The most rules and accounts listed in the counts.
 const RULES_LISTED: usize = 15;
 const ACCOUNTS_LISTED: usize = 10;
+/// The transition of a finding whose data could not be collected.
+const NEW_ERROR: &str = "new_error";
 /// The most failures a first-scan summary lists.
 const FIRST_SCAN_ITEMS: usize = 10;
 
@@ -490,6 +492,12 @@ enum ItemStyle {
 
 /// One item in full: what a responder needs to act without opening a console.
 fn full_item(item: &AlertItem, style: ItemStyle) -> String {
+    // Whatever alert it is in, a finding that could not be decided reads as unknown.
+    let style = if item.transition == NEW_ERROR {
+        ItemStyle::NotCollected
+    } else {
+        style
+    };
     let mut lines = Vec::new();
     let phi = if item.phi { " · :warning: *PHI*" } else { "" };
     let transition = match item.transition.as_str() {
@@ -582,8 +590,14 @@ fn full_item(item: &AlertItem, style: ItemStyle) -> String {
 /// One item on two lines: who, which rule, where, why.
 fn compact_item(item: &AlertItem, emoji: &str) -> String {
     let phi = if item.phi { " · :warning: *PHI*" } else { "" };
+    // Never a check mark (or a failure's colour) on a finding that could not be decided.
+    let (emoji, unknown) = if item.transition == NEW_ERROR {
+        (":grey_question:", "could not be checked: ")
+    } else {
+        (emoji, "")
+    };
     format!(
-        "{emoji} {}{phi} — {} {}\n{} · {} {} — {}",
+        "{emoji} {}{phi} — {} {}\n{} · {} {} — {unknown}{}",
         strong(&item.name, 100),
         code(item.rule_id.as_str(), RULE_MAX),
         inline(&item.title, 100),

@@ -77,9 +77,19 @@ fn check_golden(name: &str, rendered: &Value) -> Result<(), String> {
                 format!("({} lines)", text.lines().count()),
             )
         });
+    // Long lines (a whole section's text): show where in the line they part.
+    let col = want
+        .chars()
+        .zip(got.chars())
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| want.chars().count().min(got.chars().count()));
+    let around = |s: &str| -> String { s.chars().skip(col.saturating_sub(40)).take(100).collect() };
     Err(format!(
-        "{name}: rendered message differs from {} at line {line}:\n  golden:   {want}\n  rendered: {got}\n{hint}",
-        path.display()
+        "{name}: rendered message differs from {} at line {line}, column {}:\n  golden:   …{}…\n  rendered: …{}…\n{hint}",
+        path.display(),
+        col + 1,
+        around(&want),
+        around(&got)
     ))
 }
 
@@ -451,6 +461,35 @@ fn collection_failure_reads_as_unknown_never_as_failure_or_fix() {
             "{item}"
         );
     }
+}
+
+#[test]
+fn an_undecidable_finding_never_reads_as_resolved_or_failing() {
+    // Should a composer ever put a `new_error` item in another kind of alert, it still
+    // reads as unknown: no check mark, no severity colour, no "Why".
+    let mut resolved = fixtures::resolved();
+    resolved.items[0].transition = "new_error".into();
+    let text = all_text(&message(&resolved));
+    assert!(
+        text.contains(":grey_question: *claims-db* — `sg_no_world_db_ports`")
+            && text.contains("— could not be checked: the resource is gone"),
+        "{text}"
+    );
+    assert_eq!(text.matches(":white_check_mark: *").count(), 1, "{text}");
+
+    let mut regressions = fixtures::regressions();
+    regressions.items[0].transition = "new_error".into();
+    let items = item_sections(&message(&regressions));
+    assert!(
+        items[0].starts_with(":grey_question: *claims-db* · status unknown (critical rule)"),
+        "{}",
+        items[0]
+    );
+    assert!(
+        items[0].contains("*Could not collect*") && !items[0].contains("*Why*"),
+        "{}",
+        items[0]
+    );
 }
 
 #[test]
