@@ -23,11 +23,9 @@
 //!   sorted maps; times are the alert's own).
 
 use chrono::{DateTime, Utc};
-use posture_model::alert::{AlertItem, AttestationNotice, WaiverNotice};
+use posture_model::alert::{Alert, AlertItem, AlertKind, AttestationNotice, WaiverNotice};
 use posture_model::{AccountId, Citation, Severity};
 use serde_json::{Value, json};
-
-pub use posture_model::alert::{Alert, AlertKind};
 
 /// The most blocks in one message.
 pub const MAX_BLOCKS: usize = 50;

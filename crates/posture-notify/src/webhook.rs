@@ -20,7 +20,7 @@
 //! `version` changes only when the envelope or the alert changes incompatibly; `kind` is
 //! the alert's kind ([`AlertKind::as_str`](posture_model::alert::AlertKind::as_str)), at
 //! the top so a receiver can route without reading the alert; `alert` is
-//! [`Alert`](posture_model::alert::Alert) as serde writes it (the fields are documented on
+//! [`Alert`] as serde writes it (the fields are documented on
 //! the type: `total`, `by_rule`, `by_account`, `by_severity`, and at most 50 `items` in
 //! full).
 //!
