@@ -10,7 +10,9 @@ use chrono::Utc;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use posture_config::{AlertSettings, Config, SecretSource, SinkKind as ConfigSink};
 use posture_model::alert::{Alert, AlertItem, AlertKind, Builder, FieldChange, More};
-use posture_model::{AccountId, Arn, Citation, Region, ResourceKind, ResourceRef, RuleId, Severity};
+use posture_model::{
+    AccountId, Arn, Citation, Region, ResourceKind, ResourceRef, RuleId, Severity,
+};
 use posture_notify::{Outcome, Secret, Sink, SinkKind};
 use posture_store::DeliveryState;
 
@@ -46,10 +48,9 @@ pub fn sinks(settings: &AlertSettings) -> anyhow::Result<Vec<Sink>> {
         let kind = match r.sink {
             ConfigSink::Slack => SinkKind::Slack,
             ConfigSink::Webhook => {
-                let source = r
-                    .secret
-                    .as_ref()
-                    .with_context(|| format!("route {name:?}: a webhook route needs a signing secret"))?;
+                let source = r.secret.as_ref().with_context(|| {
+                    format!("route {name:?}: a webhook route needs a signing secret")
+                })?;
                 SinkKind::Webhook {
                     secret: read_secret(source, name, "signing secret")?,
                 }
@@ -101,7 +102,8 @@ pub async fn test(config: &Config, route: Option<&str>) -> anyhow::Result<ExitCo
         ..settings.clone()
     })?
     .remove(0);
-    let client = posture_notify::sink::client(Duration::from_secs(10)).map_err(anyhow::Error::msg)?;
+    let client =
+        posture_notify::sink::client(Duration::from_secs(10)).map_err(anyhow::Error::msg)?;
     let alert = sample(&chosen.filter.name);
     match posture_notify::sink::send(&client, &sink, &alert, Utc::now().timestamp()).await {
         Outcome::Delivered => {
@@ -236,10 +238,14 @@ pub fn list(config: &Config, args: &AlertsListArgs) -> anyhow::Result<ExitCode> 
         }
         Format::Table => {
             if entries.is_empty() {
-                writeln!(out, "no alerts{}", match state {
-                    Some(s) => format!(" {}", s.as_str()),
-                    None => String::new(),
-                })?;
+                writeln!(
+                    out,
+                    "no alerts{}",
+                    match state {
+                        Some(s) => format!(" {}", s.as_str()),
+                        None => String::new(),
+                    }
+                )?;
                 return Ok(ExitCode::SUCCESS);
             }
             let mut table = Table::new();
@@ -248,7 +254,13 @@ pub fn list(config: &Config, args: &AlertsListArgs) -> anyhow::Result<ExitCode> 
                 .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_width(crate::output::table_width())
                 .set_header([
-                    "created", "route", "kind", "items", "state", "attempts", "last error",
+                    "created",
+                    "route",
+                    "kind",
+                    "items",
+                    "state",
+                    "attempts",
+                    "last error",
                     "snapshot",
                 ]);
             for e in &entries {

@@ -77,7 +77,8 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         posture_notify::sink::client(Duration::from_secs(10)).map_err(anyhow::Error::msg)?;
         let names: Vec<&str> = sinks.iter().map(|s| s.route.as_str()).collect();
         eprintln!("posture daemon: alerts go to route(s) {}", names.join(", "));
-        let mut delivery = posture_notify::Delivery::new(store.clone(), sinks, options.replica_id.clone());
+        let mut delivery =
+            posture_notify::Delivery::new(store.clone(), sinks, options.replica_id.clone());
         delivery.max_age = alerts.max_age;
         if !alerts.deadlines.is_empty() {
             delivery.digest = Some(posture_notify::DigestSettings {

@@ -89,7 +89,13 @@ pub async fn run(config: &Config, args: &ScanArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if !sinks.is_empty() {
-        deliver_alerts(&store_for_output, sinks, alerts.max_age, &stored.evaluated.alerts).await;
+        deliver_alerts(
+            &store_for_output,
+            sinks,
+            alerts.max_age,
+            &stored.evaluated.alerts,
+        )
+        .await;
     }
     if let Some(p) = stored.pruned.as_ref().filter(|p| p.snapshots > 0) {
         tracing::info!(
@@ -158,7 +164,9 @@ async fn deliver_alerts(
             "warning: alerts: {} delivered, {} to retry, {} refused by the receiver; see `posture alerts list`",
             d.delivered, d.retry, d.failed
         ),
-        Err(e) => eprintln!("warning: alerts were stored but not sent: {e}; see `posture alerts list`"),
+        Err(e) => {
+            eprintln!("warning: alerts were stored but not sent: {e}; see `posture alerts list`")
+        }
     }
 }
 

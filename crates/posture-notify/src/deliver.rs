@@ -170,10 +170,12 @@ pub async fn run(
             if last_digest_check.is_none_or(|t| now - t >= chrono::Duration::minutes(10)) {
                 last_digest_check = Some(now);
                 let settings = settings.clone();
-                let routes = delivery.sinks.iter().map(|s| s.route.clone()).collect();
+                let routes: Vec<String> = delivery.sinks.iter().map(|s| s.route.clone()).collect();
                 let db = Arc::clone(&s);
                 let written = tokio::task::spawn_blocking(move || {
-                    let mut st = db.lock().map_err(|_| "the store lock is poisoned".to_owned())?;
+                    let mut st = db
+                        .lock()
+                        .map_err(|_| "the store lock is poisoned".to_owned())?;
                     digest::write_due(&mut st, &settings, &routes, now).map_err(|e| e.to_string())
                 })
                 .await
@@ -190,7 +192,9 @@ pub async fn run(
             let (db, holder, routes) = (Arc::clone(&s), delivery.holder.clone(), routes.clone());
             let (claim, max_age) = (delivery.claim, delivery.max_age);
             tokio::task::spawn_blocking(move || {
-                let mut st = db.lock().map_err(|_| "the store lock is poisoned".to_owned())?;
+                let mut st = db
+                    .lock()
+                    .map_err(|_| "the store lock is poisoned".to_owned())?;
                 st.claim_alerts(&holder, &routes, claim, max_age)
                     .map_err(|e| e.to_string())
             })
@@ -259,7 +263,8 @@ async fn deliver_one(
     let mark = match &outcome {
         Outcome::Delivered => Mark::Delivered,
         Outcome::Retry { after, error } => Mark::Retry(
-            after.unwrap_or_else(|| backoff(entry.attempts, delivery.backoff, delivery.max_backoff)),
+            after
+                .unwrap_or_else(|| backoff(entry.attempts, delivery.backoff, delivery.max_backoff)),
             error.clone(),
         ),
         Outcome::Failed { error } => Mark::Failed(error.clone()),
@@ -344,10 +349,13 @@ pub async fn drain(delivery: &Delivery, within: Duration) -> Result<Drained, Str
     let mut done = Drained::default();
     while tokio::time::Instant::now() < deadline {
         let claimed = {
-            let (db, holder, routes) = (Arc::clone(&store), delivery.holder.clone(), routes.clone());
+            let (db, holder, routes) =
+                (Arc::clone(&store), delivery.holder.clone(), routes.clone());
             let (claim, max_age) = (delivery.claim, delivery.max_age);
             tokio::task::spawn_blocking(move || {
-                let mut st = db.lock().map_err(|_| "the store lock is poisoned".to_owned())?;
+                let mut st = db
+                    .lock()
+                    .map_err(|_| "the store lock is poisoned".to_owned())?;
                 st.claim_alerts(&holder, &routes, claim, max_age)
                     .map_err(|e| e.to_string())
             })
@@ -358,8 +366,19 @@ pub async fn drain(delivery: &Delivery, within: Duration) -> Result<Drained, Str
             break;
         }
         let sends = claimed.into_iter().filter_map(|entry| {
-            let sink = delivery.sinks.iter().find(|s| s.route == entry.route)?.clone();
-            Some(deliver_one(&client, sink, entry, Arc::clone(&store), None, delivery))
+            let sink = delivery
+                .sinks
+                .iter()
+                .find(|s| s.route == entry.route)?
+                .clone();
+            Some(deliver_one(
+                &client,
+                sink,
+                entry,
+                Arc::clone(&store),
+                None,
+                delivery,
+            ))
         });
         let mut progressed = false;
         for sent in futures::future::join_all(sends).await {

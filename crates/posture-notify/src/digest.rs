@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
-use posture_model::alert::{AlertItem, AlertKind, Builder, MAX_VALUE_CHARS, More, RouteFilter, cut};
+use posture_model::alert::{
+    AlertItem, AlertKind, Builder, MAX_VALUE_CHARS, More, RouteFilter, cut,
+};
 use posture_model::{Finding, Severity, Status};
 use posture_store::{FindingFilter, Store, StoreError};
 
@@ -48,7 +50,7 @@ pub fn due(finding: &Finding, deadlines: &BTreeMap<Severity, Duration>) -> Optio
 pub fn write_due(
     store: &mut Store,
     settings: &DigestSettings,
-    routes: &Vec<String>,
+    routes: &[String],
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     if now.hour() < settings.hour || settings.deadlines.is_empty() {

@@ -88,7 +88,11 @@ pub enum Outcome {
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// The request body and headers for `alert` on `sink`, signed at `now_unix`.
-pub fn request(sink: &Sink, alert: &Alert, now_unix: i64) -> (Vec<u8>, Vec<(&'static str, String)>) {
+pub fn request(
+    sink: &Sink,
+    alert: &Alert,
+    now_unix: i64,
+) -> (Vec<u8>, Vec<(&'static str, String)>) {
     match &sink.kind {
         SinkKind::Slack => (
             serde_json::to_vec(&crate::slack::message(alert)).unwrap_or_default(),

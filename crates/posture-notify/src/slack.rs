@@ -537,11 +537,7 @@ fn full_item(item: &AlertItem, style: ItemStyle) -> String {
     };
     lines.push(format!("{why} {}", inline(&item.reason, REASON_MAX)));
     let head = lines.join("\n");
-    let tail = format!(
-        "*More* {} · API {}",
-        code(&item.more.command, COMMAND_MAX),
-        code(&item.more.api, COMMAND_MAX)
-    );
+    let tail = format!("*More* {}", more_refs(&item.more));
 
     // Changed fields, as many as fit; the rest counted with those the composer dropped.
     let mut text = head;
@@ -802,11 +798,17 @@ fn meta_line(alert: &Alert) -> String {
 }
 
 fn footer_line(alert: &Alert) -> String {
-    format!(
-        ":mag: Everything: {} · API {}",
-        code(&alert.more.command, COMMAND_MAX),
-        code(&alert.more.api, COMMAND_MAX)
-    )
+    format!(":mag: Everything: {}", more_refs(&alert.more))
+}
+
+/// The command (when there is one) and the API path.
+fn more_refs(more: &posture_model::alert::More) -> String {
+    let api = format!("API {}", code(&more.api, COMMAND_MAX));
+    if more.command.is_empty() {
+        api
+    } else {
+        format!("{} · {api}", code(&more.command, COMMAND_MAX))
+    }
 }
 
 fn citations(cites: &[Citation]) -> Option<String> {
