@@ -13,7 +13,7 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, TimeZone, Utc};
-use posture_check::{Baseline, PhiScope, Settings};
+use posture_check::{Baseline, PhiScope, Settings, Waivers};
 use posture_model::alert::{Alert, AlertKind, MAX_ITEMS, Notices, RouteFilter};
 use posture_model::{
     AccountId, CollectionRecord, Coverage, Gap, Region, Resource, Severity, Status, UnavailableKind,
@@ -126,6 +126,19 @@ fn scan(
     coverage: &Coverage,
     routes: &[RouteFilter],
 ) -> Vec<Alert> {
+    scan_waived(store, minutes, resources, n, coverage, routes, None)
+}
+
+/// [`scan`] with waivers.
+fn scan_waived(
+    store: &mut Store,
+    minutes: i64,
+    resources: &[Resource],
+    n: u64,
+    coverage: &Coverage,
+    routes: &[RouteFilter],
+    waivers: Option<&Waivers>,
+) -> Vec<Alert> {
     let baseline = Baseline::hipaa().unwrap();
     let phi = PhiScope::default();
     let started = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(minutes);
@@ -145,7 +158,7 @@ fn scan(
     let job = Job {
         settings: Settings {
             baseline: &baseline,
-            waivers: None,
+            waivers,
             attestations: None,
             phi: &phi,
             now: finished_at,
@@ -414,4 +427,63 @@ fn a_mass_regression_is_one_bounded_alert_that_counts_everything() {
         alert.by_severity.keys().next_back().copied(),
         "the worst severity leads"
     );
+}
+
+/// A waiver that expires between two scans: the failure it covered is a regression naming
+/// the waiver's owner, and the route that asked hears of the waiver once.
+#[test]
+fn an_expired_waiver_is_a_regression_and_one_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&StoreLocation::Sqlite(dir.path().join("p.sqlite"))).unwrap();
+    let base = open_postgres(&estate(1), &[account(0)]);
+    let cov = coverage(1, &services(&base));
+    let sg = OPEN_SG.replace("{account}", account(0).as_str());
+    // Valid through 1 January 2026, the day of the first scan.
+    let waivers = Waivers::from_toml(
+        "waivers.toml",
+        &format!(
+            "[[waiver]]\nrule = \"sg_no_world_db_ports\"\narn = \"{sg}\"\nowner = \"dba-team\"\n\
+             justification = \"migration window\"\nticket = \"SEC-42\"\nexpires = 2026-01-01\n"
+        ),
+    )
+    .unwrap();
+    let routes = [
+        RouteFilter {
+            notices: Notices {
+                expired_waivers: true,
+                ..Notices::default()
+            },
+            ..route("all")
+        },
+        route("quiet"),
+    ];
+    scan_waived(&mut store, 0, &base, 1, &cov, &routes, Some(&waivers));
+    // The next day: the waiver no longer applies.
+    let day = 24 * 60;
+    let second = scan_waived(&mut store, day, &base, 1, &cov, &routes, Some(&waivers));
+    let regression = of_kind(&second, "all", AlertKind::Regressions).expect("a regression");
+    let item = regression
+        .items
+        .iter()
+        .find(|i| i.rule_id.as_str() == "sg_no_world_db_ports")
+        .expect("the waived failure is back");
+    assert_eq!(item.transition, "waiver_expired");
+    assert_eq!(
+        item.owner.as_deref(),
+        Some("dba-team"),
+        "the waiver's owner"
+    );
+    let notice = of_kind(&second, "all", AlertKind::WaiversExpired).expect("a waiver notice");
+    assert_eq!(notice.waivers.len(), 1);
+    assert_eq!(notice.waivers[0].ticket, "SEC-42");
+    assert_eq!(notice.waivers[0].owner, "dba-team");
+    assert_eq!(notice.waivers[0].reopened, 1);
+    assert!(
+        of_kind(&second, "quiet", AlertKind::WaiversExpired).is_none(),
+        "only the route that asked"
+    );
+    assert!(of_kind(&second, "quiet", AlertKind::Regressions).is_some());
+    // A day later: still expired, nothing new.
+    let third = scan_waived(&mut store, 2 * day, &base, 1, &cov, &routes, Some(&waivers));
+    assert!(third.is_empty(), "{third:#?}");
 }
