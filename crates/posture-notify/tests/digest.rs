@@ -206,7 +206,7 @@ fn overdue_failures_are_digested_once_a_day_with_due_dates_and_owners() {
     let tagged = alert
         .items
         .iter()
-        .filter(|i| i.resource.tags.get("owner").is_some())
+        .filter(|i| i.resource.tags.contains_key("owner"))
         .count();
     assert!(tagged > 0, "the tagged group fails a critical or high rule");
     assert_eq!(
