@@ -23,6 +23,11 @@
 //! mean growth of the scans with and without changes. `--read-first` then times reading the first snapshot's findings back a
 //! page at a time (1,000 a page), as a report of a past date does; `--print-every K` prints
 //! every K-th scan only; `--store PATH` keeps the SQLite file.
+//!
+//! Alerts (issue 15): `--alert-routes K` composes the alerts of K routes that admit every
+//! finding (the worst case: the first scan's summaries hold every failure of every account)
+//! and writes them to the outbox in the snapshot's transaction; compare the evaluation time
+//! with K = 0.
 
 use std::time::Instant;
 
@@ -231,6 +236,22 @@ fn main() {
     });
     let print_every: u64 = arg("--print-every", "1").parse().expect("--print-every K");
     let churn_every: u64 = arg("--churn-every", "1").parse().expect("--churn-every H");
+    let alert_routes: Vec<posture_model::alert::RouteFilter> = (0..arg("--alert-routes", "0")
+        .parse::<usize>()
+        .expect("--alert-routes K"))
+        .map(|k| posture_model::alert::RouteFilter {
+            name: format!("route-{k}"),
+            min_severity: posture_model::Severity::Info,
+            phi_only: false,
+            accounts: Vec::new(),
+            rules: Vec::new(),
+            tags: Default::default(),
+            notices: posture_model::alert::Notices {
+                resolved: true,
+                ..Default::default()
+            },
+        })
+        .collect();
     // Growth of the scans after the first: (scans with changes, bytes), (without, bytes).
     let mut churned = (0u64, 0i64);
     let mut unchanged = (0u64, 0i64);
@@ -305,7 +326,7 @@ fn main() {
             services: &services,
             excluded: &[],
             finished_at,
-            alert_routes: &[],
+            alert_routes: &alert_routes,
             cancel: None,
         };
         let evaluated = pipeline::evaluate(&mut writer, &job, &mut |_, _| {}).expect("evaluate");
@@ -341,7 +362,7 @@ fn main() {
         println!(
             "scan {}: {accounts} accounts, {staged} resources staged ({} stored), {coverage_records} coverage records, {findings} findings, \
              {} drift events; staging {staging:.1} s, evaluation and drift {evaluating:.1} s, \
-             commit {committing:.1} s; {} foreign resources loaded",
+             commit {committing:.1} s; {} foreign resources loaded; {} alerts ({} items) to the outbox",
             scan + 1,
             meta.resource_count,
             evaluated
@@ -349,6 +370,8 @@ fn main() {
                 .as_ref()
                 .map_or(0, |d| d.resources + d.transitions.values().sum::<usize>()),
             evaluated.foreign_resources,
+            evaluated.alerts.len(),
+            evaluated.alerts.iter().map(|a| a.2).sum::<usize>(),
         );
         println!(
             "store after scan {}: {} (this scan added {:.1} KiB)",
