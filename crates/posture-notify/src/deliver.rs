@@ -145,7 +145,7 @@ pub async fn run(
         .collect();
     let mut store: Option<Arc<Mutex<Store>>> = None;
     let mut failures = 0u32;
-    let mut last_digest_check: Option<chrono::DateTime<Utc>> = None;
+    let mut last_housekeeping: Option<chrono::DateTime<Utc>> = None;
     while !cancel.is_cancelled() {
         let s = match &store {
             Some(s) => Arc::clone(s),
@@ -165,28 +165,10 @@ pub async fn run(
                 }
             },
         };
-        if let Some(settings) = &delivery.digest {
-            let now = Utc::now();
-            if last_digest_check.is_none_or(|t| now - t >= chrono::Duration::minutes(10)) {
-                last_digest_check = Some(now);
-                let settings = settings.clone();
-                let routes: Vec<String> = delivery.sinks.iter().map(|s| s.route.clone()).collect();
-                let db = Arc::clone(&s);
-                let written = tokio::task::spawn_blocking(move || {
-                    let mut st = db
-                        .lock()
-                        .map_err(|_| "the store lock is poisoned".to_owned())?;
-                    digest::write_due(&mut st, &settings, &routes, now).map_err(|e| e.to_string())
-                })
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r);
-                match written {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(alerts = n, "overdue digest written to the outbox"),
-                    Err(e) => tracing::warn!(error = %e, "cannot write the overdue digest"),
-                }
-            }
+        let now = Utc::now();
+        if last_housekeeping.is_none_or(|t| now - t >= chrono::Duration::minutes(10)) {
+            last_housekeeping = Some(now);
+            housekeeping(&delivery, &s, now).await;
         }
         let claimed = {
             let (db, holder, routes) = (Arc::clone(&s), delivery.holder.clone(), routes.clone());
@@ -406,6 +388,44 @@ enum Mark {
     Delivered,
     Retry(Duration, String),
     Failed(String),
+}
+
+/// Every ten minutes: the day's digest, when it is due, through a connection of its own (on
+/// SQLite its write waits for a scan's lock, and deliveries must not wait with it); and the
+/// delivery state of alerts the retention pruned.
+async fn housekeeping(delivery: &Delivery, store: &Arc<Mutex<Store>>, now: chrono::DateTime<Utc>) {
+    if let Some(settings) = &delivery.digest {
+        let settings = settings.clone();
+        let routes: Vec<String> = delivery.sinks.iter().map(|s| s.route.clone()).collect();
+        let location = delivery.store.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let mut st = Store::open(&location).map_err(|e| e.to_string())?;
+            digest::write_due(&mut st, &settings, &routes, now).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        match written {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(alerts = n, "overdue digest written to the outbox"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot write the overdue digest; trying again in 10 minutes")
+            }
+        }
+    }
+    let db = Arc::clone(store);
+    let pruned = tokio::task::spawn_blocking(move || {
+        db.lock()
+            .map_err(|_| "the store lock is poisoned".to_owned())?
+            .prune_deliveries()
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r);
+    if let Err(e) = pruned {
+        tracing::warn!(error = %e, "cannot prune the alert delivery state");
+    }
 }
 
 async fn open(location: &StoreLocation) -> Result<Store, String> {
