@@ -442,3 +442,124 @@ async fn a_mass_regression_is_one_message_with_counts() {
         .unwrap_or_else(|| panic!("a count leads the text: {}", text(&message)));
     assert!(n >= 41, "every regression counted: {n}");
 }
+
+/// Runs `posture ARGS` on a blocking thread (the receiver answers on this runtime).
+async fn posture(args: &[&str], env: &[(&str, &str)]) -> posture_e2e::PostureOutput {
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        run_posture(&args, &env).unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_test_checks_a_webhook_and_says_what_is_wrong() {
+    let receiver = Receiver::start(vec![Reply::Ok, Reply::InvalidBlocks, Reply::NoService]).await;
+    let url = receiver.url();
+    let env = [
+        ("POSTURE_SLACK_WEBHOOK_URL", url.as_str()),
+        ("POSTURE_LOG", "debug"),
+    ];
+
+    let ok = posture(&["alerts", "test"], &env).await;
+    assert_eq!(ok.code, Some(0), "{}", ok.describe());
+    assert!(ok.stdout.contains("accepted"), "{}", ok.describe());
+    let sent = &receiver.received()[0];
+    assert!(
+        text(sent).contains("test message"),
+        "marked as a test: {}",
+        text(sent)
+    );
+    assert!(blocks_text(sent).contains("no resource changed"));
+
+    let refused = posture(&["alerts", "test", "--route", "default"], &env).await;
+    assert_eq!(refused.code, Some(1), "{}", refused.describe());
+    assert!(
+        refused.stderr.contains("HTTP 400: invalid_blocks"),
+        "{}",
+        refused.describe()
+    );
+    let gone = posture(&["alerts", "test"], &env).await;
+    assert_eq!(gone.code, Some(1));
+    assert!(
+        gone.stderr.contains("no_service") && gone.stderr.contains("create a new incoming webhook"),
+        "{}",
+        gone.describe()
+    );
+    for out in [&ok, &refused, &gone] {
+        assert!(
+            !out.stderr.contains("e2e-secret-path") && !out.stdout.contains("e2e-secret-path"),
+            "the webhook URL is never printed, even at debug level: {}",
+            out.describe()
+        );
+    }
+
+    // A route whose secret is missing, an unknown route, and no route at all.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("posture.toml");
+    std::fs::write(
+        &config,
+        "[alerts.routes.siem]\nsink = \"webhook\"\nurl_env = \"SIEM_URL\"\nsecret_env = \"SIEM_SECRET\"\n",
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let missing = posture(
+        &["--config", &config, "alerts", "test", "--route", "siem"],
+        &[("SIEM_URL", url.as_str())],
+    )
+    .await;
+    assert_eq!(missing.code, Some(2), "{}", missing.describe());
+    assert!(
+        missing
+            .stderr
+            .contains("environment variable SIEM_SECRET, which is not set"),
+        "{}",
+        missing.describe()
+    );
+    let unknown = posture(
+        &["--config", &config, "alerts", "test", "--route", "nope"],
+        &[],
+    )
+    .await;
+    assert!(
+        unknown
+            .stderr
+            .contains("no route \"nope\"; configured: siem"),
+        "{}",
+        unknown.describe()
+    );
+    let none = posture(&["alerts", "test"], &[]).await;
+    assert_eq!(none.code, Some(2));
+    assert!(
+        none.stderr.contains("POSTURE_SLACK_WEBHOOK_URL"),
+        "{}",
+        none.describe()
+    );
+
+    // The signed route works with its secret.
+    let signed = posture(
+        &["--config", &config, "alerts", "test", "--route", "siem"],
+        &[
+            ("SIEM_URL", url.as_str()),
+            ("SIEM_SECRET", "whsec-0123456789"),
+        ],
+    )
+    .await;
+    assert_eq!(signed.code, Some(0), "{}", signed.describe());
+    let last = receiver.received().pop().unwrap();
+    let ts = last.headers.get("x-posture-timestamp").unwrap();
+    let sig = last.headers.get("x-posture-signature").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(sig.starts_with("v1="));
+    assert!(ts.parse::<u64>().unwrap().abs_diff(now) < 60);
+    assert_eq!(last.json()["kind"], "test");
+}
