@@ -13,7 +13,7 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, TimeZone, Utc};
-use posture_check::{Baseline, PhiScope, Settings, Waivers};
+use posture_check::{Attestations, Baseline, PhiScope, Settings, Waivers};
 use posture_model::alert::{Alert, AlertKind, MAX_ITEMS, Notices, RouteFilter};
 use posture_model::{
     AccountId, CollectionRecord, Coverage, Gap, Region, Resource, Severity, Status, UnavailableKind,
@@ -139,6 +139,23 @@ fn scan_waived(
     routes: &[RouteFilter],
     waivers: Option<&Waivers>,
 ) -> Vec<Alert> {
+    scan_with(
+        store, minutes, resources, n, coverage, routes, waivers, None,
+    )
+}
+
+/// [`scan`] with waivers and attestations.
+#[allow(clippy::too_many_arguments, reason = "a test helper")]
+fn scan_with(
+    store: &mut Store,
+    minutes: i64,
+    resources: &[Resource],
+    n: u64,
+    coverage: &Coverage,
+    routes: &[RouteFilter],
+    waivers: Option<&Waivers>,
+    attestations: Option<&Attestations>,
+) -> Vec<Alert> {
     let baseline = Baseline::hipaa().unwrap();
     let phi = PhiScope::default();
     let started = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(minutes);
@@ -159,7 +176,7 @@ fn scan_waived(
         settings: Settings {
             baseline: &baseline,
             waivers,
-            attestations: None,
+            attestations,
             phi: &phi,
             now: finished_at,
         },
@@ -486,4 +503,83 @@ fn an_expired_waiver_is_a_regression_and_one_notice() {
     // A day later: still expired, nothing new.
     let third = scan_waived(&mut store, 2 * day, &base, 1, &cov, &routes, Some(&waivers));
     assert!(third.is_empty(), "{third:#?}");
+}
+
+/// An attestation that expires between two scans is told once, to the route that asked.
+#[test]
+fn an_expired_attestation_is_told_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&StoreLocation::Sqlite(dir.path().join("p.sqlite"))).unwrap();
+    let base = estate(1);
+    let cov = coverage(1, &services(&base));
+    let baseline = Baseline::hipaa().unwrap();
+    // Valid through 1 January 2026, the day of the first scan.
+    let attestations = Attestations::from_toml(
+        "attestations.toml",
+        "[[attestation]]\ncontrol = \"manual_risk_analysis\"\nattested_by = \"Dana\"\n\
+         attested_on = 2025-01-02\nexpires = 2026-01-01\nevidence = \"GRC-1\"\n",
+        &baseline,
+    )
+    .unwrap();
+    let routes = [
+        RouteFilter {
+            notices: Notices {
+                stale_attestations: true,
+                ..Notices::default()
+            },
+            ..route("all")
+        },
+        route("quiet"),
+    ];
+    let day = 24 * 60;
+    scan_with(
+        &mut store,
+        0,
+        &base,
+        1,
+        &cov,
+        &routes,
+        None,
+        Some(&attestations),
+    );
+    let second = scan_with(
+        &mut store,
+        day,
+        &base,
+        1,
+        &cov,
+        &routes,
+        None,
+        Some(&attestations),
+    );
+    let notice =
+        of_kind(&second, "all", AlertKind::AttestationsStale).expect("an attestation notice");
+    assert_eq!(notice.attestations.len(), 1, "{:#?}", notice.attestations);
+    assert_eq!(
+        notice.attestations[0].rule_id.as_str(),
+        "manual_risk_analysis"
+    );
+    assert!(
+        notice.attestations[0]
+            .reason
+            .contains("expired on 2026-01-01"),
+        "{}",
+        notice.attestations[0].reason
+    );
+    assert!(!notice.attestations[0].citations.is_empty());
+    assert!(of_kind(&second, "quiet", AlertKind::AttestationsStale).is_none());
+    let third = scan_with(
+        &mut store,
+        2 * day,
+        &base,
+        1,
+        &cov,
+        &routes,
+        None,
+        Some(&attestations),
+    );
+    assert!(
+        of_kind(&third, "all", AlertKind::AttestationsStale).is_none(),
+        "told once: {third:#?}"
+    );
 }
