@@ -45,6 +45,8 @@ pub fn sinks(settings: &AlertSettings) -> anyhow::Result<Vec<Sink>> {
     for r in &settings.routes {
         let name = &r.filter.name;
         let url = read_secret(&r.url, name, "webhook URL")?;
+        posture_notify::sink::check_url(&url)
+            .map_err(|e| anyhow::anyhow!("route {name:?} ({}): {e}", r.url))?;
         let kind = match r.sink {
             ConfigSink::Slack => SinkKind::Slack,
             ConfigSink::Webhook => {

@@ -227,7 +227,7 @@ pub async fn run(
 
 /// Sends one claimed alert and records what became of it.
 async fn deliver_one(
-    client: &reqwest::Client,
+    client: &sink::Client,
     sink: Sink,
     entry: OutboxEntry,
     store: Arc<Mutex<Store>>,
