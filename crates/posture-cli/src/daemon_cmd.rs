@@ -54,6 +54,22 @@ pub async fn run(config: &Config) -> anyhow::Result<ExitCode> {
         history: HISTORY,
         stored: Some(Arc::clone(&stored)),
     };
+    // Create or upgrade the store before the API serves it: a reader would otherwise see a
+    // store half-way through its migrations ("schema version 6; this posture writes 9").
+    // An unreachable store is not fatal here: the worker retries it with backoff.
+    {
+        let store = store.clone();
+        // Dropped on the blocking thread: a PostgreSQL client may not be dropped in the runtime.
+        match tokio::task::spawn_blocking(move || posture_store::Store::open(&store).map(drop))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the store cannot be opened yet; the scans will retry it")
+            }
+            Err(e) => tracing::warn!(error = %e, "opening the store failed"),
+        }
+    }
     // The API listens before the first scan starts, so a bad address fails at once.
     let listener = tokio::net::TcpListener::bind(api.listen)
         .await

@@ -143,16 +143,16 @@ pub async fn run(
         .iter()
         .map(|s| (s.route.clone(), s.clone()))
         .collect();
-    let mut store: Option<Arc<Mutex<Store>>> = None;
+    let mut store: Option<Held> = None;
     let mut failures = 0u32;
     let mut last_housekeeping: Option<chrono::DateTime<Utc>> = None;
     while !cancel.is_cancelled() {
         let s = match &store {
-            Some(s) => Arc::clone(s),
+            Some(s) => s.clone(),
             None => match open(&delivery.store).await {
                 Ok(s) => {
-                    let s = Arc::new(Mutex::new(s));
-                    store = Some(Arc::clone(&s));
+                    let s = Held::new(s);
+                    store = Some(s.clone());
                     s
                 }
                 Err(e) => {
@@ -171,12 +171,10 @@ pub async fn run(
             housekeeping(&delivery, &s, now).await;
         }
         let claimed = {
-            let (db, holder, routes) = (Arc::clone(&s), delivery.holder.clone(), routes.clone());
+            let (db, holder, routes) = (s.clone(), delivery.holder.clone(), routes.clone());
             let (claim, max_age) = (delivery.claim, delivery.max_age);
             tokio::task::spawn_blocking(move || {
-                let mut st = db
-                    .lock()
-                    .map_err(|_| "the store lock is poisoned".to_owned())?;
+                let mut st = db.lock()?;
                 st.claim_alerts(&holder, &routes, claim, max_age)
                     .map_err(|e| e.to_string())
             })
@@ -215,7 +213,7 @@ pub async fn run(
                 &client,
                 sink,
                 entry,
-                Arc::clone(&s),
+                s.clone(),
                 metrics.clone(),
                 &delivery,
             ))
@@ -230,7 +228,7 @@ async fn deliver_one(
     client: &sink::Client,
     sink: Sink,
     entry: OutboxEntry,
-    store: Arc<Mutex<Store>>,
+    store: Held,
     metrics: Option<DeliveryMetrics>,
     delivery: &Delivery,
 ) -> Sent {
@@ -254,9 +252,7 @@ async fn deliver_one(
     let marked = {
         let (key, mark) = (key.clone(), mark.clone());
         tokio::task::spawn_blocking(move || {
-            let mut st = store
-                .lock()
-                .map_err(|_| "the store lock is poisoned".to_owned())?;
+            let mut st = store.lock()?;
             match mark {
                 Mark::Delivered => st.mark_delivered(&key),
                 Mark::Retry(after, error) => st.mark_retry(&key, &error, after),
@@ -326,18 +322,15 @@ pub struct Drained {
 pub async fn drain(delivery: &Delivery, within: Duration) -> Result<Drained, String> {
     let client = sink::client(delivery.timeout)?;
     let routes: Vec<String> = delivery.sinks.iter().map(|s| s.route.clone()).collect();
-    let store = Arc::new(Mutex::new(open(&delivery.store).await?));
+    let store = Held::new(open(&delivery.store).await?);
     let deadline = tokio::time::Instant::now() + within;
     let mut done = Drained::default();
     while tokio::time::Instant::now() < deadline {
         let claimed = {
-            let (db, holder, routes) =
-                (Arc::clone(&store), delivery.holder.clone(), routes.clone());
+            let (db, holder, routes) = (store.clone(), delivery.holder.clone(), routes.clone());
             let (claim, max_age) = (delivery.claim, delivery.max_age);
             tokio::task::spawn_blocking(move || {
-                let mut st = db
-                    .lock()
-                    .map_err(|_| "the store lock is poisoned".to_owned())?;
+                let mut st = db.lock()?;
                 st.claim_alerts(&holder, &routes, claim, max_age)
                     .map_err(|e| e.to_string())
             })
@@ -357,7 +350,7 @@ pub async fn drain(delivery: &Delivery, within: Duration) -> Result<Drained, Str
                 &client,
                 sink,
                 entry,
-                Arc::clone(&store),
+                store.clone(),
                 None,
                 delivery,
             ))
@@ -383,6 +376,39 @@ pub async fn drain(delivery: &Delivery, within: Duration) -> Result<Drained, Str
     Ok(done)
 }
 
+/// The worker's store connection, shared by the sends in flight. A PostgreSQL client may
+/// not be dropped on the runtime's threads: the last owner drops it on a blocking thread.
+#[derive(Clone)]
+struct Held(Option<Arc<Mutex<Store>>>);
+
+impl Held {
+    fn new(store: Store) -> Self {
+        Self(Some(Arc::new(Mutex::new(store))))
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Store>, String> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| "the store was released".to_owned())?
+            .lock()
+            .map_err(|_| "the store lock is poisoned".to_owned())
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let Some(last) = self.0.take().and_then(Arc::into_inner) else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || drop(last));
+            }
+            Err(_) => drop(last),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Mark {
     Delivered,
@@ -393,7 +419,7 @@ enum Mark {
 /// Every ten minutes: the day's digest, when it is due, through a connection of its own (on
 /// SQLite its write waits for a scan's lock, and deliveries must not wait with it); and the
 /// delivery state of alerts the retention pruned.
-async fn housekeeping(delivery: &Delivery, store: &Arc<Mutex<Store>>, now: chrono::DateTime<Utc>) {
+async fn housekeeping(delivery: &Delivery, store: &Held, now: chrono::DateTime<Utc>) {
     if let Some(settings) = &delivery.digest {
         let settings = settings.clone();
         let routes: Vec<String> = delivery.sinks.iter().map(|s| s.route.clone()).collect();
@@ -413,12 +439,9 @@ async fn housekeeping(delivery: &Delivery, store: &Arc<Mutex<Store>>, now: chron
             }
         }
     }
-    let db = Arc::clone(store);
+    let db = store.clone();
     let pruned = tokio::task::spawn_blocking(move || {
-        db.lock()
-            .map_err(|_| "the store lock is poisoned".to_owned())?
-            .prune_deliveries()
-            .map_err(|e| e.to_string())
+        db.lock()?.prune_deliveries().map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| e.to_string())
@@ -440,17 +463,14 @@ async fn open(location: &StoreLocation) -> Result<Store, String> {
 }
 
 async fn refresh_pending(
-    store: &Arc<Mutex<Store>>,
+    store: &Held,
     metrics: &DeliveryMetrics,
     routes: &[String],
     max_age: Duration,
 ) {
-    let db = Arc::clone(store);
+    let db = store.clone();
     let counts = tokio::task::spawn_blocking(move || {
-        db.lock()
-            .map_err(|_| "the store lock is poisoned".to_owned())?
-            .outbox_counts(max_age)
-            .map_err(|e| e.to_string())
+        db.lock()?.outbox_counts(max_age).map_err(|e| e.to_string())
     })
     .await;
     if let Ok(Ok(counts)) = counts {

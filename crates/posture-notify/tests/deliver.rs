@@ -11,6 +11,8 @@
 )]
 
 mod fixtures;
+#[path = "../../posture-store/tests/support/mod.rs"]
+mod pg;
 #[path = "support/receiver.rs"]
 mod receiver;
 
@@ -374,4 +376,48 @@ async fn a_restart_at_any_point_neither_loses_nor_repeats() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     third.stop().await;
     assert_eq!(receiver.received().len(), 1, "not repeated");
+}
+
+/// On PostgreSQL (delivery state in the database; a client that must never be dropped on
+/// the runtime's threads): delivered once, and the worker starts, reopens and stops cleanly.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_postgres_store_delivers_once_and_stops_cleanly() {
+    let (server, url) = tokio::task::spawn_blocking(|| {
+        let server = pg::Postgres::start();
+        let url = server.fresh_database();
+        (server, url)
+    })
+    .await
+    .unwrap();
+    let location = StoreLocation::Postgres(url);
+    let receiver = Receiver::start(vec![Reply::ServerError]).await;
+    {
+        let location = location.clone();
+        tokio::task::spawn_blocking(move || store_alerts(&location, 0, &[for_route("default")]))
+            .await
+            .unwrap();
+    }
+    let worker = start(delivery(&location, vec![slack("default", &receiver)]), None);
+    let got = receiver.wait_delivered(1, Duration::from_secs(30)).await;
+    assert_eq!(got.len(), 1);
+    worker.stop().await;
+    let again = start(delivery(&location, vec![slack("default", &receiver)]), None);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    again.stop().await;
+    assert_eq!(
+        receiver.received().len(),
+        2,
+        "a 500, then the delivery; nothing after"
+    );
+    let entries = {
+        let location = location.clone();
+        tokio::task::spawn_blocking(move || outbox(&location))
+            .await
+            .unwrap()
+    };
+    assert_eq!(entries[0].state, DeliveryState::Delivered);
+    assert_eq!(entries[0].attempts, 2);
+    tokio::task::spawn_blocking(move || drop(server))
+        .await
+        .unwrap();
 }
