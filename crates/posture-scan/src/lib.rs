@@ -401,10 +401,11 @@ impl Scan {
         let progress = self.progress;
         let cancel = self.cancel;
         let started_at = Utc::now();
-        let store = tokio::select! {
-            store = StoreWriter::start(self.store, started_at) => store?,
-            // The store thread sees the scan go away and rolls back.
-            () = cancel.cancelled() => return Ok(ScanOutcome::RolledBack { during: Stage::Collecting, warnings: Vec::new() }),
+        let Some(store) = StoreWriter::start(self.store, started_at, &cancel).await? else {
+            return Ok(ScanOutcome::RolledBack {
+                during: Stage::Collecting,
+                warnings: Vec::new(),
+            });
         };
         let location = store.location().to_owned();
 

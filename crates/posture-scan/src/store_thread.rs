@@ -16,7 +16,7 @@ use posture_pipeline::{self as pipeline, Evaluated};
 use posture_store::{PruneReport, SnapshotSummary, SnapshotWriter, Store, StoreLocation};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{CheckInputs, Progress, ProgressFn, ScanError};
+use crate::{CancellationToken, CheckInputs, Progress, ProgressFn, ScanError};
 
 /// Resources buffered between the scan and the store thread.
 const BUFFER: usize = 1024;
@@ -79,19 +79,30 @@ impl StoreWriter {
     pub async fn start(
         location: StoreLocation,
         started_at: DateTime<Utc>,
-    ) -> Result<Self, ScanError> {
+        cancel: &CancellationToken,
+    ) -> Result<Option<Self>, ScanError> {
         let (tx, rx) = mpsc::channel(BUFFER);
         let (ready_tx, ready_rx) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("posture-store".into())
             .spawn(move || serve(location, started_at, rx, ready_tx))
             .map_err(ScanError::Thread)?;
-        let location = ready_rx.await.map_err(|_| ScanError::StoreThread)??;
-        Ok(Self {
+        let location = tokio::select! {
+            ready = ready_rx => ready.map_err(|_| ScanError::StoreThread)??,
+            () = cancel.cancelled() => {
+                // Cancelled while the store opens (it may be creating or upgrading the
+                // schema): the thread finishes that, sees the scan gone and rolls back; wait
+                // for it, so that nothing of this scan still runs when it returns.
+                drop(tx);
+                let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+                return Ok(None);
+            }
+        };
+        Ok(Some(Self {
             tx,
             thread,
             location,
-        })
+        }))
     }
 
     /// Where the store is (passwords redacted).
