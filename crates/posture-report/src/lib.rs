@@ -119,16 +119,16 @@ pub enum ReportError {
         accounts: String,
     },
     /// Writing the output failed.
-    #[error("cannot write the report: {0}")]
+    #[error("cannot write the report")]
     Io(#[from] std::io::Error),
     /// Rendering a template failed.
-    #[error("cannot render the report: {0}")]
+    #[error("cannot render the report")]
     Template(#[from] minijinja::Error),
     /// Writing CSV failed.
-    #[error("cannot write the CSV report: {0}")]
+    #[error("cannot write the CSV report")]
     Csv(#[from] csv::Error),
     /// Serialising JSON failed.
-    #[error("cannot write the JSON report: {0}")]
+    #[error("cannot write the JSON report")]
     Json(#[from] serde_json::Error),
 }
 
