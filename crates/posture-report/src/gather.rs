@@ -281,6 +281,9 @@ pub(crate) fn head(store: &mut Store, request: &Request<'_>) -> Result<Head, Rep
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
                 failing: c.fail,
+                kind: meta
+                    .map(|m| m.subject.as_str().to_owned())
+                    .unwrap_or_default(),
                 citations: rule_citations.get(rule).cloned().unwrap_or_default(),
             }
         })

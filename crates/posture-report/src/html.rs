@@ -73,7 +73,6 @@ fn text(v: &serde_json::Value) -> String {
 #[derive(Serialize)]
 struct Row<'r> {
     arn: &'r str,
-    kind: &'r str,
     account: &'r str,
     region: &'r str,
     phi: bool,
@@ -140,7 +139,6 @@ impl Sink for Html<'_> {
                 let f = &r.finding;
                 Row {
                     arn: f.resource.arn.as_str(),
-                    kind: f.resource.kind.as_str(),
                     account: f.resource.account.as_str(),
                     region: f.resource.region.as_str(),
                     phi: f.phi,

@@ -207,6 +207,9 @@ pub struct RuleGroup {
     pub severity: String,
     /// Failing findings (the rows that follow).
     pub failing: u64,
+    /// The kind of resource it checks (`aws_s3_bucket`; empty for a rule not in this
+    /// build).
+    pub kind: String,
     /// Its citations.
     pub citations: Vec<String>,
 }
