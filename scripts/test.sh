@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 POSTURE_MOTO_SERVER="$(./scripts/install-moto.sh | tail -n 1)"
 export POSTURE_MOTO_SERVER
 ./scripts/install-postgres.sh
+# The evidence report's browser test opens the HTML report in headless Chromium.
+./scripts/install-chromium.sh
 # The end-to-end seed makes throwaway TLS certificates for ACM with the openssl command.
 command -v openssl >/dev/null || {
   echo "installing openssl from Debian's packages" >&2

@@ -42,6 +42,51 @@ pub enum Command {
     /// Alerts: send a test message to a route's webhook, or list the outbox.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Write the evidence report of a snapshot for an auditor: per HIPAA standard, the
+    /// citation tree, every failing resource with its evidence, waivers, attestations,
+    /// coverage, drift over the period and the hash chain's verification.
+    Report(ReportArgs),
+}
+
+/// Formats of `posture report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML file (no script, prints a page per standard).
+    Html,
+    /// One JSON document.
+    Json,
+    /// One row per finding, with citations and the PHI flag.
+    Csv,
+    /// Markdown, for tickets.
+    Markdown,
+}
+
+/// `posture report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Write the report to this file (`-` for standard output).
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// The snapshot to report: an id (see `posture snapshots`) or `latest`.
+    #[arg(long, value_name = "ID|latest", default_value = "latest")]
+    pub snapshot: String,
+    /// Start of the period of the trend and drift timeline (YYYY-MM-DD or RFC 3339).
+    /// Default: 30 days before the snapshot.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only this account; repeat for several. Default: every account of the snapshot.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Baseline file whose citation tree the report follows (default: the configured one,
+    /// else the shipped HIPAA baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Store: a SQLite file or a postgres:// URL.
+    #[arg(long, value_name = "FILE|URL")]
+    pub store: Option<String>,
 }
 
 /// Output formats.
@@ -297,6 +342,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Alerts(AlertsCommand::List(args)) => {
             config.apply_command_line(&store_option(args.store.clone()));
             crate::alerts_cmd::list(&config, &args)
+        }
+        Command::Report(args) => {
+            config.apply_command_line(&CommandLine {
+                baseline: args.baseline.clone(),
+                ..store_option(args.store.clone())
+            });
+            crate::report_cmd::run(&config, &args)
         }
         Command::Verify(args) => {
             config.apply_command_line(&store_option(args.store.clone()));

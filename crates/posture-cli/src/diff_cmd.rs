@@ -176,7 +176,7 @@ pub fn run(config: &Config, args: &DiffArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Accepts `YYYY-MM-DD` (midnight UTC) or a full RFC 3339 time.
-fn parse_date(text: &str) -> anyhow::Result<DateTime<Utc>> {
+pub(crate) fn parse_date(text: &str) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }

@@ -10,6 +10,7 @@ mod cli;
 mod daemon_cmd;
 mod diff_cmd;
 mod output;
+mod report_cmd;
 mod rules_cmd;
 mod scan;
 mod snapshots_cmd;

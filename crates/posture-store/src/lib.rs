@@ -22,6 +22,7 @@ pub mod db;
 mod leases;
 mod outbox;
 mod read;
+mod report_read;
 mod schema;
 mod versions;
 mod write;
@@ -37,6 +38,7 @@ pub use read::{
     DriftPart, DriftRecord, FailureEpisode, FindingCursor, FindingFilter, FindingsPage,
     for_each_page,
 };
+pub use report_read::RuleStatusCount;
 pub use write::{DriftEvent, SnapshotSummary, SnapshotWriter};
 
 use crate::db::{Db, PostgresDb, SqliteDb};
