@@ -445,7 +445,6 @@ fn member_template(services: &[Service]) -> serde_json::Value {
             },
             "PostureReadOnlyPolicy": {
                 "Type": "AWS::IAM::ManagedPolicy",
-                "Metadata": checkov_skip_resource_star(),
                 "Properties": {
                     "Description": "Posture: exactly the read calls its collectors make",
                     "PolicyDocument": member_policy(services)
@@ -455,21 +454,6 @@ fn member_template(services: &[Service]) -> serde_json::Value {
         "Outputs": {
             "RoleArn": { "Value": { "Fn::GetAtt": ["PostureAuditRole", "Arn"] } }
         }
-    })
-}
-
-fn checkov_skip_resource_star() -> serde_json::Value {
-    serde_json::json!({
-        "checkov": { "skip": [
-            {
-                "id": "CKV_AWS_356",
-                "comment": "Resource \"*\": the scan reads every resource of the account, which no policy can name in advance; every action is a named read (generated from the table of collectors)"
-            },
-            {
-                "id": "CKV_AWS_108",
-                "comment": "No data is read: the actions are configuration reads (no s3:GetObject, no secret value); checkov flags the Get* reads it cannot tell apart"
-            }
-        ] }
     })
 }
 
@@ -530,7 +514,6 @@ fn scanner_template(services: &[Service]) -> serde_json::Value {
             },
             "PostureScannerPolicy": {
                 "Type": "AWS::IAM::ManagedPolicy",
-                "Metadata": checkov_skip_resource_star(),
                 "Properties": {
                     "Description": "Posture: assume the member roles, list the organization's accounts",
                     "PolicyDocument": scanner
@@ -538,7 +521,6 @@ fn scanner_template(services: &[Service]) -> serde_json::Value {
             },
             "PostureReadOnlyPolicy": {
                 "Type": "AWS::IAM::ManagedPolicy",
-                "Metadata": checkov_skip_resource_star(),
                 "Properties": {
                     "Description": "Posture: exactly the read calls its collectors make (to scan the security account itself)",
                     "PolicyDocument": member_policy(services)
