@@ -16,6 +16,9 @@ command -v openssl >/dev/null || {
   apt-get update -qq && apt-get install -y -qq --no-install-recommends openssl >/dev/null
 }
 
+# deploy/: CloudFormation, Terraform, Kubernetes and the Dockerfile through their validators.
+./scripts/check-deploy.sh
+
 # Benchmarks are separate programs (see docs/performance.md); here they are only built, in
 # the dev profile so the SDK build is shared, to keep them compiling.
 cargo build --locked --workspace --benches --profile dev

@@ -39,6 +39,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Scan on a schedule and serve the HTTP API and metrics until SIGTERM or Ctrl-C.
     Daemon(DaemonArgs),
+    /// Print the least-privilege IAM policy (or the role's CloudFormation template) that
+    /// covers every call of the selected collectors, generated from their table.
+    IamPolicy(IamPolicyArgs),
     /// Alerts: send a test message to a route's webhook, or list the outbox.
     #[command(subcommand)]
     Alerts(AlertsCommand),
@@ -239,6 +242,42 @@ pub struct DiffArgs {
     pub store: Option<String>,
 }
 
+/// Which policy `posture iam-policy` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyKind {
+    /// The read-only policy of the role in every scanned account.
+    Member,
+    /// The security account's scanner policy (assume the member roles, list the organization).
+    Scanner,
+    /// The member role's trust policy (the scanner role, with an external id).
+    MemberTrust,
+}
+
+/// Formats of `posture iam-policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    /// The IAM policy document.
+    Json,
+    /// A Terraform `aws_iam_policy_document` data source.
+    Terraform,
+    /// The CloudFormation template creating the role (member: the StackSet template).
+    Cloudformation,
+}
+
+/// `posture iam-policy`
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// Only the calls of these collectors (comma-separated, as --services of scan). Default: all.
+    #[arg(long, value_delimiter = ',', value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PolicyFormat::Json)]
+    pub format: PolicyFormat,
+    /// Which policy.
+    #[arg(long, value_enum, default_value_t = PolicyKind::Member)]
+    pub policy: PolicyKind,
+}
+
 /// `posture alerts …`
 #[derive(Debug, Subcommand)]
 pub enum AlertsCommand {
@@ -303,6 +342,10 @@ pub struct VerifyArgs {
 /// Runs the parsed command. Only `scan` needs the async runtime; the others do blocking
 /// store IO on this thread (the PostgreSQL client may not run inside the runtime).
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The policy is generated from the table of collectors alone: no configuration needed.
+    if let Command::IamPolicy(args) = &cli.command {
+        return crate::iam_policy_cmd::run(args);
+    }
     let mut config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Scan(args) => {
@@ -336,6 +379,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.apply_command_line(&store_option(args.store.clone()));
             crate::diff_cmd::run(&config, &args)
         }
+        Command::IamPolicy(args) => crate::iam_policy_cmd::run(&args),
         Command::Alerts(AlertsCommand::Test(args)) => {
             runtime()?.block_on(crate::alerts_cmd::test(&config, args.route.as_deref()))
         }

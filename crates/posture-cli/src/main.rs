@@ -9,6 +9,7 @@ mod alerts_cmd;
 mod cli;
 mod daemon_cmd;
 mod diff_cmd;
+mod iam_policy_cmd;
 mod output;
 mod report_cmd;
 mod rules_cmd;

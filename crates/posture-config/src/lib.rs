@@ -13,6 +13,7 @@
 //! them.
 
 mod duration;
+pub mod fields;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -11,6 +11,7 @@
 pub mod alert;
 pub mod catalog;
 mod finding;
+pub mod iam_policy;
 mod ids;
 mod observed;
 pub mod resources;
