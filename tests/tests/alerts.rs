@@ -1,4 +1,5 @@
-//! Drift alerts end to end: the daemon on moto, a local receiver that answers as a Slack
+//! Drift alerts end to end: the daemon on moto (its first scan at start, every later one asked
+//! for through its API, so a change falls between two scans), a local receiver that answers as a Slack
 //! incoming webhook does, and the real binary. A first scan sends one summary; a PHI
 //! bucket's policy removed and a security group opened to 0.0.0.0/0 on 5432 between two
 //! scans yield exactly one message naming the resources, the changed fields with their old
@@ -113,6 +114,12 @@ async fn regress(moto: &Moto, groups: &[String]) {
     }
 }
 
+const TOKEN: &str = "e2e-alerts-token-0123456789abcdef";
+/// A schedule that does not tick during a test (1 January, 00:00): the first cycle scans the
+/// account at start, and every later scan is one the test asks for through the API, so a
+/// change made between two scans is seen by exactly one.
+const YEARLY: &str = "0 0 1 1 *";
+
 fn daemon(endpoint: &str, store: &str, listen: &str, webhook: &str) -> Running {
     Running::start(
         [
@@ -127,15 +134,68 @@ fn daemon(endpoint: &str, store: &str, listen: &str, webhook: &str) -> Running {
             store,
             "--listen",
             listen,
-            "--interval",
-            "5s",
+            "--schedule",
+            YEARLY,
         ],
         &[
             ("POSTURE_SLACK_WEBHOOK_URL", webhook),
             ("POSTURE_ALERTS_MIN_SEVERITY", "low"),
+            ("POSTURE_API_TOKEN", TOKEN),
         ],
     )
     .unwrap()
+}
+
+/// Asks the daemon on `listen` for a scan (`POST /api/v1/scans`) and waits until it stored
+/// its snapshot.
+async fn scan_now(listen: &str, daemon: &Running) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let base = format!("http://{listen}");
+    let id = loop {
+        let resp = client
+            .post(format!("{base}/api/v1/scans"))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({}))
+            .send()
+            .await;
+        match resp {
+            Ok(r) if r.status().as_u16() == 202 => {
+                break r.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+            }
+            // Not listening yet, or rate limited: ask again.
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let resp = client
+            .get(format!("{base}/api/v1/scans/{id}"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await;
+        if let Ok(r) = resp
+            && r.status().is_success()
+        {
+            let status: Value = r.json().await.unwrap();
+            match status["state"].as_str() {
+                Some("succeeded") => return,
+                Some("queued" | "running") => {}
+                other => panic!("the requested scan ended {other:?}: {status}"),
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the requested scan did not end; daemon stderr:\n{}",
+            daemon.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The message's fallback text, which says its kind.
@@ -219,17 +279,16 @@ async fn a_regression_between_two_scans_is_one_message_saying_what_changed() {
     );
 
     regress(&moto, &groups).await;
+    scan_now(&listen, &d).await;
     let message = wait_until("the regression message", &d, || {
         receiver.delivered().into_iter().find(is_regression)
     })
     .await;
-    // Two more cycles: already failing, never sent again.
+    // Two more scans: already failing, never sent again.
     let before = receiver.received().len();
-    let seen = Instant::now();
-    wait_until("two more scans", &d, || {
-        (seen.elapsed() > Duration::from_secs(11)).then_some(())
-    })
-    .await;
+    scan_now(&listen, &d).await;
+    scan_now(&listen, &d).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     d.signal("TERM").unwrap();
     assert_eq!(d.wait(Duration::from_secs(60)).unwrap(), Some(0));
     let all = receiver.received();
@@ -331,6 +390,7 @@ async fn a_daemon_killed_while_its_message_is_in_flight_sends_it_once_after_rest
     })
     .await;
     regress(&moto, &groups).await;
+    scan_now(&listen, &d).await;
     wait_until("the regression in flight", &d, || {
         receiver
             .received()
@@ -359,11 +419,8 @@ async fn a_daemon_killed_while_its_message_is_in_flight_sends_it_once_after_rest
         (!got.is_empty()).then_some(got)
     })
     .await;
-    let seen = Instant::now();
-    wait_until("two more scans", &d, || {
-        (seen.elapsed() > Duration::from_secs(11)).then_some(())
-    })
-    .await;
+    scan_now(&listen, &d).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     d.signal("TERM").unwrap();
     assert_eq!(d.wait(Duration::from_secs(60)).unwrap(), Some(0));
     let regressions: Vec<Received> = receiver
@@ -404,15 +461,13 @@ async fn a_mass_regression_is_one_message_with_counts() {
     })
     .await;
     regress(&moto, &groups).await;
+    scan_now(&listen, &d).await;
     let message = wait_until("the regression message", &d, || {
         receiver.delivered().into_iter().find(is_regression)
     })
     .await;
-    let seen = Instant::now();
-    wait_until("another scan", &d, || {
-        (seen.elapsed() > Duration::from_secs(6)).then_some(())
-    })
-    .await;
+    scan_now(&listen, &d).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     d.signal("TERM").unwrap();
     assert_eq!(d.wait(Duration::from_secs(60)).unwrap(), Some(0));
     assert_eq!(
