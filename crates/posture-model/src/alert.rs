@@ -436,6 +436,18 @@ impl Builder {
     }
 }
 
+/// A resource's name for people: its `Name` tag, else the last part of its ARN
+/// (`arn:aws:s3:::phi-claims` → `phi-claims`, `…:security-group/sg-1` → `sg-1`).
+pub fn display_name(arn: &str, tags: &crate::Tags) -> String {
+    if let Some(name) = tags.get("Name").filter(|n| !n.is_empty()) {
+        return name.clone();
+    }
+    arn.rsplit([':', '/'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(arn)
+        .to_owned()
+}
+
 /// Cuts `text` to at most `max` characters, ending in "…" when cut.
 pub fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -513,6 +525,23 @@ mod tests {
         assert!(!r.admits("s3_x", Severity::High, &other_account, false));
         let other_tag = resource("111122223333", &[("unit", "claims")]);
         assert!(!r.admits("s3_x", Severity::High, &other_tag, false));
+    }
+
+    #[test]
+    fn a_resource_is_named_by_its_name_tag_else_its_arn() {
+        let none = Tags::new();
+        assert_eq!(display_name("arn:aws:s3:::phi-claims", &none), "phi-claims");
+        assert_eq!(
+            display_name("arn:aws:ec2:us-east-1:1:security-group/sg-1", &none),
+            "sg-1"
+        );
+        let named: Tags = [("Name".to_owned(), "claims-db".to_owned())].into();
+        assert_eq!(
+            display_name("arn:aws:ec2:us-east-1:1:security-group/sg-1", &named),
+            "claims-db"
+        );
+        let empty: Tags = [("Name".to_owned(), String::new())].into();
+        assert_eq!(display_name("arn:aws:s3:::b", &empty), "b");
     }
 
     #[test]

@@ -170,18 +170,7 @@ pub async fn run(
             last_housekeeping = Some(now);
             housekeeping(&delivery, &s, now).await;
         }
-        let claimed = {
-            let (db, holder, routes) = (s.clone(), delivery.holder.clone(), routes.clone());
-            let (claim, max_age) = (delivery.claim, delivery.max_age);
-            tokio::task::spawn_blocking(move || {
-                let mut st = db.lock()?;
-                st.claim_alerts(&holder, &routes, claim, max_age)
-                    .map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r)
-        };
+        let claimed = claim(&s, &delivery, &routes).await;
         let claimed = match claimed {
             Ok(c) => {
                 failures = 0;
@@ -221,6 +210,23 @@ pub async fn run(
         futures::future::join_all(sends).await;
     }
     Ok(())
+}
+
+/// Claims, on a blocking thread, the next alert due for each of `routes`.
+async fn claim(
+    store: &Held,
+    delivery: &Delivery,
+    routes: &[String],
+) -> Result<Vec<OutboxEntry>, String> {
+    let (db, holder, routes) = (store.clone(), delivery.holder.clone(), routes.to_vec());
+    let (lease, max_age) = (delivery.claim, delivery.max_age);
+    tokio::task::spawn_blocking(move || {
+        db.lock()?
+            .claim_alerts(&holder, &routes, lease, max_age)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 /// Sends one claimed alert and records what became of it.
@@ -326,17 +332,7 @@ pub async fn drain(delivery: &Delivery, within: Duration) -> Result<Drained, Str
     let deadline = tokio::time::Instant::now() + within;
     let mut done = Drained::default();
     while tokio::time::Instant::now() < deadline {
-        let claimed = {
-            let (db, holder, routes) = (store.clone(), delivery.holder.clone(), routes.clone());
-            let (claim, max_age) = (delivery.claim, delivery.max_age);
-            tokio::task::spawn_blocking(move || {
-                let mut st = db.lock()?;
-                st.claim_alerts(&holder, &routes, claim, max_age)
-                    .map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| e.to_string())??
-        };
+        let claimed = claim(&store, delivery, &routes).await?;
         if claimed.is_empty() {
             break;
         }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
 use posture_model::alert::{
-    AlertItem, AlertKind, Builder, MAX_VALUE_CHARS, More, RouteFilter, cut,
+    AlertItem, AlertKind, Builder, MAX_VALUE_CHARS, More, RouteFilter, cut, display_name,
 };
 use posture_model::{Finding, Severity, Status};
 use posture_store::{FindingFilter, Store, StoreError};
@@ -136,19 +136,7 @@ fn item(f: &Finding, due: DateTime<Utc>, owner_tags: &[String], snapshot: &str) 
     let owner = owner_tags
         .iter()
         .find_map(|k| f.resource.tags.get(k).filter(|v| !v.is_empty()).cloned());
-    let name = f
-        .resource
-        .tags
-        .get("Name")
-        .filter(|n| !n.is_empty())
-        .cloned()
-        .unwrap_or_else(|| {
-            let arn = f.resource.arn.as_str();
-            arn.rsplit([':', '/'])
-                .find(|s| !s.is_empty())
-                .unwrap_or(arn)
-                .to_owned()
-        });
+    let name = display_name(f.resource.arn.as_str(), &f.resource.tags);
     AlertItem {
         transition: "overdue".into(),
         rule_id: f.rule_id.clone(),

@@ -23,7 +23,7 @@ use posture_check::ExpiredWaiver;
 use posture_drift as drift;
 use posture_model::alert::{
     Alert, AlertItem, AlertKind, AttestationNotice, Builder, FieldChange, MAX_FIELDS, MAX_ITEMS,
-    MAX_VALUE_CHARS, More, RouteFilter, WaiverNotice, cut,
+    MAX_VALUE_CHARS, More, RouteFilter, WaiverNotice, cut, display_name,
 };
 use posture_model::{AccountId, Evidence, Finding, Resource, RuleId, Status};
 
@@ -60,16 +60,6 @@ pub(crate) struct Composer<'a> {
     previous_end: Option<DateTime<Utc>>,
     /// The newest previous snapshot, for the alert's `posture diff` command.
     previous_id: Option<String>,
-}
-
-fn name_of(arn: &str, tags: &posture_model::Tags) -> String {
-    if let Some(name) = tags.get("Name").filter(|n| !n.is_empty()) {
-        return name.clone();
-    }
-    arn.rsplit([':', '/'])
-        .find(|s| !s.is_empty())
-        .unwrap_or(arn)
-        .to_owned()
 }
 
 fn compact(v: &serde_json::Value) -> String {
@@ -193,7 +183,7 @@ impl<'a> Composer<'a> {
                     rule_id: t.rule_id.clone(),
                     title: t.title.clone(),
                     severity: t.severity,
-                    name: name_of(t.resource.arn.as_str(), &t.resource.tags),
+                    name: display_name(t.resource.arn.as_str(), &t.resource.tags),
                     resource: t.resource.clone(),
                     phi: false,
                     citations: Vec::new(),
@@ -229,7 +219,7 @@ impl<'a> Composer<'a> {
                 && let Some(tags) = tags_of.get(t.resource.arn.as_str())
             {
                 item.resource.tags = (*tags).clone();
-                item.name = name_of(item.resource.arn.as_str(), tags);
+                item.name = display_name(item.resource.arn.as_str(), tags);
             }
             items.push((kind, item));
         }
@@ -286,7 +276,7 @@ impl<'a> Composer<'a> {
             rule_id: f.rule_id.clone(),
             title: f.title.clone(),
             severity: f.severity,
-            name: name_of(f.resource.arn.as_str(), &f.resource.tags),
+            name: display_name(f.resource.arn.as_str(), &f.resource.tags),
             resource: f.resource.clone(),
             phi: f.phi,
             citations: f.citations.clone(),
