@@ -62,6 +62,10 @@ pub enum ReportFormat {
     Csv,
     /// Markdown, for tickets.
     Markdown,
+    /// OCSF 1.7.0 Compliance Finding events, one per finding, as a JSON array.
+    Ocsf,
+    /// SARIF 2.1.0: failures, waived failures (suppressed) and errors.
+    Sarif,
 }
 
 /// `posture report`

@@ -41,6 +41,8 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             ReportFormat::Json => Format::Json,
             ReportFormat::Csv => Format::Csv,
             ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Ocsf => Format::Ocsf,
+            ReportFormat::Sarif => Format::Sarif,
         },
         snapshot: match args.snapshot.as_str() {
             "latest" => Snapshot::Latest,

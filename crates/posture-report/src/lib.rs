@@ -24,6 +24,8 @@ mod html;
 mod json;
 mod markdown;
 mod model;
+mod ocsf;
+mod sarif;
 mod sink;
 mod svg;
 
@@ -33,6 +35,9 @@ use chrono::{DateTime, Utc};
 use posture_check::Baseline;
 use posture_model::AccountId;
 use posture_store::{Store, StoreError};
+
+pub use ocsf::OCSF_VERSION;
+pub use sarif::SARIF_SCHEMA;
 
 pub use model::{
     AttestationRow, ChainResult, CitationNode, CoverageCell, DriftRow, FailingRow, GapRow, Head,
@@ -54,6 +59,11 @@ pub enum Format {
     Csv,
     /// Markdown for tickets.
     Markdown,
+    /// OCSF Compliance Finding events (OCSF [`OCSF_VERSION`], `cloud` profile), one per
+    /// finding of every status, as a JSON array.
+    Ocsf,
+    /// SARIF 2.1.0: failures, waived failures (suppressed) and errors (`open`) as results.
+    Sarif,
 }
 
 /// Which snapshot the report is about.
@@ -144,6 +154,8 @@ pub fn write(
         Format::Html => sink::walk(store, &head, request, &mut html::Html::new(out)?)?,
         Format::Json => sink::walk(store, &head, request, &mut json::Json::new(out))?,
         Format::Markdown => sink::walk(store, &head, request, &mut markdown::Markdown::new(out))?,
+        Format::Ocsf => ocsf::write(store, &head, request, out)?,
+        Format::Sarif => sarif::write(store, &head, request, out)?,
     };
     Ok(Written {
         snapshot_id: head.snapshot.snapshot_id.clone(),

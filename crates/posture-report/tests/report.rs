@@ -78,6 +78,8 @@ fn every_format_matches_its_golden_file() {
         (Format::Json, "report.json"),
         (Format::Csv, "report.csv"),
         (Format::Markdown, "report.md"),
+        (Format::Ocsf, "report.ocsf.json"),
+        (Format::Sarif, "report.sarif"),
     ] {
         // One account keeps the golden files small (the second has no S3 buckets and no
         // AWS managed policies: they are only in the first).

@@ -38,7 +38,7 @@ pub use read::{
     DriftPart, DriftRecord, FailureEpisode, FindingCursor, FindingFilter, FindingsPage,
     for_each_page,
 };
-pub use report_read::RuleStatusCount;
+pub use report_read::{RuleStatusCount, SealedManifest};
 pub use write::{DriftEvent, SnapshotSummary, SnapshotWriter};
 
 use crate::db::{Db, PostgresDb, SqliteDb};

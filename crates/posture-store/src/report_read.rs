@@ -7,6 +7,15 @@ use posture_model::{AccountId, SnapshotId, Status};
 use crate::db::Val;
 use crate::{Store, StoreError, q};
 
+/// A snapshot's manifest as sealed into the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedManifest {
+    /// The canonical JSON text that was hashed.
+    pub text: String,
+    /// Its SHA-256 (lowercase hex), as recorded in the chain.
+    pub hash: String,
+}
+
 /// How many findings of one rule had one status in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleStatusCount {
@@ -33,6 +42,33 @@ impl Store {
             return Err(StoreError::NoSuchSnapshot(id.to_string()));
         };
         Ok(r[0].opt_text().map(str::to_owned))
+    }
+
+    /// The sealed manifest of snapshot `id`, byte for byte as its hash was computed, with
+    /// that hash: `sha256(text) == hash` for an unaltered snapshot. `None` for a snapshot
+    /// written before the chain existed. The evidence bundle ships these texts, so a
+    /// reader can tie every snapshot it covers to the chain without the store.
+    pub fn sealed_manifest(
+        &mut self,
+        id: &SnapshotId,
+    ) -> Result<Option<SealedManifest>, StoreError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT manifest, manifest_hash FROM snapshots WHERE id = $1",
+                &[id.as_str().into()],
+            )
+            .map_err(q("read manifest"))?;
+        let Some(r) = rows.first() else {
+            return Err(StoreError::NoSuchSnapshot(id.to_string()));
+        };
+        Ok(match (r[0].opt_text(), r[1].opt_text()) {
+            (Some(text), Some(hash)) if !text.is_empty() => Some(SealedManifest {
+                text: text.to_owned(),
+                hash: hash.to_owned(),
+            }),
+            _ => None,
+        })
     }
 
     /// The findings of snapshot `id` counted per (rule, status), in `accounts` only when not
