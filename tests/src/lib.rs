@@ -12,6 +12,7 @@
 //! Moto's differences from AWS are listed in `shared/moto-notes.md`; where they limit what
 //! can be seeded, the seed says so next to the case and the rule's unit tests cover the rest.
 
+pub mod browser;
 mod expect;
 mod moto;
 mod posture;

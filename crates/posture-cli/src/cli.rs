@@ -75,8 +75,23 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
     /// Write the report to this file (`-` for standard output).
-    #[arg(long, value_name = "PATH")]
-    pub out: PathBuf,
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "bundle",
+        conflicts_with = "bundle"
+    )]
+    pub out: Option<PathBuf>,
+    /// Write the evidence bundle instead: a directory, or one `.tar.gz` file, holding the
+    /// report (HTML and JSON), the findings (CSV), the waivers and attestations as used, the
+    /// sealed manifests of the period's snapshots and a manifest of SHA-256 hashes tied to
+    /// the store's chain head. Must not exist yet. Check it with `posture verify --bundle`.
+    #[arg(long, value_name = "DIR|FILE.tar.gz", conflicts_with = "format")]
+    pub bundle: Option<PathBuf>,
+    /// Sign the bundle's manifest with this Ed25519 private key (PKCS#8 PEM, as made by
+    /// `openssl genpkey -algorithm ed25519 -out key.pem`).
+    #[arg(long, value_name = "FILE", requires = "bundle")]
+    pub sign_key: Option<PathBuf>,
     /// The snapshot to report: an id (see `posture snapshots`) or `latest`.
     #[arg(long, value_name = "ID|latest", default_value = "latest")]
     pub snapshot: String,
@@ -338,9 +353,21 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Store: a SQLite file or a postgres:// URL.
+    /// Store: a SQLite file or a postgres:// URL. With `--bundle`, only a store given here
+    /// is opened (to check that the bundle's snapshots and chain head are in it); the
+    /// configured store is not.
     #[arg(long, value_name = "FILE|URL")]
     pub store: Option<String>,
+    /// Verify an evidence bundle (a directory or a `.tar.gz` from `posture report
+    /// --bundle`) instead of the store: every file against its manifest, the signature,
+    /// the snapshot manifests against their chain hashes. Opens no store unless `--store`
+    /// is given.
+    #[arg(long, value_name = "DIR|FILE.tar.gz")]
+    pub bundle: Option<PathBuf>,
+    /// The bundle must be signed by this Ed25519 public key (PEM, as made by `openssl pkey
+    /// -in key.pem -pubout`).
+    #[arg(long, value_name = "FILE", requires = "bundle")]
+    pub public_key: Option<PathBuf>,
 }
 
 /// Runs the parsed command. Only `scan` needs the async runtime; the others do blocking
@@ -397,6 +424,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..store_option(args.store.clone())
             });
             crate::report_cmd::run(&config, &args)
+        }
+        Command::Verify(args) if args.bundle.is_some() => {
+            // Only a store named on the command line is opened: the configured one is not.
+            let store = match &args.store {
+                Some(s) => {
+                    config.apply_command_line(&store_option(Some(s.clone())));
+                    Some(configured_store(&config)?)
+                }
+                None => None,
+            };
+            crate::verify_cmd::bundle(&args, store.as_ref())
         }
         Command::Verify(args) => {
             config.apply_command_line(&store_option(args.store.clone()));

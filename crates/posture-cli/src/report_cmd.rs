@@ -53,20 +53,25 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         baseline: &baseline,
         as_of: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0),
     };
-    let written = if args.out.as_os_str() == "-" {
+    if let Some(dest) = &args.bundle {
+        return bundle(&mut store, &request, dest, args.sign_key.as_deref());
+    }
+    let Some(out_path) = &args.out else {
+        anyhow::bail!("give --out PATH (or --bundle PATH)");
+    };
+    let written = if out_path.as_os_str() == "-" {
         let mut out = BufWriter::new(std::io::stdout().lock());
         let written = posture_report::write(&mut store, &request, &mut out)?;
         out.flush()?;
         written
     } else {
-        let name = args
-            .out
+        let name = out_path
             .file_name()
-            .with_context(|| format!("--out {}: not a file name", args.out.display()))?;
+            .with_context(|| format!("--out {}: not a file name", out_path.display()))?;
         let mut partial_name = std::ffi::OsString::from(".");
         partial_name.push(name);
         partial_name.push(".partial");
-        let partial = args.out.with_file_name(partial_name);
+        let partial = out_path.with_file_name(partial_name);
         let file = std::fs::File::create(&partial)
             .with_context(|| format!("cannot create {}", partial.display()))?;
         let mut out = BufWriter::new(file);
@@ -85,11 +90,11 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
                 return Err(e);
             }
         };
-        std::fs::rename(&partial, &args.out)
-            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        std::fs::rename(&partial, out_path)
+            .with_context(|| format!("cannot write {}", out_path.display()))?;
         eprintln!(
             "wrote {}: snapshot {}, {} findings ({} failing), {} snapshot(s) in the period, history {}",
-            args.out.display(),
+            out_path.display(),
             written.snapshot_id,
             written.findings,
             written.failing,
@@ -104,6 +109,59 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     };
     // Like `posture verify`: a report of an altered history is made, and says so, but the
     // command fails.
+    Ok(if written.chain_intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `posture report --bundle DEST [--sign-key FILE]`.
+fn bundle(
+    store: &mut posture_store::Store,
+    request: &Request<'_>,
+    dest: &std::path::Path,
+    sign_key: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let key = match sign_key {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read --sign-key {}", file.display()))?;
+            Some(
+                posture_report::SigningKey::from_pem(&text)
+                    .with_context(|| format!("--sign-key {}", file.display()))?,
+            )
+        }
+        None => None,
+    };
+    let written = posture_report::write_bundle(store, request, dest, key.as_ref())?;
+    let m = &written.manifest;
+    eprintln!(
+        "wrote the evidence bundle {}: snapshot {}, {} file(s), {} snapshot(s) of the period, chain head {}{}, history {}",
+        dest.display(),
+        m.snapshot_id,
+        m.files.len(),
+        m.snapshots.len(),
+        m.chain.head.as_deref().unwrap_or("(none)"),
+        written
+            .signed_by
+            .as_ref()
+            .map_or(String::new(), |k| format!(", signed by {k}")),
+        if written.chain_intact {
+            "intact"
+        } else {
+            "NOT intact"
+        }
+    );
+    eprintln!(
+        "check it with: posture verify --bundle {}{}",
+        dest.display(),
+        if written.signed_by.is_some() {
+            " --public-key KEY.pub.pem"
+        } else {
+            ""
+        }
+    );
     Ok(if written.chain_intact {
         ExitCode::SUCCESS
     } else {

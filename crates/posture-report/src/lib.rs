@@ -18,6 +18,7 @@
 //! `resource{arn,kind,account,region,tags}`, `citations`, `evidence`, `phi`). Depends on the
 //! model, the store and the checker's baseline only.
 
+mod bundle;
 mod csv_out;
 mod gather;
 mod html;
@@ -28,6 +29,7 @@ mod ocsf;
 mod sarif;
 mod sink;
 mod svg;
+mod verify;
 
 use std::io::Write;
 
@@ -36,8 +38,13 @@ use posture_check::Baseline;
 use posture_model::AccountId;
 use posture_store::{Store, StoreError};
 
+pub use bundle::{
+    BUNDLE_FORMAT, BundleManifest, BundleWritten, ChainRecord, FileRecord, KeyError, MANIFEST,
+    PublicKey, SIGNATURE, SignatureFile, SigningKey, SnapshotRecord, is_archive, write_bundle,
+};
 pub use ocsf::OCSF_VERSION;
 pub use sarif::SARIF_SCHEMA;
+pub use verify::{BundleCheck, check_store, verify_bundle};
 
 pub use model::{
     AttestationRow, ChainResult, CitationNode, CoverageCell, DriftRow, FailingRow, GapRow, Head,
@@ -137,6 +144,12 @@ pub enum ReportError {
     /// Writing CSV failed.
     #[error("cannot write the CSV report")]
     Csv(#[from] csv::Error),
+    /// The bundle's destination exists: a bundle never overwrites anything.
+    #[error("{} already exists: give the bundle a new path (a bundle never overwrites one)", .0.display())]
+    Exists(std::path::PathBuf),
+    /// The destination names no file.
+    #[error("{}: not a file or directory name", .0.display())]
+    NotAFileName(std::path::PathBuf),
     /// Serialising JSON failed.
     #[error("cannot write the JSON report")]
     Json(#[from] serde_json::Error),

@@ -40,6 +40,11 @@ pub(crate) trait Sink {
     fn gaps(&mut self, rows: &[GapRow]) -> R;
     fn drift(&mut self, rows: &[DriftRow]) -> R;
     fn finish(&mut self, head: &Head) -> R;
+    /// Whether the sink writes `section`: the walk does not read the pages of a section
+    /// no sink writes (its `open` and `close` are still called).
+    fn wants(&self, _section: Section) -> bool {
+        true
+    }
 }
 
 /// Reads every page of the findings of `id` matching `filter` in each account asked for,
@@ -88,7 +93,12 @@ pub(crate) fn walk(
 
     let mut failing = 0;
     sink.open(Section::Rules, head)?;
-    for rule in &head.rules {
+    let rules: &[RuleGroup] = if sink.wants(Section::Rules) {
+        &head.rules
+    } else {
+        &[]
+    };
+    for rule in rules {
         sink.rule_open(rule)?;
         let filter = FindingFilter {
             statuses: vec![Status::Fail],
@@ -118,7 +128,11 @@ pub(crate) fn walk(
         statuses: vec![Status::Waived],
         ..FindingFilter::default()
     };
+    let wanted = sink.wants(Section::Waivers);
     findings_pages(store, &id, &filter, accounts, |page| {
+        if !wanted {
+            return Ok(());
+        }
         let rows: Vec<WaiverRow> = page
             .into_iter()
             .filter_map(|f| {
@@ -146,7 +160,11 @@ pub(crate) fn walk(
         statuses: vec![Status::Manual],
         ..FindingFilter::default()
     };
+    let wanted = sink.wants(Section::Attestations);
     findings_pages(store, &id, &filter, accounts, |page| {
+        if !wanted {
+            return Ok(());
+        }
         let rows: Vec<AttestationRow> = page.into_iter().map(attestation_row).collect();
         sink.attestations(&rows)
     })?;
@@ -162,7 +180,7 @@ pub(crate) fn walk(
     }
     sink.open(Section::Gaps, head)?;
     let mut after = None;
-    loop {
+    while sink.wants(Section::Gaps) {
         let page = store.gaps_page(&id, after, PAGE)?;
         let Some((last, _)) = page.last() else {
             break;
@@ -199,7 +217,12 @@ pub(crate) fn walk(
     sink.close(Section::Gaps)?;
 
     sink.open(Section::Drift, head)?;
-    for snapshot in &head.period {
+    let period: &[crate::model::PeriodSnapshot] = if sink.wants(Section::Drift) {
+        &head.period
+    } else {
+        &[]
+    };
+    for snapshot in period {
         let sid = SnapshotId::new(snapshot.snapshot_id.clone()).map_err(|e| {
             ReportError::Store(posture_store::StoreError::Corrupt {
                 what: "snapshot id",
