@@ -364,8 +364,23 @@ pub(crate) fn condense(message: &str) -> String {
         .find(|l| !l.trim().is_empty())
         .unwrap_or(message)
         .trim();
-    match location {
+    let text = match location {
         Some(at) => format!("{at}: {last}"),
         None => message.split_whitespace().collect::<Vec<_>>().join(" "),
-    }
+    };
+    truncate(text)
 }
+
+/// At most [`MAX_MESSAGE`] characters: regorus quotes whole values in some messages, and a
+/// finding's reason is one line.
+fn truncate(text: String) -> String {
+    if text.chars().count() <= MAX_MESSAGE {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_MESSAGE).collect();
+    cut.push_str(" …");
+    cut
+}
+
+/// The longest Rego error message a finding's reason quotes.
+pub const MAX_MESSAGE: usize = 400;
