@@ -24,8 +24,10 @@ mod fixtures;
 mod load;
 mod meta;
 pub mod rule;
+mod schema;
 
 pub use fixtures::{CaseReport, Mismatch, Report, RuleReport, test};
 pub use load::{Diagnostic, RuleSet, lint, load};
 pub use meta::RuleDef;
 pub use rule::RegoRule;
+pub use schema::{input_schema, kinds};
