@@ -15,6 +15,7 @@ use posture_model::{Citation, ResourceKind, RuleId, Severity};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::custom::RuleOrigin;
 use crate::load::{LoadError, Source};
 use crate::{ParamType, Rule, rule_by_id};
 
@@ -126,6 +127,8 @@ pub struct BaselineRule {
     pub params: Params,
     /// Which resources of its subject kind it applies to (`[scope]` in the baseline).
     pub scope: RuleScope,
+    /// Built-in, or a custom rule added by [`Baseline::add_custom_rules`].
+    pub origin: RuleOrigin,
 }
 
 /// Which resources a rule applies to.
@@ -161,6 +164,8 @@ impl std::fmt::Debug for BaselineRule {
             .field("rule", &self.rule.meta().id)
             .field("citations", &self.citations)
             .field("params", &self.params)
+            .field("scope", &self.scope)
+            .field("origin", &self.origin)
             .finish()
     }
 }
@@ -382,6 +387,7 @@ impl Baseline {
                 } else {
                     RuleScope::All
                 },
+                origin: RuleOrigin::Builtin,
             })
             .collect();
         Ok(Baseline {
@@ -441,7 +447,7 @@ fn phi_only_rules(
 /// Whether resources of `kind` can carry tags. Account- and region-wide settings, the
 /// account and region subjects and IAM groups cannot; every other kind can (a new kind is
 /// taggable unless listed here).
-fn carries_tags(kind: ResourceKind) -> bool {
+pub(crate) fn carries_tags(kind: ResourceKind) -> bool {
     !matches!(
         kind,
         ResourceKind::Account

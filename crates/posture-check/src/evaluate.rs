@@ -257,31 +257,55 @@ impl<'a> Evaluator<'a> {
             // them twice (gaps land on those ARNs).
             let mut seen = BTreeSet::new();
             let mut chunk = Vec::new();
+            // The pre-checks decide some subjects; the rule is asked about the rest, all at
+            // once (`Rule::check_all`), and its outcomes fill the holes in order.
+            let mut decided: Vec<(&Resource, PhiState, Option<Outcome>)> = Vec::new();
+            let mut asked: Vec<&Resource> = Vec::new();
             for subject in index.subjects(meta.subject) {
                 let phi = s.phi.classify(&subject.tags);
                 let blocking = gaps
                     .iter()
                     .find(|g| g.account == subject.account && g.region == subject.region);
                 let outcome = match (entry.scope, phi, blocking) {
-                    (RuleScope::PhiOnly, PhiState::Unknown(why), _) => Outcome::unavailable(
-                        "the tags that say whether the resource holds PHI (the rule applies to \
-                         PHI resources only)",
-                        why,
-                    )
-                    .with("phi_only", true),
-                    (RuleScope::PhiOnly, PhiState::NotPhi, _) => {
-                        Outcome::not_applicable("not tagged as holding PHI").with("phi_only", true)
-                    }
-                    (_, _, Some(gap)) => gap_outcome(gap),
+                    (RuleScope::PhiOnly, PhiState::Unknown(why), _) => Some(
+                        Outcome::unavailable(
+                            "the tags that say whether the resource holds PHI (the rule \
+                             applies to PHI resources only)",
+                            why,
+                        )
+                        .with("phi_only", true),
+                    ),
+                    (RuleScope::PhiOnly, PhiState::NotPhi, _) => Some(
+                        Outcome::not_applicable("not tagged as holding PHI").with("phi_only", true),
+                    ),
+                    (_, _, Some(gap)) => Some(gap_outcome(gap)),
                     (_, _, None) => {
                         let missing = uncollected_inputs(&inputs, subject, index);
                         if missing.is_empty() {
-                            entry.rule.check(subject, &ctx)
+                            asked.push(subject);
+                            None
                         } else {
-                            not_collected_outcome(subject, &missing)
+                            Some(not_collected_outcome(subject, &missing))
                         }
                     }
                 };
+                decided.push((subject, phi, outcome));
+            }
+            let mut answers = if asked.is_empty() {
+                Vec::new()
+            } else {
+                entry.rule.check_all(&asked, &ctx)
+            }
+            .into_iter();
+            for (subject, phi, outcome) in decided {
+                let outcome = outcome.unwrap_or_else(|| {
+                    answers.next().unwrap_or_else(|| {
+                        Outcome::error(format!(
+                            "rule {} gave no outcome for this resource",
+                            meta.id
+                        ))
+                    })
+                });
                 if matches!(subject.kind(), ResourceKind::Account | ResourceKind::Region) {
                     seen.insert(subject.arn.clone());
                 }

@@ -14,6 +14,7 @@
 //!   whole.
 
 mod baseline;
+mod custom;
 mod evaluate;
 mod index;
 mod load;
@@ -30,6 +31,7 @@ pub use baseline::{
     Baseline, BaselineError, BaselineRule, CitationEntry, ManualControl, ParamValue, Params,
     RuleScope,
 };
+pub use custom::{CustomRule, CustomRuleError, RuleOrigin};
 pub use evaluate::{Evaluation, Evaluator, Foreign, Input, Loaded, Settings, evaluate};
 pub use index::{AccountCoverage, Collections, SnapshotIndex, Want};
 pub use load::LoadError;

@@ -148,6 +148,18 @@ pub trait Rule: Sync {
 
     /// Evaluates one subject of kind `meta().subject`.
     fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome;
+
+    /// Evaluates every subject of one evaluation that passed the evaluator's pre-checks (PHI
+    /// scope, failed list calls, uncollected inputs), in one call: one outcome per subject,
+    /// in the same order. The evaluator calls it once per rule per evaluated index (one
+    /// account, or a whole snapshot, whose subjects may then span several accounts).
+    ///
+    /// The default asks [`Rule::check`] for each subject. A rule whose cost is per call
+    /// rather than per subject (a Rego rule, which builds its input once) overrides it. An
+    /// answer with fewer outcomes than subjects leaves the rest `Error`, never `Pass`.
+    fn check_all(&self, subjects: &[&Resource], ctx: &Ctx<'_>) -> Vec<Outcome> {
+        subjects.iter().map(|s| self.check(s, ctx)).collect()
+    }
 }
 
 /// What a rule can see while it runs.

@@ -25,7 +25,7 @@ use toml::Spanned;
 
 use crate::load::{LoadError, Source};
 use crate::policy::glob::{self, Case};
-use crate::rule_by_id;
+use crate::{Baseline, rule_by_id};
 
 /// The waivers of one file, in file order (the first live match wins).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -142,12 +142,22 @@ impl Waivers {
     /// selector part, a missing or empty owner, justification or ticket, a missing or
     /// malformed expiry date, and any field not listed here.
     pub fn from_toml(file: &str, text: &str) -> Result<Self, LoadError> {
+        Self::parse(file, text, None)
+    }
+
+    /// Like [`Waivers::from_toml`], also accepting the ids of the custom rules of
+    /// `baseline` (see [`Baseline::add_custom_rules`]): load the custom rules first.
+    pub fn from_toml_for(file: &str, text: &str, baseline: &Baseline) -> Result<Self, LoadError> {
+        Self::parse(file, text, Some(baseline))
+    }
+
+    fn parse(file: &str, text: &str, baseline: Option<&Baseline>) -> Result<Self, LoadError> {
         let src = Source { file, text };
         let raw: RawFile = src.parse()?;
         let entries = raw
             .waiver
             .iter()
-            .map(|w| waiver(&src, w.span(), w.get_ref()))
+            .map(|w| waiver(&src, w.span(), w.get_ref(), baseline))
             .collect::<Result<_, _>>()?;
         Ok(Self { entries })
     }
@@ -158,7 +168,12 @@ impl Waivers {
     }
 }
 
-fn waiver(src: &Source<'_>, span: Range<usize>, w: &RawWaiver) -> Result<Waiver, LoadError> {
+fn waiver(
+    src: &Source<'_>,
+    span: Range<usize>,
+    w: &RawWaiver,
+    baseline: Option<&Baseline>,
+) -> Result<Waiver, LoadError> {
     let Some(rule) = &w.rule else {
         return Err(src.err(
             Some(span),
@@ -166,7 +181,9 @@ fn waiver(src: &Source<'_>, span: Range<usize>, w: &RawWaiver) -> Result<Waiver,
         ));
     };
     let id = rule.get_ref().trim();
-    let known = rule_by_id(id).and_then(|r| RuleId::new(r.meta().id).ok());
+    let known = rule_by_id(id)
+        .or_else(|| baseline.and_then(|b| b.rule(id)).map(|r| r.rule))
+        .and_then(|r| RuleId::new(r.meta().id).ok());
     let Some(rule_id) = known else {
         let message = if id.contains('*') || id.contains('?') {
             format!(

@@ -1,0 +1,386 @@
+//! A Rego rule as a [`posture_check::Rule`]: one evaluation of its policy per account per
+//! evaluation, over every subject the evaluator's pre-checks left, and the validation of
+//! what it returns.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use posture_check::{Ctx, Outcome, Rule, RuleMeta};
+use posture_model::{AccountId, Resource, Status};
+use regorus::Value;
+
+use crate::RuleDef;
+
+/// How long one evaluation of one rule over one account may run before it is stopped and
+/// its subjects get `Error`: a guard against a runaway rule, far above what a rule over a
+/// large account needs.
+pub const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// The Rego library every rule may import (`import data.posture.lib`).
+pub const LIB_REGO: &str = include_str!("lib.rego");
+/// The file name the library is loaded under.
+pub const LIB_FILE: &str = "posture/lib.rego";
+
+/// A loaded custom rule. Its metadata is leaked once per load (see
+/// [`posture_check::CustomRule`]).
+pub struct RegoRule {
+    meta: &'static RuleMeta,
+    def: RuleDef,
+    /// The policy and the library, parsed; cloned for each evaluation.
+    engine: regorus::Engine,
+    /// `data.<package>.results`.
+    query: String,
+}
+
+impl std::fmt::Debug for RegoRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegoRule")
+            .field("id", &self.meta.id)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegoRule {
+    /// A rule from its validated metadata and an engine holding its policy (package
+    /// `package`, as `Engine::add_policy` returned it: `data.<package>`).
+    pub(crate) fn new(def: RuleDef, engine: regorus::Engine, package: &str) -> Self {
+        let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
+        let calls: &'static [&'static str] = Box::leak(def.api_calls().into_boxed_slice());
+        let meta: &'static RuleMeta = Box::leak(Box::new(RuleMeta {
+            id: leak(&def.id),
+            title: leak(&def.title),
+            severity: def.severity,
+            subject: def.subject,
+            rationale: leak(&def.rationale),
+            remediation: leak(&def.remediation),
+            api_calls: calls,
+            params: &[],
+        }));
+        Self {
+            meta,
+            def,
+            engine,
+            query: format!("{package}.results"),
+        }
+    }
+
+    /// Its metadata as `rule.toml` gave it.
+    pub fn def(&self) -> &RuleDef {
+        &self.def
+    }
+
+    /// The input of one evaluation: the subjects of one account and what the rule reads.
+    fn input(
+        &self,
+        account: &AccountId,
+        subjects: &[&Resource],
+        ctx: &Ctx<'_>,
+    ) -> serde_json::Value {
+        let mut resources = serde_json::Map::new();
+        for kind in &self.def.reads {
+            let of_kind = ctx.index.in_account(*kind, account);
+            resources.insert(kind.as_str().to_owned(), to_json(of_kind));
+        }
+        let mut all_accounts = serde_json::Map::new();
+        for kind in &self.def.reads_all_accounts {
+            all_accounts.insert(
+                kind.as_str().to_owned(),
+                to_json(ctx.index.everywhere(*kind)),
+            );
+        }
+        serde_json::json!({
+            "rule": self.meta.id,
+            "account": account,
+            "now": ctx.now.to_rfc3339_opts(chrono_secs(), true),
+            "params": self.def.params,
+            "subjects": to_json(subjects),
+            "resources": resources,
+            "all_accounts": all_accounts,
+        })
+    }
+
+    /// Evaluates the policy over one account's subjects: the outcomes in subject order.
+    fn evaluate(&self, account: &AccountId, subjects: &[&Resource], ctx: &Ctx<'_>) -> Vec<Outcome> {
+        let input = self.input(account, subjects, ctx);
+        let mut engine = self.engine.clone();
+        engine.set_input(Value::from(input));
+        match engine.eval_rule(self.query.clone()) {
+            Ok(value) => outcomes(self.meta.id, subjects, &value),
+            Err(e) => {
+                let why = condense(&e.to_string());
+                subjects
+                    .iter()
+                    .map(|_| {
+                        Outcome::error(format!(
+                            "custom rule {} failed while evaluating: {why}",
+                            self.meta.id
+                        ))
+                        .with("custom_rule", self.meta.id)
+                        .with("rego_error", &why)
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// `SecondsFormat::Secs`, named here so the input's `now` reads `2026-06-01T00:00:00Z`.
+fn chrono_secs() -> chrono::SecondsFormat {
+    chrono::SecondsFormat::Secs
+}
+
+fn to_json(resources: &[&Resource]) -> serde_json::Value {
+    serde_json::Value::Array(
+        resources
+            .iter()
+            // A model resource always serializes (no map with non-string keys, no
+            // non-finite float); `Null` would read as a malformed resource, never as a pass.
+            .map(|r| serde_json::to_value(r).unwrap_or(serde_json::Value::Null))
+            .collect(),
+    )
+}
+
+impl Rule for RegoRule {
+    fn meta(&self) -> &'static RuleMeta {
+        self.meta
+    }
+
+    fn check(&self, subject: &Resource, ctx: &Ctx<'_>) -> Outcome {
+        self.evaluate(&subject.account, &[subject], ctx)
+            .pop()
+            .unwrap_or_else(|| Outcome::error("the custom rule gave no outcome"))
+    }
+
+    /// One evaluation per account among `subjects` (one, when the evaluator runs account by
+    /// account).
+    fn check_all(&self, subjects: &[&Resource], ctx: &Ctx<'_>) -> Vec<Outcome> {
+        let mut by_account: BTreeMap<&AccountId, Vec<usize>> = BTreeMap::new();
+        for (i, s) in subjects.iter().enumerate() {
+            by_account.entry(&s.account).or_default().push(i);
+        }
+        let mut out: Vec<Option<Outcome>> = vec![None; subjects.len()];
+        for (account, positions) in by_account {
+            let of_account: Vec<&Resource> = positions.iter().map(|&i| subjects[i]).collect();
+            for (i, outcome) in positions
+                .into_iter()
+                .zip(self.evaluate(account, &of_account, ctx))
+            {
+                out[i] = Some(outcome);
+            }
+        }
+        out.into_iter()
+            .map(|o| o.unwrap_or_else(|| Outcome::error("the custom rule gave no outcome")))
+            .collect()
+    }
+}
+
+/// The outcome of each subject from the rule's `results`, validated: a subject without a
+/// result, with a malformed one or with conflicting ones gets `Error` naming the rule and
+/// the cause.
+pub(crate) fn outcomes(rule: &str, subjects: &[&Resource], results: &Value) -> Vec<Outcome> {
+    let entries: Vec<&Value> = match results {
+        Value::Array(items) => items.iter().collect(),
+        Value::Set(items) => items.iter().collect(),
+        Value::Undefined => {
+            return all_error(
+                rule,
+                subjects,
+                "`results` is undefined (no rule body matched, or the policy does not define \
+                 `results`)",
+            );
+        }
+        other => {
+            let kind = type_name(other);
+            return all_error(
+                rule,
+                subjects,
+                &format!("`results` must be a set or an array of objects, not {kind}"),
+            );
+        }
+    };
+    let mut parsed: BTreeMap<String, Vec<Result<Outcome, String>>> = BTreeMap::new();
+    let mut unattributed: Vec<String> = Vec::new();
+    for entry in entries {
+        match result_of(entry) {
+            (Some(arn), result) => parsed.entry(arn).or_default().push(result),
+            (None, Err(why)) => unattributed.push(why),
+            (None, Ok(_)) => unattributed.push("a result without `arn`".to_owned()),
+        }
+    }
+    subjects
+        .iter()
+        .map(|s| {
+            let decided = match parsed.get(s.arn.as_str()).map(Vec::as_slice) {
+                Some([one]) => one.clone(),
+                Some(many) => {
+                    let first = &many[0];
+                    if many.iter().all(|r| r == first) {
+                        first.clone()
+                    } else {
+                        Err(format!(
+                            "{} different results for this resource; give exactly one",
+                            many.len()
+                        ))
+                    }
+                }
+                None if unattributed.is_empty() => Err("no result for this resource".to_owned()),
+                None => Err(format!(
+                    "no result for this resource; {} result(s) were malformed, the first: {}",
+                    unattributed.len(),
+                    unattributed[0]
+                )),
+            };
+            decided.unwrap_or_else(|why| {
+                Outcome::error(format!("custom rule {rule}: {why}")).with("custom_rule", rule)
+            })
+        })
+        .collect()
+}
+
+fn all_error(rule: &str, subjects: &[&Resource], why: &str) -> Vec<Outcome> {
+    subjects
+        .iter()
+        .map(|_| Outcome::error(format!("custom rule {rule}: {why}")).with("custom_rule", rule))
+        .collect()
+}
+
+/// One entry of `results`: its ARN (when it has a string one) and its outcome or why it is
+/// malformed.
+fn result_of(entry: &Value) -> (Option<String>, Result<Outcome, String>) {
+    let Value::Object(fields) = entry else {
+        return (
+            None,
+            Err(format!(
+                "a result that is {}, not an object",
+                type_name(entry)
+            )),
+        );
+    };
+    let field = |name: &str| fields.get(&Value::from(name));
+    let arn = match field("arn") {
+        Some(Value::String(s)) => s.to_string(),
+        Some(other) => {
+            return (
+                None,
+                Err(format!(
+                    "a result whose `arn` is {}, not a string",
+                    type_name(other)
+                )),
+            );
+        }
+        None => return (None, Err("a result without `arn`".to_owned())),
+    };
+    let result = (|| {
+        for key in fields.keys() {
+            match key {
+                Value::String(k) if matches!(&**k, "arn" | "status" | "reason" | "evidence") => {}
+                other => {
+                    return Err(format!(
+                        "the result has an unknown field {}; a result has arn, status, reason \
+                         and evidence",
+                        other.to_json_str().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        let status = match field("status") {
+            Some(Value::String(s)) => match &**s {
+                "pass" => Status::Pass,
+                "fail" => Status::Fail,
+                "not_applicable" => Status::NotApplicable,
+                "error" => Status::Error,
+                other => {
+                    return Err(format!(
+                        "status {other:?} is not one of \"pass\", \"fail\", \"not_applicable\", \
+                         \"error\""
+                    ));
+                }
+            },
+            Some(other) => return Err(format!("`status` is {}, not a string", type_name(other))),
+            None => return Err("the result has no `status`".to_owned()),
+        };
+        let reason = match field("reason") {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.to_string(),
+            Some(Value::String(_)) => return Err("`reason` is empty".to_owned()),
+            Some(other) => return Err(format!("`reason` is {}, not a string", type_name(other))),
+            None => return Err("the result has no `reason`".to_owned()),
+        };
+        let evidence = match field("evidence") {
+            None => BTreeMap::new(),
+            Some(Value::Object(ev)) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in ev.iter() {
+                    let Value::String(k) = k else {
+                        return Err("an `evidence` key is not a string".to_owned());
+                    };
+                    let json = serde_json::to_value(v)
+                        .map_err(|e| format!("evidence `{k}` cannot be written as JSON: {e}"))?;
+                    out.insert(k.to_string(), json);
+                }
+                out
+            }
+            Some(other) => {
+                return Err(format!("`evidence` is {}, not an object", type_name(other)));
+            }
+        };
+        let reason = if status == Status::Error {
+            format!("the rule could not decide: {reason}")
+        } else {
+            reason
+        };
+        Ok(Outcome {
+            status,
+            reason,
+            evidence,
+        })
+    })();
+    (Some(arn), result)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Set(_) => "a set",
+        Value::Object(_) => "an object",
+        Value::Undefined => "undefined",
+    }
+}
+
+/// A regorus error message on one line: `file:line:col: error: message` (its source excerpt
+/// dropped).
+pub(crate) fn condense(message: &str) -> String {
+    let location = message
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--> "))
+        .map(str::trim);
+    let last = message
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(message)
+        .trim();
+    let text = match location {
+        Some(at) => format!("{at}: {last}"),
+        None => message.split_whitespace().collect::<Vec<_>>().join(" "),
+    };
+    truncate(text)
+}
+
+/// At most [`MAX_MESSAGE`] characters: regorus quotes whole values in some messages, and a
+/// finding's reason is one line.
+fn truncate(text: String) -> String {
+    if text.chars().count() <= MAX_MESSAGE {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_MESSAGE).collect();
+    cut.push_str(" …");
+    cut
+}
+
+/// The longest Rego error message a finding's reason quotes.
+pub const MAX_MESSAGE: usize = 400;
