@@ -143,6 +143,10 @@ pub struct TargetArgs {
     /// Baseline file to check against instead of the shipped HIPAA baseline.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// A directory of custom rules in Rego, added to the baseline (repeatable; also
+    /// check.rules_dirs). See docs/custom-rules.md; `config/rules` holds examples.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dirs: Vec<PathBuf>,
     /// Only these services (comma-separated: s3, rds, iam, ec2, kms, cloudtrail, efs, backup,
     /// cloudwatch, elb, acm, guardduty, config, secretsmanager, accessanalyzer, securityhub,
     /// autoscaling, ssm, macie).
@@ -174,6 +178,7 @@ impl TargetArgs {
             regions: self.aws.regions.clone(),
             endpoint_url: self.aws.endpoint_url.clone(),
             baseline: self.baseline.clone(),
+            rules_dirs: self.rules_dirs.clone(),
             services: self.services.clone(),
             accounts: self.accounts.clone(),
             organization: self.organization,
@@ -221,13 +226,41 @@ pub struct DaemonArgs {
 
 /// `posture rules`
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct RulesArgs {
+    /// Test or lint custom rules; without one, list the rules.
+    #[command(subcommand)]
+    pub command: Option<RulesCommand>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Baseline file instead of the shipped HIPAA baseline.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Also list the custom rules of this directory (repeatable; also check.rules_dirs).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dirs: Vec<PathBuf>,
+}
+
+/// `posture rules test|lint`
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Run each custom rule of DIR over its own fixtures (`tests/*.json` in its folder) and
+    /// show what differs. Exit 0 when every fixture matches, 1 when one does not or a rule
+    /// does not load.
+    Test {
+        /// A rules directory (one folder per rule) or one rule's folder; repeatable.
+        #[arg(value_name = "DIR", required = true)]
+        dirs: Vec<PathBuf>,
+    },
+    /// Report every problem of the custom rules of DIR with its file and line: Rego syntax
+    /// errors, unknown resource kinds or services, missing or invalid metadata. Exit 0
+    /// when there is none, 1 otherwise.
+    Lint {
+        /// A rules directory (one folder per rule) or one rule's folder; repeatable.
+        #[arg(value_name = "DIR", required = true)]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 /// `posture snapshots`
@@ -395,13 +428,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             });
             runtime()?.block_on(crate::daemon_cmd::run(&config))
         }
-        Command::Rules(args) => {
-            config.apply_command_line(&CommandLine {
-                baseline: args.baseline.clone(),
-                ..CommandLine::default()
-            });
-            crate::rules_cmd::run(&config, args.format)
-        }
+        Command::Rules(args) => match &args.command {
+            Some(RulesCommand::Test { dirs }) => crate::rules_cmd::test(dirs),
+            Some(RulesCommand::Lint { dirs }) => crate::rules_cmd::lint(dirs),
+            None => {
+                config.apply_command_line(&CommandLine {
+                    baseline: args.baseline.clone(),
+                    rules_dirs: args.rules_dirs.clone(),
+                    ..CommandLine::default()
+                });
+                crate::rules_cmd::run(&config, args.format)
+            }
+        },
         Command::Snapshots(args) => {
             config.apply_command_line(&store_option(args.store.clone()));
             crate::snapshots_cmd::run(&config, args.format)
@@ -474,5 +512,6 @@ pub fn configured_store(config: &Config) -> anyhow::Result<StoreLocation> {
 pub fn load_baseline(config: &Config) -> anyhow::Result<posture_check::Baseline> {
     Ok(posture_scan::load_baseline(
         config.check.baseline.as_deref(),
+        &config.check.rules_dirs,
     )?)
 }

@@ -83,3 +83,41 @@ pub fn run(config: &Config, format: Format) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `posture rules test DIR...`: each custom rule over its fixtures.
+pub fn test(dirs: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let (mut passed, mut failed) = (0, 0);
+    for dir in dirs {
+        let report = posture_rego::test(dir);
+        write!(out, "{report}")?;
+        let (p, f) = report.counts();
+        passed += p;
+        failed += f;
+    }
+    writeln!(out, "fixtures: {passed} matched, {failed} did not")?;
+    Ok(if failed == 0 && passed > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `posture rules lint DIR...`: every problem, with its file and line.
+pub fn lint(dirs: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let mut problems = 0;
+    for dir in dirs {
+        for d in posture_rego::lint(dir) {
+            writeln!(out, "{d}")?;
+            problems += 1;
+        }
+    }
+    if problems == 0 {
+        writeln!(out, "no problems in {} director(ies)", dirs.len())?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        writeln!(out, "{problems} problem(s)")?;
+        Ok(ExitCode::from(1))
+    }
+}

@@ -177,6 +177,7 @@ pub(crate) fn request(settings: ScanSettings) -> anyhow::Result<ScanRequest> {
         waivers: settings.check.waivers,
         attestations: settings.check.attestations,
         phi_tags: settings.check.phi_tags,
+        rules_dirs: settings.check.rules_dirs,
     })?);
     let mut limits = Limits::default();
     if let Some(n) = settings.limits.max_in_flight {

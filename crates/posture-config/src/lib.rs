@@ -182,6 +182,11 @@ pub struct CheckConfig {
     /// Tags that mark a resource as holding PHI: `{ phi = ["true", "yes"], data-classification
     /// = ["phi", "ephi"] }` (an empty list accepts any value). Default: those two.
     pub phi_tags: Option<BTreeMap<String, Vec<String>>>,
+    /// Directories of custom rules in Rego (`POSTURE_CHECK_RULES_DIRS`, comma-separated;
+    /// `--rules DIR`, repeatable), e.g. `config/rules`; see `docs/custom-rules.md`.
+    /// Default: none.
+    #[serde(default)]
+    pub rules_dirs: Vec<PathBuf>,
 }
 
 /// `[scan]`
@@ -409,6 +414,8 @@ pub struct CommandLine {
     pub fail_on: Option<String>,
     /// `--baseline`
     pub baseline: Option<PathBuf>,
+    /// `--rules`, repeated.
+    pub rules_dirs: Vec<PathBuf>,
     /// `--services`
     pub services: Vec<String>,
     /// `--account`, repeated.
@@ -506,6 +513,8 @@ pub struct CheckFiles {
     pub attestations: Option<PathBuf>,
     /// PHI tags; `None`: the default scope.
     pub phi_tags: Option<BTreeMap<String, Vec<String>>>,
+    /// Directories of custom rules in Rego.
+    pub rules_dirs: Vec<PathBuf>,
 }
 
 /// How to reach AWS.
@@ -768,6 +777,10 @@ impl Config {
         env!("POSTURE_CHECK_ATTESTATIONS", "check.attestations", |v| {
             self.check.attestations = Some(v.into())
         });
+        env!("POSTURE_CHECK_RULES_DIRS", "check.rules_dirs", |v| self
+            .check
+            .rules_dirs =
+            list(v).into_iter().map(PathBuf::from).collect());
         env!("POSTURE_SCAN_SERVICES", "scan.services", |v| self
             .scan
             .services =
@@ -914,6 +927,10 @@ impl Config {
         if let Some(b) = &cli.baseline {
             self.check.baseline = Some(b.clone());
             self.set_origin("check.baseline", cl("--baseline"));
+        }
+        if !cli.rules_dirs.is_empty() {
+            self.check.rules_dirs = cli.rules_dirs.clone();
+            self.set_origin("check.rules_dirs", cl("--rules"));
         }
         if !cli.services.is_empty() {
             self.scan.services = cli.services.clone();
@@ -1180,6 +1197,7 @@ impl Config {
             waivers: self.check.waivers.clone(),
             attestations: self.check.attestations.clone(),
             phi_tags: self.check.phi_tags.clone(),
+            rules_dirs: self.check.rules_dirs.clone(),
         }
     }
 

@@ -196,7 +196,10 @@ pub(crate) fn head(store: &mut Store, request: &Request<'_>) -> Result<Head, Rep
         let c = counts.get(rule).copied().unwrap_or_default();
         RuleNode {
             rule_id: rule.to_owned(),
-            title: posture_check::rule_by_id(rule)
+            title: request
+                .baseline
+                .rule(rule)
+                .map(|r| r.rule)
                 .map(|r| r.meta().title.to_owned())
                 .unwrap_or_default(),
             kind: "automated",
@@ -267,7 +270,11 @@ pub(crate) fn head(store: &mut Store, request: &Request<'_>) -> Result<Head, Rep
         .iter()
         .filter(|(_, c)| c.fail > 0)
         .map(|(rule, c)| {
-            let meta = posture_check::rule_by_id(rule).map(|r| r.meta());
+            let meta = request
+                .baseline
+                .rule(rule)
+                .map(|r| r.rule)
+                .map(|r| r.meta());
             let control = baseline.manual_control(rule);
             RuleGroup {
                 rule_id: rule.clone(),

@@ -21,6 +21,8 @@ pub struct CheckFiles {
     pub attestations: Option<PathBuf>,
     /// Tags that mark PHI, by tag key (an empty list accepts any value).
     pub phi_tags: Option<BTreeMap<String, Vec<String>>>,
+    /// Directories of custom rules in Rego, added to the baseline.
+    pub rules_dirs: Vec<PathBuf>,
 }
 
 /// What the checker needs besides the snapshot, loaded and validated.
@@ -39,11 +41,13 @@ pub struct CheckInputs {
 impl CheckInputs {
     /// Reads and validates every file named (errors name the file and line).
     pub fn load(files: &CheckFiles) -> Result<Self, ScanError> {
-        let baseline = load_baseline(files.baseline.as_deref())?;
+        let baseline = load_baseline(files.baseline.as_deref(), &files.rules_dirs)?;
         let waivers = match &files.waivers {
-            Some(p) => Some(Waivers::from_toml(
+            // Against the baseline, so a waiver may name a custom rule.
+            Some(p) => Some(Waivers::from_toml_for(
                 &p.display().to_string(),
                 &read(p, "waivers")?,
+                &baseline,
             )?),
             None => None,
         };
@@ -68,15 +72,24 @@ impl CheckInputs {
     }
 }
 
-/// Loads the baseline at `path`, or the shipped HIPAA baseline.
-pub fn load_baseline(path: Option<&Path>) -> Result<Baseline, ScanError> {
-    match path {
-        Some(path) => Ok(Baseline::from_toml(
-            &path.display().to_string(),
-            &read(path, "baseline")?,
-        )?),
-        None => Ok(Baseline::hipaa()?),
+/// Loads the baseline at `path`, or the shipped HIPAA baseline, with the custom rules of
+/// `rules_dirs` added (each cited from that baseline). Custom rules are loaded once per
+/// call and their metadata lives as long as the process: call it once per process, as
+/// `posture scan` and the daemon do.
+pub fn load_baseline(path: Option<&Path>, rules_dirs: &[PathBuf]) -> Result<Baseline, ScanError> {
+    let mut baseline = match path {
+        Some(path) => Baseline::from_toml(&path.display().to_string(), &read(path, "baseline")?)?,
+        None => Baseline::hipaa()?,
+    };
+    if !rules_dirs.is_empty() {
+        let set = posture_rego::load(rules_dirs).map_err(|diagnostics| {
+            ScanError::CustomRules(diagnostics.iter().map(ToString::to_string).collect())
+        })?;
+        set.add_to(&mut baseline).map_err(|errors| {
+            ScanError::CustomRules(errors.iter().map(ToString::to_string).collect())
+        })?;
     }
+    Ok(baseline)
 }
 
 fn read(path: &Path, what: &'static str) -> Result<String, ScanError> {

@@ -270,6 +270,9 @@ pub enum ScanError {
     /// file and line).
     #[error(transparent)]
     Load(#[from] posture_check::LoadError),
+    /// Custom rules did not load (each line names the file, and the line when known).
+    #[error("the custom rules (check.rules_dirs / --rules) do not load; `posture rules lint DIR` shows the same:\n{}", .0.join("\n"))]
+    CustomRules(Vec<String>),
     /// The PHI tag scope is invalid.
     #[error("check.phi_tags: {0}")]
     PhiTags(posture_check::PhiScopeError),
