@@ -729,7 +729,18 @@ mod tests {
             .find(|c| c.citation.id == "164.308(a)(7)(ii)(D)")
             .unwrap();
         assert_eq!(entry.manual, ["manual_restore_testing"]);
-        assert!(b.rules.iter().all(|r| r.scope == RuleScope::All));
+        // Only the IaC provenance rules, whose control is about ePHI resources alone, are
+        // scoped to PHI: every other rule applies to an untagged estate too.
+        let scoped: Vec<&str> = b
+            .rules
+            .iter()
+            .filter(|r| r.scope != RuleScope::All)
+            .map(|r| r.rule.meta().id)
+            .collect();
+        assert!(
+            !scoped.is_empty() && scoped.iter().all(|id| id.ends_with("_iac_provenance")),
+            "{scoped:?}"
+        );
     }
 
     const HEAD: &str = "name = \"x\"\nversion = \"1\"\n[[citations]]\nid = \"a\"\ntitle = \"t\"\nrules = [\"s3_bucket_object_lock\", \"iam_password_policy_length_14\"]\n";

@@ -20,6 +20,7 @@ pub mod guardduty;
 pub mod iam;
 pub mod kms;
 pub mod macie;
+pub(crate) mod provenance;
 pub mod rds;
 pub mod s3;
 pub mod secretsmanager;

@@ -11,6 +11,7 @@ mod ebs_snapshot_block_public_access;
 mod ebs_snapshot_encrypted;
 mod ebs_snapshot_not_public;
 mod ebs_volume_encrypted;
+mod ebs_volume_iac_provenance;
 mod ec2_account_imdsv2_default;
 mod ec2_ami_not_public;
 mod ec2_detailed_monitoring;
@@ -47,6 +48,7 @@ pub const RULES: &[&dyn Rule] = &[
     &ebs_snapshot_encrypted::EbsSnapshotEncrypted,
     &ebs_snapshot_not_public::EbsSnapshotNotPublic,
     &ebs_volume_encrypted::EbsVolumeEncrypted,
+    &ebs_volume_iac_provenance::EbsVolumeIacProvenance,
     &ec2_account_imdsv2_default::Ec2AccountImdsv2Default,
     &ec2_ami_not_public::Ec2AmiNotPublic,
     &ec2_detailed_monitoring::Ec2DetailedMonitoring,

@@ -3,6 +3,7 @@
 use crate::Rule;
 
 mod efs_encrypted_at_rest;
+mod efs_iac_provenance;
 mod efs_in_backup_plan;
 mod efs_not_public;
 mod efs_tls_enforced;
@@ -10,6 +11,7 @@ mod efs_tls_enforced;
 /// The EFS rules.
 pub const RULES: &[&dyn Rule] = &[
     &efs_encrypted_at_rest::EfsEncryptedAtRest,
+    &efs_iac_provenance::EfsIacProvenance,
     &efs_in_backup_plan::EfsInBackupPlan,
     &efs_not_public::EfsNotPublic,
     &efs_tls_enforced::EfsTlsEnforced,

@@ -7,6 +7,7 @@ mod rds_backup_enabled;
 mod rds_ca_certificate_valid;
 mod rds_cluster_backup_retention;
 mod rds_cluster_deletion_protection;
+mod rds_cluster_iac_provenance;
 mod rds_cluster_iam_authentication;
 mod rds_cluster_log_exports_enabled;
 mod rds_cluster_multi_az;
@@ -17,6 +18,7 @@ mod rds_event_subscription;
 mod rds_iam_authentication;
 mod rds_in_private_subnets;
 mod rds_instance_deletion_protection;
+mod rds_instance_iac_provenance;
 mod rds_instance_multi_az;
 mod rds_instance_not_public;
 mod rds_instance_storage_encrypted;
@@ -32,6 +34,7 @@ pub const RULES: &[&dyn Rule] = &[
     &rds_ca_certificate_valid::RdsCaCertificateValid,
     &rds_cluster_backup_retention::RdsClusterBackupRetention,
     &rds_cluster_deletion_protection::RdsClusterDeletionProtection,
+    &rds_cluster_iac_provenance::RdsClusterIacProvenance,
     &rds_cluster_iam_authentication::RdsClusterIamAuthentication,
     &rds_cluster_log_exports_enabled::RdsClusterLogExportsEnabled,
     &rds_cluster_multi_az::RdsClusterMultiAz,
@@ -42,6 +45,7 @@ pub const RULES: &[&dyn Rule] = &[
     &rds_iam_authentication::RdsIamAuthentication,
     &rds_in_private_subnets::RdsInPrivateSubnets,
     &rds_instance_deletion_protection::RdsInstanceDeletionProtection,
+    &rds_instance_iac_provenance::RdsInstanceIacProvenance,
     &rds_instance_multi_az::RdsInstanceMultiAz,
     &rds_instance_not_public::RdsInstanceNotPublic,
     &rds_instance_storage_encrypted::RdsInstanceStorageEncrypted,

@@ -7,6 +7,7 @@ mod s3_account_public_access_block_all;
 mod s3_bucket_acls_disabled;
 mod s3_bucket_default_encryption;
 mod s3_bucket_event_notifications;
+mod s3_bucket_iac_provenance;
 mod s3_bucket_mfa_delete;
 mod s3_bucket_no_cross_account_access;
 mod s3_bucket_no_public_read;
@@ -28,6 +29,7 @@ pub const RULES: &[&dyn Rule] = &[
     &s3_bucket_acls_disabled::S3BucketAclsDisabled,
     &s3_bucket_default_encryption::S3BucketDefaultEncryption,
     &s3_bucket_event_notifications::S3BucketEventNotifications,
+    &s3_bucket_iac_provenance::S3BucketIacProvenance,
     &s3_bucket_mfa_delete::S3BucketMfaDelete,
     &s3_bucket_no_cross_account_access::S3BucketNoCrossAccountAccess,
     &s3_bucket_no_public_read::S3BucketNoPublicRead,
