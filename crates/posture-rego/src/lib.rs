@@ -20,6 +20,7 @@
 //! Reading the files is this crate's only IO; the evaluation itself reads no clock but
 //! regorus's guard against a runaway rule ([`rule::TIME_LIMIT`]).
 
+mod broken;
 mod fixtures;
 mod load;
 mod meta;
@@ -27,7 +28,8 @@ pub mod rule;
 mod schema;
 
 pub use fixtures::{CaseReport, Mismatch, Report, RuleReport, test};
-pub use load::{Diagnostic, RuleSet, lint, load};
+pub use broken::BrokenRule;
+pub use load::{Diagnostic, RuleSet, lint, load, load_lenient};
 pub use meta::RuleDef;
 pub use rule::RegoRule;
 pub use schema::{input_schema, kinds};

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use posture_check::{Baseline, CustomRule, CustomRuleError, Params};
 
-use crate::meta;
+use crate::broken::BrokenRule;
+use crate::meta::{self, RuleDef};
 use crate::rule::{LIB_FILE, LIB_REGO, RegoRule, TIME_LIMIT, condense};
 
 /// One problem with a rule, at a file and line.
@@ -103,6 +104,8 @@ impl Diagnostic {
 #[derive(Debug, Default)]
 pub struct RuleSet {
     rules: Vec<&'static RegoRule>,
+    /// Rules whose metadata is valid but whose policy does not compile ([`load_lenient`]).
+    broken: Vec<&'static BrokenRule>,
 }
 
 impl RuleSet {
@@ -113,7 +116,13 @@ impl RuleSet {
                 .into_iter()
                 .map(|r| &*Box::leak(Box::new(r)))
                 .collect(),
+            broken: Vec::new(),
         }
+    }
+
+    /// The rules that do not compile and answer `error` ([`load_lenient`]).
+    pub fn broken(&self) -> &[&'static BrokenRule] {
+        &self.broken
     }
 
     /// The rules, sorted by id.
@@ -123,20 +132,22 @@ impl RuleSet {
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.rules.is_empty() && self.broken.is_empty()
     }
 
     /// The rules as [`CustomRule`]s for [`Baseline::add_custom_rules`].
     pub fn custom_rules(&self) -> Vec<CustomRule> {
+        let custom = |rule: &'static dyn posture_check::Rule, def: &RuleDef| CustomRule {
+            rule,
+            citations: def.citations.clone(),
+            scope: def.scope,
+            params: Params::default(),
+            source: def.dir.display().to_string(),
+        };
         self.rules
             .iter()
-            .map(|r| CustomRule {
-                rule: *r,
-                citations: r.def().citations.clone(),
-                scope: r.def().scope,
-                params: Params::default(),
-                source: r.def().dir.display().to_string(),
-            })
+            .map(|r| custom(*r, r.def()))
+            .chain(self.broken.iter().map(|r| custom(*r, r.def())))
             .collect()
     }
 
@@ -178,6 +189,71 @@ pub fn load<P: AsRef<Path>>(dirs: &[P]) -> Result<RuleSet, Vec<Diagnostic>> {
         return Err(problems);
     }
     Ok(RuleSet::of(loaded))
+}
+
+/// Like [`load`], for a scan or the daemon, where a bad rule must not stop the work: a rule
+/// whose `rule.toml` is valid but whose policy does not compile joins the set as a
+/// [`BrokenRule`] (its subjects get `error` naming the rule and the cause), and its problems
+/// are returned beside the set as warnings. Problems that leave no rule to report on (a
+/// missing or invalid `rule.toml`, a duplicate id, an unreadable directory) are still an
+/// `Err`: without an id and a subject kind, there is nothing to put the error on.
+pub fn load_lenient<P: AsRef<Path>>(
+    dirs: &[P],
+) -> Result<(RuleSet, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let mut loaded: Vec<RegoRule> = Vec::new();
+    let mut broken: Vec<BrokenRule> = Vec::new();
+    for dir in dirs {
+        for folder in rule_folders(dir.as_ref(), &mut problems) {
+            match load_rule(&folder) {
+                Ok(rule) => loaded.push(rule),
+                Err(p) => match parse_def(&folder) {
+                    Some(def) => {
+                        broken.push(BrokenRule::new(def, &p));
+                        warnings.extend(p);
+                    }
+                    None => problems.extend(p),
+                },
+            }
+        }
+    }
+    let mut ids: Vec<(&str, &Path)> = loaded
+        .iter()
+        .map(|r| (r.def().id.as_str(), r.def().dir.as_path()))
+        .chain(broken.iter().map(|r| (r.def().id.as_str(), r.def().dir.as_path())))
+        .collect();
+    ids.sort();
+    for pair in ids.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            problems.push(Diagnostic::file(
+                &pair[1].1.join("rule.toml"),
+                format!(
+                    "rule id {} is already defined by {}; rule ids must be unique",
+                    pair[1].0,
+                    pair[0].1.display()
+                ),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    loaded.sort_by(|a, b| a.def().id.cmp(&b.def().id));
+    broken.sort_by(|a, b| a.def().id.cmp(&b.def().id));
+    let mut set = RuleSet::of(loaded);
+    set.broken = broken
+        .into_iter()
+        .map(|r| &*Box::leak(Box::new(r)))
+        .collect();
+    Ok((set, warnings))
+}
+
+/// The rule's metadata when `rule.toml` is readable and valid.
+fn parse_def(folder: &Path) -> Option<RuleDef> {
+    let toml_path = folder.join("rule.toml");
+    let text = read(&toml_path).ok()?;
+    meta::parse(&toml_path, &text, folder).ok()
 }
 
 /// Every problem of the rules in `dir` (a rules directory or one rule's folder): TOML and

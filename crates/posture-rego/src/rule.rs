@@ -41,24 +41,29 @@ impl std::fmt::Debug for RegoRule {
     }
 }
 
+/// The evaluator's `&'static` metadata of a custom rule, leaked (rules are loaded once per
+/// process).
+pub(crate) fn leak_meta(def: &RuleDef) -> &'static RuleMeta {
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
+    let calls: &'static [&'static str] = Box::leak(def.api_calls().into_boxed_slice());
+    Box::leak(Box::new(RuleMeta {
+        id: leak(&def.id),
+        title: leak(&def.title),
+        severity: def.severity,
+        subject: def.subject,
+        rationale: leak(&def.rationale),
+        remediation: leak(&def.remediation),
+        api_calls: calls,
+        params: &[],
+    }))
+}
+
 impl RegoRule {
     /// A rule from its validated metadata and an engine holding its policy (package
     /// `package`, as `Engine::add_policy` returned it: `data.<package>`).
     pub(crate) fn new(def: RuleDef, engine: regorus::Engine, package: &str) -> Self {
-        let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
-        let calls: &'static [&'static str] = Box::leak(def.api_calls().into_boxed_slice());
-        let meta: &'static RuleMeta = Box::leak(Box::new(RuleMeta {
-            id: leak(&def.id),
-            title: leak(&def.title),
-            severity: def.severity,
-            subject: def.subject,
-            rationale: leak(&def.rationale),
-            remediation: leak(&def.remediation),
-            api_calls: calls,
-            params: &[],
-        }));
         Self {
-            meta,
+            meta: leak_meta(&def),
             def,
             engine,
             query: format!("{package}.results"),

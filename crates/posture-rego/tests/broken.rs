@@ -143,6 +143,73 @@ fn a_syntax_error_is_a_lint_message_at_its_line_and_stops_the_load() {
 }
 
 #[test]
+fn in_a_scan_a_rule_that_does_not_compile_gives_errors_naming_the_cause_and_others_still_run() {
+    let (root, folder) = rule_dir(
+        TOML,
+        "package posture.rules.org_probe\n\nresults contains x if {\n\tx := \n}\n",
+    );
+    // A second, good rule in the same directory.
+    let good = root.path().join("org_good");
+    std::fs::create_dir_all(good.join("tests")).unwrap();
+    std::fs::write(
+        good.join("rule.toml"),
+        TOML.replace("org_probe", "org_good").replace("Probe", "Good"),
+    )
+    .unwrap();
+    std::fs::write(
+        good.join("rule.rego"),
+        "package posture.rules.org_good\n\nimport data.posture.lib\n\n\
+         results contains lib.result(b, \"pass\", \"fine\", {}) if some b in input.subjects\n",
+    )
+    .unwrap();
+
+    let (set, warnings) = posture_rego::load_lenient(&[root.path()]).expect("loads leniently");
+    assert_eq!(set.rules().len(), 1, "the good rule");
+    assert_eq!(set.broken().len(), 1, "the broken one");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].file, folder.join("rule.rego"));
+    assert!(set.broken()[0].cause().contains("rule.rego:4:7"), "{}", set.broken()[0].cause());
+
+    let mut baseline = Baseline::from_toml("test.toml", BASELINE).unwrap();
+    set.add_to(&mut baseline).unwrap();
+    let resources = two_buckets();
+    let coverage = s3_collected(&resources);
+    let findings = posture_check::evaluate(&Input {
+        resources: &resources,
+        coverage: &coverage,
+        baseline: &baseline,
+        waivers: None,
+        attestations: None,
+        phi: &PhiScope::default(),
+        now: now(),
+    })
+    .findings;
+    let of = |id: &str| -> Vec<Finding> {
+        findings
+            .iter()
+            .filter(|f| f.rule_id.as_str() == id)
+            .cloned()
+            .collect()
+    };
+    let broken = of("org_probe");
+    all_error_with(&broken, &["org_probe", "does not compile", "rule.rego:4:7"]);
+    for f in &broken {
+        assert_eq!(f.evidence["custom_rule"], "org_probe");
+        assert!(f.evidence["rule_error"].as_str().unwrap().contains("expecting `}`"));
+        assert_eq!(f.citations[0].id, "164.312(c)(1)", "cited like any rule");
+    }
+    let good = of("org_good");
+    assert_eq!(good.len(), 2);
+    assert!(good.iter().all(|f| f.status == Status::Pass && f.reason == "fine"));
+
+    // Metadata that names no subject leaves nothing to put an error on: the load fails.
+    std::fs::write(folder.join("rule.toml"), TOML.replace("subject = \"aws_s3_bucket\"\n", ""))
+        .unwrap();
+    let err = posture_rego::load_lenient(&[root.path()]).expect_err("no subject");
+    assert!(err.iter().any(|d| d.to_string().contains("subject")), "{err:?}");
+}
+
+#[test]
 fn a_runtime_error_gives_every_subject_an_error_naming_the_rule_and_the_cause() {
     let (root, _) = rule_dir(
         TOML,

@@ -191,9 +191,23 @@ pub(crate) fn head(store: &mut Store, request: &Request<'_>) -> Result<Head, Rep
     }
     let attestation = attestation_states(store, &meta.id, request.accounts)?;
 
-    // The citation tree.
+    // The citation tree. A rule without findings whose collections the scan left out was
+    // not checked at all: `not_scanned`, which leaves its citations partly unverified
+    // (a rule without findings whose collections ran simply had nothing to check).
+    let scanned: BTreeSet<&str> = meta.services.iter().map(String::as_str).collect();
     let automated = |rule: &str| -> RuleNode {
         let c = counts.get(rule).copied().unwrap_or_default();
+        let mut status = rule_status(&c);
+        let unscanned = request.baseline.rule(rule).is_some_and(|r| {
+            r.rule
+                .meta()
+                .input_services()
+                .iter()
+                .any(|s| !scanned.contains(s))
+        });
+        if status == "no_findings" && unscanned {
+            status = "not_scanned";
+        }
         RuleNode {
             rule_id: rule.to_owned(),
             title: request
@@ -203,7 +217,7 @@ pub(crate) fn head(store: &mut Store, request: &Request<'_>) -> Result<Head, Rep
                 .map(|r| r.meta().title.to_owned())
                 .unwrap_or_default(),
             kind: "automated",
-            status: rule_status(&c),
+            status,
             counts: c,
         }
     };
@@ -257,7 +271,7 @@ pub(crate) fn head(store: &mut Store, request: &Request<'_>) -> Result<Head, Rep
                 controls_failing: mine.iter().filter(|n| n.status == "fail").count(),
                 controls_unverified: mine
                     .iter()
-                    .filter(|n| matches!(n.status, "error" | "missing" | "expired"))
+                    .filter(|n| matches!(n.status, "error" | "missing" | "expired" | "not_scanned"))
                     .count(),
                 trend: trends.remove(&id).unwrap_or_default(),
                 id,
@@ -361,11 +375,12 @@ fn rule_status(c: &StatusCounts) -> &'static str {
 }
 
 /// Statuses of the citation tree, worst first.
-const RANK: [&str; 9] = [
+const RANK: [&str; 10] = [
     "fail",
     "error",
     "missing",
     "expired",
+    "not_scanned",
     "waived",
     "pass",
     "attested",

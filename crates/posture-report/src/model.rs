@@ -144,8 +144,10 @@ pub struct CitationNode {
     pub title: String,
     /// The standard (`164.312`).
     pub standard: String,
-    /// The worst status of its controls: `fail`, `error`, `missing`, `expired`, `waived`,
-    /// `attested`, `pass`, `not_applicable`; `no_findings` when no control has a finding.
+    /// The worst status of its controls: `fail`, `error`, `missing`, `expired`,
+    /// `not_scanned` (a rule whose collections the scan left out, so partly unverified),
+    /// `waived`, `pass`, `attested`, `not_applicable`; `no_findings` when no control has a
+    /// finding and every rule's collections ran.
     pub status: &'static str,
     /// Its rules, then its manual controls.
     pub rules: Vec<RuleNode>,

@@ -82,9 +82,17 @@ pub fn load_baseline(path: Option<&Path>, rules_dirs: &[PathBuf]) -> Result<Base
         None => Baseline::hipaa()?,
     };
     if !rules_dirs.is_empty() {
-        let set = posture_rego::load(rules_dirs).map_err(|diagnostics| {
+        // A rule whose policy does not compile joins as a rule that answers `error` naming
+        // the cause: a bad rule never stops a scan. Only a rule without valid metadata (no
+        // id or subject to put the error on) stops the start.
+        let (set, warnings) = posture_rego::load_lenient(rules_dirs).map_err(|diagnostics| {
             ScanError::CustomRules(diagnostics.iter().map(ToString::to_string).collect())
         })?;
+        for w in &warnings {
+            tracing::warn!(
+                "custom rule does not compile; its findings are `error` until it is fixed: {w}"
+            );
+        }
         set.add_to(&mut baseline).map_err(|errors| {
             ScanError::CustomRules(errors.iter().map(ToString::to_string).collect())
         })?;

@@ -270,7 +270,9 @@ pub enum ScanError {
     /// file and line).
     #[error(transparent)]
     Load(#[from] posture_check::LoadError),
-    /// Custom rules did not load (each line names the file, and the line when known).
+    /// Custom rules without valid metadata, duplicate ids or an unreadable rules directory
+    /// (each line names the file, and the line when known). A rule whose policy alone does
+    /// not compile is not this: it answers `error` in the scan.
     #[error("the custom rules (check.rules_dirs / --rules) do not load; `posture rules lint DIR` shows the same:\n{}", .0.join("\n"))]
     CustomRules(Vec<String>),
     /// The PHI tag scope is invalid.
