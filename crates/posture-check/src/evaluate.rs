@@ -112,8 +112,10 @@ fn finding_order(
 /// Data of other accounts loaded while evaluating accounts one at a time, kept for the next
 /// accounts (they usually want the same: the organization's trail log group, its analyzers,
 /// the failed calls of the account that holds the organization trail).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Foreign {
+    /// Unique in the process (see [`Foreign::id`]).
+    id: u64,
     resources: Vec<Resource>,
     coverage: Vec<AccountCoverage>,
     loaded: Vec<Want>,
@@ -128,7 +130,26 @@ pub enum Loaded {
     Coverage(AccountCoverage),
 }
 
+impl Default for Foreign {
+    fn default() -> Self {
+        Self {
+            id: crate::index::next_id(),
+            resources: Vec::new(),
+            coverage: Vec::new(),
+            loaded: Vec::new(),
+        }
+    }
+}
+
 impl Foreign {
+    /// An id no other `Foreign` of the process has. Its resources are only ever appended
+    /// to, so (id, position in [`Foreign::resources`]) names one resource for as long as
+    /// the process runs: custom rules key what they derive from a resource on it, and
+    /// share it across accounts.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Adds what was loaded for `want`.
     pub fn add(&mut self, want: Want, loaded: Loaded) {
         match loaded {

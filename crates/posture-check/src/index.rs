@@ -81,6 +81,12 @@ pub enum Collections {
     Unrecorded,
 }
 
+/// A new id for an index or a [`Foreign`], unique in the process.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Failed list calls grouped by account, each account's sorted and without duplicates.
 fn group_gaps<'a>(gaps: impl IntoIterator<Item = &'a Gap>) -> HashMap<AccountId, Vec<&'a Gap>> {
     let mut out: HashMap<AccountId, Vec<&'a Gap>> = HashMap::new();
@@ -99,6 +105,10 @@ fn group_gaps<'a>(gaps: impl IntoIterator<Item = &'a Gap>) -> HashMap<AccountId,
 /// holds one account or thousands.
 #[derive(Debug)]
 pub struct SnapshotIndex<'a> {
+    /// Unique in the process (see [`SnapshotIndex::id`]).
+    id: u64,
+    /// The resources of other accounts loaded, with the id of the [`Foreign`] holding them.
+    foreign: Option<(u64, &'a [Resource])>,
     by_kind: HashMap<ResourceKind, Vec<&'a Resource>>,
     by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>>,
     by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
@@ -176,11 +186,14 @@ impl<'a> SnapshotIndex<'a> {
                 .flat_map(|c| c.gaps.iter().filter(|g| g.account == c.account)),
         );
         index.loaded = foreign.loaded().iter().cloned().collect();
+        index.foreign = Some((foreign.id(), foreign.resources()));
         index
     }
 
     fn empty(collections: Collections, local: Option<AccountId>) -> Self {
         Self {
+            id: next_id(),
+            foreign: None,
             by_kind: HashMap::new(),
             by_account: HashMap::new(),
             by_scope: HashMap::new(),
@@ -206,6 +219,19 @@ impl<'a> SnapshotIndex<'a> {
             .entry((r.kind(), r.account.clone(), r.region.clone()))
             .or_default()
             .push(r);
+    }
+
+    /// An id no other index of the process has: what a rule derives from the resources of
+    /// one index (and caches) is keyed on it, since another index may hold other resources
+    /// at the same addresses.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The resources of other accounts a one-account index was built with, and the id of
+    /// the [`Foreign`] that holds them (see [`Foreign::id`]); `None` for a whole snapshot.
+    pub fn foreign(&self) -> Option<(u64, &'a [Resource])> {
+        self.foreign
     }
 
     /// The account this index evaluates, when it covers one account.

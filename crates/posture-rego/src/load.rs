@@ -111,10 +111,15 @@ pub struct RuleSet {
 impl RuleSet {
     /// A set of loaded rules, leaked (see [`load`]).
     pub(crate) fn of(rules: Vec<RegoRule>) -> Self {
+        // The rules of a load share the resources they convert (see `rule::Converted`).
+        let converted = std::sync::Arc::default();
         Self {
             rules: rules
                 .into_iter()
-                .map(|r| &*Box::leak(Box::new(r)))
+                .map(|mut r| {
+                    r.share(std::sync::Arc::clone(&converted));
+                    &*Box::leak(Box::new(r))
+                })
                 .collect(),
             broken: Vec::new(),
         }

@@ -2,11 +2,12 @@
 //! evaluation, over every subject the evaluator's pre-checks left, and the validation of
 //! what it returns.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use posture_check::{Ctx, Outcome, Rule, RuleMeta};
-use posture_model::{AccountId, Resource, Status};
+use posture_check::{Ctx, Outcome, Rule, RuleMeta, SnapshotIndex};
+use posture_model::{AccountId, Resource, ResourceKind, Status};
 use regorus::Value;
 
 use crate::RuleDef;
@@ -30,6 +31,10 @@ pub struct RegoRule {
     engine: regorus::Engine,
     /// `data.<package>.results`.
     query: String,
+    /// `[params]`, as `input.params`.
+    params: Value,
+    /// The resources converted, shared by the rules of one load.
+    converted: Arc<Mutex<Converted>>,
 }
 
 impl std::fmt::Debug for RegoRule {
@@ -64,10 +69,17 @@ impl RegoRule {
     pub(crate) fn new(def: RuleDef, engine: regorus::Engine, package: &str) -> Self {
         Self {
             meta: leak_meta(&def),
+            params: Value::from(def.params.clone()),
             def,
             engine,
             query: format!("{package}.results"),
+            converted: Arc::default(),
         }
+    }
+
+    /// Shares `converted` with the other rules of a load.
+    pub(crate) fn share(&mut self, converted: Arc<Mutex<Converted>>) {
+        self.converted = converted;
     }
 
     /// Its metadata as `rule.toml` gave it.
@@ -75,41 +87,45 @@ impl RegoRule {
         &self.def
     }
 
-    /// The input of one evaluation: the subjects of one account and what the rule reads.
-    fn input(
-        &self,
-        account: &AccountId,
-        subjects: &[&Resource],
-        ctx: &Ctx<'_>,
-    ) -> serde_json::Value {
-        let mut resources = serde_json::Map::new();
+    /// The input of one evaluation: the subjects of one account and what the rule reads,
+    /// built from the resources' values shared by the rules of the load (see [`Converted`]).
+    fn input(&self, account: &AccountId, subjects: &[&Resource], ctx: &Ctx<'_>) -> Value {
+        let mut converted = self.converted.lock().unwrap_or_else(|e| e.into_inner());
+        let index = ctx.index;
+        converted.enter(index);
+        let mut resources = BTreeMap::new();
         for kind in &self.def.reads {
-            let of_kind = ctx.index.in_account(*kind, account);
-            resources.insert(kind.as_str().to_owned(), to_json(of_kind));
+            let of_kind = converted.array(index, *kind, Some(account), || {
+                index.in_account(*kind, account)
+            });
+            resources.insert(Value::from(kind.as_str()), of_kind);
         }
-        let mut all_accounts = serde_json::Map::new();
+        let mut all_accounts = BTreeMap::new();
         for kind in &self.def.reads_all_accounts {
-            all_accounts.insert(
-                kind.as_str().to_owned(),
-                to_json(ctx.index.everywhere(*kind)),
-            );
+            let of_kind = converted.array(index, *kind, None, || index.everywhere(*kind));
+            all_accounts.insert(Value::from(kind.as_str()), of_kind);
         }
-        serde_json::json!({
-            "rule": self.meta.id,
-            "account": account,
-            "now": ctx.now.to_rfc3339_opts(chrono_secs(), true),
-            "params": self.def.params,
-            "subjects": to_json(subjects),
-            "resources": resources,
-            "all_accounts": all_accounts,
-        })
+        let subjects = converted.subjects(index, self.meta.subject, subjects);
+        drop(converted);
+        let mut input = BTreeMap::new();
+        input.insert(Value::from("rule"), Value::from(self.meta.id));
+        input.insert(Value::from("account"), Value::from(account.as_str()));
+        input.insert(
+            Value::from("now"),
+            Value::from(ctx.now.to_rfc3339_opts(chrono_secs(), true)),
+        );
+        input.insert(Value::from("params"), self.params.clone());
+        input.insert(Value::from("subjects"), subjects);
+        input.insert(Value::from("resources"), Value::from(resources));
+        input.insert(Value::from("all_accounts"), Value::from(all_accounts));
+        Value::from(input)
     }
 
     /// Evaluates the policy over one account's subjects: the outcomes in subject order.
     fn evaluate(&self, account: &AccountId, subjects: &[&Resource], ctx: &Ctx<'_>) -> Vec<Outcome> {
         let input = self.input(account, subjects, ctx);
         let mut engine = self.engine.clone();
-        engine.set_input(Value::from(input));
+        engine.set_input(input);
         match engine.eval_rule(self.query.clone()) {
             Ok(value) => outcomes(self.meta.id, subjects, &value),
             Err(e) => {
@@ -135,15 +151,129 @@ fn chrono_secs() -> chrono::SecondsFormat {
     chrono::SecondsFormat::Secs
 }
 
-fn to_json(resources: &[&Resource]) -> serde_json::Value {
-    serde_json::Value::Array(
-        resources
+/// A resource as Rego reads it: the model's serde JSON.
+fn to_value(resource: &Resource) -> Value {
+    // A model resource always serializes (no map with non-string keys, no non-finite
+    // float); `Null` would read as a malformed resource, never as a pass.
+    Value::from(serde_json::to_value(resource).unwrap_or(serde_json::Value::Null))
+}
+
+/// The resources of an evaluation converted to regorus values, shared by every rule of a
+/// load: an account's resources are converted once per evaluation of the account, not once
+/// per rule that reads them, and the resources of other accounts (`all_accounts`) once per
+/// scan, not once per account. Conversion (serde JSON, then regorus's `Value`) is most of
+/// a custom rule's cost, and the values are reference-counted, so sharing them is free.
+///
+/// Keys never outlive what they name: a resource of the index is keyed by its address only
+/// while that index ([`SnapshotIndex::id`], unique in the process) is the one evaluated,
+/// and a resource of other accounts by its position in the [`posture_check::Foreign`] that
+/// holds it (append-only, its id unique too). A subject the evaluator did not take from the
+/// index (a direct call of `check`) is converted afresh.
+#[derive(Default)]
+pub(crate) struct Converted {
+    /// The index whose resources `local`, `arrays` and `members` describe.
+    index: u64,
+    /// Resources of the index, by address.
+    local: HashMap<usize, Value>,
+    /// The arrays of `resources` (kind, account) and `all_accounts` (kind, `None`).
+    arrays: HashMap<(ResourceKind, Option<AccountId>), Value>,
+    /// The addresses of the index's subjects of a kind.
+    members: HashMap<ResourceKind, HashSet<usize>>,
+    /// The `Foreign` whose resources `foreign_values` holds, by position.
+    foreign: u64,
+    foreign_values: Vec<Option<Value>>,
+}
+
+impl Converted {
+    /// Forgets what belongs to another index (or another `Foreign`) than `index`'s.
+    fn enter(&mut self, index: &SnapshotIndex<'_>) {
+        if self.index != index.id() {
+            self.index = index.id();
+            self.local.clear();
+            self.arrays.clear();
+            self.members.clear();
+        }
+        if let Some((id, _)) = index.foreign()
+            && id != self.foreign
+        {
+            self.foreign = id;
+            self.foreign_values.clear();
+        }
+    }
+
+    /// The value of `r`, a resource of `index`.
+    fn of(&mut self, index: &SnapshotIndex<'_>, r: &Resource) -> Value {
+        let address = std::ptr::from_ref(r) as usize;
+        if let Some((_, held)) = index.foreign() {
+            let start = held.as_ptr() as usize;
+            let size = std::mem::size_of::<Resource>();
+            if size > 0 && address >= start && address < start + std::mem::size_of_val(held) {
+                let position = (address - start) / size;
+                if self.foreign_values.len() < held.len() {
+                    self.foreign_values.resize(held.len(), None);
+                }
+                return self.foreign_values[position]
+                    .get_or_insert_with(|| to_value(r))
+                    .clone();
+            }
+        }
+        self.local
+            .entry(address)
+            .or_insert_with(|| to_value(r))
+            .clone()
+    }
+
+    /// The array of the resources `of` gives (`index.in_account` or `index.everywhere`),
+    /// converted once per index.
+    fn array<'a>(
+        &mut self,
+        index: &SnapshotIndex<'a>,
+        kind: ResourceKind,
+        account: Option<&AccountId>,
+        of: impl FnOnce() -> &'a [&'a Resource],
+    ) -> Value {
+        let key = (kind, account.cloned());
+        if let Some(v) = self.arrays.get(&key) {
+            return v.clone();
+        }
+        let values: Vec<Value> = of().iter().map(|r| self.of(index, r)).collect();
+        let array = Value::from(values);
+        self.arrays.insert(key, array.clone());
+        array
+    }
+
+    /// The array of `subjects`: those among the index's subjects of `kind` shared, any
+    /// other converted afresh.
+    fn subjects(
+        &mut self,
+        index: &SnapshotIndex<'_>,
+        kind: ResourceKind,
+        subjects: &[&Resource],
+    ) -> Value {
+        let members = self.members.entry(kind).or_insert_with(|| {
+            index
+                .subjects(kind)
+                .iter()
+                .map(|r| std::ptr::from_ref::<Resource>(r) as usize)
+                .collect()
+        });
+        let of_index: Vec<bool> = subjects
             .iter()
-            // A model resource always serializes (no map with non-string keys, no
-            // non-finite float); `Null` would read as a malformed resource, never as a pass.
-            .map(|r| serde_json::to_value(r).unwrap_or(serde_json::Value::Null))
-            .collect(),
-    )
+            .map(|r| members.contains(&(std::ptr::from_ref::<Resource>(r) as usize)))
+            .collect();
+        let values: Vec<Value> = subjects
+            .iter()
+            .zip(of_index)
+            .map(|(r, shared)| {
+                if shared {
+                    self.of(index, r)
+                } else {
+                    to_value(r)
+                }
+            })
+            .collect();
+        Value::from(values)
+    }
 }
 
 impl Rule for RegoRule {
