@@ -138,7 +138,10 @@ fn a_scan_reports_custom_findings_beside_the_built_in_ones_and_a_broken_rule_as_
     // applicable) and buckets without provenance tags: never a pass without stack tags.
     for f in &by_rule["org_phi_bucket_iac_provenance"] {
         if f["status"] == "pass" {
-            assert!(f["evidence"].as_object().is_some_and(|e| !e.is_empty()), "{f}");
+            assert!(
+                f["evidence"].as_object().is_some_and(|e| !e.is_empty()),
+                "{f}"
+            );
         }
     }
 
@@ -155,7 +158,8 @@ fn a_scan_reports_custom_findings_beside_the_built_in_ones_and_a_broken_rule_as_
     let out = run_posture(["rules", "lint", broken.to_str().unwrap()], &[]).unwrap();
     assert_eq!(out.code, Some(1), "{}", out.describe());
     assert!(
-        out.stdout.contains("org_kms_key_single_environment/rule.rego:"),
+        out.stdout
+            .contains("org_kms_key_single_environment/rule.rego:"),
         "{}",
         out.stdout
     );
@@ -166,7 +170,11 @@ fn a_scan_reports_custom_findings_beside_the_built_in_ones_and_a_broken_rule_as_
         .and_then(|rest| rest.split(':').next())
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or_else(|| panic!("no line number: {}", out.stdout));
-    assert!(at_line > lines, "the error is at the broken lines: {}", out.stdout);
+    assert!(
+        at_line > lines,
+        "the error is at the broken lines: {}",
+        out.stdout
+    );
 
     let report = scan(broken.to_str().unwrap());
     let findings = report["findings"].as_array().unwrap();
@@ -174,18 +182,28 @@ fn a_scan_reports_custom_findings_beside_the_built_in_ones_and_a_broken_rule_as_
         .iter()
         .filter(|f| f["rule_id"] == "org_kms_key_single_environment")
         .collect();
-    assert!(!of_broken.is_empty(), "the broken rule still has its subjects");
+    assert!(
+        !of_broken.is_empty(),
+        "the broken rule still has its subjects"
+    );
     for f in &of_broken {
         assert_eq!(f["status"], "error", "{f}");
         let reason = f["reason"].as_str().unwrap();
         assert!(
-            reason.contains("org_kms_key_single_environment") && reason.contains("does not compile"),
+            reason.contains("org_kms_key_single_environment")
+                && reason.contains("does not compile"),
             "{reason}"
         );
-        assert!(reason.contains("rule.rego:"), "the cause with its file and line: {reason}");
+        assert!(
+            reason.contains("rule.rego:"),
+            "the cause with its file and line: {reason}"
+        );
     }
     assert!(
-        findings.iter().filter(|f| f["rule_id"] != "org_kms_key_single_environment").count()
+        findings
+            .iter()
+            .filter(|f| f["rule_id"] != "org_kms_key_single_environment")
+            .count()
             > 100,
         "every other rule still ran"
     );

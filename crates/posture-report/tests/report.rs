@@ -203,6 +203,70 @@ fn the_json_counts_match_its_rows_and_every_citation_has_a_status() {
 }
 
 #[test]
+fn a_rule_whose_collections_were_not_scanned_leaves_its_citation_unverified() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded(dir.path());
+    let (text, _) = report(&mut store, Format::Json, &[]).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let scanned: Vec<&str> = doc["snapshot"]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let baseline = Baseline::hipaa().unwrap();
+    let mut not_scanned = 0;
+    for c in doc["citations"].as_array().unwrap() {
+        let rules = c["rules"].as_array().unwrap();
+        for r in rules.iter().filter(|r| r["kind"] == "automated") {
+            let id = r["rule_id"].as_str().unwrap();
+            let inputs = baseline.rule(id).unwrap().rule.meta().input_services();
+            let all_scanned = inputs.iter().all(|s| scanned.contains(s));
+            match r["status"].as_str().unwrap() {
+                "not_scanned" => {
+                    not_scanned += 1;
+                    assert!(!all_scanned, "{id}: every collection it reads ran");
+                    let counts = r["counts"].as_object().unwrap();
+                    assert!(counts.values().all(|n| n == 0), "{id}: {counts:?}");
+                    // Worse than a pass: the citation is at best partly unverified.
+                    assert!(
+                        !matches!(
+                            c["status"].as_str().unwrap(),
+                            "pass" | "attested" | "not_applicable" | "no_findings"
+                        ),
+                        "{}: {} with {id} not scanned",
+                        c["id"],
+                        c["status"]
+                    );
+                }
+                "no_findings" => assert!(all_scanned, "{id} had nothing to check, yet was not scanned"),
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        not_scanned > 0,
+        "the seeded store collects only the services of its resources: some rules read others"
+    );
+    for s in doc["standards"].as_array().unwrap() {
+        let unverified = s["controls_unverified"].as_u64().unwrap();
+        let counted = doc["citations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                c["standard"] == s["id"]
+                    && matches!(
+                        c["status"].as_str().unwrap(),
+                        "error" | "missing" | "expired" | "not_scanned"
+                    )
+            })
+            .count() as u64;
+        assert_eq!(unverified, counted, "{}", s["id"]);
+    }
+}
+
+#[test]
 fn the_waiver_register_flags_a_waiver_expired_by_the_report_date() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = seeded(dir.path());

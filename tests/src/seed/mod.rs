@@ -22,6 +22,7 @@ mod efs;
 mod elb;
 mod iam;
 mod kms;
+mod provenance;
 mod rds;
 mod s3;
 
@@ -43,6 +44,28 @@ pub const REGIONS: [&str; 2] = [PRIMARY, SECONDARY];
 /// Baseline rules for which one scan of the seeded account shows only one of pass/fail,
 /// with the reason. Everything else in the baseline gets at least one pass and one fail.
 pub const ONE_STATE_RULES: &[(&str, &str)] = &[
+    (
+        "ebs_volume_iac_provenance",
+        "not applicable only: no seeded volume is tagged as holding PHI (the seeds' \
+         data-class tag is outside the default PHI scope); the provenance decision is the one \
+         s3_bucket_iac_provenance is seeded to pass and fail with, and each kind's unit tests \
+         cover both",
+    ),
+    (
+        "rds_instance_iac_provenance",
+        "not applicable only: no seeded DB instance is tagged as holding PHI (see \
+         ebs_volume_iac_provenance)",
+    ),
+    (
+        "rds_cluster_iac_provenance",
+        "not applicable only: no seeded DB cluster is tagged as holding PHI (see \
+         ebs_volume_iac_provenance)",
+    ),
+    (
+        "efs_iac_provenance",
+        "fail (and not applicable) only: the PHI file system is made by hand; a file system \
+         with a stack tag is covered by the unit tests (see ebs_volume_iac_provenance)",
+    ),
     (
         "iam_root_mfa",
         "fail only: account-level, and moto always reports AccountMFAEnabled = 0 (root MFA \
@@ -430,6 +453,11 @@ pub async fn seed_mixed_account(sdk: &SdkConfig) -> anyhow::Result<Expectations>
     backup::seed(&mut s, &keys)
         .await
         .context("seeding AWS Backup")?;
+    // After every seed that creates buckets, volumes, databases or file systems: expects
+    // the IaC-provenance rules on each as moto then reports them.
+    provenance::seed(&mut s)
+        .await
+        .context("expecting the IaC-provenance rules")?;
     // After every seed that launches instances: expects the Systems Manager rules on each.
     detect::seed(&mut s, &keys).await.context(
         "seeding GuardDuty, AWS Config, Secrets Manager, Security Hub, Access Analyzer, \

@@ -148,7 +148,13 @@ const BUCKETS: &[BucketSeed] = &[
         acl: None,
         pab: Pab::All,
         policy: Policy::TlsOnly,
-        tags: &[("data-class", "phi"), ("owner", "e2e")],
+        // PHI made by a Pulumi stack: passes s3_bucket_iac_provenance (seed/provenance.rs).
+        tags: &[
+            ("data-class", "phi"),
+            ("owner", "e2e"),
+            ("phi", "true"),
+            ("pulumi:stack", "phi-prod"),
+        ],
     },
     // Fails every rule that needs a setting; passes the public-access ones (nothing public).
     BucketSeed {
@@ -198,7 +204,8 @@ const BUCKETS: &[BucketSeed] = &[
         acl: None,
         pab: Pab::All,
         policy: Policy::TlsOnly,
-        tags: &[("data-class", "phi")],
+        // PHI made by hand: fails s3_bucket_iac_provenance (seed/provenance.rs).
+        tags: &[("data-class", "phi"), ("phi", "true")],
     },
     BucketSeed {
         name: PUBLIC_WRITE_WEST,
