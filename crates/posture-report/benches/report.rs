@@ -10,7 +10,9 @@
 //! drift), written through the store's writer as a scan writes them; then, in a fresh
 //! process (so the peak memory is the report's alone), writes the report of the latest
 //! snapshot over the whole period, and prints its size, the time and the peak memory.
-//! `--store PATH` reports on an existing store (built with `--build PATH`).
+//! `--store PATH` reports on an existing store (built with `--build PATH`); with
+//! `--bundle DEST` (a directory or `.tar.gz`) it writes the evidence bundle instead and
+//! verifies it.
 
 #![allow(
     clippy::unwrap_used,
@@ -39,6 +41,9 @@ struct Args {
     out: Option<PathBuf>,
     store: Option<PathBuf>,
     build: Option<PathBuf>,
+    /// Write the evidence bundle here (a directory or `.tar.gz`) instead of one report,
+    /// then verify it.
+    bundle: Option<PathBuf>,
 }
 
 fn args() -> Args {
@@ -51,6 +56,7 @@ fn args() -> Args {
         out: None,
         store: None,
         build: None,
+        bundle: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -66,12 +72,15 @@ fn args() -> Args {
                     "json" => Format::Json,
                     "csv" => Format::Csv,
                     "markdown" => Format::Markdown,
+                    "ocsf" => Format::Ocsf,
+                    "sarif" => Format::Sarif,
                     other => panic!("unknown format {other}"),
                 }
             }
             "--out" => a.out = Some(value().into()),
             "--store" => a.store = Some(value().into()),
             "--build" => a.build = Some(value().into()),
+            "--bundle" => a.bundle = Some(value().into()),
             // cargo bench passes --bench.
             _ => {}
         }
@@ -188,6 +197,37 @@ fn measure(store_path: &Path, a: &Args) {
         baseline: &baseline,
         as_of: Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
     };
+    if let Some(dest) = &a.bundle {
+        let started = Instant::now();
+        let written = posture_report::write_bundle(&mut store, &request, dest, None).unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        let files: u64 = written.manifest.files.iter().map(|f| f.bytes).sum();
+        let size = if dest.is_file() {
+            std::fs::metadata(dest).unwrap().len()
+        } else {
+            files
+        };
+        println!(
+            "bundle of {} files ({:.2} MiB of files, {:.2} MiB on disk) over {} snapshots in {:.2} s",
+            written.manifest.files.len(),
+            files as f64 / 1048576.0,
+            size as f64 / 1048576.0,
+            written.manifest.snapshots.len(),
+            seconds
+        );
+        let started = Instant::now();
+        let check = posture_report::verify_bundle(dest, None);
+        println!(
+            "verified in {:.2} s: {} files intact, {} problem(s)",
+            started.elapsed().as_secs_f64(),
+            check.files_ok,
+            check.problems.len()
+        );
+        if let Some(peak) = posture_pipeline::peak_memory_mib() {
+            println!("peak memory of the process: {peak:.0} MiB");
+        }
+        return;
+    }
     let started = Instant::now();
     let mut out = std::io::BufWriter::new(std::fs::File::create(&out_path).unwrap());
     let written = posture_report::write(&mut store, &request, &mut out).unwrap();
