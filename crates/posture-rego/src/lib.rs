@@ -27,8 +27,8 @@ mod meta;
 pub mod rule;
 mod schema;
 
-pub use fixtures::{CaseReport, Mismatch, Report, RuleReport, test};
 pub use broken::BrokenRule;
+pub use fixtures::{CaseReport, Mismatch, Report, RuleReport, test};
 pub use load::{Diagnostic, RuleSet, lint, load, load_lenient};
 pub use meta::RuleDef;
 pub use rule::RegoRule;

@@ -226,7 +226,11 @@ pub fn load_lenient<P: AsRef<Path>>(
     let mut ids: Vec<(&str, &Path)> = loaded
         .iter()
         .map(|r| (r.def().id.as_str(), r.def().dir.as_path()))
-        .chain(broken.iter().map(|r| (r.def().id.as_str(), r.def().dir.as_path())))
+        .chain(
+            broken
+                .iter()
+                .map(|r| (r.def().id.as_str(), r.def().dir.as_path())),
+        )
         .collect();
     ids.sort();
     for pair in ids.windows(2) {

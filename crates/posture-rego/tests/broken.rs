@@ -153,7 +153,8 @@ fn in_a_scan_a_rule_that_does_not_compile_gives_errors_naming_the_cause_and_othe
     std::fs::create_dir_all(good.join("tests")).unwrap();
     std::fs::write(
         good.join("rule.toml"),
-        TOML.replace("org_probe", "org_good").replace("Probe", "Good"),
+        TOML.replace("org_probe", "org_good")
+            .replace("Probe", "Good"),
     )
     .unwrap();
     std::fs::write(
@@ -168,7 +169,11 @@ fn in_a_scan_a_rule_that_does_not_compile_gives_errors_naming_the_cause_and_othe
     assert_eq!(set.broken().len(), 1, "the broken one");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].file, folder.join("rule.rego"));
-    assert!(set.broken()[0].cause().contains("rule.rego:4:7"), "{}", set.broken()[0].cause());
+    assert!(
+        set.broken()[0].cause().contains("rule.rego:4:7"),
+        "{}",
+        set.broken()[0].cause()
+    );
 
     let mut baseline = Baseline::from_toml("test.toml", BASELINE).unwrap();
     set.add_to(&mut baseline).unwrap();
@@ -195,18 +200,32 @@ fn in_a_scan_a_rule_that_does_not_compile_gives_errors_naming_the_cause_and_othe
     all_error_with(&broken, &["org_probe", "does not compile", "rule.rego:4:7"]);
     for f in &broken {
         assert_eq!(f.evidence["custom_rule"], "org_probe");
-        assert!(f.evidence["rule_error"].as_str().unwrap().contains("expecting `}`"));
+        assert!(
+            f.evidence["rule_error"]
+                .as_str()
+                .unwrap()
+                .contains("expecting `}`")
+        );
         assert_eq!(f.citations[0].id, "164.312(c)(1)", "cited like any rule");
     }
     let good = of("org_good");
     assert_eq!(good.len(), 2);
-    assert!(good.iter().all(|f| f.status == Status::Pass && f.reason == "fine"));
+    assert!(
+        good.iter()
+            .all(|f| f.status == Status::Pass && f.reason == "fine")
+    );
 
     // Metadata that names no subject leaves nothing to put an error on: the load fails.
-    std::fs::write(folder.join("rule.toml"), TOML.replace("subject = \"aws_s3_bucket\"\n", ""))
-        .unwrap();
+    std::fs::write(
+        folder.join("rule.toml"),
+        TOML.replace("subject = \"aws_s3_bucket\"\n", ""),
+    )
+    .unwrap();
     let err = posture_rego::load_lenient(&[root.path()]).expect_err("no subject");
-    assert!(err.iter().any(|d| d.to_string().contains("subject")), "{err:?}");
+    assert!(
+        err.iter().any(|d| d.to_string().contains("subject")),
+        "{err:?}"
+    );
 }
 
 #[test]
