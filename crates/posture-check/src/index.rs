@@ -132,6 +132,32 @@ pub struct SnapshotIndex<'a> {
     reads: RefCell<BTreeSet<String>>,
 }
 
+/// Resources grouped as [`SnapshotIndex`] groups them, by position in a slice: what a
+/// [`Foreign`] keeps of what it holds.
+#[derive(Debug, Default)]
+pub(crate) struct Groups {
+    pub(crate) by_kind: HashMap<ResourceKind, Vec<usize>>,
+    pub(crate) by_account: HashMap<(ResourceKind, AccountId), Vec<usize>>,
+    pub(crate) by_scope: HashMap<ScopeKey, Vec<usize>>,
+}
+
+impl Groups {
+    /// Groups `resources[start..]`.
+    pub(crate) fn add(&mut self, start: usize, resources: &[Resource]) {
+        for (p, r) in resources.iter().enumerate().skip(start) {
+            self.by_kind.entry(r.kind()).or_default().push(p);
+            self.by_account
+                .entry((r.kind(), r.account.clone()))
+                .or_default()
+                .push(p);
+            self.by_scope
+                .entry((r.kind(), r.account.clone(), r.region.clone()))
+                .or_default()
+                .push(p);
+        }
+    }
+}
+
 impl<'a> SnapshotIndex<'a> {
     /// Indexes a whole snapshot: `resources` is everything, `coverage` what was collected.
     pub fn new(resources: &'a [Resource], coverage: &'a Coverage) -> Self {
@@ -168,8 +194,32 @@ impl<'a> SnapshotIndex<'a> {
         for r in resources.iter().filter(|r| &r.account == account) {
             index.add(r);
         }
-        for r in foreign.resources().iter().filter(|r| &r.account != account) {
-            index.add(r);
+        // The foreign resources, from the groups the `Foreign` keeps (the same order as
+        // indexing them one by one): indexing each of them again for every account made an
+        // account's evaluation grow with everything loaded before it.
+        let held = foreign.resources();
+        let groups = foreign.groups();
+        for (kind, positions) in &groups.by_kind {
+            index.by_kind.entry(*kind).or_default().extend(
+                positions
+                    .iter()
+                    .map(|&p| &held[p])
+                    .filter(|r| &r.account != account),
+            );
+        }
+        for (key, positions) in &groups.by_account {
+            if &key.1 != account {
+                index
+                    .by_account
+                    .insert(key.clone(), positions.iter().map(|&p| &held[p]).collect());
+            }
+        }
+        for (key, positions) in &groups.by_scope {
+            if &key.1 != account {
+                index
+                    .by_scope
+                    .insert(key.clone(), positions.iter().map(|&p| &held[p]).collect());
+            }
         }
         let others = foreign.coverage().iter().filter(|c| &c.account != account);
         for c in std::iter::once(coverage).chain(others.clone()) {
