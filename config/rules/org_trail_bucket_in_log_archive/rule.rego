@@ -1,15 +1,18 @@
 # A trail's S3 bucket is a bucket of the log-archive account (params.log_archive_account).
-# S3 bucket ARNs carry no account: the bucket is found by name among the buckets of every
-# scanned account (input.all_accounts), so the log-archive account must be in the scan.
+# S3 bucket ARNs carry no account: the bucket is looked up by its ARN (arn:aws:s3:::<name>)
+# among the buckets of every scanned account (input.all_accounts, keyed by ARN), so the
+# log-archive account must be in the scan.
 package posture.rules.org_trail_bucket_in_log_archive
 
 import data.posture.lib
 
 archive := input.params.log_archive_account
 
-# Bucket name -> the account it is in.
-bucket_account := {b.body.config.name: b.account | some b in input.all_accounts.aws_s3_bucket}
+# The account of trail `t`'s bucket `name`, undefined when no scanned account has it: one
+# lookup by ARN (arn:<the trail's partition>:s3:::<name>), not a scan of every bucket.
+bucket_account(t, name) := input.all_accounts.aws_s3_bucket[sprintf("arn:%s:s3:::%s", [split(t.arn, ":")[1], name])].account
 
+# Only reached for a trail whose bucket is in no scanned account.
 archive_scanned if {
 	some b in input.all_accounts.aws_s3_bucket
 	b.account == archive
@@ -25,14 +28,14 @@ verdict(t) := lib.result(t, "not_applicable", "the trail delivers to no S3 bucke
 	{"bucket": name, "bucket_account": archive},
 ) if {
 	name := t.body.config.s3_bucket_name
-	bucket_account[name] == archive
+	bucket_account(t, name) == archive
 } else := lib.result(
 	t, "fail",
-	sprintf("%s is in account %s, not in the log-archive account %s", [name, bucket_account[name], archive]),
-	{"bucket": name, "bucket_account": bucket_account[name], "log_archive_account": archive},
+	sprintf("%s is in account %s, not in the log-archive account %s", [name, bucket_account(t, name), archive]),
+	{"bucket": name, "bucket_account": bucket_account(t, name), "log_archive_account": archive},
 ) if {
 	name := t.body.config.s3_bucket_name
-	bucket_account[name]
+	bucket_account(t, name)
 } else := lib.result(
 	t, "fail",
 	sprintf("%s is not a bucket of the log-archive account %s (nor of any scanned account)", [name, archive]),

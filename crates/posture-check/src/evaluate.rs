@@ -117,6 +117,9 @@ pub struct Foreign {
     /// Unique in the process (see [`Foreign::id`]).
     id: u64,
     resources: Vec<Resource>,
+    /// `resources` grouped as a [`SnapshotIndex`] groups them, by position, so that each
+    /// account's index takes the groups instead of indexing every resource again.
+    groups: crate::index::Groups,
     coverage: Vec<AccountCoverage>,
     loaded: Vec<Want>,
 }
@@ -135,6 +138,7 @@ impl Default for Foreign {
         Self {
             id: crate::index::next_id(),
             resources: Vec::new(),
+            groups: crate::index::Groups::default(),
             coverage: Vec::new(),
             loaded: Vec::new(),
         }
@@ -153,7 +157,11 @@ impl Foreign {
     /// Adds what was loaded for `want`.
     pub fn add(&mut self, want: Want, loaded: Loaded) {
         match loaded {
-            Loaded::Resources(r) => self.resources.extend(r),
+            Loaded::Resources(r) => {
+                let start = self.resources.len();
+                self.resources.extend(r);
+                self.groups.add(start, &self.resources);
+            }
             Loaded::Coverage(c) => self.coverage.push(c),
         }
         self.loaded.push(want);
@@ -167,6 +175,11 @@ impl Foreign {
     /// The resources loaded.
     pub fn resources(&self) -> &[Resource] {
         &self.resources
+    }
+
+    /// `resources` grouped by kind, (kind, account) and (kind, account, region).
+    pub(crate) fn groups(&self) -> &crate::index::Groups {
+        &self.groups
     }
 
     /// The coverage of other accounts loaded.

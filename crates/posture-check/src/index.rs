@@ -112,6 +112,11 @@ pub struct SnapshotIndex<'a> {
     by_kind: HashMap<ResourceKind, Vec<&'a Resource>>,
     by_account: HashMap<(ResourceKind, AccountId), Vec<&'a Resource>>,
     by_scope: HashMap<ScopeKey, Vec<&'a Resource>>,
+    /// On a one-account index, the groups of the `Foreign`'s resources: `by_account` and
+    /// `by_scope` hold the local account's only, other accounts' are looked up here, their
+    /// resources in `foreign_refs` (every group's, one after the other: `Groups::ranges`).
+    groups: Option<&'a Groups>,
+    foreign_refs: Vec<&'a Resource>,
     /// Whether collections are recorded; when they are, `collected` holds every account's
     /// (whole snapshot), or the local account's and those of other accounts loaded.
     collections: Collections,
@@ -130,6 +135,59 @@ pub struct SnapshotIndex<'a> {
     /// that rule tests can check a rule declares every input it reads.
     #[cfg(test)]
     reads: RefCell<BTreeSet<String>>,
+}
+
+/// Resources grouped as [`SnapshotIndex`] groups them, by position in a slice: what a
+/// [`Foreign`] keeps of what it holds, so that an account's index looks other accounts'
+/// resources up in these groups instead of indexing all of them again.
+#[derive(Debug, Default)]
+pub(crate) struct Groups {
+    by_kind: HashMap<ResourceKind, Vec<usize>>,
+    /// Group ids (positions in `members`).
+    by_account: HashMap<(ResourceKind, AccountId), usize>,
+    by_scope: HashMap<ScopeKey, usize>,
+    /// The positions of each group's resources, in order.
+    members: Vec<Vec<usize>>,
+    /// Where each group's resources are in `members` flattened (as a one-account index
+    /// holds them: see `SnapshotIndex::foreign_refs`).
+    ranges: Vec<std::ops::Range<usize>>,
+}
+
+impl Groups {
+    /// Groups `resources[start..]`.
+    pub(crate) fn add(&mut self, start: usize, resources: &[Resource]) {
+        for (p, r) in resources.iter().enumerate().skip(start) {
+            self.by_kind.entry(r.kind()).or_default().push(p);
+            let next = self.members.len();
+            let id = *self
+                .by_account
+                .entry((r.kind(), r.account.clone()))
+                .or_insert(next);
+            if id == next {
+                self.members.push(Vec::new());
+            }
+            self.members[id].push(p);
+            let next = self.members.len();
+            let id = *self
+                .by_scope
+                .entry((r.kind(), r.account.clone(), r.region.clone()))
+                .or_insert(next);
+            if id == next {
+                self.members.push(Vec::new());
+            }
+            self.members[id].push(p);
+        }
+        let mut start = 0;
+        self.ranges = self
+            .members
+            .iter()
+            .map(|m| {
+                let range = start..start + m.len();
+                start = range.end;
+                range
+            })
+            .collect();
+    }
 }
 
 impl<'a> SnapshotIndex<'a> {
@@ -168,9 +226,22 @@ impl<'a> SnapshotIndex<'a> {
         for r in resources.iter().filter(|r| &r.account == account) {
             index.add(r);
         }
-        for r in foreign.resources().iter().filter(|r| &r.account != account) {
-            index.add(r);
+        // Other accounts' resources: all of them by kind (`everywhere`); by account and by
+        // scope, looked up in the `Foreign`'s groups when asked for. Indexing each of them
+        // again for every account made an account's evaluation grow with everything loaded
+        // before it.
+        let held = foreign.resources();
+        let groups = foreign.groups();
+        for (kind, positions) in &groups.by_kind {
+            index.by_kind.entry(*kind).or_default().extend(
+                positions
+                    .iter()
+                    .map(|&p| &held[p])
+                    .filter(|r| &r.account != account),
+            );
         }
+        index.groups = Some(groups);
+        index.foreign_refs = groups.members.iter().flatten().map(|&p| &held[p]).collect();
         let others = foreign.coverage().iter().filter(|c| &c.account != account);
         for c in std::iter::once(coverage).chain(others.clone()) {
             index.collected.extend(
@@ -197,6 +268,8 @@ impl<'a> SnapshotIndex<'a> {
             by_kind: HashMap::new(),
             by_account: HashMap::new(),
             by_scope: HashMap::new(),
+            groups: None,
+            foreign_refs: Vec::new(),
             collections,
             collected: HashSet::new(),
             collected_somewhere: HashSet::new(),
@@ -264,10 +337,11 @@ impl<'a> SnapshotIndex<'a> {
     pub fn in_account(&self, kind: ResourceKind, account: &AccountId) -> &[&'a Resource] {
         self.read(kind.service());
         self.foreign_lookup(kind, account, None);
-        self.by_account
-            .get(&(kind, account.clone()))
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        let key = (kind, account.clone());
+        match self.by_account.get(&key) {
+            Some(found) => found,
+            None => self.group(account, |g| g.by_account.get(&key)),
+        }
     }
 
     /// Resources of `kind` in the account and region given as text (as parsed from an ARN);
@@ -283,10 +357,7 @@ impl<'a> SnapshotIndex<'a> {
             return &[];
         };
         self.foreign_lookup(kind, &account, Some(&region));
-        self.by_scope
-            .get(&(kind, account, region))
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.of_scope(kind, &account, &region)
     }
 
     /// Resources of `kind` in one account and region.
@@ -298,12 +369,44 @@ impl<'a> SnapshotIndex<'a> {
     ) -> impl Iterator<Item = &'a Resource> + '_ {
         self.read(kind.service());
         self.foreign_lookup(kind, account, Some(region));
-        self.by_scope
-            .get(&(kind, account.clone(), region.clone()))
-            .map(Vec::as_slice)
+        self.of_scope(kind, account, region).iter().copied()
+    }
+
+    /// The resources of `kind` in one account and region, wherever they are held.
+    fn of_scope(
+        &self,
+        kind: ResourceKind,
+        account: &AccountId,
+        region: &Region,
+    ) -> &[&'a Resource] {
+        let key = (kind, account.clone(), region.clone());
+        match self.by_scope.get(&key) {
+            Some(found) => found,
+            None => self.group(account, |g| g.by_scope.get(&key)),
+        }
+    }
+
+    /// The resources of the `Foreign`'s group `id` finds; none for the local account (its
+    /// own are all in the index's maps) or a whole-snapshot index.
+    fn group(
+        &self,
+        account: &AccountId,
+        id: impl FnOnce(&Groups) -> Option<&usize>,
+    ) -> &[&'a Resource] {
+        let Some(groups) = self.groups else {
+            return &[];
+        };
+        if self.local.as_ref() == Some(account) {
+            return &[];
+        }
+        let Some(&id) = id(groups) else {
+            return &[];
+        };
+        groups
+            .ranges
+            .get(id)
+            .and_then(|range| self.foreign_refs.get(range.clone()))
             .unwrap_or_default()
-            .iter()
-            .copied()
     }
 
     /// Notes that a rule read `service`'s data (in tests only: see `testing::run`).

@@ -422,5 +422,9 @@ pub(crate) fn load_rule(folder: &Path) -> Result<RegoRule, Vec<Diagnostic>> {
     if let Err(e) = probe.eval_rule(format!("{package}.results")) {
         return Err(vec![Diagnostic::rego(&rego_path, &e.to_string())]);
     }
-    Ok(RegoRule::new(def, engine, &package))
+    // The probe is the engine prepared (regorus analyzes the policy at the first
+    // evaluation): the rule keeps it, so that neither its evaluations nor a copy of it
+    // analyze the policy again.
+    drop(engine);
+    Ok(RegoRule::new(def, probe, &package))
 }

@@ -27,8 +27,11 @@ pub const LIB_FILE: &str = "posture/lib.rego";
 pub struct RegoRule {
     meta: &'static RuleMeta,
     def: RuleDef,
-    /// The policy and the library, parsed; cloned for each evaluation.
-    engine: regorus::Engine,
+    /// The policy and the library, parsed: the engine evaluations reuse (`set_input`, then
+    /// `eval_rule`, which resets regorus's evaluation state), and a pristine copy cloned
+    /// for an evaluation that finds the first one busy (another thread) or poisoned.
+    engine: Mutex<regorus::Engine>,
+    template: regorus::Engine,
     /// `data.<package>.results`.
     query: String,
     /// `[params]`, as `input.params`.
@@ -71,7 +74,8 @@ impl RegoRule {
             meta: leak_meta(&def),
             params: Value::from(def.params.clone()),
             def,
-            engine,
+            engine: Mutex::new(engine.clone()),
+            template: engine,
             query: format!("{package}.results"),
             converted: Arc::default(),
         }
@@ -95,14 +99,12 @@ impl RegoRule {
         converted.enter(index);
         let mut resources = BTreeMap::new();
         for kind in &self.def.reads {
-            let of_kind = converted.array(index, *kind, Some(account), || {
-                index.in_account(*kind, account)
-            });
+            let of_kind = converted.in_account(index, *kind, account);
             resources.insert(Value::from(kind.as_str()), of_kind);
         }
         let mut all_accounts = BTreeMap::new();
         for kind in &self.def.reads_all_accounts {
-            let of_kind = converted.array(index, *kind, None, || index.everywhere(*kind));
+            let of_kind = converted.everywhere(index, *kind);
             all_accounts.insert(Value::from(kind.as_str()), of_kind);
         }
         let subjects = converted.subjects(index, self.meta.subject, subjects);
@@ -124,9 +126,20 @@ impl RegoRule {
     /// Evaluates the policy over one account's subjects: the outcomes in subject order.
     fn evaluate(&self, account: &AccountId, subjects: &[&Resource], ctx: &Ctx<'_>) -> Vec<Outcome> {
         let input = self.input(account, subjects, ctx);
-        let mut engine = self.engine.clone();
-        engine.set_input(input);
-        match engine.eval_rule(self.query.clone()) {
+        let evaluated = match self.engine.try_lock() {
+            Ok(mut engine) => {
+                engine.set_input(input);
+                engine.eval_rule(self.query.clone())
+            }
+            // Busy (another thread evaluates the rule) or poisoned (an evaluation panicked
+            // in it): a copy of the pristine engine.
+            Err(_) => {
+                let mut engine = self.template.clone();
+                engine.set_input(input);
+                engine.eval_rule(self.query.clone())
+            }
+        };
+        match evaluated {
             Ok(value) => outcomes(self.meta.id, subjects, &value),
             Err(e) => {
                 let why = condense(&e.to_string());
@@ -154,8 +167,13 @@ fn chrono_secs() -> chrono::SecondsFormat {
 /// A resource as Rego reads it: the model's serde JSON.
 fn to_value(resource: &Resource) -> Value {
     // A model resource always serializes (no map with non-string keys, no non-finite
-    // float); `Null` would read as a malformed resource, never as a pass.
-    Value::from(serde_json::to_value(resource).unwrap_or(serde_json::Value::Null))
+    // float); `Null` would read as a malformed resource, never as a pass. Through JSON text,
+    // which regorus parses straight into its values: faster than building a
+    // `serde_json::Value` and converting it.
+    serde_json::to_string(resource)
+        .ok()
+        .and_then(|text| Value::from_json_str(&text).ok())
+        .unwrap_or(Value::Null)
 }
 
 /// The resources of an evaluation converted to regorus values, shared by every rule of a
@@ -164,6 +182,13 @@ fn to_value(resource: &Resource) -> Value {
 /// scan, not once per account. Conversion (serde JSON, then regorus's `Value`) is most of
 /// a custom rule's cost, and the values are reference-counted, so sharing them is free.
 ///
+/// `input.resources[kind]` and `input.all_accounts[kind]` are objects keyed by ARN (see
+/// [`keyed`]), so that a rule looks a resource up in constant time. The `all_accounts`
+/// object of a kind is built once per state of the [`posture_check::Foreign`] (its id and
+/// length), from the resources it holds, and shared by every account whose own resources
+/// of the kind are the same as the `Foreign`'s copy of them (a scan loads them from the
+/// snapshot it writes); an account whose own differ gets an object of its own.
+///
 /// Keys never outlive what they name: a resource of the index is keyed by its address only
 /// while that index ([`SnapshotIndex::id`], unique in the process) is the one evaluated,
 /// and a resource of other accounts by its position in the [`posture_check::Foreign`] that
@@ -171,17 +196,30 @@ fn to_value(resource: &Resource) -> Value {
 /// index (a direct call of `check`) is converted afresh.
 #[derive(Default)]
 pub(crate) struct Converted {
-    /// The index whose resources `local`, `arrays` and `members` describe.
+    /// The index whose resources `local`, `objects` and `members` describe.
     index: u64,
     /// Resources of the index, by address.
     local: HashMap<usize, Value>,
-    /// The arrays of `resources` (kind, account) and `all_accounts` (kind, `None`).
-    arrays: HashMap<(ResourceKind, Option<AccountId>), Value>,
+    /// The objects of `resources` (kind, account) and `all_accounts` (kind, `None`) of the
+    /// index.
+    objects: HashMap<(ResourceKind, Option<AccountId>), Value>,
     /// The addresses of the index's subjects of a kind.
     members: HashMap<ResourceKind, HashSet<usize>>,
     /// The `Foreign` whose resources `foreign_values` holds, by position.
     foreign: u64,
     foreign_values: Vec<Option<Value>>,
+    /// The number of resources of the `Foreign` when `shared` was built.
+    foreign_len: usize,
+    /// The `all_accounts` objects built from the `Foreign`'s resources, by kind.
+    shared: HashMap<ResourceKind, Shared>,
+}
+
+/// The `all_accounts` object of one kind built from a [`posture_check::Foreign`].
+struct Shared {
+    object: Value,
+    /// Per account, its resources in the object: ARN -> position in the `Foreign`. Only
+    /// ARNs that one account holds (keyed by their bare ARN).
+    by_account: HashMap<AccountId, HashMap<String, usize>>,
 }
 
 impl Converted {
@@ -190,14 +228,19 @@ impl Converted {
         if self.index != index.id() {
             self.index = index.id();
             self.local.clear();
-            self.arrays.clear();
+            self.objects.clear();
             self.members.clear();
         }
-        if let Some((id, _)) = index.foreign()
-            && id != self.foreign
-        {
-            self.foreign = id;
-            self.foreign_values.clear();
+        if let Some((id, held)) = index.foreign() {
+            if id != self.foreign {
+                self.foreign = id;
+                self.foreign_values.clear();
+                self.shared.clear();
+            }
+            if held.len() != self.foreign_len {
+                self.foreign_len = held.len();
+                self.shared.clear();
+            }
         }
     }
 
@@ -209,12 +252,7 @@ impl Converted {
             let size = std::mem::size_of::<Resource>();
             if size > 0 && address >= start && address < start + std::mem::size_of_val(held) {
                 let position = (address - start) / size;
-                if self.foreign_values.len() < held.len() {
-                    self.foreign_values.resize(held.len(), None);
-                }
-                return self.foreign_values[position]
-                    .get_or_insert_with(|| to_value(r))
-                    .clone();
+                return self.foreign_value(held, position);
             }
         }
         self.local
@@ -223,23 +261,113 @@ impl Converted {
             .clone()
     }
 
-    /// The array of the resources `of` gives (`index.in_account` or `index.everywhere`),
-    /// converted once per index.
-    fn array<'a>(
+    /// The value of `held[position]`, `held` the resources of the current `Foreign`.
+    fn foreign_value(&mut self, held: &[Resource], position: usize) -> Value {
+        if self.foreign_values.len() < held.len() {
+            self.foreign_values.resize(held.len(), None);
+        }
+        self.foreign_values[position]
+            .get_or_insert_with(|| to_value(&held[position]))
+            .clone()
+    }
+
+    /// `input.resources[kind]`: the resources of `kind` in `account`, keyed by ARN, built
+    /// once per index.
+    fn in_account(
         &mut self,
-        index: &SnapshotIndex<'a>,
+        index: &SnapshotIndex<'_>,
         kind: ResourceKind,
-        account: Option<&AccountId>,
-        of: impl FnOnce() -> &'a [&'a Resource],
+        account: &AccountId,
     ) -> Value {
-        let key = (kind, account.cloned());
-        if let Some(v) = self.arrays.get(&key) {
+        let key = (kind, Some(account.clone()));
+        if let Some(v) = self.objects.get(&key) {
             return v.clone();
         }
-        let values: Vec<Value> = of().iter().map(|r| self.of(index, r)).collect();
-        let array = Value::from(values);
-        self.arrays.insert(key, array.clone());
-        array
+        let entries: Vec<(&Resource, Value)> = index
+            .in_account(kind, account)
+            .iter()
+            .map(|r| (*r, self.of(index, r)))
+            .collect();
+        let object = keyed(entries);
+        self.objects.insert(key, object.clone());
+        object
+    }
+
+    /// `input.all_accounts[kind]`: the resources of `kind` in every account, keyed by ARN:
+    /// the object built from the `Foreign` when the local account's own resources of the
+    /// kind are the `Foreign`'s copy of them, else one built for this index.
+    fn everywhere(&mut self, index: &SnapshotIndex<'_>, kind: ResourceKind) -> Value {
+        let key = (kind, None);
+        if let Some(v) = self.objects.get(&key) {
+            return v.clone();
+        }
+        // Called for what it records (the read, and the want of every account's data).
+        let all = index.everywhere(kind);
+        let object = match (index.foreign(), index.local_account()) {
+            (Some((_, held)), Some(local)) => {
+                let shared = self.shared_of(held, kind);
+                let own = index.subjects(kind);
+                let same = {
+                    let of_local = self.shared.get(&kind).and_then(|s| s.by_account.get(local));
+                    let copies = of_local.map_or(0, HashMap::len);
+                    copies == own.len()
+                        && own.iter().all(|r| {
+                            of_local
+                                .and_then(|m| m.get(r.arn.as_str()))
+                                .is_some_and(|&p| held[p] == **r)
+                        })
+                };
+                if same {
+                    shared
+                } else {
+                    let entries: Vec<(&Resource, Value)> =
+                        all.iter().map(|r| (*r, self.of(index, r))).collect();
+                    keyed(entries)
+                }
+            }
+            _ => {
+                let entries: Vec<(&Resource, Value)> =
+                    all.iter().map(|r| (*r, self.of(index, r))).collect();
+                keyed(entries)
+            }
+        };
+        self.objects.insert(key, object.clone());
+        object
+    }
+
+    /// The `all_accounts` object of `kind` built from `held` (the `Foreign`'s resources),
+    /// once per state of the `Foreign`.
+    fn shared_of(&mut self, held: &[Resource], kind: ResourceKind) -> Value {
+        if let Some(s) = self.shared.get(&kind) {
+            return s.object.clone();
+        }
+        let positions: Vec<usize> = (0..held.len())
+            .filter(|&p| held[p].kind() == kind)
+            .collect();
+        let entries: Vec<(&Resource, Value)> = positions
+            .iter()
+            .map(|&p| (&held[p], self.foreign_value(held, p)))
+            .collect();
+        let accounts = accounts_of(entries.iter().map(|(r, _)| *r));
+        let mut by_account: HashMap<AccountId, HashMap<String, usize>> = HashMap::new();
+        for &p in &positions {
+            let r = &held[p];
+            if accounts.get(r.arn.as_str()).is_some_and(|a| a.len() == 1) {
+                by_account
+                    .entry(r.account.clone())
+                    .or_default()
+                    .insert(r.arn.as_str().to_owned(), p);
+            }
+        }
+        let object = keyed(entries);
+        self.shared.insert(
+            kind,
+            Shared {
+                object: object.clone(),
+                by_account,
+            },
+        );
+        object
     }
 
     /// The array of `subjects`: those among the index's subjects of `kind` shared, any
@@ -274,6 +402,40 @@ impl Converted {
             .collect();
         Value::from(values)
     }
+}
+
+/// The accounts holding each ARN among `resources`.
+fn accounts_of<'r>(
+    resources: impl Iterator<Item = &'r Resource>,
+) -> HashMap<&'r str, HashSet<&'r AccountId>> {
+    let mut accounts: HashMap<&str, HashSet<&AccountId>> = HashMap::new();
+    for r in resources {
+        accounts
+            .entry(r.arn.as_str())
+            .or_default()
+            .insert(&r.account);
+    }
+    accounts
+}
+
+/// Resources as the object of `input.resources[kind]` and `input.all_accounts[kind]`: keyed
+/// by ARN, so that a rule looks one up in constant time (`some r in object` still iterates
+/// the resources, `count` still counts them). An ARN that several accounts hold (an AWS
+/// managed IAM policy has one ARN in every account) is keyed `<arn>#<account>` for each of
+/// them, so that none hides another; the same ARN twice in one account is one resource.
+pub(crate) fn keyed(entries: Vec<(&Resource, Value)>) -> Value {
+    let accounts = accounts_of(entries.iter().map(|(r, _)| *r));
+    let mut object = BTreeMap::new();
+    for (r, value) in entries {
+        let arn = r.arn.as_str();
+        let key = if accounts.get(arn).is_some_and(|a| a.len() > 1) {
+            format!("{arn}#{}", r.account.as_str())
+        } else {
+            arn.to_owned()
+        };
+        object.insert(Value::from(key), value);
+    }
+    Value::from(object)
 }
 
 impl Rule for RegoRule {
