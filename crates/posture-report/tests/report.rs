@@ -239,7 +239,10 @@ fn a_rule_whose_collections_were_not_scanned_leaves_its_citation_unverified() {
                         c["status"]
                     );
                 }
-                "no_findings" => assert!(all_scanned, "{id} had nothing to check, yet was not scanned"),
+                "no_findings" => assert!(
+                    all_scanned,
+                    "{id} had nothing to check, yet was not scanned"
+                ),
                 _ => {}
             }
         }
