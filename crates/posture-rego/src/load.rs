@@ -178,18 +178,7 @@ pub fn load<P: AsRef<Path>>(dirs: &[P]) -> Result<RuleSet, Vec<Diagnostic>> {
         }
     }
     loaded.sort_by(|a, b| a.def().id.cmp(&b.def().id));
-    for pair in loaded.windows(2) {
-        if pair[0].def().id == pair[1].def().id {
-            problems.push(Diagnostic::file(
-                &pair[1].def().dir.join("rule.toml"),
-                format!(
-                    "rule id {} is already defined by {}; rule ids must be unique",
-                    pair[1].def().id,
-                    pair[0].def().dir.display()
-                ),
-            ));
-        }
-    }
+    problems.extend(duplicate_ids(loaded.iter().map(RegoRule::def)));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -223,28 +212,12 @@ pub fn load_lenient<P: AsRef<Path>>(
             }
         }
     }
-    let mut ids: Vec<(&str, &Path)> = loaded
-        .iter()
-        .map(|r| (r.def().id.as_str(), r.def().dir.as_path()))
-        .chain(
-            broken
-                .iter()
-                .map(|r| (r.def().id.as_str(), r.def().dir.as_path())),
-        )
-        .collect();
-    ids.sort();
-    for pair in ids.windows(2) {
-        if pair[0].0 == pair[1].0 {
-            problems.push(Diagnostic::file(
-                &pair[1].1.join("rule.toml"),
-                format!(
-                    "rule id {} is already defined by {}; rule ids must be unique",
-                    pair[1].0,
-                    pair[0].1.display()
-                ),
-            ));
-        }
-    }
+    problems.extend(duplicate_ids(
+        loaded
+            .iter()
+            .map(RegoRule::def)
+            .chain(broken.iter().map(BrokenRule::def)),
+    ));
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -256,6 +229,25 @@ pub fn load_lenient<P: AsRef<Path>>(
         .map(|r| &*Box::leak(Box::new(r)))
         .collect();
     Ok((set, warnings))
+}
+
+/// A lint message for each rule whose id another rule of `defs` already has.
+fn duplicate_ids<'a>(defs: impl Iterator<Item = &'a RuleDef>) -> Vec<Diagnostic> {
+    let mut defs: Vec<&RuleDef> = defs.collect();
+    defs.sort_by(|a, b| a.id.cmp(&b.id));
+    defs.windows(2)
+        .filter(|pair| pair[0].id == pair[1].id)
+        .map(|pair| {
+            Diagnostic::file(
+                &pair[1].dir.join("rule.toml"),
+                format!(
+                    "rule id {} is already defined by {}; rule ids must be unique",
+                    pair[1].id,
+                    pair[0].dir.display()
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The rule's metadata when `rule.toml` is readable and valid.
@@ -272,11 +264,10 @@ fn parse_def(folder: &Path) -> Option<RuleDef> {
 pub fn lint(dir: &Path) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let folders = rule_folders(dir, &mut problems);
-    let mut ids: Vec<(String, PathBuf)> = Vec::new();
+    let mut rules: Vec<RegoRule> = Vec::new();
     for folder in folders {
         match load_rule(&folder) {
             Ok(rule) => {
-                ids.push((rule.def().id.clone(), folder.clone()));
                 let tests = folder.join("tests");
                 if !tests.is_dir() {
                     problems.push(Diagnostic::file(
@@ -285,23 +276,12 @@ pub fn lint(dir: &Path) -> Vec<Diagnostic> {
                          `posture rules test` can check the rule",
                     ));
                 }
+                rules.push(rule);
             }
             Err(mut p) => problems.append(&mut p),
         }
     }
-    ids.sort();
-    for pair in ids.windows(2) {
-        if pair[0].0 == pair[1].0 {
-            problems.push(Diagnostic::file(
-                &pair[1].1.join("rule.toml"),
-                format!(
-                    "rule id {} is already defined by {}; rule ids must be unique",
-                    pair[1].0,
-                    pair[0].1.display()
-                ),
-            ));
-        }
-    }
+    problems.extend(duplicate_ids(rules.iter().map(RegoRule::def)));
     problems
 }
 

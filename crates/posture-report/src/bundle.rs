@@ -28,7 +28,6 @@ use std::path::{Path, PathBuf};
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
-use posture_model::SnapshotId;
 use posture_store::Store;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -323,12 +322,7 @@ pub fn write_bundle(
     std::fs::create_dir(staging.path().join("snapshots"))?;
     let mut snapshots = Vec::new();
     for s in &head.period {
-        let id = SnapshotId::new(s.snapshot_id.clone()).map_err(|e| {
-            ReportError::Store(posture_store::StoreError::Corrupt {
-                what: "snapshot id",
-                message: e.to_string(),
-            })
-        })?;
+        let id = crate::sink::store_id(&s.snapshot_id)?;
         let manifest = match store.sealed_manifest(&id)? {
             Some(sealed) => {
                 let path = format!("snapshots/{}.manifest.json", s.snapshot_id);

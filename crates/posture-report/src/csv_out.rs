@@ -4,7 +4,6 @@
 
 use std::io::Write;
 
-use posture_model::SnapshotId;
 use posture_store::{FindingFilter, Store};
 
 use crate::model::Head;
@@ -42,12 +41,7 @@ pub(crate) fn write(
     request: &Request<'_>,
     out: &mut dyn Write,
 ) -> Result<u64, ReportError> {
-    let id = SnapshotId::new(head.snapshot.snapshot_id.clone()).map_err(|e| {
-        ReportError::Store(posture_store::StoreError::Corrupt {
-            what: "snapshot id",
-            message: e.to_string(),
-        })
-    })?;
+    let id = crate::sink::store_id(&head.snapshot.snapshot_id)?;
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
     let mut failing = 0;

@@ -84,12 +84,7 @@ pub(crate) fn write(
 
 /// The snapshot's id as the store's type.
 pub(crate) fn snapshot_id(head: &Head) -> Result<SnapshotId, ReportError> {
-    SnapshotId::new(head.snapshot.snapshot_id.clone()).map_err(|e| {
-        ReportError::Store(posture_store::StoreError::Corrupt {
-            what: "snapshot id",
-            message: e.to_string(),
-        })
-    })
+    crate::sink::store_id(&head.snapshot.snapshot_id)
 }
 
 /// Milliseconds since the epoch of an RFC 3339 time (0 when unreadable, which the store's

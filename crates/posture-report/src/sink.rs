@@ -47,6 +47,17 @@ pub(crate) trait Sink {
     }
 }
 
+/// A snapshot id read back from the store, as the store's type (a stored id that is not one
+/// is a corrupt store).
+pub(crate) fn store_id(id: &str) -> Result<SnapshotId, ReportError> {
+    SnapshotId::new(id.to_owned()).map_err(|e| {
+        ReportError::Store(posture_store::StoreError::Corrupt {
+            what: "snapshot id",
+            message: e.to_string(),
+        })
+    })
+}
+
 /// Reads every page of the findings of `id` matching `filter` in each account asked for,
 /// handing each page to `each`.
 pub(crate) fn findings_pages(
@@ -82,12 +93,7 @@ pub(crate) fn walk(
     request: &Request<'_>,
     sink: &mut dyn Sink,
 ) -> Result<u64, ReportError> {
-    let id = SnapshotId::new(head.snapshot.snapshot_id.clone()).map_err(|e| {
-        ReportError::Store(posture_store::StoreError::Corrupt {
-            what: "snapshot id",
-            message: e.to_string(),
-        })
-    })?;
+    let id = store_id(&head.snapshot.snapshot_id)?;
     let accounts = request.accounts;
     sink.head(head)?;
 
@@ -223,12 +229,7 @@ pub(crate) fn walk(
         &[]
     };
     for snapshot in period {
-        let sid = SnapshotId::new(snapshot.snapshot_id.clone()).map_err(|e| {
-            ReportError::Store(posture_store::StoreError::Corrupt {
-                what: "snapshot id",
-                message: e.to_string(),
-            })
-        })?;
+        let sid = store_id(&snapshot.snapshot_id)?;
         let mut after = None;
         loop {
             let page = store.drift_page(&sid, DriftPart::Findings, after, PAGE)?;
