@@ -145,6 +145,41 @@ fn a_scan_reports_custom_findings_beside_the_built_in_ones_and_a_broken_rule_as_
         }
     }
 
+    // The report of that scan lists the custom rules under their citations, with titles.
+    let out = run_posture(
+        [
+            "report",
+            "--format",
+            "json",
+            "--out",
+            "-",
+            "--store",
+            store,
+            "--rules",
+            examples.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(out.code, Some(0), "{}", out.describe());
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    for id in CUSTOM {
+        let nodes: Vec<&Value> = doc["citations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["rules"].as_array().unwrap())
+            .filter(|r| r["rule_id"] == id)
+            .collect();
+        assert!(!nodes.is_empty(), "{id} is not in the citation tree");
+        assert!(
+            nodes
+                .iter()
+                .all(|r| !r["title"].as_str().unwrap().is_empty() && r["status"] != "no_findings"),
+            "{id}: {nodes:?}"
+        );
+    }
+
     // A rule whose policy does not compile.
     let broken = dir.path().join("rules");
     copy_dir(

@@ -106,6 +106,10 @@ pub struct ReportArgs {
     /// else the shipped HIPAA baseline).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// A directory of custom rules the scans used (repeatable; also check.rules_dirs), so
+    /// the report lists them under their citations with their titles.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules_dirs: Vec<PathBuf>,
     /// Store: a SQLite file or a postgres:// URL.
     #[arg(long, value_name = "FILE|URL")]
     pub store: Option<String>,
@@ -459,6 +463,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => {
             config.apply_command_line(&CommandLine {
                 baseline: args.baseline.clone(),
+                rules_dirs: args.rules_dirs.clone(),
                 ..store_option(args.store.clone())
             });
             crate::report_cmd::run(&config, &args)
