@@ -159,6 +159,19 @@ impl Moto {
         }
     }
 
+    /// Seeds the demo account ([`crate::seed::seed_mixed_account`]) from a test that has no
+    /// runtime of its own, and returns what a correct scan of it finds.
+    pub fn seed_demo_account(&self) -> anyhow::Result<crate::Expectations> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(async {
+                let sdk = self.sdk_config(crate::seed::PRIMARY).await;
+                crate::seed::seed_mixed_account(&sdk).await
+            })
+    }
+
     /// The endpoint URL, e.g. `http://127.0.0.1:40123`.
     pub fn endpoint_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use posture_e2e::seed::{PRIMARY, SECONDARY};
-use posture_e2e::{Moto, run_posture, scan_json, seed, workspace_root};
+use posture_e2e::{Moto, run_posture, scan_json, workspace_root};
 use serde_json::Value;
 
 const CUSTOM: [&str; 4] = [
@@ -69,16 +69,7 @@ fn the_example_rules_pass_their_fixtures_and_lint_clean() {
 fn a_scan_reports_custom_findings_beside_the_built_in_ones_and_a_broken_rule_as_errors() {
     let moto = Moto::start().expect("start moto");
     let endpoint = moto.endpoint_url();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let sdk = moto.sdk_config(PRIMARY).await;
-        seed::seed_mixed_account(&sdk).await
-    })
-    .expect("seed the demo account");
+    moto.seed_demo_account().expect("seed the demo account");
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("p.sqlite");
     let store = store.to_str().unwrap();

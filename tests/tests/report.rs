@@ -20,7 +20,7 @@ use std::path::Path;
 use posture_e2e::browser::{chromium, console_errors, headless};
 use posture_e2e::seed::{PRIMARY, SECONDARY};
 use posture_e2e::workspace_root;
-use posture_e2e::{Moto, PostureOutput, baseline_manual_ids, baseline_rule_ids, run_posture, seed};
+use posture_e2e::{Moto, PostureOutput, baseline_manual_ids, baseline_rule_ids, run_posture};
 use serde_json::Value;
 
 fn posture(args: &[&str], env: &[(&str, &str)]) -> PostureOutput {
@@ -50,16 +50,7 @@ fn flip_middle_byte(path: &Path) {
 fn the_report_and_bundle_of_the_moto_demo_account() {
     let moto = Moto::start().expect("start moto");
     let endpoint = moto.endpoint_url();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let sdk = moto.sdk_config(PRIMARY).await;
-        seed::seed_mixed_account(&sdk).await
-    })
-    .expect("seed the demo account");
+    moto.seed_demo_account().expect("seed the demo account");
 
     let dir = tempfile::tempdir().unwrap();
     let store_path = dir.path().join("p.sqlite");
