@@ -95,7 +95,13 @@ pub fn test(dirs: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
         passed += p;
         failed += f;
     }
-    writeln!(out, "fixtures: {passed} matched, {failed} did not")?;
+    // Each report ends with its own count; a total only when there are several.
+    if dirs.len() > 1 {
+        writeln!(
+            out,
+            "all directories: {passed} fixture(s) matched, {failed} did not"
+        )?;
+    }
     Ok(if failed == 0 && passed > 0 {
         ExitCode::SUCCESS
     } else {

@@ -43,6 +43,15 @@ pub const BUNDLE_FORMAT: &str = "posture-evidence-bundle/1";
 pub const MANIFEST: &str = "manifest.json";
 /// The signature's file name.
 pub const SIGNATURE: &str = "manifest.sig";
+/// The files every bundle holds besides the snapshot manifests: `verify_bundle` requires
+/// them in the manifest, so a bundle stripped of one (file and entry) does not verify.
+pub const CONTENTS: [&str; 5] = [
+    "report.html",
+    "report.json",
+    "findings.csv",
+    "waivers.json",
+    "attestations.json",
+];
 
 /// The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the 32-byte key follows.
 const ED25519_SPKI_PREFIX: [u8; 12] = [

@@ -17,7 +17,8 @@ use posture_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::bundle::{
-    BUNDLE_FORMAT, BundleManifest, MANIFEST, PublicKey, SIGNATURE, SignatureFile, is_archive,
+    BUNDLE_FORMAT, BundleManifest, CONTENTS, MANIFEST, PublicKey, SIGNATURE, SignatureFile,
+    is_archive,
 };
 
 /// The manifest and signature are read into memory; larger ones are not a bundle's.
@@ -114,6 +115,13 @@ pub fn verify_bundle(path: &Path, trusted: Option<&PublicKey>) -> BundleCheck {
                 ));
             }
             Some(_) => check.files_ok += 1,
+        }
+    }
+    for required in CONTENTS {
+        if !listed.contains(required) {
+            check.problems.push(format!(
+                "incomplete: the manifest does not list {required}, which every bundle holds"
+            ));
         }
     }
     for path in seen.keys() {
@@ -214,12 +222,24 @@ fn snapshots(manifest: &BundleManifest, seen: &BTreeMap<String, Seen>, problems:
         prev_manifest_sha256: Option<String>,
     }
     let mut sealed: Vec<(Sealed, String)> = Vec::new();
+    let listed: BTreeSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     for s in &manifest.snapshots {
-        let (Some(path), Some(hash)) = (&s.manifest, &s.hash) else {
+        let (path, Some(hash)) = (&s.manifest, &s.hash) else {
+            continue; // older than the chain: nothing to tie it to
+        };
+        // A snapshot in the chain always has its sealed manifest in the bundle.
+        let Some(path) = path else {
+            problems.push(format!(
+                "incomplete: snapshot {} has chain hash {hash} but no manifest file",
+                s.snapshot_id
+            ));
             continue;
         };
         let Some(file) = seen.get(path) else {
-            continue; // reported as missing already
+            if !listed.contains(path.as_str()) {
+                problems.push(format!("missing: {path} (snapshot {})", s.snapshot_id));
+            }
+            continue; // else reported as missing already
         };
         if &file.sha256 != hash {
             problems.push(format!(

@@ -462,3 +462,104 @@ fn a_bundle_never_overwrites_and_refuses_a_missing_path() {
         check.problems
     );
 }
+
+/// Rewrites `manifest.json` of the unsigned bundle at `dest` through `edit`.
+fn edit_manifest(dest: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dest.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut m);
+    std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+}
+
+#[test]
+fn an_unsigned_bundle_edited_consistently_still_fails_on_its_chain_and_its_contents() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded(dir.path());
+
+    // A snapshot manifest whose link to the one before was rewritten, with its file hash
+    // and chain hash fixed up in manifest.json: every hash agrees, the chain does not.
+    let dest = dir.path().join("relinked");
+    let manifest = bundle(&mut store, &dest, None);
+    let path = manifest.snapshots[1].manifest.clone().unwrap();
+    let before = manifest.snapshots[0].hash.clone().unwrap();
+    let text = std::fs::read_to_string(dest.join(&path)).unwrap();
+    assert!(
+        text.contains(&before),
+        "the second snapshot links to the first"
+    );
+    let forged = text.replace(&before, &"0".repeat(64));
+    std::fs::write(dest.join(&path), &forged).unwrap();
+    let hash = sha256(forged.as_bytes());
+    edit_manifest(&dest, |m| {
+        for f in m["files"].as_array_mut().unwrap() {
+            if f["path"] == path.as_str() {
+                f["sha256"] = hash.clone().into();
+                f["bytes"] = forged.len().into();
+            }
+        }
+        m["snapshots"][1]["hash"] = hash.clone().into();
+    });
+    let check = verify_bundle(&dest, None);
+    assert!(
+        check.problems.iter().any(|p| p.contains(&format!(
+            "snapshot {} does not link to snapshot {}",
+            manifest.snapshots[1].snapshot_id, manifest.snapshots[0].snapshot_id
+        ))),
+        "{:?}",
+        check.problems
+    );
+    assert!(
+        check.problems.iter().all(|p| !p.starts_with("altered")),
+        "the hashes agree: only the chain gives it away: {:?}",
+        check.problems
+    );
+
+    // A register removed with its manifest entry: the bundle is incomplete.
+    let dest = dir.path().join("stripped");
+    bundle(&mut store, &dest, None);
+    std::fs::remove_file(dest.join("waivers.json")).unwrap();
+    edit_manifest(&dest, |m| {
+        m["files"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|f| f["path"] != "waivers.json");
+    });
+    let check = verify_bundle(&dest, None);
+    assert_eq!(
+        check.problems,
+        vec![
+            "incomplete: the manifest does not list waivers.json, which every bundle holds"
+                .to_owned()
+        ]
+    );
+
+    // A snapshot manifest removed with its file entry, or its path dropped: both named.
+    let dest = dir.path().join("no-snapshot");
+    let manifest = bundle(&mut store, &dest, None);
+    let path = manifest.snapshots[2].manifest.clone().unwrap();
+    std::fs::remove_file(dest.join(&path)).unwrap();
+    edit_manifest(&dest, |m| {
+        m["files"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|f| f["path"] != path.as_str());
+        m["snapshots"][0]["manifest"] = serde_json::Value::Null;
+    });
+    let check = verify_bundle(&dest, None);
+    assert!(
+        check.problems.contains(&format!(
+            "missing: {path} (snapshot {})",
+            manifest.snapshots[2].snapshot_id
+        )),
+        "{:?}",
+        check.problems
+    );
+    assert!(
+        check.problems.iter().any(|p| p.starts_with(&format!(
+            "incomplete: snapshot {} has chain hash",
+            manifest.snapshots[0].snapshot_id
+        ))),
+        "{:?}",
+        check.problems
+    );
+}
